@@ -1,0 +1,26 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { gatewayProblem } from '../protocol/problem.js'
+import type { ForwardOutcome } from '../proxy/upstream.js'
+import type { GatewayContext } from './context.js'
+import { sendProblem } from './respond.js'
+
+export interface ForwardParts {
+  readonly pathAndQuery: string
+  readonly body?: Buffer
+  readonly authorization?: string
+  readonly receipt?: string
+}
+
+/** Forwards to the upstream; when no response comes, answers 502 (connection) or 504 (timeout). */
+export async function forwardToUpstream(ctx: GatewayContext, incoming: IncomingMessage, outgoing: ServerResponse, parts: ForwardParts): Promise<ForwardOutcome> {
+  const outcome = await ctx.upstream.forward({ incoming, outgoing, clientIp: incoming.socket.remoteAddress ?? '', ...parts })
+  if (!outcome.ok && !outgoing.headersSent) {
+    const problem =
+      outcome.failure === 'timeout'
+        ? gatewayProblem(504, 'upstream-timeout', 'Gateway Timeout', 'The upstream did not answer in time.')
+        : gatewayProblem(502, 'upstream-unreachable', 'Bad Gateway', 'The upstream could not be reached.')
+    ctx.logger.warn('upstream failed', { status: problem.status, detail: outcome.message })
+    sendProblem(outgoing, problem)
+  }
+  return outcome
+}

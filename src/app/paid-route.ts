@@ -1,0 +1,156 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RouteOffers } from '../methods/offers.js'
+import { BackendUnavailable, PaymentRefused, type Settlement } from '../methods/types.js'
+import * as BodyDigest from '../protocol/body-digest.js'
+import type { Challenge } from '../protocol/challenge.js'
+import { type Credential, MalformedCredential, extract, parse as parseCredential } from '../protocol/credential.js'
+import { rank } from '../protocol/accept-payment.js'
+import { type ProblemType, gatewayProblem, paymentProblem } from '../protocol/problem.js'
+import { serialize as serializeReceipt } from '../protocol/receipt.js'
+import { StoreUnavailable } from '../store/types.js'
+import { issueChallenges, serializeAll } from './challenges.js'
+import type { GatewayContext } from './context.js'
+import { forwardToUpstream } from './forward.js'
+import { hasBody, readBody } from './request-body.js'
+import { sendProblem } from './respond.js'
+import { verifyChallenge } from './verify-credential.js'
+
+/** Claims outlive their challenge a little, so clock skew between replicas cannot reopen one. */
+const CLAIM_GRACE_MS = 60_000
+const RETRY_AFTER_SECONDS = 2
+
+/**
+ * A request to a priced route: 402 with challenges, or verify → claim → settle → forward → receipt.
+ * Nothing reaches the upstream unless a payment settled and its single use was claimed.
+ */
+export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOffers, pathAndQuery: string, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+  const { config } = ctx
+  const authorization = extract(incoming.headersDistinct.authorization)
+
+  let body: Buffer | undefined
+  if (hasBody(incoming)) {
+    const read = await readBody(incoming, routeOffers.route.maxBodyBytes)
+    if (!read.ok) {
+      if (read.reason === 'too-large') {
+        sendProblem(outgoing, gatewayProblem(413, 'body-too-large', 'Content Too Large', `The request body is larger than this route's limit of ${routeOffers.route.maxBodyBytes} bytes.`), { close: true })
+      } else {
+        outgoing.destroy()
+      }
+      return
+    }
+    body = read.body
+  }
+  const digest = body && body.length > 0 ? BodyDigest.compute(body) : undefined
+
+  // Fresh challenges go with every payment failure, ordered by the client's Accept-Payment.
+  const challengesFor = () => {
+    const challenges = issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest })
+    return rank(challenges, headerText(incoming.headers['accept-payment']))
+  }
+  const refuse = (type: ProblemType, detail: string, extra: { retryAfterSeconds?: number } = {}) => {
+    const challenges = challengesFor()
+    sendProblem(outgoing, paymentProblem(type, detail, challenges[0]?.id), { challenges: serializeAll(challenges), ...extra })
+  }
+
+  if (authorization.kind === 'multiple') return refuse('bad-request', 'Send exactly one Payment credential; this request carries several.')
+  if (authorization.kind === 'none') {
+    return refuse('payment-required', routeOffers.route.description ? `Payment is required: ${routeOffers.route.description}.` : 'Payment is required.')
+  }
+
+  let credential: Credential
+  try {
+    credential = parseCredential(authorization.token)
+  } catch (error) {
+    if (error instanceof MalformedCredential) return refuse('malformed-credential', `The credential is malformed: ${error.message}`)
+    throw error
+  }
+
+  const verdict = verifyChallenge(credential.challenge, {
+    routeOffers,
+    realm: config.realm,
+    secretKeys: ctx.secretKeys,
+    now: ctx.now(),
+    digestMatches: (echoed) => (echoed === undefined ? digest === undefined : body !== undefined && BodyDigest.matches(echoed, body)),
+  })
+  if (!verdict.ok) return refuse(verdict.problem, verdict.detail)
+
+  const { offer } = verdict
+  const challenge: Challenge = credential.challenge
+  const claimKey = `challenge:${challenge.id}`
+  const unavailable = (backend: string, detail: string) =>
+    sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), { retryAfterSeconds: RETRY_AFTER_SECONDS })
+
+  try {
+    if (!(await ctx.store.claim(claimKey, verdict.expiresAtMs + CLAIM_GRACE_MS))) {
+      return refuse('invalid-challenge', 'This challenge has already been used.')
+    }
+  } catch (error) {
+    ctx.logger.error('replay store unavailable; refusing paid request', { route: routeOffers.route.match, error })
+    return unavailable('store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
+  }
+
+  let settlement: Settlement
+  try {
+    settlement = await offer.method.settle({
+      challengeId: challenge.id,
+      realm: config.realm,
+      route: routeOffers.route,
+      request: offer.request,
+      payload: credential.payload,
+      source: credential.source,
+      claimOnce: (key, expiresAtMs) => ctx.store.claim(`${offer.method.name}:${key}`, expiresAtMs),
+    })
+  } catch (error) {
+    // No money moved: give the challenge back so the payer can try again with it.
+    await ctx.store.release(claimKey).catch((releaseError) => ctx.logger.error('could not release a challenge claim', { challengeId: challenge.id, error: releaseError }))
+    if (error instanceof PaymentRefused) {
+      ctx.logger.info('payment refused', { route: routeOffers.route.match, method: offer.method.name, challengeId: challenge.id, problem: error.problem, detail: error.detail })
+      return refuse(error.problem, error.detail)
+    }
+    if (error instanceof BackendUnavailable) {
+      ctx.logger.error('payment backend unavailable', { method: offer.method.name, backend: error.backend, detail: error.detail })
+      return unavailable(error.backend, `${error.detail} The request was not forwarded; retry the same credential shortly (it is never charged twice).`)
+    }
+    if (error instanceof StoreUnavailable) {
+      ctx.logger.error('replay store unavailable during settlement', { error })
+      return unavailable('store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
+    }
+    ctx.logger.error('unexpected settlement error', { method: offer.method.name, error })
+    return sendProblem(outgoing, gatewayProblem(500, 'internal-payment-error', 'Internal Payment Error', 'The gateway failed while settling the payment.'))
+  }
+  if (settlement.replayed) {
+    // The backend had already settled this challenge in an attempt whose claim was released
+    // (an outage mid-call); the claim we hold proves it was never served, so it is served now.
+    ctx.logger.warn('payment backend replayed an earlier settlement for an unserved challenge', { challengeId: challenge.id, reference: settlement.reference })
+  }
+
+  const settledAt = new Date(ctx.now()).toISOString()
+  const receipt = serializeReceipt({ status: 'success', method: offer.method.name, timestamp: settledAt, reference: settlement.reference, ...settlement.receipt })
+  const outcome = await forwardToUpstream(ctx, incoming, outgoing, {
+    pathAndQuery,
+    body,
+    authorization: authorization.others,
+    receipt,
+  })
+  const entry = {
+    challengeId: challenge.id,
+    route: routeOffers.route.match,
+    method: offer.method.name,
+    amount: offer.request.amount,
+    currency: offer.request.currency,
+    reference: settlement.reference,
+    settledAt,
+    upstreamStatus: outcome.ok ? outcome.status : 0,
+  }
+  if (!outcome.ok) ctx.logger.error('payment settled but the upstream failed; refund or serve manually', { challengeId: challenge.id, reference: settlement.reference, failure: outcome.failure })
+  try {
+    await ctx.store.record(entry)
+  } catch (error) {
+    // The claim still holds (the challenge cannot be paid twice); this line is the operator's record.
+    ctx.logger.error('settled payment could not be written to the ledger', { ...entry, error })
+  }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value
+}

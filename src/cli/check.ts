@@ -1,0 +1,32 @@
+import { loadConfig } from '../config/load.js'
+import { describeRoutes } from '../config/describe.js'
+import { resolveOffers } from '../methods/offers.js'
+import { createMethods } from '../methods/registry.js'
+
+/** `mpp-gateway check`: every config error, or the route table with each route's price per method. */
+export async function runCheck(file: string, out: { write(text: string): unknown }): Promise<number> {
+  const loaded = await loadConfig(file)
+  if (!loaded.ok) {
+    for (const error of loaded.errors) out.write(`${error}\n`)
+    return 1
+  }
+  const { config } = loaded
+  const methods = createMethods(config)
+  const { table, errors } = resolveOffers(config, methods)
+  if (errors.length > 0) {
+    for (const error of errors) out.write(`${error}\n`)
+    return 1
+  }
+  for (const warning of loaded.warnings) out.write(`warning: ${warning}\n`)
+  out.write(
+    describeRoutes(config, (route) => {
+      const routeOffers = table.get(route)!
+      return [
+        ...routeOffers.offers.map((offer) => ({ method: offer.method.name, price: `${offer.request.amount} ${offer.request.currency}` })),
+        ...routeOffers.unavailable.map((u) => ({ method: u.method, unavailable: u.reason })),
+      ]
+    }),
+  )
+  out.write(`${config.file}: ok\n`)
+  return 0
+}

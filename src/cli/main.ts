@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { startGateway } from '../app/server.js'
+import { loadConfig } from '../config/load.js'
+import { createLogger } from '../log/logger.js'
+import { runCheck } from './check.js'
+
+const USAGE = `Usage:
+  mpp-gateway [serve] [--config FILE]   run the gateway (default config: ./gateway.config.yaml)
+  mpp-gateway check [--config FILE]     validate the config and print the route table
+`
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c', default: 'gateway.config.yaml' }, help: { type: 'boolean', short: 'h' } },
+  })
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const command = positionals[0] ?? 'serve'
+  if (command === 'check') return runCheck(values.config, process.stdout)
+  if (command !== 'serve') {
+    process.stderr.write(`mpp-gateway: unknown command "${command}"\n${USAGE}`)
+    return 2
+  }
+  return serve(values.config)
+}
+
+async function serve(file: string): Promise<number> {
+  const loaded = await loadConfig(file)
+  if (!loaded.ok) {
+    for (const error of loaded.errors) process.stderr.write(`${error}\n`)
+    return 1
+  }
+  const logger = createLogger({ level: loaded.config.logLevel })
+  for (const warning of loaded.warnings) logger.warn(warning)
+  const gateway = await startGateway(loaded.config, { logger }).catch((error: Error) => {
+    process.stderr.write(`${error.message}\n`)
+    return undefined
+  })
+  if (!gateway) return 1
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info('shutting down', { signal })
+      void gateway.close().then(resolve)
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+  return 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: Error) => {
+    process.stderr.write(`mpp-gateway: ${error.message}\n`)
+    process.exitCode = 1
+  },
+)

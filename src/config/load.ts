@@ -1,0 +1,633 @@
+import { readFile } from 'node:fs/promises'
+import { isIPv4, isIPv6 } from 'node:net'
+import { resolve } from 'node:path'
+import { parseDocument } from 'yaml'
+import { MAX_FRACTION_DIGITS, parseDecimal } from './amount.js'
+import { canonicalizePath } from './canonical-path.js'
+import { parseDuration } from './duration.js'
+import { expandEnv } from './expand-env.js'
+import type { GatewayConfig, MethodsConfig, RouteConfig, RoutePrice, StripeMethodConfig } from './types.js'
+
+export type LoadResult = { ok: true; config: GatewayConfig; warnings: string[] } | { ok: false; errors: string[] }
+
+export type Env = Record<string, string | undefined>
+
+export interface LoadOptions {
+  /** defaults to process.env */
+  env?: Env
+  /** how errors name the file; defaults to the path as given */
+  displayName?: string
+}
+
+/** Reads and validates a config file; every problem is reported, not just the first. */
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const displayName = options.displayName ?? file
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    return { ok: false, errors: [`${displayName}: cannot read: ${readFailure(error)}`] }
+  }
+  return parseConfig(text, file, options.env ?? process.env, displayName)
+}
+
+/** Parses and validates config text; `file` becomes `config.file` (made absolute). */
+export function parseConfig(text: string, file: string, env: Env = process.env, displayName: string = file): LoadResult {
+  const doc = parseDocument(text)
+  const located = (error: { message: string; linePos?: ReadonlyArray<{ line: number; col: number }> }) => {
+    const pos = error.linePos?.[0]
+    // yaml appends " at line L, column C:" and a source excerpt; the position goes up front instead.
+    const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
+    return pos ? `${displayName}:${pos.line}:${pos.col}: ${message}` : `${displayName}: ${message}`
+  }
+  if (doc.errors.length > 0) return { ok: false, errors: doc.errors.map(located) }
+  let raw: unknown
+  try {
+    raw = doc.toJS({ mapAsMap: true })
+  } catch (error) {
+    return { ok: false, errors: [`${displayName}: ${error instanceof Error ? error.message : String(error)}`] }
+  }
+  const validator = new Validator(env)
+  const config = validator.gateway(validator.expand(raw, ''), resolve(file))
+  const errors = validator.errors(displayName)
+  if (errors.length > 0 || !config) return { ok: false, errors }
+  return { ok: true, config, warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)] }
+}
+
+function readFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  if (code === 'EISDIR') return 'is a directory'
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** A value whose problem was already reported (bad `${...}` syntax): checked no further. */
+const REPORTED = Symbol('reported')
+
+type Mapping = Map<string, unknown>
+
+interface Issue {
+  readonly path: string
+  readonly problem: string
+  /** false for problems with the key itself, where a note about its value's variables is noise */
+  readonly aboutValue: boolean
+}
+
+const TOP_KEYS = ['listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes']
+const UPSTREAM_KEYS = ['url', 'timeout']
+const STORE_KEYS = ['url', 'keyPrefix']
+const LOG_KEYS = ['level']
+const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout']
+const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes']
+const KNOWN_METHODS = ['stripe']
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+const MIN_SECRET_BYTES = 32
+const DEFAULT_MAX_BODY_BYTES = 1_048_576
+const DURATION_HINT = 'use e.g. "500ms", "30s", "5m", "1h" or "1m30s"'
+
+class Validator {
+  private readonly issues: Issue[] = []
+  /** unset environment variables, by the key path of the string that referenced them */
+  private readonly missing = new Map<string, string[]>()
+  /** names of the payment methods present under `methods`, valid or not, so routes can refer to them */
+  private configuredMethods: string[] = []
+
+  constructor(private readonly env: Env) {}
+
+  errors(displayName: string): string[] {
+    return this.issues.map(({ path, problem, aboutValue }) => {
+      const names = aboutValue ? this.missing.get(path) : undefined
+      return `${displayName}: ${path ? `${path}: ` : ''}${problem}${names ? ` (${notSet(names)})` : ''}`
+    })
+  }
+
+  warnings(displayName: string): string[] {
+    const explained = new Set(this.issues.map((issue) => issue.path))
+    return [...this.missing].filter(([path]) => !explained.has(path)).map(([path, names]) => `${displayName}: ${path}: ${notSet(names)}, so it expands to ""`)
+  }
+
+  private fail(path: string, problem: string, aboutValue = true): undefined {
+    this.issues.push({ path, problem, aboutValue })
+    return undefined
+  }
+
+  /** Expands environment variables in every string value (never in keys), turning YAML maps into Maps keyed by string. */
+  expand(value: unknown, path: string): unknown {
+    if (typeof value === 'string') {
+      try {
+        const { value: expanded, missing } = expandEnv(value, this.env)
+        if (missing.length > 0) this.missing.set(path, missing)
+        return expanded
+      } catch (error) {
+        this.fail(path, error instanceof Error ? error.message : String(error))
+        return REPORTED
+      }
+    }
+    if (Array.isArray(value)) return value.map((item, i) => this.expand(item, `${path}[${i}]`))
+    if (value instanceof Map) {
+      const out: Mapping = new Map()
+      for (const [key, item] of value) {
+        const name = String(key)
+        out.set(name, this.expand(item, join(path, name)))
+      }
+      return out
+    }
+    return value
+  }
+
+  gateway(root: unknown, file: string): GatewayConfig | undefined {
+    if (root === null || root === undefined) return this.fail('', 'the file is empty; it needs at least realm, upstream and routes')
+    const top = this.mapping(root, '')
+    if (!top) return undefined
+    this.knownKeys(top, '', TOP_KEYS)
+
+    const listenValue = this.get(top, 'listen')
+    // `listen: 8402` is a natural slip; say what shape is wanted.
+    if (typeof listenValue === 'number') this.fail('listen', 'must be a quoted string like ":8402" (got a number)')
+    const listenText = typeof listenValue === 'number' ? undefined : this.string(top, 'listen', '')
+    const listen = listenText === undefined ? { host: '0.0.0.0', port: 8402 } : this.listen(listenText, 'listen')
+    const realm = this.realm(top)
+    const secretKey = this.secret(this.string(top, 'secretKey', ''), 'secretKey')
+    const previousSecretKeys = this.previousSecretKeys(top)
+    const challengeTtlMs = this.duration(top, 'challengeTtl', '', '5m', 1000)
+    const currency = this.currency(top)
+    const upstream = this.upstream(top)
+    const store = this.store(top)
+    const logLevel = this.logLevel(top)
+    const methods = this.methods(top)
+    const routes = this.routes(top)
+
+    if (this.issues.length > 0) return undefined
+    // No issue means every required part was produced.
+    return {
+      file,
+      listen: listen!,
+      realm: realm!,
+      ...(secretKey ? { secretKey } : {}),
+      previousSecretKeys,
+      challengeTtlMs,
+      currency,
+      upstream: upstream!,
+      store,
+      methods,
+      routes: routes!,
+      logLevel,
+    }
+  }
+
+  // ---- generic readers -------------------------------------------------------------------------
+
+  private mapping(value: unknown, path: string): Mapping | undefined {
+    if (value === REPORTED) return undefined
+    if (value instanceof Map) return value as Mapping
+    return this.fail(path, `must be a mapping (got ${kind(value)})`)
+  }
+
+  private knownKeys(map: Mapping, path: string, known: readonly string[]): void {
+    for (const key of map.keys()) {
+      if (known.includes(key)) continue
+      const close = suggest(key, known)
+      this.fail(join(path, key), close ? `unknown key (did you mean "${close}"?)` : `unknown key (known keys: ${known.join(', ')})`, false)
+    }
+  }
+
+  /** The value at `key`; YAML null (`key:` with nothing after it) counts as absent. */
+  private get(map: Mapping, key: string): unknown {
+    const value = map.get(key)
+    return value === null ? undefined : value
+  }
+
+  private required(map: Mapping, key: string, path: string): unknown {
+    const value = this.get(map, key)
+    if (value === undefined) this.fail(join(path, key), 'is required')
+    return value
+  }
+
+  private string(map: Mapping, key: string, path: string, required = false): string | undefined {
+    const value = required ? this.required(map, key, path) : this.get(map, key)
+    return this.asString(value, join(path, key))
+  }
+
+  private asString(value: unknown, path: string): string | undefined {
+    if (value === undefined || value === REPORTED) return undefined
+    if (typeof value === 'string') return value
+    return this.fail(path, `must be a string (got ${kind(value)})`)
+  }
+
+  /** A required string that must not be empty after expansion. */
+  private nonEmpty(map: Mapping, key: string, path: string): string | undefined {
+    const value = this.string(map, key, path, true)
+    if (value === '') return this.fail(join(path, key), 'is empty')
+    return value
+  }
+
+  private duration(map: Mapping, key: string, path: string, fallback: string, minMs: number): number {
+    const at = join(path, key)
+    const value = this.get(map, key)
+    const fallbackMs = parseDuration(fallback)!
+    if (value === undefined || value === REPORTED) return fallbackMs
+    if (typeof value !== 'string') {
+      this.fail(at, `must be a duration string like "${fallback}" (got ${kind(value)})`)
+      return fallbackMs
+    }
+    const ms = parseDuration(value)
+    if (ms === undefined) {
+      this.fail(at, value === '' ? `is empty; ${DURATION_HINT}` : `${show(value)} is not a duration (${DURATION_HINT})`)
+      return fallbackMs
+    }
+    if (ms < minMs) this.fail(at, minMs % 1000 === 0 ? `must be at least ${minMs / 1000}s` : `must be at least ${minMs}ms`)
+    return ms
+  }
+
+  private stringList(map: Mapping, key: string, path: string): string[] | undefined {
+    const value = this.get(map, key)
+    const at = join(path, key)
+    if (value === undefined || value === REPORTED) return undefined
+    if (!Array.isArray(value)) return this.fail(at, `must be a list of strings (got ${kind(value)})`)
+    const out: string[] = []
+    value.forEach((item: unknown, i) => {
+      const text = item === null ? this.fail(`${at}[${i}]`, 'must be a string (got nothing)') : this.asString(item, `${at}[${i}]`)
+      if (text !== undefined) out.push(text)
+    })
+    return out
+  }
+
+  private httpUrl(text: string, path: string): URL | undefined {
+    // A URL may carry a password: echo it only when it cannot.
+    const shown = text.includes('@') ? 'the URL' : show(text)
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      return this.fail(path, `${shown} is not a valid URL`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return this.fail(path, `${shown} must use http or https`)
+    if (url.username || url.password) return this.fail(path, 'must not contain credentials (user:password@)')
+    if (text.includes('?')) return this.fail(path, `${shown} must not contain a query`)
+    if (text.includes('#')) return this.fail(path, `${shown} must not contain a fragment`)
+    // A base path is joined with request paths, so it carries no trailing slash.
+    url.pathname = url.pathname.replace(/\/+$/, '') || '/'
+    return url
+  }
+
+  // ---- top-level fields ------------------------------------------------------------------------
+
+  private listen(text: string, path: string): { host: string; port: number } | undefined {
+    const usage = `${show(text)} must be "host:port", ":port" or "[ipv6]:port"`
+    let host: string
+    let portText: string
+    if (text.startsWith('[')) {
+      const end = text.indexOf(']')
+      if (end === -1 || text[end + 1] !== ':') return this.fail(path, usage)
+      host = text.slice(1, end)
+      portText = text.slice(end + 2)
+      if (!isIPv6(host)) return this.fail(path, `${show(host)} is not an IPv6 address`)
+    } else {
+      const colon = text.lastIndexOf(':')
+      if (colon === -1) return this.fail(path, usage)
+      host = text.slice(0, colon) || '0.0.0.0'
+      portText = text.slice(colon + 1)
+      if (host.includes(':')) return this.fail(path, `${usage} (IPv6 addresses go in brackets)`)
+      if (!isIPv4(host) && !HOSTNAME.test(host)) return this.fail(path, `${show(host)} is not a valid host`)
+    }
+    if (!/^[0-9]{1,5}$/.test(portText)) return this.fail(path, usage)
+    const port = Number(portText)
+    if (port > 65535) return this.fail(path, `port ${port} is out of range (0-65535)`)
+    return { host, port }
+  }
+
+  private realm(top: Mapping): string | undefined {
+    const realm = this.nonEmpty(top, 'realm', '')
+    if (realm === undefined) return undefined
+    // It is sent as a quoted-string auth parameter.
+    if (!/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm)) return this.fail('realm', 'must be printable ASCII without \'"\' or \'\\\'')
+    return realm
+  }
+
+  /** An HMAC key: absent or empty means none; otherwise long enough to resist guessing. Never echoed. */
+  private secret(value: string | undefined, path: string): string | undefined {
+    if (value === undefined || value === '') return undefined
+    const bytes = Buffer.byteLength(value, 'utf8')
+    if (bytes < MIN_SECRET_BYTES) {
+      return this.fail(path, `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``)
+    }
+    return value
+  }
+
+  private previousSecretKeys(top: Mapping): string[] {
+    const keys = this.stringList(top, 'previousSecretKeys', '') ?? []
+    const out: string[] = []
+    keys.forEach((key, i) => {
+      const valid = this.secret(key, `previousSecretKeys[${i}]`)
+      if (valid !== undefined) out.push(valid)
+    })
+    return out
+  }
+
+  private currency(top: Mapping): string {
+    const currency = this.string(top, 'currency', '') ?? 'usd'
+    if (!/^[A-Za-z]{3}$/.test(currency)) this.fail('currency', `${show(currency)} must be a 3-letter ISO 4217 code like "usd"`)
+    return currency.toLowerCase()
+  }
+
+  private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {
+    const value = this.required(top, 'upstream', '')
+    if (value === undefined) return undefined
+    const map = this.mapping(value, 'upstream')
+    if (!map) return undefined
+    this.knownKeys(map, 'upstream', UPSTREAM_KEYS)
+    const text = this.nonEmpty(map, 'url', 'upstream')
+    const url = text === undefined ? undefined : this.httpUrl(text, 'upstream.url')
+    const timeoutMs = this.duration(map, 'timeout', 'upstream', '30s', 1)
+    return url && { url, timeoutMs }
+  }
+
+  private store(top: Mapping): GatewayConfig['store'] {
+    const value = this.get(top, 'store')
+    const map = value === undefined ? new Map<string, unknown>() : (this.mapping(value, 'store') ?? new Map<string, unknown>())
+    this.knownKeys(map, 'store', STORE_KEYS)
+    const keyPrefix = this.string(map, 'keyPrefix', 'store') ?? 'mppgw:'
+    const url = this.string(map, 'url', 'store')
+    if (url === undefined || url === '') return { keyPrefix }
+    // Never echoed: a Redis URL often carries its password.
+    let protocol: string | undefined
+    try {
+      protocol = new URL(url).protocol
+    } catch {
+      return this.fail('store.url', 'is not a valid URL (expected redis://host:port or rediss://host:port)') ?? { keyPrefix }
+    }
+    if (protocol !== 'redis:' && protocol !== 'rediss:') this.fail('store.url', 'must start with redis:// or rediss://')
+    return { url, keyPrefix }
+  }
+
+  private logLevel(top: Mapping): GatewayConfig['logLevel'] {
+    const value = this.get(top, 'log')
+    if (value === undefined) return 'info'
+    const map = this.mapping(value, 'log')
+    if (!map) return 'info'
+    this.knownKeys(map, 'log', LOG_KEYS)
+    const level = this.string(map, 'level', 'log') ?? 'info'
+    const known = LOG_LEVELS.find((l) => l === level)
+    if (!known) this.fail('log.level', `${show(level)} is not a log level (use ${LOG_LEVELS.join(', ')})`)
+    return known ?? 'info'
+  }
+
+  // ---- methods ---------------------------------------------------------------------------------
+
+  private methods(top: Mapping): MethodsConfig {
+    const value = this.get(top, 'methods')
+    if (value === undefined) return {}
+    const map = this.mapping(value, 'methods')
+    if (!map) return {}
+    const methods: { stripe?: StripeMethodConfig } = {}
+    for (const [name, config] of map) {
+      const path = join('methods', name)
+      if (!KNOWN_METHODS.includes(name)) {
+        this.fail(path, `unknown payment method (known: ${KNOWN_METHODS.join(', ')})`, false)
+        continue
+      }
+      this.configuredMethods.push(name)
+      const stripe = this.stripe(config, path)
+      if (stripe) methods.stripe = stripe
+    }
+    return methods
+  }
+
+  private stripe(value: unknown, path: string): StripeMethodConfig | undefined {
+    if (value === null || value === undefined) return this.fail(path, 'must be a mapping with at least secretKey and networkId')
+    const map = this.mapping(value, path)
+    if (!map) return undefined
+    this.knownKeys(map, path, STRIPE_KEYS)
+    const secretKey = this.stripeSecretKey(map, path)
+    const networkId = this.nonEmpty(map, 'networkId', path)
+    const paymentMethodTypes = this.paymentMethodTypes(map, path)
+    const apiVersion = this.string(map, 'apiVersion', path) ?? '2026-07-29.preview'
+    if (apiVersion === '') this.fail(join(path, 'apiVersion'), 'is empty')
+    const apiBase = this.apiBase(map, path)
+    const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
+    if (secretKey === undefined || networkId === undefined || !paymentMethodTypes || apiBase === undefined) return undefined
+    return { secretKey, networkId, paymentMethodTypes, apiVersion, apiBase, timeoutMs }
+  }
+
+  /** Checked for shape only: the key's value must never appear in a message. */
+  private stripeSecretKey(map: Mapping, path: string): string | undefined {
+    const at = join(path, 'secretKey')
+    const key = this.nonEmpty(map, 'secretKey', path)
+    if (key === undefined) return undefined
+    if (key.startsWith('pk_')) return this.fail(at, 'is a publishable key (pk_...); use a secret key (sk_...) or a restricted key (rk_...)')
+    if (!key.startsWith('sk_') && !key.startsWith('rk_')) return this.fail(at, 'must start with "sk_" or "rk_" (a Stripe secret or restricted key)')
+    if (/\s/.test(key)) return this.fail(at, 'contains whitespace')
+    return key
+  }
+
+  private paymentMethodTypes(map: Mapping, path: string): string[] | undefined {
+    const at = join(path, 'paymentMethodTypes')
+    if (this.get(map, 'paymentMethodTypes') === undefined) return ['card']
+    const types = this.stringList(map, 'paymentMethodTypes', path)
+    if (!types) return undefined
+    if (types.length === 0) return this.fail(at, 'must not be empty (the default is ["card"])')
+    let ok = true
+    types.forEach((type, i) => {
+      if (type === '') ok = this.fail(`${at}[${i}]`, 'is empty') ?? false
+      else if (types.indexOf(type) !== i) ok = this.fail(`${at}[${i}]`, `${show(type)} is listed twice`) ?? false
+    })
+    return ok ? types : undefined
+  }
+
+  private apiBase(map: Mapping, path: string): string | undefined {
+    const text = this.string(map, 'apiBase', path) ?? 'https://api.stripe.com'
+    const url = this.httpUrl(text, join(path, 'apiBase'))
+    if (!url) return undefined
+    return url.pathname === '/' ? url.origin : url.origin + url.pathname
+  }
+
+  // ---- routes ----------------------------------------------------------------------------------
+
+  private routes(top: Mapping): RouteConfig[] | undefined {
+    const value = this.required(top, 'routes', '')
+    if (value === undefined || value === REPORTED) return undefined
+    if (!Array.isArray(value)) return this.fail('routes', `must be a list of routes (got ${kind(value)})`)
+    if (value.length === 0) return this.fail('routes', 'must list at least one route')
+    const routes: RouteConfig[] = []
+    const seen = new Map<string, number>()
+    value.forEach((item: unknown, index) => {
+      const route = this.route(item, index, seen)
+      if (route) routes.push(route)
+    })
+    return routes
+  }
+
+  private route(value: unknown, index: number, seen: Map<string, number>): RouteConfig | undefined {
+    const path = `routes[${index}]`
+    const map = this.mapping(value, path)
+    if (!map) return undefined
+    this.knownKeys(map, path, ROUTE_KEYS)
+
+    const match = this.string(map, 'match', path, true)
+    const parsed = match === undefined ? undefined : this.match(match, `${path}.match`)
+    if (parsed) {
+      const identity = `${parsed.method} ${parsed.path}`
+      const earlier = seen.get(identity)
+      if (earlier !== undefined) this.fail(`${path}.match`, `duplicate of routes[${earlier}] (${show(identity)})`)
+      else seen.set(identity, index)
+    }
+
+    const price = this.price(map, path)
+    const description = this.description(map, path)
+    const methods = this.routeMethods(map, path, price)
+    const maxBodyBytes = this.maxBodyBytes(map, path)
+
+    if (match === undefined || !parsed || !price) return undefined
+    return {
+      index,
+      match,
+      method: parsed.method,
+      path: parsed.path,
+      price,
+      ...(description !== undefined ? { description } : {}),
+      ...(methods !== undefined ? { methods } : {}),
+      maxBodyBytes,
+    }
+  }
+
+  private match(text: string, at: string): { method: string; path: string } | undefined {
+    const parts = /^(\S+) +(\S+)$/.exec(text)
+    if (!parts) return this.fail(at, `${show(text)} must be "METHOD /path", e.g. "GET /v1/models"`)
+    const method = parts[1]!.toUpperCase()
+    const path = parts[2]!
+    if (method !== '*' && !HTTP_METHODS.includes(method)) {
+      return this.fail(at, `unknown HTTP method ${show(parts[1]!)} (use ${HTTP_METHODS.join(', ')} or *)`)
+    }
+    if (!path.startsWith('/')) return this.fail(at, `path ${show(path)} must start with "/"`)
+    if (path.includes('%')) {
+      // The router matches percent-decoded request paths, so an escaped pattern would never match.
+      return this.fail(at, `path ${show(path)} must not contain percent-escapes`)
+    }
+    const canonical = canonicalizePath(path)
+    if (!canonical.ok) return this.fail(at, `path ${show(path)} is not acceptable: ${canonical.reason}`)
+    if (canonical.path !== path) return this.fail(at, `path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
+    if (path === '/__gateway' || path.startsWith('/__gateway/')) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
+    const segments = path.split('/').slice(1)
+    const params = new Set<string>()
+    for (const [i, segment] of segments.entries()) {
+      if (segment === '*') {
+        if (i !== segments.length - 1) return this.fail(at, '"*" is only allowed as the last segment')
+      } else if (segment.startsWith(':')) {
+        const name = segment.slice(1)
+        if (!PARAM_NAME.test(name)) return this.fail(at, `invalid parameter ${show(segment)} (a name is a letter or "_" followed by letters, digits or "_")`)
+        if (params.has(name)) return this.fail(at, `parameter ":${name}" is used twice`)
+        params.add(name)
+      } else if (segment.includes('*')) {
+        return this.fail(at, '"*" is only allowed as a whole last segment')
+      }
+    }
+    return { method, path }
+  }
+
+  private price(map: Mapping, path: string): RoutePrice | undefined {
+    const at = `${path}.price`
+    const value = this.required(map, 'price', path)
+    if (value === undefined || value === REPORTED) return undefined
+    if (typeof value === 'number') return this.fail(at, 'must be a quoted decimal string like "0.50" (YAML numbers are floats)')
+    const text = this.asString(value, at)
+    if (text === undefined) return undefined
+    if (text === 'free') return { kind: 'free' }
+    const amount = parseDecimal(text)
+    if (!amount) {
+      const fraction = /^[0-9]+\.([0-9]+)$/.exec(text)?.[1]
+      if (fraction && fraction.length > MAX_FRACTION_DIGITS) return this.fail(at, `${show(text)} has more than ${MAX_FRACTION_DIGITS} fraction digits`)
+      return this.fail(at, `${show(text)} is not a decimal amount`)
+    }
+    // "0" is a zero-amount charge (a payer proves who they are by signing), unlike "free".
+    if (this.configuredMethods.length === 0) return this.fail(at, 'no payment method is configured')
+    return { kind: 'charge', amount }
+  }
+
+  private description(map: Mapping, path: string): string | undefined {
+    const text = this.string(map, 'description', path)
+    if (text === undefined || text === '') return undefined
+    // It travels in an HTTP header.
+    if (!/^[\x20-\x7e]*$/.test(text)) return this.fail(`${path}.description`, 'must be printable ASCII (it is sent in an HTTP header)')
+    return text
+  }
+
+  private routeMethods(map: Mapping, path: string, price: RoutePrice | undefined): string[] | undefined {
+    const at = `${path}.methods`
+    const value = this.get(map, 'methods')
+    if (value === undefined || value === REPORTED) return undefined
+    if (price?.kind === 'free') return this.fail(at, 'not allowed on a free route')
+    const names = this.stringList(map, 'methods', path)
+    if (!names) return undefined
+    if (names.length === 0) return this.fail(at, 'must not be empty (leave it out to offer every configured method)')
+    let ok = true
+    names.forEach((name, i) => {
+      if (!this.configuredMethods.includes(name)) ok = this.fail(`${at}[${i}]`, `${show(name)} is not configured under methods`) ?? false
+      else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
+    })
+    return ok ? names : undefined
+  }
+
+  private maxBodyBytes(map: Mapping, path: string): number {
+    const value = this.get(map, 'maxBodyBytes')
+    if (value === undefined || value === REPORTED) return DEFAULT_MAX_BODY_BYTES
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      this.fail(`${path}.maxBodyBytes`, `must be a positive integer number of bytes (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      return DEFAULT_MAX_BODY_BYTES
+    }
+    return value
+  }
+}
+
+function join(path: string, key: string): string {
+  const part = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? key : JSON.stringify(key)
+  if (!path) return part
+  return part.startsWith('"') ? `${path}[${part}]` : `${path}.${part}`
+}
+
+function kind(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing'
+  if (Array.isArray(value)) return 'a list'
+  if (value instanceof Map) return 'a mapping'
+  if (typeof value === 'number' || typeof value === 'bigint') return 'a number'
+  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'value'}`
+  return `a ${typeof value}`
+}
+
+/** A value quoted for a message, cut short so one bad line cannot flood the output. */
+function show(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)
+}
+
+function notSet(names: readonly string[]): string {
+  return names.length === 1 ? `environment variable ${names[0]} is not set` : `environment variables ${names.join(', ')} are not set`
+}
+
+/** The closest known key, when the unknown one looks like a typo of it. */
+function suggest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}

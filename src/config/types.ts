@@ -1,0 +1,62 @@
+/** The validated, typed gateway configuration. `load.ts` turns YAML into this; nothing else reads YAML. */
+
+/** An exact decimal amount: value = units / 10^scale (no floats anywhere). */
+export interface DecimalAmount {
+  /** the string as written in the config, e.g. "0.50" */
+  readonly text: string
+  readonly units: bigint
+  readonly scale: number
+}
+
+export type RoutePrice = { readonly kind: 'free' } | { readonly kind: 'charge'; readonly amount: DecimalAmount }
+
+export interface RouteConfig {
+  /** position in `routes`, for error messages and metrics */
+  readonly index: number
+  /** the `match` string as written, e.g. "GET /v1/reports/:id"; also the route's identity in challenges */
+  readonly match: string
+  /** upper-case HTTP method, or "*" for any */
+  readonly method: string
+  /** Hono path pattern, e.g. "/v1/reports/:id" or "/public/*" */
+  readonly path: string
+  readonly price: RoutePrice
+  readonly description?: string
+  /** methods named explicitly in the YAML; undefined = every configured method that can charge the price */
+  readonly methods?: readonly string[]
+  /** largest request body buffered for a body digest; 413 beyond it */
+  readonly maxBodyBytes: number
+}
+
+export interface StripeMethodConfig {
+  readonly secretKey: string
+  readonly networkId: string
+  readonly paymentMethodTypes: readonly string[]
+  readonly apiVersion: string
+  /** e.g. "https://api.stripe.com"; tests point it at the local fake */
+  readonly apiBase: string
+  /** Stripe call timeout in ms */
+  readonly timeoutMs: number
+}
+
+export interface MethodsConfig {
+  readonly stripe?: StripeMethodConfig
+}
+
+export interface GatewayConfig {
+  /** absolute path of the file this came from */
+  readonly file: string
+  readonly listen: { readonly host: string; readonly port: number }
+  readonly realm: string
+  /** undefined: none configured; the server generates a random one and warns */
+  readonly secretKey?: string
+  readonly previousSecretKeys: readonly string[]
+  readonly challengeTtlMs: number
+  /** lower-case ISO 4217 code of route prices */
+  readonly currency: string
+  readonly upstream: { readonly url: URL; readonly timeoutMs: number }
+  readonly store: { readonly url?: string; readonly keyPrefix: string }
+  readonly methods: MethodsConfig
+  readonly routes: readonly RouteConfig[]
+  /** the log level */
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+}

@@ -1,0 +1,88 @@
+import type { DecimalAmount, RouteConfig } from '../config/types.js'
+import type { ProblemType } from '../protocol/problem.js'
+
+/**
+ * The `request` object of a charge challenge (draft-payment-intent-charge §Request Schema).
+ * Amounts are base-unit integer strings; everything method-specific sits under `methodDetails`.
+ */
+export interface ChargeRequest {
+  amount: string
+  currency: string
+  recipient?: string
+  description?: string
+  externalId?: string
+  methodDetails?: Record<string, unknown>
+}
+
+/** What a method says when asked whether it can charge a route's price. */
+export type Quote = { readonly ok: true; readonly request: ChargeRequest } | { readonly ok: false; readonly reason: string }
+
+export interface SettleInput {
+  /** the authenticated, bound challenge id (HMAC verified, not expired, claimed for single use) */
+  readonly challengeId: string
+  readonly realm: string
+  readonly route: RouteConfig
+  /** the request this route charges now (equal to the echoed one: binding was checked) */
+  readonly request: ChargeRequest
+  /** the credential's method-specific payload, unvalidated JSON */
+  readonly payload: unknown
+  /** the credential's `source` (payer DID), if any */
+  readonly source?: string
+  /**
+   * Claims an extra single-use key (a transaction hash, say) in the replay store until `expiresAtMs`.
+   * Resolves false when another request already holds it.
+   */
+  readonly claimOnce: (key: string, expiresAtMs: number) => Promise<boolean>
+}
+
+export interface Settlement {
+  /** receipt `reference`: a PaymentIntent id, a transaction hash, ... */
+  readonly reference: string
+  /** extra receipt fields defined by the method spec (e.g. externalId) */
+  readonly receipt?: Readonly<Record<string, string>>
+  /** the backend answered from an earlier attempt (e.g. Stripe's Idempotent-Replayed): no new money moved now */
+  readonly replayed?: boolean
+}
+
+/**
+ * A payment method (`stripe`, later `tempo`). It prices and settles; the core does everything
+ * protocol-generic (challenge ids, binding, expiry, single use, digest, receipts, proxying).
+ */
+export interface PaymentMethod {
+  /** the wire method identifier, e.g. "stripe" */
+  readonly name: string
+  /** Builds the charge `request` for a price in the gateway currency, or explains why it cannot charge it. */
+  quote(amount: DecimalAmount, route: RouteConfig): Quote
+  /**
+   * Verifies the payload and moves the money. Throws `PaymentRefused` when the payment was refused
+   * (a 402 with a fresh challenge), `BackendUnavailable` when the payment backend could not be reached
+   * (503, nothing forwarded). Either way no money moved, and the core releases the challenge claim.
+   */
+  settle(input: SettleInput): Promise<Settlement>
+  /** Readiness probe of the backend, where one is cheap; absent = always ready. */
+  ping?(): Promise<void>
+  close?(): Promise<void>
+}
+
+/** The payer's payment was refused; answered with 402, this problem type and a fresh challenge. */
+export class PaymentRefused extends Error {
+  constructor(
+    readonly problem: Extract<ProblemType, 'verification-failed' | 'payment-action-required' | 'invalid-payload' | 'payment-insufficient' | 'invalid-challenge'>,
+    readonly detail: string,
+  ) {
+    super(detail)
+    this.name = 'PaymentRefused'
+  }
+}
+
+/** The payment backend (Stripe, an RPC node) did not answer usefully; answered with 503 and Retry-After. */
+export class BackendUnavailable extends Error {
+  constructor(
+    readonly backend: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options)
+    this.name = 'BackendUnavailable'
+  }
+}

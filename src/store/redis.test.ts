@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { SHARED_REDIS_URL, startRedisServer } from '../../test/support/redis-server.js'
+import { createRedisStore } from './redis.js'
+import { StoreUnavailable, type LedgerEntry } from './types.js'
+
+const prefix = () => `test:store:${process.pid}:${Math.random().toString(36).slice(2)}:`
+const entry: LedgerEntry = {
+  challengeId: 'ch_1',
+  route: 'GET /v1/cheap',
+  method: 'stripe',
+  amount: '50',
+  currency: 'usd',
+  reference: 'pi_1',
+  settledAt: '2026-11-21T00:00:00.000Z',
+  upstreamStatus: 200,
+}
+
+describe('redis store', () => {
+  const stores: Array<ReturnType<typeof createRedisStore>> = []
+  const open = (keyPrefix: string) => {
+    const store = createRedisStore({ url: SHARED_REDIS_URL, keyPrefix })
+    stores.push(store)
+    return store
+  }
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()))
+  })
+
+  it('lets exactly one claim win, until it is released', async () => {
+    const store = open(prefix())
+    const expires = Date.now() + 60_000
+    expect(await store.claim('challenge:a', expires)).toBe(true)
+    expect(await store.claim('challenge:a', expires)).toBe(false)
+    await store.release('challenge:a')
+    expect(await store.claim('challenge:a', expires)).toBe(true)
+  })
+
+  it('gives one winner among 50 concurrent claims from separate connections', async () => {
+    const keyPrefix = prefix()
+    const replicas = Array.from({ length: 5 }, () => open(keyPrefix))
+    const expires = Date.now() + 60_000
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => replicas[i % 5]!.claim('challenge:race', expires)))
+    expect(results.filter(Boolean)).toHaveLength(1)
+  })
+
+  it('frees a claim once its expiry has passed', async () => {
+    const store = open(prefix())
+    expect(await store.claim('challenge:short', Date.now() + 100)).toBe(true)
+    await new Promise((r) => setTimeout(r, 250))
+    expect(await store.claim('challenge:short', Date.now() + 60_000)).toBe(true)
+  })
+
+  it('keeps settled payments in the ledger stream', async () => {
+    const store = open(prefix())
+    await store.record(entry)
+    await store.record({ ...entry, challengeId: 'ch_2', reference: 'pi_2', upstreamStatus: 0 })
+    expect(await store.ledger()).toEqual([entry, { ...entry, challengeId: 'ch_2', reference: 'pi_2', upstreamStatus: 0 }])
+  })
+
+  it('fails fast with StoreUnavailable when Redis is down', async () => {
+    const redis = await startRedisServer()
+    const store = createRedisStore({ url: redis.url, keyPrefix: prefix() })
+    stores.push(store)
+    await store.ping()
+    await redis.stop()
+    const started = Date.now()
+    await expect(store.claim('challenge:x', Date.now() + 60_000)).rejects.toBeInstanceOf(StoreUnavailable)
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailable)
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+
+  it('keeps the Redis password out of its description', () => {
+    const store = createRedisStore({ url: 'redis://:hunter2@127.0.0.1:1/0', keyPrefix: 'x:' })
+    stores.push(store)
+    expect(store.description).not.toContain('hunter2')
+  })
+})

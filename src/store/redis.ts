@@ -1,0 +1,96 @@
+import { Redis } from 'ioredis'
+import { type LedgerEntry, type ReplayStore, StoreUnavailable } from './types.js'
+
+export interface RedisStoreOptions {
+  url: string
+  keyPrefix: string
+  /** how long one command may take before the store counts as unreachable */
+  commandTimeoutMs?: number
+}
+
+const LEDGER_FIELDS = ['challengeId', 'route', 'method', 'amount', 'currency', 'reference', 'settledAt', 'upstreamStatus'] as const
+
+/**
+ * Redis-backed replay store, shared by every gateway replica on the same Redis.
+ * Claims are `SET key 1 PXAT <expiry> NX` (one atomic round trip); the ledger is a Redis stream.
+ * Commands fail fast while Redis is down (no offline queue), so callers fail closed at once.
+ */
+export function createRedisStore(options: RedisStoreOptions): ReplayStore {
+  const redis = new Redis(options.url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs ?? 2000,
+    connectTimeout: 2000,
+    // Keep trying to come back; requests meanwhile get StoreUnavailable (503).
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+  })
+  // Connection errors surface through the commands that fail; the event needs a listener so Node
+  // does not treat it as unhandled.
+  redis.on('error', () => {})
+  const connecting = redis.connect().catch(() => {})
+  const prefix = options.keyPrefix
+  const ledgerKey = `${prefix}ledger`
+
+  async function run<T>(what: string, command: () => Promise<T>): Promise<T> {
+    await connecting
+    try {
+      return await command()
+    } catch (error) {
+      throw new StoreUnavailable(`Redis ${what} failed: ${(error as Error).message}`, { cause: error })
+    }
+  }
+
+  return {
+    description: `redis ${redactUrl(options.url)} (prefix "${prefix}")`,
+    async claim(key, expiresAtMs) {
+      const result = await run('claim', () => redis.set(`${prefix}claim:${key}`, '1', 'PXAT', expiresAtMs, 'NX'))
+      return result === 'OK'
+    },
+    async release(key) {
+      await run('release', () => redis.del(`${prefix}claim:${key}`))
+    },
+    async record(entry) {
+      const fields = LEDGER_FIELDS.flatMap((name) => [name, String(entry[name])])
+      await run('ledger write', () => redis.xadd(ledgerKey, '*', ...fields))
+    },
+    async ledger(limit = 1000) {
+      const rows = await run('ledger read', () => redis.xrange(ledgerKey, '-', '+', 'COUNT', limit))
+      return rows.map(([, flat]) => toEntry(flat))
+    },
+    async ping() {
+      await run('ping', () => redis.ping())
+    },
+    async close() {
+      await connecting
+      redis.disconnect()
+    },
+  }
+}
+
+function toEntry(flat: string[]): LedgerEntry {
+  const map = new Map<string, string>()
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i]!, flat[i + 1]!)
+  const text = (name: string) => map.get(name) ?? ''
+  return {
+    challengeId: text('challengeId'),
+    route: text('route'),
+    method: text('method'),
+    amount: text('amount'),
+    currency: text('currency'),
+    reference: text('reference'),
+    settledAt: text('settledAt'),
+    upstreamStatus: Number(text('upstreamStatus')),
+  }
+}
+
+/** Drops a password from a Redis URL before it goes into a log line. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'redis://(unparsable url)'
+  }
+}

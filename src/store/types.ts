@@ -1,0 +1,41 @@
+/**
+ * The replay store: single use of challenge ids (and of method keys such as transaction hashes),
+ * and the ledger of settled payments. Redis across replicas, or memory for one process.
+ * Every method rejects with `StoreUnavailable` when the backing store cannot be reached.
+ */
+export interface ReplayStore {
+  /** a human-readable description for logs, e.g. "redis redis://127.0.0.1:6379" */
+  readonly description: string
+  /** Atomically claims `key` until `expiresAtMs` (epoch ms). True if this call got it. */
+  claim(key: string, expiresAtMs: number): Promise<boolean>
+  /** Gives a claim back (settlement failed and moved no money). */
+  release(key: string): Promise<void>
+  /** Appends a settled payment to the ledger. */
+  record(entry: LedgerEntry): Promise<void>
+  /** Reads the ledger, oldest first (operators reconcile from it; tests assert on it). */
+  ledger(limit?: number): Promise<LedgerEntry[]>
+  /** Resolves when the store answers. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface LedgerEntry {
+  readonly challengeId: string
+  readonly route: string
+  readonly method: string
+  /** base units, as in the challenge request */
+  readonly amount: string
+  readonly currency: string
+  readonly reference: string
+  /** ISO 8601 settlement time */
+  readonly settledAt: string
+  /** upstream HTTP status, or 0 when the upstream failed after payment */
+  readonly upstreamStatus: number
+}
+
+export class StoreUnavailable extends Error {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(detail, options)
+    this.name = 'StoreUnavailable'
+  }
+}

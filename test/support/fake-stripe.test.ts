@@ -1,0 +1,282 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type FakeStripe, parseForm, startFakeStripe } from './fake-stripe.js'
+
+// Pins the fake's Stripe rules over plain HTTP, independently of the SDK and the gateway.
+
+const KEY = 'sk_test_fake_0123456789'
+const PREVIEW = '2026-07-29.preview'
+
+let fake: FakeStripe
+beforeAll(async () => {
+  fake = await startFakeStripe()
+})
+afterAll(async () => {
+  await fake.close()
+})
+afterEach(() => {
+  fake.reset()
+})
+
+interface Answer {
+  status: number
+  headers: Headers
+  json: { error?: Record<string, unknown> } & Record<string, unknown>
+}
+
+async function call(method: string, path: string, form: Record<string, string> = {}, headers: Record<string, string> = {}, url = fake.url): Promise<Answer> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, 'stripe-version': PREVIEW, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers },
+    body: method === 'POST' ? new URLSearchParams(form).toString() : undefined,
+  })
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Answer['json'] }
+}
+
+function chargeForm(spt: string, amount = '50', currency = 'usd'): Record<string, string> {
+  return {
+    amount,
+    currency,
+    confirm: 'true',
+    'automatic_payment_methods[enabled]': 'true',
+    'automatic_payment_methods[allow_redirects]': 'never',
+    shared_payment_granted_token: spt,
+    'metadata[mpp_challenge_id]': 'ch_1',
+  }
+}
+
+const charge = (spt: string, key?: string, form = chargeForm(spt)) => call('POST', '/v1/payment_intents', form, key ? { 'idempotency-key': key } : {})
+
+describe('fake Stripe: SPTs and PaymentIntents', () => {
+  it('issues an SPT through the test helper, charges it once and reports the intent and the token', async () => {
+    const issued = await call('POST', '/v1/test_helpers/shared_payment/granted_tokens', {
+      payment_method: 'pm_card_visa',
+      'usage_limits[currency]': 'usd',
+      'usage_limits[max_amount]': '1000',
+      'usage_limits[expires_at]': String(Math.floor(Date.now() / 1000) + 600),
+    })
+    expect(issued.status).toBe(200)
+    expect(issued.json).toMatchObject({ object: 'shared_payment.granted_token', usage_limits: { currency: 'usd', max_amount: 1000 }, deactivated_reason: null })
+    const spt = issued.json.id as string
+    expect(spt).toMatch(/^spt_[a-z0-9]+$/)
+
+    const paid = await charge(spt, 'k1')
+    expect(paid.status).toBe(200)
+    expect(paid.json).toMatchObject({ object: 'payment_intent', amount: 50, amount_received: 50, currency: 'usd', status: 'succeeded', metadata: { mpp_challenge_id: 'ch_1' } })
+    expect(paid.json.id).toMatch(/^pi_/)
+    expect(paid.json.latest_charge).toMatch(/^ch_/)
+    expect(paid.headers.get('idempotent-replayed')).toBeNull()
+    expect(fake.charges()).toBe(1)
+
+    const intent = await call('GET', `/v1/payment_intents/${String(paid.json.id)}`)
+    expect(intent.json).toMatchObject({ id: paid.json.id, status: 'succeeded' })
+    const token = await call('GET', `/v1/shared_payment/granted_tokens/${spt}`)
+    expect(token.json).toMatchObject({ id: spt, deactivated_reason: 'consumed', usage_details: { amount_captured: { value: 50, currency: 'usd' } } })
+    expect((await call('GET', '/v1/payment_intents/pi_nope')).json.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing' })
+
+    const seen = fake.requests.find((r) => r.path === '/v1/payment_intents')!
+    expect(seen.form['automatic_payment_methods[allow_redirects]']).toBe('never')
+    expect(seen.params).toMatchObject({ automatic_payment_methods: { enabled: 'true', allow_redirects: 'never' }, metadata: { mpp_challenge_id: 'ch_1' } })
+    expect(seen.headers['idempotency-key']).toBe('k1')
+  })
+
+  it('an SPT is single use: a second charge gets the deactivated-state 400, with no code', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    expect((await charge(spt, 'a')).status).toBe(200)
+    const again = await charge(spt, 'b')
+    expect(again.status).toBe(400)
+    expect(again.json.error).toEqual({ type: 'invalid_request_error', message: 'The shared payment granted token cannot be used because it is already in a deactivated state.' })
+    expect(fake.charges()).toBe(1)
+  })
+
+  it('refuses an amount over the remaining limit, another currency, an expired and an unknown token', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 100, currency: 'usd' })
+    const over = await charge(spt, undefined, chargeForm(spt, '101'))
+    expect(over.status).toBe(400)
+    expect(over.json.error).toEqual({ type: 'invalid_request_error', message: 'The requested amount is greater than the remaining amount capturable with this shared payment granted token.' })
+    const eur = await charge(spt, undefined, chargeForm(spt, '100', 'eur'))
+    expect(eur.status).toBe(400)
+    expect(eur.json.error).toMatchObject({ type: 'invalid_request_error', param: 'currency' })
+
+    const expired = await fake.issueSpt({ maxAmount: 100, currency: 'usd', expiresAt: Math.floor(Date.now() / 1000) - 1 })
+    expect((await charge(expired)).json.error).toMatchObject({ message: expect.stringContaining('deactivated state') })
+    expect(fake.sharedPaymentTokens.get(expired)!.deactivated_reason).toBe('expired')
+
+    const unknown = await charge('spt_unknown123')
+    expect(unknown.status).toBe(400)
+    expect(unknown.json.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', message: "No such shared payment granted token: 'spt_unknown123'" })
+    expect(fake.charges()).toBe(0)
+    expect(fake.paymentIntents.size).toBe(0)
+  })
+
+  it('a declined card is an HTTP 402 card_error carrying the failed intent; the SPT stays usable', async () => {
+    const spt = await fake.issueSpt({ paymentMethod: 'pm_card_chargeDeclined', maxAmount: 1000, currency: 'usd' })
+    const declined = await charge(spt, 'd1')
+    expect(declined.status).toBe(402)
+    expect(declined.json.error).toMatchObject({
+      type: 'card_error',
+      code: 'card_declined',
+      decline_code: 'generic_decline',
+      message: 'Your card was declined.',
+      payment_intent: { object: 'payment_intent', status: 'requires_payment_method' },
+    })
+    expect(fake.charges()).toBe(0)
+    expect(fake.sharedPaymentTokens.get(spt)!.deactivated_reason).toBeNull()
+  })
+
+  it('3-D Secure: 200 with requires_action and a use_stripe_sdk next_action, no charge', async () => {
+    const spt = await fake.issueSpt({ paymentMethod: 'pm_card_authenticationRequired', maxAmount: 1000, currency: 'usd' })
+    const res = await charge(spt)
+    expect(res.status).toBe(200)
+    expect(res.json).toMatchObject({ status: 'requires_action', next_action: { type: 'use_stripe_sdk' } })
+    expect(fake.charges()).toBe(0)
+  })
+
+  it('validates before executing: GA versions do not know the SPT parameter; redirects need return_url', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    const ga = await call('POST', '/v1/payment_intents', chargeForm(spt), { 'stripe-version': '2026-10-28.endive' })
+    expect(ga.status).toBe(400)
+    expect(ga.json.error).toMatchObject({ code: 'parameter_unknown', param: 'shared_payment_granted_token' })
+    const { 'automatic_payment_methods[allow_redirects]': _omit, ...redirects } = chargeForm(spt)
+    expect((await charge(spt, undefined, redirects)).json.error).toMatchObject({ message: expect.stringContaining('return_url') })
+    expect((await charge(spt, undefined, { ...chargeForm(spt), amount: '' })).status).toBe(400)
+    expect((await call('GET', `/v1/shared_payment/granted_tokens/${spt}`, {}, { 'stripe-version': '2026-10-28.endive' })).status).toBe(404)
+    expect(fake.paymentIntents.size).toBe(0)
+  })
+})
+
+describe('fake Stripe: idempotency', () => {
+  it('replays the first answer for the same key and parameters, with Idempotent-Replayed: true', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    const first = await charge(spt, 'same')
+    const second = await charge(spt, 'same')
+    expect(second.status).toBe(200)
+    expect(second.json).toEqual(first.json)
+    expect(second.headers.get('idempotent-replayed')).toBe('true')
+    expect(second.headers.get('original-request')).toBe(first.headers.get('request-id'))
+    expect(fake.paymentIntents.size).toBe(1)
+    expect(fake.charges()).toBe(1)
+  })
+
+  it('replays errors too: a decline stays a decline under its key', async () => {
+    const spt = await fake.issueSpt({ paymentMethod: 'pm_card_chargeDeclined', maxAmount: 1000, currency: 'usd' })
+    const first = await charge(spt, 'dec')
+    const second = await charge(spt, 'dec')
+    expect(second.status).toBe(402)
+    expect(second.json).toEqual(first.json)
+    expect(second.headers.get('idempotent-replayed')).toBe('true')
+    expect(fake.paymentIntents.size).toBe(1)
+  })
+
+  it('the same key with other parameters → 400 idempotency_error, nothing executed', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    await charge(spt, 'k')
+    const other = await charge(spt, 'k', chargeForm(spt, '60'))
+    expect(other.status).toBe(400)
+    expect(other.json.error).toMatchObject({ type: 'idempotency_error' })
+    expect(fake.paymentIntents.size).toBe(1)
+  })
+
+  it('a duplicate while the first is still executing → 409 idempotency_key_in_use', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    fake.faults.delayMs = 200
+    const [a, b] = await Promise.all([charge(spt, 'slow'), new Promise((r) => setTimeout(r, 50)).then(() => charge(spt, 'slow'))])
+    expect(a.status).toBe(200)
+    expect(b.status).toBe(409)
+    expect(b.json.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_in_use' })
+    fake.faults.delayMs = 0
+    expect((await charge(spt, 'slow')).headers.get('idempotent-replayed')).toBe('true')
+  })
+
+  it.each([0, 30])('50 simultaneous creates with one key (delay %i ms): one intent, one charge, the rest 409 or replays', async (delayMs) => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    fake.faults.delayMs = delayMs
+    const results = await Promise.all(Array.from({ length: 50 }, () => charge(spt, 'burst')))
+    expect(fake.paymentIntents.size).toBe(1)
+    expect(fake.charges()).toBe(1)
+    const originals = results.filter((r) => r.status === 200 && r.headers.get('idempotent-replayed') === null)
+    const replays = results.filter((r) => r.status === 200 && r.headers.get('idempotent-replayed') === 'true')
+    const conflicts = results.filter((r) => r.status === 409)
+    expect(originals).toHaveLength(1)
+    expect(replays.length + conflicts.length).toBe(49)
+    for (const r of replays) expect(r.json.id).toBe(originals[0]!.json.id)
+  })
+
+  it('keys are per account, and nothing is saved for a request refused before executing (auth)', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    const unauthorized = await call('POST', '/v1/payment_intents', chargeForm(spt), { authorization: 'Bearer sk_live_wrong_000000000', 'idempotency-key': 'auth' })
+    expect(unauthorized.status).toBe(401)
+    const ok = await charge(spt, 'auth')
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('idempotent-replayed')).toBeNull()
+  })
+})
+
+describe('fake Stripe: auth', () => {
+  it('accepts sk_test_ keys as Bearer or Basic, refuses others with a masked key', async () => {
+    const basic = Buffer.from(`${KEY}:`).toString('base64')
+    expect((await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: `Basic ${basic}` })).status).toBe(404)
+    const none = await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: '' })
+    expect(none.status).toBe(401)
+    expect(none.json.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringContaining('did not provide an API key') })
+    const wrong = await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: 'Bearer sk_live_secret_abcdefgh1234' })
+    expect(wrong.status).toBe(401)
+    expect(wrong.json.error).toEqual({ type: 'invalid_request_error', message: 'Invalid API Key provided: sk_***1234' })
+  })
+
+  it('takes an explicit list of valid keys', async () => {
+    const strict = await startFakeStripe({ validKeys: ['sk_test_only'] })
+    try {
+      expect((await call('GET', '/v1/payment_intents/pi_x', {}, {}, strict.url)).status).toBe(401)
+      expect((await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: 'Bearer sk_test_only' }, strict.url)).status).toBe(404)
+    } finally {
+      await strict.close()
+    }
+  })
+})
+
+describe('fake Stripe: faults', () => {
+  it('status500Next answers 500 api_error without executing or saving', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    fake.faults.status500Next = 1
+    const down = await charge(spt, 'f')
+    expect(down.status).toBe(500)
+    expect(down.json.error).toEqual({ type: 'api_error', message: 'An unknown error occurred' })
+    expect(fake.paymentIntents.size).toBe(0)
+    const up = await charge(spt, 'f')
+    expect(up.status).toBe(200)
+    expect(up.headers.get('idempotent-replayed')).toBeNull()
+  })
+
+  it('dropConnectionNext destroys the connection without an answer and executes nothing', async () => {
+    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+    fake.faults.dropConnectionNext = 1
+    await expect(charge(spt, 'drop')).rejects.toThrow()
+    expect(fake.paymentIntents.size).toBe(0)
+    expect(fake.faults.dropConnectionNext).toBe(0)
+    expect((await charge(spt, 'drop')).status).toBe(200)
+  })
+
+  it('delayMs holds the answer; reset() clears state and faults', async () => {
+    fake.faults.delayMs = 150
+    const started = Date.now()
+    await call('GET', '/v1/payment_intents/pi_x')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140)
+    await fake.issueSpt({ maxAmount: 1, currency: 'usd' })
+    fake.reset()
+    expect(fake.faults).toEqual({ status500Next: 0, delayMs: 0, dropConnectionNext: 0 })
+    expect(fake.requests).toHaveLength(0)
+    expect(fake.sharedPaymentTokens.size).toBe(0)
+  })
+})
+
+describe('parseForm', () => {
+  it('nests bracketed keys and makes arrays of indexed or empty brackets', () => {
+    expect(parseForm('a=1&b[c]=2&b[d][e]=3&l[0]=x&l[1]=y&m[]=p&m[]=q&__proto__[x]=1')).toEqual({
+      a: '1',
+      b: { c: '2', d: { e: '3' } },
+      l: ['x', 'y'],
+      m: ['p', 'q'],
+    })
+    expect(parseForm('metadata%5Bk%5D=v%20w')).toEqual({ metadata: { k: 'v w' } })
+  })
+})
