@@ -27,6 +27,6 @@ export async function runCheck(file: string, out: { write(text: string): unknown
       ]
     }),
   )
-  out.write(`${config.file}: ok\n`)
+  out.write(`${config.displayName}: ok\n`)
   return 0
 }

@@ -48,7 +48,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env, 
     return { ok: false, errors: [`${displayName}: ${error instanceof Error ? error.message : String(error)}`] }
   }
   const validator = new Validator(env)
-  const config = validator.gateway(validator.expand(raw, ''), resolve(file))
+  const config = validator.gateway(validator.expand(raw, ''), resolve(file), displayName)
   const errors = validator.errors(displayName)
   if (errors.length > 0 || !config) return { ok: false, errors }
   return { ok: true, config, warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)] }
@@ -139,7 +139,7 @@ class Validator {
     return value
   }
 
-  gateway(root: unknown, file: string): GatewayConfig | undefined {
+  gateway(root: unknown, file: string, displayName: string): GatewayConfig | undefined {
     if (root === null || root === undefined) return this.fail('', 'the file is empty; it needs at least realm, upstream and routes')
     const top = this.mapping(root, '')
     if (!top) return undefined
@@ -165,6 +165,7 @@ class Validator {
     // No issue means every required part was produced.
     return {
       file,
+      displayName,
       listen: listen!,
       realm: realm!,
       ...(secretKey ? { secretKey } : {}),

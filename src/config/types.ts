@@ -45,6 +45,8 @@ export interface MethodsConfig {
 export interface GatewayConfig {
   /** absolute path of the file this came from */
   readonly file: string
+  /** how messages name the file: the path as the operator gave it */
+  readonly displayName: string
   readonly listen: { readonly host: string; readonly port: number }
   readonly realm: string
   /** undefined: none configured; the server generates a random one and warns */

@@ -46,21 +46,21 @@ export function resolveOffers(
     for (const name of candidates) {
       const method = methods.get(name)
       if (!method) {
-        errors.push(`${config.file}: routes[${route.index}].methods: "${name}" is not configured under methods`)
+        errors.push(`${config.displayName}: routes[${route.index}].methods: "${name}" is not configured under methods`)
         continue
       }
       const quote = method.quote(route.price.amount, route)
       if (quote.ok) {
         offers.push({ method, intent: 'charge', request: quote.request, encodedRequest: encodeJson(quote.request) })
       } else if (route.methods) {
-        errors.push(`${config.file}: routes[${route.index}].methods: ${name} cannot charge ${route.price.amount.text} ${config.currency}: ${quote.reason}`)
+        errors.push(`${config.displayName}: routes[${route.index}].methods: ${name} cannot charge ${route.price.amount.text} ${config.currency}: ${quote.reason}`)
       } else {
         unavailable.push({ method: name, reason: quote.reason })
       }
     }
     if (offers.length === 0 && !route.methods) {
       const why = unavailable.map((u) => `${u.method}: ${u.reason}`).join('; ') || 'no payment method is configured'
-      errors.push(`${config.file}: routes[${route.index}].price: no configured method can charge ${route.price.amount.text} ${config.currency} (${why})`)
+      errors.push(`${config.displayName}: routes[${route.index}].price: no configured method can charge ${route.price.amount.text} ${config.currency} (${why})`)
     }
     table.set(route, { route, opaque, offers, unavailable })
   }

@@ -97,8 +97,9 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
         } else {
           outgoing.writeHead(status, responseHeaders.flat())
         }
-        // Flush headers at once so streamed responses (SSE) start without waiting for a body chunk.
-        outgoing.flushHeaders()
+        // A streamed response (no length: SSE, chunked) shows its headers at once rather than with
+        // the first chunk; a sized one sends headers and body together, saving a write.
+        if (upstreamResponse.headers['content-length'] === undefined) outgoing.flushHeaders()
         upstreamResponse.pipe(outgoing)
         upstreamResponse.on('error', () => outgoing.destroy())
         resolve({ ok: true, status })

@@ -1,26 +1,21 @@
 import { Challenge as MppxChallenge, Receipt as MppxReceipt } from 'mppx'
 import { Mppx, stripe as mppxStripe } from 'mppx/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeStripe, startFakeStripe } from '../support/fake-stripe.js'
-import { type TestGateway, startTestGateway, TEST_SECRET } from '../support/gateway.js'
+import { TEST_SECRET } from '../support/gateway.js'
 import { headerLines, request } from '../support/http.js'
 import { SHARED_REDIS_URL } from '../support/redis-server.js'
-import { type TestUpstream, startUpstream } from '../support/upstream.js'
+import { type Stack, startStack } from '../support/stack.js'
 
-let stripe: FakeStripe
-let upstream: TestUpstream
-let gw: TestGateway
+let stack: Stack
+let stripe: Stack['stripe']
+let upstream: Stack['upstream']
+let gw: Stack['gw']
 
 beforeAll(async () => {
-  stripe = await startFakeStripe()
-  upstream = await startUpstream()
-  gw = await startTestGateway({ upstreamUrl: upstream.url, stripeUrl: stripe.url, storeUrl: SHARED_REDIS_URL })
+  stack = await startStack({ storeUrl: SHARED_REDIS_URL })
+  ;({ stripe, upstream, gw } = stack)
 })
-afterAll(async () => {
-  await gw.close()
-  await upstream.close()
-  await stripe.close()
-})
+afterAll(() => stack.close())
 
 function mppxClient() {
   const tokens: Array<{ amount: string; currency: string; networkId: string | undefined }> = []

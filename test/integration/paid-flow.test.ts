@@ -1,33 +1,27 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { computeId, decodeJson } from '../../src/protocol/challenge.js'
 import { parse as parseReceipt } from '../../src/protocol/receipt.js'
-import { type FakeStripe, startFakeStripe } from '../support/fake-stripe.js'
-import { type TestGateway, startTestGateway, TEST_REALM, TEST_SECRET } from '../support/gateway.js'
+import { startTestGateway, TEST_SECRET } from '../support/gateway.js'
 import { headerLines, request } from '../support/http.js'
 import { authorizationFor, challengeFor, challengesOf, problemOf, problemType } from '../support/pay.js'
 import { SHARED_REDIS_URL } from '../support/redis-server.js'
-import { type TestUpstream, startUpstream } from '../support/upstream.js'
+import { type Stack, startStack } from '../support/stack.js'
 
-let stripe: FakeStripe
-let upstream: TestUpstream
-let gw: TestGateway
+let stack: Stack
+let stripe: Stack['stripe']
+let upstream: Stack['upstream']
+let gw: Stack['gw']
+const spt = (paymentMethod?: string) => stack.spt(paymentMethod)
 
 beforeAll(async () => {
-  stripe = await startFakeStripe()
-  upstream = await startUpstream()
-  gw = await startTestGateway({ upstreamUrl: upstream.url, stripeUrl: stripe.url, storeUrl: SHARED_REDIS_URL })
+  stack = await startStack({ storeUrl: SHARED_REDIS_URL })
+  ;({ stripe, upstream, gw } = stack)
 })
-afterAll(async () => {
-  await gw.close()
-  await upstream.close()
-  await stripe.close()
-})
+afterAll(() => stack.close())
 afterEach(() => {
   stripe.faults.status500Next = 0
   stripe.faults.delayMs = 0
 })
-
-const spt = (paymentMethod = 'pm_card_visa') => stripe.issueSpt({ paymentMethod, maxAmount: 10_000, currency: 'usd' })
 
 /** 402 → SPT → paid retry, as a client would do it. */
 async function pay(path: string, options: { method?: string; body?: string; paymentMethod?: string } = {}) {

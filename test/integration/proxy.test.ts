@@ -1,26 +1,21 @@
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeStripe, startFakeStripe } from '../support/fake-stripe.js'
-import { type TestGateway, startTestGateway } from '../support/gateway.js'
+import { startTestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
 import { authorizationFor, challengeFor, problemOf } from '../support/pay.js'
 import { freePort } from '../support/redis-server.js'
-import { type TestUpstream, startUpstream } from '../support/upstream.js'
+import { type Stack, startStack } from '../support/stack.js'
 
-let stripe: FakeStripe
-let upstream: TestUpstream
-let gw: TestGateway
+let stack: Stack
+let stripe: Stack['stripe']
+let upstream: Stack['upstream']
+let gw: Stack['gw']
 
 beforeAll(async () => {
-  stripe = await startFakeStripe()
-  upstream = await startUpstream()
-  gw = await startTestGateway({ upstreamUrl: `${upstream.url}/base`, stripeUrl: stripe.url })
+  stack = await startStack({ upstreamBasePath: '/base' })
+  ;({ stripe, upstream, gw } = stack)
 })
-afterAll(async () => {
-  await gw.close()
-  await upstream.close()
-  await stripe.close()
-})
+afterAll(() => stack.close())
 
 describe('free routes', () => {
   it('pass straight through to the upstream base path with method, query, cookies and forwarding headers', async () => {
@@ -79,7 +74,7 @@ describe('streaming', () => {
       void secondMayGo.then(() => res.end('data: second\n\n'))
     })
     const unpaid = await request(`${gw.url}/v1/stream`)
-    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' }) })
+    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stack.spt() })
 
     const chunks: string[] = []
     const done = new Promise<http.IncomingMessage>((resolve, reject) => {

@@ -1,33 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeStripe, startFakeStripe } from '../support/fake-stripe.js'
-import { type TestGateway, startTestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
 import { authorizationFor, challengeFor } from '../support/pay.js'
 import { type RedisServer, startRedisServer } from '../support/redis-server.js'
-import { type TestUpstream, startUpstream } from '../support/upstream.js'
+import { type Stack, startStack } from '../support/stack.js'
 
-let stripe: FakeStripe
-let upstream: TestUpstream
 let redis: RedisServer
-let gw: TestGateway
+let stack: Stack
 
 beforeAll(async () => {
-  stripe = await startFakeStripe()
-  upstream = await startUpstream()
   redis = await startRedisServer()
-  gw = await startTestGateway({ upstreamUrl: upstream.url, stripeUrl: stripe.url, storeUrl: redis.url })
+  stack = await startStack({ storeUrl: redis.url })
 })
 afterAll(async () => {
-  await gw.close()
+  await stack.close()
   await redis.stop()
-  await upstream.close()
-  await stripe.close()
 })
 
 describe('Redis stopped', () => {
   it('fails closed: 503 with Retry-After, no charge, upstream untouched; free routes still pass; readyz is 503', async () => {
+    const { gw, stripe, upstream } = stack
     const unpaid = await request(`${gw.url}/v1/cheap`)
-    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' }) })
+    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stack.spt() })
     await redis.stop()
 
     const upstreamBefore = upstream.requests.length
