@@ -4,6 +4,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { Hono } from 'hono'
 import { canonicalizePath } from '../config/canonical-path.js'
 import type { RouteOffers } from '../methods/offers.js'
+import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import type { GatewayContext } from './context.js'
 import { forwardToUpstream } from './forward.js'
@@ -67,7 +68,11 @@ function routeHandler(ctx: GatewayContext, routeOffers: RouteOffers) {
   return async (c: { env: HttpBindings }) => {
     const { incoming, outgoing } = c.env
     const pathAndQuery = incoming.url ?? '/'
-    if (free) await forwardToUpstream(ctx, incoming, outgoing, { pathAndQuery, authorization: incoming.headers.authorization })
+    if (free) {
+      // A credential sent to a free route is still a bearer token: it never goes upstream.
+      const authorization = incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
+      await forwardToUpstream(ctx, incoming, outgoing, { pathAndQuery, authorization })
+    }
     else await handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing)
     return RESPONSE_ALREADY_SENT
   }

@@ -27,12 +27,12 @@ function malformed(text: string): string {
 
 describe('extract', () => {
   it('finds nothing when there is no Payment scheme', () => {
-    expect(extract(undefined)).toEqual({ kind: 'none' })
-    expect(extract('')).toEqual({ kind: 'none' })
-    expect(extract([])).toEqual({ kind: 'none' })
-    expect(extract('Bearer abc')).toEqual({ kind: 'none' })
-    expect(extract('PaymentX abc')).toEqual({ kind: 'none' })
-    expect(extract('Digest realm="Payment abc"')).toEqual({ kind: 'none' })
+    expect(extract(undefined)).toEqual({ kind: 'none', others: undefined })
+    expect(extract('')).toEqual({ kind: 'none', others: undefined })
+    expect(extract([])).toEqual({ kind: 'none', others: undefined })
+    expect(extract('Bearer abc')).toEqual({ kind: 'none', others: 'Bearer abc' })
+    expect(extract('PaymentX abc')).toEqual({ kind: 'none', others: 'PaymentX abc' })
+    expect(extract('Digest realm="Payment abc"')).toEqual({ kind: 'none', others: 'Digest realm="Payment abc"' })
   })
 
   it('finds a lone Payment credential, case-insensitively, after any whitespace', () => {
@@ -55,8 +55,8 @@ describe('extract', () => {
   })
 
   it('reports several Payment credentials, in one list or across lines', () => {
-    expect(extract('Payment a, Payment b')).toEqual({ kind: 'multiple' })
-    expect(extract(['Payment a', 'Bearer x', 'payment b'])).toEqual({ kind: 'multiple' })
+    expect(extract('Payment a, Payment b')).toEqual({ kind: 'multiple', others: undefined })
+    expect(extract(['Payment a', 'Bearer x', 'payment b'])).toEqual({ kind: 'multiple', others: 'Bearer x' })
   })
 
   it('treats a bare "Payment" as a (malformed) credential rather than another scheme', () => {

@@ -12,11 +12,12 @@ export interface Credential {
   source?: string
 }
 
-export type Extracted = { kind: 'none' } | { kind: 'one'; token: string; others: string | undefined } | { kind: 'multiple' }
+/** `others`: the Authorization content left once every Payment element is taken out. */
+export type Extracted = ({ kind: 'none' } | { kind: 'one'; token: string } | { kind: 'multiple' }) & { others: string | undefined }
 
 /**
  * Finds the Payment credential among the Authorization field's schemes. Other schemes are kept
- * (in `others`) so the caller can pass them upstream; more than one Payment credential is an
+ * (in `others`) so the caller can pass them upstream without any credential, on free routes too; more than one Payment credential is an
  * error the spec answers with 400, so it is reported rather than picking one.
  */
 export function extract(authorization: string | readonly string[] | undefined): Extracted {
@@ -33,9 +34,10 @@ export function extract(authorization: string | readonly string[] | undefined): 
       } else others.push(element.raw)
     }
   }
-  if (found === 0) return { kind: 'none' }
-  if (found > 1) return { kind: 'multiple' }
-  return { kind: 'one', token: token ?? '', others: others.length > 0 ? others.join(', ') : undefined }
+  const rest = others.length > 0 ? others.join(', ') : undefined
+  if (found === 0) return { kind: 'none', others: rest }
+  if (found > 1) return { kind: 'multiple', others: rest }
+  return { kind: 'one', token: token ?? '', others: rest }
 }
 
 export const MAX_CREDENTIAL_BYTES = 16 * 1024

@@ -295,3 +295,15 @@ describe('Stripe outages fail closed and lose nothing', () => {
     expect(problemOf(replay).type).toBe(problemType('invalid-challenge'))
   })
 })
+
+describe('logs', () => {
+  it('hold no credential, SPT, Stripe key or HMAC key after all the flows above', () => {
+    const log = gw.logs.join('')
+    expect(log.length).toBeGreaterThan(0)
+    expect(log).not.toMatch(/spt_[A-Za-z0-9]/)
+    expect(log).not.toContain('sk_test_')
+    expect(log).not.toContain(TEST_SECRET)
+    expect(log).not.toMatch(/Payment ey/)
+    expect(log).not.toMatch(/"authorization"/i)
+  })
+})

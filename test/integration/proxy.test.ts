@@ -28,6 +28,15 @@ describe('free routes', () => {
     expect(res.headers['payment-receipt']).toBeUndefined()
   })
 
+  it('never forward a Payment credential, even one sent to a free route', async () => {
+    await request(`${gw.url}/v1/models`, { headers: { authorization: ['Bearer up-token', 'Payment eyJzZWNyZXQiOiJ4In0'] } })
+    const seen = upstream.requests.at(-1)!
+    expect(seen.headers.authorization).toBe('Bearer up-token')
+    expect(JSON.stringify(seen.rawHeaders)).not.toContain('eyJzZWNyZXQiOiJ4In0')
+    await request(`${gw.url}/v1/models`, { headers: { authorization: 'Payment eyJzZWNyZXQiOiJ4In0' } })
+    expect(upstream.requests.at(-1)!.headers.authorization).toBeUndefined()
+  })
+
   it('answer HEAD through the GET route', async () => {
     const res = await request(`${gw.url}/v1/models`, { method: 'HEAD' })
     expect(res.status).toBe(200)
