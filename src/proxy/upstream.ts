@@ -88,6 +88,12 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
         }
         settled = true
         const status = upstreamResponse.statusCode ?? 502
+        if (outgoing.destroyed) {
+          // The client left while we waited; the status still goes to the ledger.
+          upstreamResponse.resume()
+          resolve({ ok: true, status })
+          return
+        }
         const responseHeaders = forwardableResponseHeaders(upstreamResponse.rawHeaders)
         if (request.receipt) {
           const cacheControl = upstreamResponse.headers['cache-control']

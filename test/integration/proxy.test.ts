@@ -120,6 +120,18 @@ describe('streaming', () => {
   })
 })
 
+describe('the in-memory store', () => {
+  it('gives one success for 50 concurrent presentations of one credential inside one process', async () => {
+    const unpaid = await request(`${gw.url}/v1/cheap`)
+    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stack.spt() })
+    const charges = stripe.charges()
+    const results = await Promise.all(Array.from({ length: 50 }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } })))
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1)
+    expect(stripe.charges() - charges).toBe(1)
+    expect(gw.logs.join('')).toContain('in-memory, single instance')
+  })
+})
+
 describe('upstream failures', () => {
   it('connection refused → 502 problem', async () => {
     const deadPort = await freePort()
