@@ -25,13 +25,10 @@ export function issueChallenges(routeOffers: RouteOffers, context: ChallengeCont
       intent: offer.intent,
       request: offer.encodedRequest,
       expires,
-      digest: context.digest,
+      ...(context.digest !== undefined && { digest: context.digest }),
       opaque: routeOffers.opaque,
     }
-    const challenge: Challenge = { id: computeId(context.secretKey, bound), ...bound }
-    if (context.digest === undefined) delete challenge.digest
-    if (description !== undefined) challenge.description = description
-    return challenge
+    return { id: computeId(context.secretKey, bound), ...bound, ...(description !== undefined && { description }) }
   })
 }
 

@@ -25,11 +25,11 @@ export function sendProblem(outgoing: ServerResponse, problem: Problem, options:
   outgoing.end(body)
 }
 
-export function sendJson(outgoing: ServerResponse, status: number, value: unknown, cacheControl = 'no-store'): void {
+export function sendJson(outgoing: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value)
   outgoing.writeHead(status, {
     'Content-Type': 'application/json',
-    'Cache-Control': cacheControl,
+    'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(body),
   })
   outgoing.end(body)

@@ -17,8 +17,9 @@ export type Extracted = ({ kind: 'none' } | { kind: 'one'; token: string } | { k
 
 /**
  * Finds the Payment credential among the Authorization field's schemes. Other schemes are kept
- * (in `others`) so the caller can pass them upstream without any credential, on free routes too; more than one Payment credential is an
- * error the spec answers with 400, so it is reported rather than picking one.
+ * (in `others`) so the caller can pass them upstream without any credential, on free routes too.
+ * More than one Payment credential is an error the spec answers with 400, so it is reported
+ * rather than picking one.
  */
 export function extract(authorization: string | readonly string[] | undefined): Extracted {
   const lines = authorization === undefined ? [] : typeof authorization === 'string' ? [authorization] : authorization
