@@ -1,5 +1,8 @@
 import type { DecimalAmount } from './types.js'
 
+/** Every TIP-20 (Tempo stablecoin) token has 6 decimals (tempo `TIP20_DECIMALS`). */
+export const TIP20_DECIMALS = 6
+
 /** Most fraction digits a price may have: 18 covers every token's base unit (wei). */
 export const MAX_FRACTION_DIGITS = 18
 

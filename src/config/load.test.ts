@@ -286,7 +286,7 @@ describe('parseConfig: errors', () => {
     ['a non-redis store', minimal({ extra: 'store:\n  url: "http://cache:6379"' }), `${FILE}: store.url: must start with redis:// or rediss://`],
     ['an unparsable store url', minimal({ extra: 'store:\n  url: "nonsense"' }), `${FILE}: store.url: is not a valid URL (expected redis://host:port or rediss://host:port)`],
     ['a bad log level', minimal({ extra: 'log:\n  level: verbose' }), `${FILE}: log.level: "verbose" is not a log level (use debug, info, warn, error)`],
-    ['an unknown payment method', minimal({ extra: 'methods:\n  paypal: {}', stripe: false, route: '    price: "free"' }), `${FILE}: methods.paypal: unknown payment method (known: stripe)`],
+    ['an unknown payment method', minimal({ extra: 'methods:\n  paypal: {}', stripe: false, route: '    price: "free"' }), `${FILE}: methods.paypal: unknown payment method (known: stripe, tempo)`],
     ['methods that is a list', minimal({ extra: 'methods: [stripe]', stripe: false, route: '    price: "free"' }), `${FILE}: methods: must be a mapping (got a list)`],
     ['an empty stripe entry', minimal({ stripe: false, extra: 'methods:\n  stripe:', route: '    price: "free"' }), `${FILE}: methods.stripe: must be a mapping with at least secretKey and networkId`],
     ['a missing Stripe key', minimal().replace('    secretKey: "sk_test_abc"\n', ''), `${FILE}: methods.stripe.secretKey: is required`],
@@ -401,7 +401,7 @@ routes:
       `${FILE}: log.level: "loud" is not a log level (use debug, info, warn, error)`,
       `${FILE}: methods.stripe.secretKey: is a publishable key (pk_...); use a secret key (sk_...) or a restricted key (rk_...)`,
       `${FILE}: methods.stripe.networkId: is required`,
-      `${FILE}: methods.bogus: unknown payment method (known: stripe)`,
+      `${FILE}: methods.bogus: unknown payment method (known: stripe, tempo)`,
       `${FILE}: routes[0].price: must be a quoted decimal string like "0.50" (YAML numbers are floats)`,
       `${FILE}: routes[1].match: unknown HTTP method "BREW" (use GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or *)`,
       `${FILE}: routes[1].price: "1.2.3" is not a decimal amount`,
@@ -436,6 +436,349 @@ describe('parseConfig: secrets stay out of messages', () => {
     const found = errors(minimal({ extra: 'secretKey: "${GW}"' }).replace('"sk_test_abc"', '"${SK}"'), { GW: 'THIS-MUST-NOT-LEAK', SK: 'THIS-MUST-NOT-LEAK' })
     expect(found).toHaveLength(2)
     for (const error of found) expect(error).not.toContain('THIS-MUST-NOT-LEAK')
+  })
+})
+
+describe('parseConfig: the tempo method', () => {
+  /** checksum form of the spec's example recipient (the spec's own mixed-case spelling fails EIP-55) */
+  const RECIPIENT = '0x742d35Cc6634c0532925a3b844bC9e7595F8fE00'
+  const RECIPIENT_LOWER = RECIPIENT.toLowerCase()
+  /** pathUSD, in checksum form */
+  const PATH_USD = '0x20C0000000000000000000000000000000000000'
+  const FEE_KEY = `0x${'5ec4e7'.repeat(10)}5ec4`
+
+  /** A config with a tempo method (`tempo` holds its lines, indented under methods.tempo), optionally followed by stripe. */
+  function withTempo({ tempo = [`recipient: "${RECIPIENT_LOWER}"`], route = '    price: "0.50"', stripe = false }: { tempo?: string[]; route?: string; stripe?: boolean } = {}): string {
+    return [
+      'realm: "api.example.com"',
+      'upstream:',
+      '  url: "http://127.0.0.1:3000"',
+      'methods:',
+      '  tempo:',
+      ...tempo.map((line) => `    ${line}`),
+      ...(stripe ? ['  stripe:', '    secretKey: "sk_test_abc"', '    networkId: "net_1"'] : []),
+      'routes:',
+      '  - match: "GET /x"',
+      route,
+    ].join('\n')
+  }
+
+  it('loads a full tempo block', () => {
+    const text = withTempo({
+      tempo: [
+        'rpcUrl: "${TEMPO_RPC_URL:-https://rpc.example.com/v1/abc}"',
+        'chainId: 4217',
+        'currency: "0x20c0000000000000000000006a37DA5C996874BE"',
+        `recipient: "${RECIPIENT}"`,
+        'modes: ["pull"]',
+        'feePayer:',
+        '  privateKey: "${TEMPO_FEE_PAYER_KEY}"',
+        '  feeToken: "0x20c0000000000000000000000000000000000001"',
+        '  maxGas: 500000',
+        '  maxFeePerGas: "20000000000"',
+        '  maxFee: "0.012345"',
+        'timeout: "2s"',
+        'txClaimTtl: "2h"',
+      ],
+    })
+    const { config, warnings } = ok(text, { TEMPO_FEE_PAYER_KEY: FEE_KEY })
+    expect(warnings).toEqual([])
+    expect(config.methods.tempo).toEqual({
+      rpcUrl: 'https://rpc.example.com/v1/abc',
+      chainId: 4217,
+      currency: '0x20c0000000000000000000006a37DA5C996874BE',
+      recipient: RECIPIENT,
+      modes: ['pull'],
+      feePayer: { privateKey: FEE_KEY, feeToken: '0x20C0000000000000000000000000000000000001', maxGas: 500_000n, maxFeePerGas: 20_000_000_000n, maxFee: 12_345n },
+      timeoutMs: 2000,
+      txClaimTtlMs: 7_200_000,
+    })
+  })
+
+  it('fills in defaults: Moderato, pathUSD, both modes, 10s timeout, 30d claims', () => {
+    const { config, warnings } = ok(withTempo())
+    expect(warnings).toEqual([])
+    expect(config.methods).toEqual({
+      tempo: {
+        rpcUrl: 'https://rpc.moderato.tempo.xyz',
+        chainId: 42431,
+        currency: PATH_USD,
+        recipient: RECIPIENT,
+        modes: ['pull', 'push'],
+        timeoutMs: 10_000,
+        txClaimTtlMs: 30 * 86_400_000,
+      },
+    })
+  })
+
+  it('fills in fee payer defaults: the currency as fee token, pull only, and the default bounds', () => {
+    const { config } = ok(withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'currency: "0x20c0000000000000000000000000000000000001"', 'feePayer:', `  privateKey: "${FEE_KEY}"`] }))
+    expect(config.methods.tempo?.modes).toEqual(['pull'])
+    expect(config.methods.tempo?.feePayer).toEqual({
+      privateKey: FEE_KEY,
+      feeToken: '0x20C0000000000000000000000000000000000001',
+      maxGas: 2_000_000n,
+      maxFeePerGas: 100_000_000_000n,
+      maxFee: 50_000n,
+    })
+  })
+
+  it('defaults the RPC URL of mainnet (chainId 4217)', () => {
+    expect(ok(withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'chainId: 4217'] })).config.methods.tempo?.rpcUrl).toBe('https://rpc.tempo.xyz')
+  })
+
+  it('keeps the methods in the order written', () => {
+    const { config } = ok(withTempo({ stripe: true }))
+    expect(Object.keys(config.methods)).toEqual(['tempo', 'stripe'])
+    const stripeFirst = minimal().replace('    networkId: "net_1"', `    networkId: "net_1"\n  tempo:\n    recipient: "${RECIPIENT_LOWER}"`)
+    expect(Object.keys(ok(stripeFirst).config.methods)).toEqual(['stripe', 'tempo'])
+  })
+
+  describe('addresses', () => {
+    it('accepts lower case and stores the checksum form', () => {
+      expect(ok(withTempo()).config.methods.tempo?.recipient).toBe(RECIPIENT)
+    })
+
+    it('accepts upper case and stores the checksum form', () => {
+      const upper = `0x${RECIPIENT.slice(2).toUpperCase()}`
+      expect(ok(withTempo({ tempo: [`recipient: "${upper}"`] })).config.methods.tempo?.recipient).toBe(RECIPIENT)
+    })
+
+    it('accepts mixed case with a valid EIP-55 checksum', () => {
+      expect(ok(withTempo({ tempo: [`recipient: "${RECIPIENT}"`] })).config.methods.tempo?.recipient).toBe(RECIPIENT)
+    })
+
+    it('refuses mixed case that fails the checksum', () => {
+      // The spec's example spelling: one letter's case is off.
+      expect(errors(withTempo({ tempo: ['recipient: "0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00"'] }))).toEqual([
+        `${FILE}: methods.tempo.recipient: "0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00" fails its EIP-55 checksum (write it in lower case to skip the check)`,
+      ])
+    })
+  })
+
+  describe('an empty recipient disables the method', () => {
+    it('warns and leaves tempo out when the variable is unset', () => {
+      const { config, warnings } = ok(withTempo({ tempo: ['recipient: "${TEMPO_RECIPIENT:-}"'], stripe: true }), {})
+      expect(config.methods.tempo).toBeUndefined()
+      expect(Object.keys(config.methods)).toEqual(['stripe'])
+      expect(warnings).toEqual([`${FILE}: methods.tempo.recipient: is empty, so the tempo method is disabled (set TEMPO_RECIPIENT to the 0x address that receives payments)`])
+    })
+
+    it('says so once, also for a variable without a default', () => {
+      const { warnings } = ok(withTempo({ tempo: ['recipient: "${TEMPO_RECIPIENT}"'], stripe: true }), {})
+      expect(warnings).toEqual([`${FILE}: methods.tempo.recipient: is empty, so the tempo method is disabled (set TEMPO_RECIPIENT to the 0x address that receives payments)`])
+    })
+
+    it('names no variable when the recipient is written empty', () => {
+      const { warnings } = ok(withTempo({ tempo: ['recipient: ""'], stripe: true }), {})
+      expect(warnings).toEqual([`${FILE}: methods.tempo.recipient: is empty, so the tempo method is disabled (set it to the 0x address that receives payments)`])
+    })
+
+    it('still reports the other problems of the block', () => {
+      expect(errors(withTempo({ tempo: ['recipient: "${TEMPO_RECIPIENT:-}"', 'timeout: "soon"'], stripe: true }), {})).toEqual([
+        `${FILE}: methods.tempo.timeout: "soon" is not a duration (use e.g. "500ms", "30s", "5m", "1h" or "1m30s")`,
+      ])
+    })
+
+    it('refuses a route that names the disabled method', () => {
+      const text = withTempo({ tempo: ['recipient: "${TEMPO_RECIPIENT:-}"'], stripe: true, route: '    price: "1"\n    methods: ["stripe", "tempo"]' })
+      expect(errors(text, {})).toEqual([
+        `${FILE}: routes[0].methods[1]: "tempo" is disabled because methods.tempo.recipient is empty (set TEMPO_RECIPIENT to the 0x address that receives payments)`,
+      ])
+    })
+
+    it('refuses a priced route when tempo is the only method, saying why', () => {
+      expect(errors(withTempo({ tempo: ['recipient: "${TEMPO_RECIPIENT:-}"'] }), {})).toEqual([
+        `${FILE}: routes[0].price: no payment method is enabled: tempo is disabled because methods.tempo.recipient is empty (set TEMPO_RECIPIENT to the 0x address that receives payments)`,
+      ])
+    })
+
+    it('allows free routes when tempo is the only method', () => {
+      const { config, warnings } = ok(withTempo({ tempo: ['recipient: "${TEMPO_RECIPIENT:-}"'], route: '    price: "free"' }), {})
+      expect(config.methods).toEqual({})
+      expect(warnings).toHaveLength(1)
+    })
+  })
+
+  const cases: Array<[string, string, string]> = [
+    // [what, config text, expected error]
+    ['an empty tempo entry', withTempo({ tempo: [] }), `${FILE}: methods.tempo: must be a mapping with at least recipient`],
+    ['a missing recipient', withTempo({ tempo: ['chainId: 42431'] }), `${FILE}: methods.tempo.recipient: is required`],
+    ['a short recipient', withTempo({ tempo: ['recipient: "0x1234"'] }), `${FILE}: methods.tempo.recipient: must be an address, "0x" followed by 40 hex digits (got 6 characters)`],
+    ['a non-hex recipient', withTempo({ tempo: [`recipient: "0x${'g'.repeat(40)}"`] }), `${FILE}: methods.tempo.recipient: "0x${'g'.repeat(40)}" is not an address ("0x" followed by 40 hex digits)`],
+    ['an unquoted recipient', withTempo({ tempo: [`recipient: ${RECIPIENT_LOWER}`] }), `${FILE}: methods.tempo.recipient: must be a quoted string like "0x…" (YAML reads an unquoted 0x… as a number)`],
+    ['a zero recipient', withTempo({ tempo: [`recipient: "0x${'0'.repeat(40)}"`] }), `${FILE}: methods.tempo.recipient: is the zero address, which would burn the payment`],
+    ['a currency that is not a TIP-20 token', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, `currency: "${RECIPIENT_LOWER}"`] }), `${FILE}: methods.tempo.currency: "${RECIPIENT}" is not a TIP-20 token address (those start with 0x20c0)`],
+    ['a currency with a bad checksum', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'currency: "0x20c0000000000000000000006a37Da5C996874BE"'] }), `${FILE}: methods.tempo.currency: "0x20c0000000000000000000006a37Da5C996874BE" fails its EIP-55 checksum (write it in lower case to skip the check)`],
+    ['a string chainId', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'chainId: "42431"'] }), `${FILE}: methods.tempo.chainId: must be a positive integer like 42431 (got a string)`],
+    ['a zero chainId', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'chainId: 0'] }), `${FILE}: methods.tempo.chainId: must be a positive integer like 42431 (got 0)`],
+    ['an unknown chain without rpcUrl', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'chainId: 1337'] }), `${FILE}: methods.tempo.rpcUrl: is required for chainId 1337 (there are defaults only for 42431 and 4217)`],
+    ['an empty rpcUrl', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'rpcUrl: "${RPC}"'] }), `${FILE}: methods.tempo.rpcUrl: is empty (environment variable RPC is not set)`],
+    ['an invalid rpcUrl', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'rpcUrl: "rpc.tempo.xyz"'] }), `${FILE}: methods.tempo.rpcUrl: is not a valid URL`],
+    ['a websocket rpcUrl', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'rpcUrl: "wss://rpc.tempo.xyz"'] }), `${FILE}: methods.tempo.rpcUrl: must use http or https`],
+    ['an rpcUrl with credentials', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'rpcUrl: "https://u:p@rpc.tempo.xyz"'] }), `${FILE}: methods.tempo.rpcUrl: must not contain credentials (user:password@)`],
+    ['modes that is a string', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'modes: "pull"'] }), `${FILE}: methods.tempo.modes: must be a list of strings (got a string)`],
+    ['empty modes', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'modes: []'] }), `${FILE}: methods.tempo.modes: must not be empty (the default is ["pull", "push"], or ["pull"] with a feePayer)`],
+    ['an unknown mode', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'modes: ["pull", "hash"]'] }), `${FILE}: methods.tempo.modes[1]: "hash" is not a mode (use "pull" or "push")`],
+    ['a repeated mode', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'modes: ["pull", "pull"]'] }), `${FILE}: methods.tempo.modes[1]: "pull" is listed twice`],
+    [
+      'a fee payer with push',
+      withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'modes: ["pull", "push"]', 'feePayer:', `  privateKey: "${FEE_KEY}"`] }),
+      `${FILE}: methods.tempo.modes: push payments cannot be fee-sponsored (a client that broadcasts its own transaction pays its own fees); use ["pull"] or remove feePayer`,
+    ],
+    ['a feePayer that is a string', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer: "yes"'] }), `${FILE}: methods.tempo.feePayer: must be a mapping (got a string)`],
+    ['a fee payer without a key', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', '  maxGas: 100'] }), `${FILE}: methods.tempo.feePayer.privateKey: is required`],
+    ['a fee payer key that is unset', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', '  privateKey: "${TEMPO_FEE_PAYER_KEY}"'] }), `${FILE}: methods.tempo.feePayer.privateKey: is empty (environment variable TEMPO_FEE_PAYER_KEY is not set)`],
+    ['a short fee payer key', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', '  privateKey: "0x1234"'] }), `${FILE}: methods.tempo.feePayer.privateKey: must be "0x" followed by 64 hex digits (a secp256k1 private key; got 6 characters)`],
+    ['a zero fee payer key', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "0x${'0'.repeat(64)}"`] }), `${FILE}: methods.tempo.feePayer.privateKey: is zero, which is not a private key`],
+    ['a fee payer key beyond the curve order', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "0x${'f'.repeat(64)}"`] }), `${FILE}: methods.tempo.feePayer.privateKey: is not a valid secp256k1 private key (it is not below the curve order)`],
+    ['a fee token that is not a TIP-20 token', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, `  feeToken: "${RECIPIENT_LOWER}"`] }), `${FILE}: methods.tempo.feePayer.feeToken: "${RECIPIENT}" is not a TIP-20 token address (those start with 0x20c0)`],
+    ['a zero maxGas', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxGas: 0'] }), `${FILE}: methods.tempo.feePayer.maxGas: must be a positive integer like 2000000 (got 0)`],
+    ['a string maxGas', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxGas: "2000000"'] }), `${FILE}: methods.tempo.feePayer.maxGas: must be a positive integer like 2000000 (got a string)`],
+    ['a YAML number maxFeePerGas', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFeePerGas: 100000000000'] }), `${FILE}: methods.tempo.feePayer.maxFeePerGas: must be a quoted integer string like "100000000000" (attodollars per gas; YAML numbers lose precision)`],
+    ['a fractional maxFeePerGas', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFeePerGas: "1.5"'] }), `${FILE}: methods.tempo.feePayer.maxFeePerGas: "1.5" is not a whole number of attodollars per gas`],
+    ['a zero maxFeePerGas', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFeePerGas: "0"'] }), `${FILE}: methods.tempo.feePayer.maxFeePerGas: must be greater than zero`],
+    ['a YAML number maxFee', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFee: 0.05'] }), `${FILE}: methods.tempo.feePayer.maxFee: must be a quoted decimal string like "0.05" (YAML numbers are floats)`],
+    ['a zero maxFee', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFee: "0.000"'] }), `${FILE}: methods.tempo.feePayer.maxFee: must be greater than zero`],
+    ['a maxFee finer than the token', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFee: "0.0000001"'] }), `${FILE}: methods.tempo.feePayer.maxFee: "0.0000001" has more than 6 fraction digits (TIP-20 tokens have 6 decimals)`],
+    ['a typo in a fee payer key', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFees: "1"'] }), `${FILE}: methods.tempo.feePayer.maxFees: unknown key (did you mean "maxFee"?)`],
+    ['a bad timeout', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'timeout: 10'] }), `${FILE}: methods.tempo.timeout: must be a duration string like "10s" (got a number)`],
+    ['a too short txClaimTtl', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'txClaimTtl: "59m"'] }), `${FILE}: methods.tempo.txClaimTtl: must be at least 1h`],
+    ['a typo in a tempo key', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'chainID: 42431'] }), `${FILE}: methods.tempo.chainID: unknown key (did you mean "chainId"?)`],
+    ['an unknown tempo key', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'gasLimit: 1'] }), `${FILE}: methods.tempo.gasLimit: unknown key (known keys: ${['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl'].join(', ')})`],
+  ]
+
+  it.each(cases)('reports %s', (_what, text, expected) => {
+    expect(errors(text)).toContain(expected)
+  })
+
+  it('reports only the expected error for each case', () => {
+    for (const [what, text, expected] of cases) expect(errors(text), what).toEqual([expected])
+  })
+
+  it('collects every tempo error at once', () => {
+    const text = withTempo({
+      tempo: ['rpcUrl: "ftp://x"', 'chainId: -1', 'recipient: "0x1"', 'modes: ["push"]', 'feePayer:', '  privateKey: "0x1"', '  maxGas: 1.5', 'txClaimTtl: "1m"'],
+    })
+    expect(errors(text)).toEqual([
+      `${FILE}: methods.tempo.chainId: must be a positive integer like 42431 (got -1)`,
+      `${FILE}: methods.tempo.rpcUrl: must use http or https`,
+      `${FILE}: methods.tempo.recipient: must be an address, "0x" followed by 40 hex digits (got 3 characters)`,
+      `${FILE}: methods.tempo.modes: push payments cannot be fee-sponsored (a client that broadcasts its own transaction pays its own fees); use ["pull"] or remove feePayer`,
+      `${FILE}: methods.tempo.feePayer.privateKey: must be "0x" followed by 64 hex digits (a secp256k1 private key; got 3 characters)`,
+      `${FILE}: methods.tempo.feePayer.maxGas: must be a positive integer like 2000000 (got 1.5)`,
+      `${FILE}: methods.tempo.txClaimTtl: must be at least 1h`,
+    ])
+  })
+
+  describe('the fee payer key stays out of messages', () => {
+    const key = `0x${'5ec4e7'.repeat(10)}5ec4`
+    const hex = key.slice(2)
+    const feePayer = (privateKey: string) => withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'modes: ["pull"]', 'feePayer:', `  privateKey: ${privateKey}`] })
+    const variants: Array<[string, string, Env?]> = [
+      ['a key with a trailing space', feePayer(`"${key} "`)],
+      ['a key with a digit too many', feePayer(`"${key}0"`)],
+      ['a key with a digit too few', feePayer(`"${key.slice(0, -1)}"`)],
+      ['a key without 0x', feePayer(`"${hex}"`)],
+      ['a key with a non-hex digit', feePayer(`"${key.slice(0, -1)}g"`)],
+      ['an unquoted key', feePayer(key)],
+      ['a key in a list', feePayer(`["${key}"]`)],
+      ['a key with bad ${ syntax', feePayer(`"${key}\${"`)],
+      ['a key from the environment', feePayer('"${K}"'), { K: `${key}zz` }],
+      ['a key beyond the curve order', feePayer(`"0x${'f'.repeat(64)}"`)],
+      ['a key pasted as the recipient', withTempo({ tempo: [`recipient: "${key}"`] })],
+      ['a key pasted as the fee token', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, `  feeToken: "${key}"`] })],
+      ['a key pasted as the rpcUrl', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, `rpcUrl: "${key}"`] })],
+    ]
+
+    it.each(variants)('%s', (_what, text, env) => {
+      const found = errors(text, env ?? ENV)
+      expect(found.length).toBeGreaterThan(0)
+      for (const error of found) {
+        expect(error).not.toContain(hex.slice(0, 16))
+        expect(error).not.toContain('fffffffffffffff')
+      }
+    })
+  })
+})
+
+describe('parseConfig: route splits', () => {
+  const A = '0xA1B2C3d4e5F6a1B2c3d4e5F6a1b2c3d4e5F6a1b2'
+  const B = '0xC4D5e6F7A8B9c4D5E6f7a8B9c4d5e6F7a8b9C4D5'
+  const MEMO = `0x${'0'.repeat(56)}deadbeef`
+  /** a route of `price` with these split lines (each a "recipient, amount[, memo]" YAML flow mapping) */
+  const route = (price: string, ...splits: string[]) => [`    price: "${price}"`, '    splits:', ...splits.map((split) => `      - ${split}`)].join('\n')
+  const split = (recipient: string, amount: string, more = '') => `{ recipient: "${recipient}", amount: "${amount}"${more} }`
+
+  it('stores splits with checksum recipients, exact amounts and lower-case memos', () => {
+    const { config } = ok(minimal({ route: route('1.00', split(A.toUpperCase().replace('0X', '0x'), '0.05'), split(B.toLowerCase(), '0.01', `, memo: "${MEMO.toUpperCase().replace('0X', '0x')}"`)) }))
+    expect(config.routes[0]!.splits).toEqual([
+      { recipient: A, amount: { text: '0.05', units: 5n, scale: 2 } },
+      { recipient: B, amount: { text: '0.01', units: 1n, scale: 2 }, memo: MEMO },
+    ])
+  })
+
+  it('leaves splits out when there are none', () => {
+    expect('splits' in ok(minimal()).config.routes[0]!).toBe(false)
+  })
+
+  it('allows the same recipient twice and ten splits', () => {
+    const { config } = ok(minimal({ route: route('1', ...Array.from({ length: 10 }, () => split(A, '0.09'))) }))
+    expect(config.routes[0]!.splits).toHaveLength(10)
+  })
+
+  it('compares the sum with the price exactly, across scales', () => {
+    expect(ok(minimal({ route: route('0.1', split(A, '0.05'), split(B, '0.049999')) })).config.routes[0]!.splits).toHaveLength(2)
+    expect(errors(minimal({ route: route('0.1', split(A, '0.05'), split(B, '0.05')) }))).toEqual([
+      `${FILE}: routes[0].splits: the splits add up to 0.10, which is not less than the price 0.1 (the route's recipient must keep a non-zero remainder)`,
+    ])
+    expect(errors(minimal({ route: route('0.05', split(A, '0.04'), split(B, '0.010001')) }))).toEqual([
+      `${FILE}: routes[0].splits: the splits add up to 0.050001, which is not less than the price 0.05 (the route's recipient must keep a non-zero remainder)`,
+    ])
+  })
+
+  it('allows price "0" routes, but not splits on them', () => {
+    expect(ok(minimal({ route: '    price: "0"' })).config.routes[0]!.price).toMatchObject({ kind: 'charge', amount: { units: 0n } })
+    expect(errors(minimal({ route: route('0', split(A, '0.01')) }))).toEqual([
+      `${FILE}: routes[0].splits: the splits add up to 0.01, which is not less than the price 0 (the route's recipient must keep a non-zero remainder)`,
+    ])
+  })
+
+  const cases: Array<[string, string, string]> = [
+    ['splits on a free route', minimal({ route: route('free', split(A, '0.01')) }), `${FILE}: routes[0].splits: not allowed on a free route`],
+    ['eleven splits', minimal({ route: route('1', ...Array.from({ length: 11 }, () => split(A, '0.01'))) }), `${FILE}: routes[0].splits: has 11 entries; at most 10 are allowed`],
+    ['empty splits', minimal({ route: '    price: "1"\n    splits: []' }), `${FILE}: routes[0].splits: must list at least one split (leave it out for none)`],
+    ['splits that is a mapping', minimal({ route: '    price: "1"\n    splits:\n      a: 1' }), `${FILE}: routes[0].splits: must be a list of splits (got a mapping)`],
+    ['a split that is a string', minimal({ route: route('1', `"${A}"`) }), `${FILE}: routes[0].splits[0]: must be a mapping (got a string)`],
+    ['a split without recipient', minimal({ route: route('1', '{ amount: "0.01" }') }), `${FILE}: routes[0].splits[0].recipient: is required`],
+    ['a split without amount', minimal({ route: route('1', `{ recipient: "${A}" }`) }), `${FILE}: routes[0].splits[0].amount: is required`],
+    ['an empty split recipient', minimal({ route: route('1', split('', '0.01')) }), `${FILE}: routes[0].splits[0].recipient: is empty`],
+    ['a zero split recipient', minimal({ route: route('1', split(`0x${'0'.repeat(40)}`, '0.01')) }), `${FILE}: routes[0].splits[0].recipient: is the zero address, which would burn the payment`],
+    ['a split recipient with a bad checksum', minimal({ route: route('1', split('0xa1B2C3d4e5F6a1B2c3d4e5F6a1b2c3d4e5F6a1b2', '0.01')) }), `${FILE}: routes[0].splits[0].recipient: "0xa1B2C3d4e5F6a1B2c3d4e5F6a1b2c3d4e5F6a1b2" fails its EIP-55 checksum (write it in lower case to skip the check)`],
+    ['a zero split amount', minimal({ route: route('1', split(A, '0.00')) }), `${FILE}: routes[0].splits[0].amount: must be greater than zero`],
+    ['a negative split amount', minimal({ route: route('1', split(A, '-0.01')) }), `${FILE}: routes[0].splits[0].amount: "-0.01" is not a decimal amount`],
+    ['a YAML number split amount', minimal({ route: route('1', `{ recipient: "${A}", amount: 0.01 }`) }), `${FILE}: routes[0].splits[0].amount: must be a quoted decimal string like "0.01" (YAML numbers are floats)`],
+    ['a split amount finer than the token', minimal({ route: route('1', split(A, '0.0000001')) }), `${FILE}: routes[0].splits[0].amount: "0.0000001" has more than 6 fraction digits (TIP-20 tokens have 6 decimals)`],
+    ['a short memo', minimal({ route: route('1', split(A, '0.01', ', memo: "0xdeadbeef"')) }), `${FILE}: routes[0].splits[0].memo: must be a bytes32, "0x" followed by 64 hex digits (got 10 characters)`],
+    ['a typo in a split key', minimal({ route: route('1', split(A, '0.01', ', mem: "x"')) }), `${FILE}: routes[0].splits[0].mem: unknown key (did you mean "memo"?)`],
+    ['splits adding up to the price', minimal({ route: route('0.05', split(A, '0.04'), split(B, '0.01')) }), `${FILE}: routes[0].splits: the splits add up to 0.05, which is not less than the price 0.05 (the route's recipient must keep a non-zero remainder)`],
+    ['splits above the price', minimal({ route: route('0.05', split(A, '1')) }), `${FILE}: routes[0].splits: the splits add up to 1, which is not less than the price 0.05 (the route's recipient must keep a non-zero remainder)`],
+  ]
+
+  it.each(cases)('reports %s', (_what, text, expected) => {
+    expect(errors(text)).toContain(expected)
+  })
+
+  it('reports only the expected error for each case', () => {
+    for (const [what, text, expected] of cases) expect(errors(text), what).toEqual([expected])
+  })
+
+  it('reports every bad split at once', () => {
+    expect(errors(minimal({ route: route('1', split('0x1', '0.01'), split(A, 'x'), split(B, '0.01', ', memo: 5')) }))).toEqual([
+      `${FILE}: routes[0].splits[0].recipient: must be an address, "0x" followed by 40 hex digits (got 3 characters)`,
+      `${FILE}: routes[0].splits[1].amount: "x" is not a decimal amount`,
+      `${FILE}: routes[0].splits[2].memo: must be a quoted string like "0x…" (YAML reads an unquoted 0x… as a number)`,
+    ])
   })
 })
 

@@ -2,11 +2,25 @@ import { readFile } from 'node:fs/promises'
 import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import { MAX_FRACTION_DIGITS, parseDecimal } from './amount.js'
+import { parseAddress, ZERO_ADDRESS } from './address.js'
+import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
-import type { GatewayConfig, MethodsConfig, RouteConfig, RoutePrice, StripeMethodConfig } from './types.js'
+import type {
+  Address,
+  DecimalAmount,
+  GatewayConfig,
+  Hex,
+  MethodsConfig,
+  RouteConfig,
+  RoutePrice,
+  RouteSplit,
+  StripeMethodConfig,
+  TempoFeePayerConfig,
+  TempoMethodConfig,
+  TempoMode,
+} from './types.js'
 
 export type LoadResult = { ok: true; config: GatewayConfig; warnings: string[] } | { ok: false; errors: string[] }
 
@@ -79,8 +93,11 @@ const UPSTREAM_KEYS = ['url', 'timeout']
 const STORE_KEYS = ['url', 'keyPrefix']
 const LOG_KEYS = ['level']
 const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout']
-const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes']
-const KNOWN_METHODS = ['stripe']
+const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
+const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee']
+const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits']
+const SPLIT_KEYS = ['recipient', 'amount', 'memo']
+const KNOWN_METHODS = ['stripe', 'tempo']
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -88,6 +105,26 @@ const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0
 const MIN_SECRET_BYTES = 32
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
 const DURATION_HINT = 'use e.g. "500ms", "30s", "5m", "1h" or "1m30s"'
+const TEMPO_MODES: readonly TempoMode[] = ['pull', 'push']
+/** Moderato, the Tempo testnet: the default chain, as in draft-tempo-charge §Method Details */
+const TEMPO_DEFAULT_CHAIN_ID = 42431
+/** public JSON-RPC endpoints of the chains the gateway knows; any other chain needs an explicit rpcUrl */
+const TEMPO_RPC_URLS: ReadonlyMap<number, string> = new Map([
+  [42431, 'https://rpc.moderato.tempo.xyz'],
+  [4217, 'https://rpc.tempo.xyz'],
+])
+/** pathUSD, the first TIP-20 USD stablecoin */
+const PATH_USD: Address = '0x20c0000000000000000000000000000000000000'
+/** every TIP-20 token address starts with this (its token id follows) */
+const TIP20_PREFIX = '0x20c0'
+/** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
+const MAX_SPLITS = 10
+const DEFAULT_MAX_GAS = 2_000_000
+const DEFAULT_MAX_FEE_PER_GAS = '100000000000'
+const DEFAULT_MAX_FEE = '0.05'
+/** order of the secp256k1 group: a private key is in [1, n) */
+const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+const UNQUOTED_HEX = 'must be a quoted string like "0x…" (YAML reads an unquoted 0x… as a number)'
 
 class Validator {
   private readonly issues: Issue[] = []
@@ -95,6 +132,12 @@ class Validator {
   private readonly missing = new Map<string, string[]>()
   /** names of the payment methods present under `methods`, valid or not, so routes can refer to them */
   private configuredMethods: string[] = []
+  /** configured methods that are switched off, with why (e.g. "methods.tempo.recipient is empty (...)") */
+  private readonly disabled = new Map<string, string>()
+  /** things worth a warning that are not errors, by key path */
+  private readonly notices: Array<{ path: string; message: string }> = []
+  /** the text as written, before expansion, of every string that references a variable */
+  private readonly written = new Map<string, string>()
 
   constructor(private readonly env: Env) {}
 
@@ -106,8 +149,11 @@ class Validator {
   }
 
   warnings(displayName: string): string[] {
-    const explained = new Set(this.issues.map((issue) => issue.path))
-    return [...this.missing].filter(([path]) => !explained.has(path)).map(([path, names]) => `${displayName}: ${path}: ${notSet(names)}, so it expands to ""`)
+    const explained = new Set([...this.issues, ...this.notices].map((item) => item.path))
+    return [
+      ...[...this.missing].filter(([path]) => !explained.has(path)).map(([path, names]) => `${displayName}: ${path}: ${notSet(names)}, so it expands to ""`),
+      ...this.notices.map(({ path, message }) => `${displayName}: ${path}: ${message}`),
+    ]
   }
 
   private fail(path: string, problem: string, aboutValue = true): undefined {
@@ -121,6 +167,7 @@ class Validator {
       try {
         const { value: expanded, missing } = expandEnv(value, this.env)
         if (missing.length > 0) this.missing.set(path, missing)
+        if (value.includes('${')) this.written.set(path, value)
         return expanded
       } catch (error) {
         this.fail(path, error instanceof Error ? error.message : String(error))
@@ -240,7 +287,7 @@ class Validator {
       this.fail(at, value === '' ? `is empty; ${DURATION_HINT}` : `${show(value)} is not a duration (${DURATION_HINT})`)
       return fallbackMs
     }
-    if (ms < minMs) this.fail(at, minMs % 1000 === 0 ? `must be at least ${minMs / 1000}s` : `must be at least ${minMs}ms`)
+    if (ms < minMs) this.fail(at, `must be at least ${formatDuration(minMs)}`)
     return ms
   }
 
@@ -384,7 +431,8 @@ class Validator {
     if (value === undefined) return {}
     const map = this.mapping(value, 'methods')
     if (!map) return {}
-    const methods: { stripe?: StripeMethodConfig } = {}
+    // Filled in the order written: that is the order of challenges.
+    const methods: { stripe?: StripeMethodConfig; tempo?: TempoMethodConfig } = {}
     for (const [name, config] of map) {
       const path = join('methods', name)
       if (!KNOWN_METHODS.includes(name)) {
@@ -392,8 +440,13 @@ class Validator {
         continue
       }
       this.configuredMethods.push(name)
-      const stripe = this.stripe(config, path)
-      if (stripe) methods.stripe = stripe
+      if (name === 'stripe') {
+        const stripe = this.stripe(config, path)
+        if (stripe) methods.stripe = stripe
+      } else {
+        const tempo = this.tempo(config, path)
+        if (tempo) methods.tempo = tempo
+      }
     }
     return methods
   }
@@ -446,6 +499,205 @@ class Validator {
     return url.pathname === '/' ? url.origin : url.origin + url.pathname
   }
 
+  private tempo(value: unknown, path: string): TempoMethodConfig | undefined {
+    if (value === null || value === undefined) return this.fail(path, 'must be a mapping with at least recipient')
+    const map = this.mapping(value, path)
+    if (!map) return undefined
+    this.knownKeys(map, path, TEMPO_KEYS)
+    const chainId = this.chainId(map, path)
+    const rpcUrl = this.rpcUrl(map, path, chainId)
+    const currency = this.token(this.get(map, 'currency') ?? PATH_USD, join(path, 'currency'))
+
+    // An empty recipient (an unset variable) switches the method off rather than failing, so the
+    // example config runs before anyone has a Tempo address; routes that name tempo then fail.
+    const recipientAt = join(path, 'recipient')
+    const recipientValue = this.required(map, 'recipient', path)
+    const off = recipientValue === ''
+    const recipient = off ? undefined : this.payee(recipientValue, recipientAt)
+    if (off) {
+      const names = this.unsetVariables(recipientAt)
+      const how = names.length > 0 ? `set ${names.join(', ')} to the 0x address that receives payments` : 'set it to the 0x address that receives payments'
+      this.disabled.set('tempo', `${recipientAt} is empty (${how})`)
+      this.notices.push({ path: recipientAt, message: `is empty, so the tempo method is disabled (${how})` })
+    }
+
+    const feePayerValue = this.get(map, 'feePayer')
+    const modes = this.tempoModes(map, path, feePayerValue !== undefined)
+    const feePayer = feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, join(path, 'feePayer'), currency)
+    const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
+    const txClaimTtlMs = this.duration(map, 'txClaimTtl', path, '30d', 3_600_000)
+    if (off || chainId === undefined || rpcUrl === undefined || !currency || !recipient || !modes) return undefined
+    if (feePayerValue !== undefined && !feePayer) return undefined
+    return { rpcUrl, chainId, currency, recipient, modes, ...(feePayer ? { feePayer } : {}), timeoutMs, txClaimTtlMs }
+  }
+
+  /** The chain id, or undefined after reporting a bad one. */
+  private chainId(map: Mapping, path: string): number | undefined {
+    const value = this.get(map, 'chainId')
+    if (value === undefined) return TEMPO_DEFAULT_CHAIN_ID
+    if (value === REPORTED) return undefined
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      return this.fail(join(path, 'chainId'), `must be a positive integer like ${TEMPO_DEFAULT_CHAIN_ID} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+    }
+    return value
+  }
+
+  /** Never echoed: RPC providers often put an API key in the URL's path or query. */
+  private rpcUrl(map: Mapping, path: string, chainId: number | undefined): string | undefined {
+    const at = join(path, 'rpcUrl')
+    const value = this.get(map, 'rpcUrl')
+    if (value === undefined) {
+      // A bad chainId was reported already; the missing URL follows from it.
+      if (chainId === undefined) return undefined
+      const fallback = TEMPO_RPC_URLS.get(chainId)
+      if (fallback === undefined) {
+        return this.fail(at, `is required for chainId ${chainId} (there are defaults only for ${[...TEMPO_RPC_URLS.keys()].join(' and ')})`)
+      }
+      return fallback
+    }
+    const text = this.asString(value, at)
+    if (text === undefined) return undefined
+    if (text === '') return this.fail(at, 'is empty')
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      return this.fail(at, 'is not a valid URL')
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return this.fail(at, 'must use http or https')
+    if (url.username || url.password) return this.fail(at, 'must not contain credentials (user:password@)')
+    if (text.includes('#')) return this.fail(at, 'must not contain a fragment')
+    return text
+  }
+
+  private tempoModes(map: Mapping, path: string, feePayer: boolean): TempoMode[] | undefined {
+    const at = join(path, 'modes')
+    if (this.get(map, 'modes') === undefined) return feePayer ? ['pull'] : ['pull', 'push']
+    const names = this.stringList(map, 'modes', path)
+    if (!names) return undefined
+    if (names.length === 0) return this.fail(at, 'must not be empty (the default is ["pull", "push"], or ["pull"] with a feePayer)')
+    const modes: TempoMode[] = []
+    let ok = true
+    names.forEach((name, i) => {
+      const mode = TEMPO_MODES.find((m) => m === name)
+      if (!mode) ok = this.fail(`${at}[${i}]`, `${show(name)} is not a mode (use "pull" or "push")`) ?? false
+      else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
+      else modes.push(mode)
+    })
+    if (!ok) return undefined
+    if (feePayer && modes.includes('push')) {
+      // draft-tempo-charge §Hash Settlement: no type="hash" credential when feePayer is true.
+      return this.fail(at, 'push payments cannot be fee-sponsored (a client that broadcasts its own transaction pays its own fees); use ["pull"] or remove feePayer')
+    }
+    return modes
+  }
+
+  private feePayer(value: unknown, path: string, currency: Address | undefined): TempoFeePayerConfig | undefined {
+    const map = this.mapping(value, path)
+    if (!map) return undefined
+    this.knownKeys(map, path, FEE_PAYER_KEYS)
+    const privateKey = this.privateKey(map, path)
+    const feeTokenValue = this.get(map, 'feeToken')
+    const feeToken = feeTokenValue === undefined ? currency : this.token(feeTokenValue, join(path, 'feeToken'))
+    const maxGas = this.maxGas(map, path)
+    const maxFeePerGas = this.maxFeePerGas(map, path)
+    const maxFee = this.maxFee(map, path)
+    if (privateKey === undefined || !feeToken || maxGas === undefined || maxFeePerGas === undefined || maxFee === undefined) return undefined
+    return { privateKey, feeToken, maxGas, maxFeePerGas, maxFee }
+  }
+
+  /** Checked for shape only: the key's value must never appear in a message. */
+  private privateKey(map: Mapping, path: string): Hex | undefined {
+    const at = join(path, 'privateKey')
+    const value = this.required(map, 'privateKey', path)
+    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX)
+    const key = this.asString(value, at)
+    if (key === undefined) return undefined
+    if (key === '') return this.fail(at, 'is empty')
+    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) return this.fail(at, `must be "0x" followed by 64 hex digits (a secp256k1 private key; got ${key.length} characters)`)
+    const scalar = BigInt(key)
+    if (scalar === 0n) return this.fail(at, 'is zero, which is not a private key')
+    if (scalar >= SECP256K1_ORDER) return this.fail(at, 'is not a valid secp256k1 private key (it is not below the curve order)')
+    return key.toLowerCase() as Hex
+  }
+
+  private maxGas(map: Mapping, path: string): bigint | undefined {
+    const value = this.get(map, 'maxGas')
+    if (value === undefined) return BigInt(DEFAULT_MAX_GAS)
+    if (value === REPORTED) return undefined
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      return this.fail(join(path, 'maxGas'), `must be a positive integer like ${DEFAULT_MAX_GAS} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+    }
+    return BigInt(value)
+  }
+
+  private maxFeePerGas(map: Mapping, path: string): bigint | undefined {
+    const at = join(path, 'maxFeePerGas')
+    const value = this.get(map, 'maxFeePerGas')
+    if (value === undefined) return BigInt(DEFAULT_MAX_FEE_PER_GAS)
+    if (typeof value === 'number') return this.fail(at, `must be a quoted integer string like "${DEFAULT_MAX_FEE_PER_GAS}" (attodollars per gas; YAML numbers lose precision)`)
+    const text = this.asString(value, at)
+    if (text === undefined) return undefined
+    if (!/^[0-9]+$/.test(text)) return this.fail(at, `${show(text)} is not a whole number of attodollars per gas`)
+    const amount = BigInt(text)
+    if (amount === 0n) return this.fail(at, 'must be greater than zero')
+    return amount
+  }
+
+  private maxFee(map: Mapping, path: string): bigint | undefined {
+    const at = join(path, 'maxFee')
+    const value = this.get(map, 'maxFee')
+    const amount = value === undefined ? parseDecimal(DEFAULT_MAX_FEE) : this.decimal(value, at, DEFAULT_MAX_FEE)
+    if (!amount) return undefined
+    return this.tokenUnits(amount, at)
+  }
+
+  /** The amount in TIP-20 base units; it must be positive and exact at 6 decimals. */
+  private tokenUnits(amount: DecimalAmount, at: string): bigint | undefined {
+    const units = toBaseUnits(amount, TIP20_DECIMALS)
+    if (units === undefined) return this.fail(at, `${show(amount.text)} has more than ${TIP20_DECIMALS} fraction digits (TIP-20 tokens have ${TIP20_DECIMALS} decimals)`)
+    if (units === 0n) return this.fail(at, 'must be greater than zero')
+    return units
+  }
+
+  /** An address as written (not yet known to be present), in checksum form. */
+  private address(value: unknown, at: string): Address | undefined {
+    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX)
+    const text = this.asString(value, at)
+    if (text === undefined) return undefined
+    if (text === '') return this.fail(at, 'is empty')
+    const parsed = parseAddress(text)
+    if (!parsed.ok) return this.fail(at, parsed.problem)
+    return parsed.address
+  }
+
+  /** An address that receives money: the zero address would burn it. */
+  private payee(value: unknown, at: string): Address | undefined {
+    const address = this.address(value, at)
+    if (address === ZERO_ADDRESS) return this.fail(at, 'is the zero address, which would burn the payment')
+    return address
+  }
+
+  private token(value: unknown, at: string): Address | undefined {
+    const address = this.address(value, at)
+    if (address !== undefined && !address.toLowerCase().startsWith(TIP20_PREFIX)) {
+      return this.fail(at, `${show(address)} is not a TIP-20 token address (those start with ${TIP20_PREFIX})`)
+    }
+    return address
+  }
+
+  /** The variables a string at `path` references that are unset or empty, from its text as written. */
+  private unsetVariables(path: string): string[] {
+    const text = this.written.get(path)
+    if (text === undefined) return []
+    const names: string[] = []
+    for (const match of text.matchAll(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      const name = match[1]
+      if (name !== undefined && !this.env[name] && !names.includes(name)) names.push(name)
+    }
+    return names
+  }
+
   // ---- routes ----------------------------------------------------------------------------------
 
   private routes(top: Mapping): RouteConfig[] | undefined {
@@ -481,6 +733,7 @@ class Validator {
     const description = this.description(map, path)
     const methods = this.routeMethods(map, path, price)
     const maxBodyBytes = this.maxBodyBytes(map, path)
+    const splits = this.splits(map, path, price)
 
     if (match === undefined || !parsed || !price) return undefined
     return {
@@ -492,6 +745,7 @@ class Validator {
       ...(description !== undefined ? { description } : {}),
       ...(methods !== undefined ? { methods } : {}),
       maxBodyBytes,
+      ...(splits !== undefined ? { splits } : {}),
     }
   }
 
@@ -532,20 +786,32 @@ class Validator {
   private price(map: Mapping, path: string): RoutePrice | undefined {
     const at = `${path}.price`
     const value = this.required(map, 'price', path)
+    if (value === 'free') return { kind: 'free' }
+    const amount = this.decimal(value, at, '0.50')
+    if (!amount) return undefined
+    // "0" is a zero-amount charge (a payer proves who they are by signing), unlike "free".
+    if (this.configuredMethods.length === 0) return this.fail(at, 'no payment method is configured')
+    // With explicit methods, routeMethods says why each named one cannot be used.
+    if (this.configuredMethods.every((name) => this.disabled.has(name)) && this.get(map, 'methods') === undefined) {
+      const why = [...this.disabled].map(([name, reason]) => `${name} is disabled because ${reason}`).join('; ')
+      return this.fail(at, `no payment method is enabled: ${why}`)
+    }
+    return { kind: 'charge', amount }
+  }
+
+  /** A quoted decimal amount such as "0.50", read exactly; undefined when absent or reported. */
+  private decimal(value: unknown, at: string, example: string): DecimalAmount | undefined {
     if (value === undefined || value === REPORTED) return undefined
-    if (typeof value === 'number') return this.fail(at, 'must be a quoted decimal string like "0.50" (YAML numbers are floats)')
+    if (typeof value === 'number') return this.fail(at, `must be a quoted decimal string like "${example}" (YAML numbers are floats)`)
     const text = this.asString(value, at)
     if (text === undefined) return undefined
-    if (text === 'free') return { kind: 'free' }
     const amount = parseDecimal(text)
     if (!amount) {
       const fraction = /^[0-9]+\.([0-9]+)$/.exec(text)?.[1]
       if (fraction && fraction.length > MAX_FRACTION_DIGITS) return this.fail(at, `${show(text)} has more than ${MAX_FRACTION_DIGITS} fraction digits`)
       return this.fail(at, `${show(text)} is not a decimal amount`)
     }
-    // "0" is a zero-amount charge (a payer proves who they are by signing), unlike "free".
-    if (this.configuredMethods.length === 0) return this.fail(at, 'no payment method is configured')
-    return { kind: 'charge', amount }
+    return amount
   }
 
   private description(map: Mapping, path: string): string | undefined {
@@ -566,8 +832,10 @@ class Validator {
     if (names.length === 0) return this.fail(at, 'must not be empty (leave it out to offer every configured method)')
     let ok = true
     names.forEach((name, i) => {
+      const disabled = this.disabled.get(name)
       if (!this.configuredMethods.includes(name)) ok = this.fail(`${at}[${i}]`, `${show(name)} is not configured under methods`) ?? false
       else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
+      else if (disabled !== undefined) ok = this.fail(`${at}[${i}]`, `${show(name)} is disabled because ${disabled}`) ?? false
     })
     return ok ? names : undefined
   }
@@ -580,6 +848,61 @@ class Validator {
       return DEFAULT_MAX_BODY_BYTES
     }
     return value
+  }
+
+  /** draft-tempo-charge §Split Payments: parts of the price paid to other recipients. */
+  private splits(map: Mapping, path: string, price: RoutePrice | undefined): RouteSplit[] | undefined {
+    const at = `${path}.splits`
+    const value = this.get(map, 'splits')
+    if (value === undefined || value === REPORTED) return undefined
+    if (price?.kind === 'free') return this.fail(at, 'not allowed on a free route')
+    if (!Array.isArray(value)) return this.fail(at, `must be a list of splits (got ${kind(value)})`)
+    if (value.length === 0) return this.fail(at, 'must list at least one split (leave it out for none)')
+    let ok = true
+    if (value.length > MAX_SPLITS) ok = this.fail(at, `has ${value.length} entries; at most ${MAX_SPLITS} are allowed`) ?? false
+    const splits: RouteSplit[] = []
+    value.forEach((item: unknown, i) => {
+      const split = this.split(item, `${at}[${i}]`)
+      if (split) splits.push(split)
+      else ok = false
+    })
+    if (!ok) return undefined
+    if (price?.kind === 'charge') {
+      // Compared exactly: every amount brought to the largest scale among them.
+      const splitScale = Math.max(...splits.map((s) => s.amount.scale))
+      const total = sumAt(splits.map((s) => s.amount), splitScale)
+      const scale = Math.max(splitScale, price.amount.scale)
+      if (total * 10n ** BigInt(scale - splitScale) >= sumAt([price.amount], scale)) {
+        return this.fail(at, `the splits add up to ${formatBaseUnits(total, splitScale)}, which is not less than the price ${price.amount.text} (the route's recipient must keep a non-zero remainder)`)
+      }
+    }
+    return splits
+  }
+
+  private split(value: unknown, path: string): RouteSplit | undefined {
+    const map = this.mapping(value, path)
+    if (!map) return undefined
+    this.knownKeys(map, path, SPLIT_KEYS)
+    const recipient = this.payee(this.required(map, 'recipient', path), join(path, 'recipient'))
+    const amountAt = join(path, 'amount')
+    const amount = this.decimal(this.required(map, 'amount', path), amountAt, '0.01')
+    const units = amount && this.tokenUnits(amount, amountAt)
+    const memo = this.memo(map, path)
+    if (!recipient || !amount || units === undefined || memo === null) return undefined
+    return { recipient, amount, ...(memo !== undefined ? { memo } : {}) }
+  }
+
+  /** An optional bytes32; empty counts as absent. null: reported. */
+  private memo(map: Mapping, path: string): Hex | undefined | null {
+    const at = join(path, 'memo')
+    const value = this.get(map, 'memo')
+    if (value === undefined) return undefined
+    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX) ?? null
+    const text = this.asString(value, at)
+    if (text === undefined) return null
+    if (text === '') return undefined
+    if (!/^0x[0-9a-fA-F]{64}$/.test(text)) return this.fail(at, `must be a bytes32, "0x" followed by 64 hex digits (got ${text.length} characters)`) ?? null
+    return text.toLowerCase() as Hex
   }
 }
 
@@ -601,6 +924,19 @@ function kind(value: unknown): string {
 /** A value quoted for a message, cut short so one bad line cannot flood the output. */
 function show(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)
+}
+
+/** The sum of decimal amounts in units of 10^-scale; `scale` is at least each amount's scale. */
+function sumAt(amounts: readonly DecimalAmount[], scale: number): bigint {
+  return amounts.reduce((sum, amount) => sum + amount.units * 10n ** BigInt(scale - amount.scale), 0n)
+}
+
+/** The shortest exact spelling of a duration: 3_600_000 → "1h", 1500 → "1500ms". */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${ms}ms`
 }
 
 function notSet(names: readonly string[]): string {

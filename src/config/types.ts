@@ -25,6 +25,21 @@ export interface RouteConfig {
   readonly methods?: readonly string[]
   /** largest request body buffered for a body digest; 413 beyond it */
   readonly maxBodyBytes: number
+  /** parts of the price paid to other recipients (Tempo only, draft-tempo-charge §Split Payments) */
+  readonly splits?: readonly RouteSplit[]
+}
+
+/** `0x` + 40 hex digits, in EIP-55 checksum form once loaded */
+export type Address = `0x${string}`
+/** `0x`-prefixed hex */
+export type Hex = `0x${string}`
+
+export interface RouteSplit {
+  readonly recipient: Address
+  /** in the gateway currency, like the route price */
+  readonly amount: DecimalAmount
+  /** bytes32, required on that transfer when set */
+  readonly memo?: Hex
 }
 
 export interface StripeMethodConfig {
@@ -38,8 +53,40 @@ export interface StripeMethodConfig {
   readonly timeoutMs: number
 }
 
+export type TempoMode = 'pull' | 'push'
+
+/** The gateway pays the network fees of pull transactions, within these bounds per transaction. */
+export interface TempoFeePayerConfig {
+  /** secp256k1 private key of the sponsoring account; never logged */
+  readonly privateKey: Hex
+  /** USD TIP-20 token the fees are paid in */
+  readonly feeToken: Address
+  /** largest gas limit co-signed */
+  readonly maxGas: bigint
+  /** largest maxFeePerGas co-signed, in attodollars (1e-18 USD) per gas */
+  readonly maxFeePerGas: bigint
+  /** largest fee one transaction may cost the sponsor (gas × maxFeePerGas), in fee-token base units */
+  readonly maxFee: bigint
+}
+
+export interface TempoMethodConfig {
+  readonly rpcUrl: string
+  readonly chainId: number
+  /** TIP-20 token charged (6 decimals) */
+  readonly currency: Address
+  readonly recipient: Address
+  /** submission modes accepted, in the order written */
+  readonly modes: readonly TempoMode[]
+  readonly feePayer?: TempoFeePayerConfig
+  /** JSON-RPC call timeout in ms */
+  readonly timeoutMs: number
+  /** how long a transaction hash stays claimed after it paid, so it can never pay again */
+  readonly txClaimTtlMs: number
+}
+
 export interface MethodsConfig {
   readonly stripe?: StripeMethodConfig
+  readonly tempo?: TempoMethodConfig
 }
 
 export interface GatewayConfig {
