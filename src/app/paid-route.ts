@@ -90,6 +90,8 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   }
 
   let settlement: Settlement
+  // Keys the method claimed (transaction hashes): released with the challenge if settling fails.
+  const methodClaims: string[] = []
   try {
     settlement = await offer.method.settle({
       challengeId: challenge.id,
@@ -98,11 +100,19 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
       request: offer.request,
       payload: credential.payload,
       source: credential.source,
-      claimOnce: (key, expiresAtMs) => ctx.store.claim(`${offer.method.name}:${key}`, expiresAtMs),
+      expiresAtMs: verdict.expiresAtMs,
+      claimOnce: async (key, expiresAtMs) => {
+        const storeKey = `${offer.method.name}:${key}`
+        const claimed = await ctx.store.claim(storeKey, expiresAtMs)
+        if (claimed) methodClaims.push(storeKey)
+        return claimed
+      },
     })
   } catch (error) {
-    // No money moved: give the challenge back so the payer can try again with it.
-    await ctx.store.release(claimKey).catch((releaseError) => ctx.logger.error('could not release a challenge claim', { challengeId: challenge.id, error: releaseError }))
+    // No money moved: give the claims back so the payer can try again with the same credential.
+    for (const key of [claimKey, ...methodClaims]) {
+      await ctx.store.release(key).catch((releaseError) => ctx.logger.error('could not release a claim', { key, challengeId: challenge.id, error: releaseError }))
+    }
     if (error instanceof PaymentRefused) {
       ctx.logger.info('payment refused', { route: routeOffers.route.match, method: offer.method.name, challengeId: challenge.id, problem: error.problem, detail: error.detail })
       return refuse(error.problem, error.detail)

@@ -26,6 +26,8 @@ export interface SettleInput {
   readonly request: ChargeRequest
   /** the credential's method-specific payload, unvalidated JSON */
   readonly payload: unknown
+  /** when the challenge expires (unix ms) */
+  readonly expiresAtMs: number
   /** the credential's `source` (payer DID), if any */
   readonly source?: string
   /**
@@ -67,7 +69,7 @@ export interface PaymentMethod {
 /** The payer's payment was refused; answered with 402, this problem type and a fresh challenge. */
 export class PaymentRefused extends Error {
   constructor(
-    readonly problem: Extract<ProblemType, 'verification-failed' | 'payment-action-required' | 'invalid-payload' | 'payment-insufficient' | 'invalid-challenge'>,
+    readonly problem: Extract<ProblemType, 'verification-failed' | 'payment-action-required' | 'invalid-payload' | 'payment-insufficient' | 'invalid-challenge' | 'payment-expired'>,
     readonly detail: string,
   ) {
     super(detail)

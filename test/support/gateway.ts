@@ -23,6 +23,8 @@ export const DEFAULT_ROUTES = [
 export interface TestGatewayOptions {
   upstreamUrl: string
   stripeUrl?: string
+  /** the `methods.tempo` block, as YAML would have it */
+  tempo?: Record<string, unknown>
   /** omitted: the in-memory store */
   storeUrl?: string
   keyPrefix?: string
@@ -51,9 +53,10 @@ export function writeTestConfig(options: TestGatewayOptions): string {
     currency: 'usd',
     upstream: { url: options.upstreamUrl, timeout: '2s' },
     ...(options.storeUrl ? { store: { url: options.storeUrl, keyPrefix: options.keyPrefix ?? `test:${process.pid}:${Date.now()}:${Math.random()}:` } } : {}),
-    methods: options.stripeUrl
-      ? { stripe: { secretKey: STRIPE_TEST_KEY, networkId: 'profile_test', paymentMethodTypes: ['card'], apiBase: options.stripeUrl, timeout: '1s' } }
-      : {},
+    methods: {
+      ...(options.stripeUrl ? { stripe: { secretKey: STRIPE_TEST_KEY, networkId: 'profile_test', paymentMethodTypes: ['card'], apiBase: options.stripeUrl, timeout: '1s' } } : {}),
+      ...(options.tempo ? { tempo: options.tempo } : {}),
+    },
     routes: options.routes ?? DEFAULT_ROUTES,
     log: { level: 'debug' },
     ...options.extra,

@@ -24,6 +24,8 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
   const stripe = createClient(config)
 
   function quote(amount: DecimalAmount, route: RouteConfig): Quote {
+    // A PaymentIntent pays one account; the split recipients would go unpaid.
+    if (route.splits?.length) return { ok: false, reason: 'Stripe cannot pay splits to other recipients' }
     const units = toBaseUnits(amount, decimals)
     const step = minorUnitStep(currency)
     if (units === undefined || units % step !== 0n) return { ok: false, reason: `Stripe charges ${granularity(currency, decimals, step)}: ${amount.text} ${currency}` }

@@ -1,0 +1,198 @@
+import { TxEnvelopeTempo } from 'ox/tempo'
+import { keccak256, type LocalAccount, type TransactionReceipt } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { TIP20_DECIMALS, toBaseUnits } from '../../config/amount.js'
+import type { Address, DecimalAmount, Hex, RouteConfig, TempoMethodConfig } from '../../config/types.js'
+import { BackendUnavailable, type ChargeRequest, type PaymentMethod, PaymentRefused, type Quote, type SettleInput, type Settlement } from '../types.js'
+import { checkSponsorable, cosign } from './fee-payer.js'
+import { payerAddress } from './payer-did.js'
+import * as Proof from './proof.js'
+import { transfersFromLogs } from './receipt-logs.js'
+import { createTempoRpc, type TempoRpc } from './rpc.js'
+import * as Transaction from './transaction.js'
+import { type Binding, matchTransfers, type RequiredTransfer } from './transfers.js'
+
+/**
+ * How far a transaction's `validBefore` may lie past the challenge expiry. mppx clients sign
+ * `min(now + 25 s, expires)` in whole seconds; the allowance absorbs rounding and clock skew
+ * between payer and gateway, and stays well inside the node's expiring-nonce window.
+ */
+export const VALID_BEFORE_ALLOWANCE_SECONDS = 30
+const SPLITS_MAX = 10
+
+/** A route's charge in token base units: what `quote` advertises and `settle` enforces. */
+interface TempoCharge {
+  readonly amount: bigint
+  readonly splits: ReadonlyArray<{ readonly recipient: Address; readonly amount: bigint; readonly memo?: Hex }>
+}
+
+export interface TempoMethodOptions {
+  /** the JSON-RPC edge; defaults to viem over HTTP at `config.rpcUrl` */
+  readonly rpc?: TempoRpc
+  /** unix ms */
+  readonly now?: () => number
+}
+
+/**
+ * The `tempo` payment method, intent `charge` (draft-tempo-charge-00): TIP-20 transfers on Tempo,
+ * in pull mode (the gateway broadcasts the payer's signed transaction, optionally paying its
+ * fees), push mode (the payer broadcast it; the gateway checks the receipt) and zero-amount proofs.
+ */
+export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: string, options: TempoMethodOptions = {}): PaymentMethod {
+  const rpc = options.rpc ?? createTempoRpc(config.rpcUrl, config.timeoutMs)
+  const now = options.now ?? Date.now
+  const sponsor: LocalAccount | undefined = config.feePayer && privateKeyToAccount(config.feePayer.privateKey)
+  const charges = new WeakMap<RouteConfig, TempoCharge>()
+
+  function chargeFor(amount: DecimalAmount, route: RouteConfig): TempoCharge | string {
+    if (gatewayCurrency !== 'usd') return `TIP-20 stablecoins are USD; route prices are in ${gatewayCurrency}`
+    const units = toBaseUnits(amount, TIP20_DECIMALS)
+    if (units === undefined) return `TIP-20 tokens have ${TIP20_DECIMALS} decimals, so ${amount.text} cannot be charged exactly`
+    const splits: Array<TempoCharge['splits'][number]> = []
+    for (const split of route.splits ?? []) {
+      const splitUnits = toBaseUnits(split.amount, TIP20_DECIMALS)
+      if (splitUnits === undefined || splitUnits <= 0n) return `split amount ${split.amount.text} is not a positive whole number of ${TIP20_DECIMALS}-decimal base units`
+      splits.push({ recipient: split.recipient, amount: splitUnits, ...(split.memo ? { memo: split.memo } : {}) })
+    }
+    if (splits.length > SPLITS_MAX) return `at most ${SPLITS_MAX} splits are supported`
+    if (splits.length > 0 && splits.reduce((sum, s) => sum + s.amount, 0n) >= units) return 'the splits must add up to less than the price'
+    return { amount: units, splits }
+  }
+
+  function quote(amount: DecimalAmount, route: RouteConfig): Quote {
+    const charge = chargeFor(amount, route)
+    if (typeof charge === 'string') return { ok: false, reason: charge }
+    charges.set(route, charge)
+    const methodDetails: Record<string, unknown> = { chainId: config.chainId }
+    if (charge.amount > 0n) {
+      if (config.feePayer) methodDetails.feePayer = true
+      if (charge.splits.length > 0) methodDetails.splits = charge.splits.map((s) => ({ amount: s.amount.toString(), recipient: s.recipient, ...(s.memo ? { memo: s.memo } : {}) }))
+      // draft-tempo-charge §Submission Modes: omitted only when both are supported.
+      if (config.modes.length === 1) methodDetails.supportedModes = [...config.modes]
+    }
+    const request: ChargeRequest = { amount: charge.amount.toString(), currency: config.currency, recipient: config.recipient, methodDetails }
+    if (route.description !== undefined) request.description = route.description
+    return { ok: true, request }
+  }
+
+  async function settle(input: SettleInput): Promise<Settlement> {
+    const charge = charges.get(input.route)
+    // settle only sees routes this method quoted; anything else is a gateway bug.
+    if (!charge) throw new Error(`tempo: route ${input.route.match} was never quoted`)
+    const payload = readPayload(input.payload)
+    const binding: Binding = { realm: input.realm, challengeId: input.challengeId }
+
+    if (charge.amount === 0n) {
+      if (payload.type !== 'proof') throw new PaymentRefused('invalid-payload', 'This is a zero-amount charge: pay it with a type="proof" credential (draft-tempo-charge §Proof Payload).')
+      return settleProof(payload.signature, input)
+    }
+    const required: RequiredTransfer[] = [
+      { to: config.recipient, amount: charge.amount - charge.splits.reduce((sum, s) => sum + s.amount, 0n), memo: 'bound' },
+      ...charge.splits.map((s) => ({ to: s.recipient, amount: s.amount, ...(s.memo ? { memo: s.memo } : {}) })),
+    ]
+    if (payload.type === 'proof') throw new PaymentRefused('invalid-payload', 'type="proof" credentials are only for zero-amount charges.')
+    if (payload.type === 'transaction') return settlePull(payload.signature, input, required, binding)
+    return settlePush(payload.hash, input, required, binding)
+  }
+
+  async function settleProof(signature: string, input: SettleInput): Promise<Settlement> {
+    if (input.source === undefined) throw new PaymentRefused('invalid-payload', 'A proof credential needs a source (did:pkh:eip155:<chainId>:<address>).')
+    const payer = payerAddress(input.source, config.chainId)
+    const valid = await Proof.verify(signature, { payer, chainId: config.chainId, challengeId: input.challengeId, realm: input.realm })
+    if (!valid) throw new PaymentRefused('verification-failed', 'The proof signature does not recover to the source address for this challenge.')
+    return { reference: input.challengeId }
+  }
+
+  async function settlePull(serialized: string, input: SettleInput, required: RequiredTransfer[], binding: Binding): Promise<Settlement> {
+    if (!config.modes.includes('pull')) throw new PaymentRefused('verification-failed', 'This gateway accepts only type="hash" (push) credentials for tempo.')
+    const tx = Transaction.parse(serialized)
+    if (input.source !== undefined && payerAddress(input.source, config.chainId) !== tx.sender) {
+      throw new PaymentRefused('verification-failed', 'The credential source is not the account that signed the transaction.')
+    }
+    Transaction.check(tx, {
+      chainId: config.chainId,
+      currency: config.currency,
+      required,
+      binding,
+      nowSec: Math.floor(now() / 1000),
+      latestValidBeforeSec: Math.floor(input.expiresAtMs / 1000) + VALID_BEFORE_ALLOWANCE_SECONDS,
+    })
+
+    let final: Hex
+    if (tx.wantsSponsor) {
+      if (!config.feePayer || !sponsor) throw new PaymentRefused('verification-failed', 'This gateway does not pay transaction fees: sign with your own feeToken.')
+      checkSponsorable(tx, config.feePayer)
+      // A transfer that would revert still costs the sponsor its fee; refuse the obvious case first.
+      const total = required.reduce((sum, r) => sum + r.amount, 0n)
+      const balance = await rpc.balanceOf(config.currency, tx.sender)
+      if (balance < total) throw new PaymentRefused('payment-insufficient', `The payer holds ${balance} base units of ${config.currency}; the payment needs ${total}.`)
+      final = await cosign(tx, sponsor, config.feePayer.feeToken)
+    } else {
+      // Re-serialized canonically, without any embedded sender: the gateway broadcasts what it parsed.
+      final = TxEnvelopeTempo.serialize(tx.envelope)
+    }
+    const hash = keccak256(final)
+    await claimTransaction(input, hash)
+
+    let receipt: TransactionReceipt
+    try {
+      receipt = await rpc.sendRawTransactionSync(final)
+    } catch (error) {
+      // An earlier attempt may have landed with its answer lost: then the node refuses the
+      // repeat, and the chain has the receipt this claim was waiting for.
+      if (!(error instanceof PaymentRefused)) throw error
+      const landed = await rpc.getTransactionReceipt(hash)
+      if (!landed) throw error
+      receipt = landed
+    }
+    if (receipt.transactionHash.toLowerCase() !== hash.toLowerCase()) throw new BackendUnavailable('tempo-rpc', 'The Tempo node returned a receipt for another transaction.')
+    checkReceipt(receipt, tx.sender, required, binding)
+    return { reference: hash }
+  }
+
+  async function settlePush(hash: string, input: SettleInput, required: RequiredTransfer[], binding: Binding): Promise<Settlement> {
+    if (!config.modes.includes('push')) throw new PaymentRefused('verification-failed', 'This gateway accepts only type="transaction" (pull) credentials for tempo.')
+    // draft-tempo-charge §Hash Settlement: servers MUST reject type="hash" on feePayer challenges.
+    if (config.feePayer) throw new PaymentRefused('verification-failed', 'This route sponsors fees, so it accepts only type="transaction" (pull) credentials.')
+    if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new PaymentRefused('invalid-payload', 'payload.hash must be a transaction hash: 0x and 64 hex digits.')
+    const payer = input.source === undefined ? undefined : payerAddress(input.source, config.chainId)
+    const receipt = await rpc.getTransactionReceipt(hash as Hex)
+    if (!receipt) throw new PaymentRefused('verification-failed', `The Tempo node knows no included transaction ${hash}.`)
+    checkReceipt(receipt, payer ?? receipt.from, required, binding)
+    await claimTransaction(input, hash as Hex)
+    return { reference: hash.toLowerCase() }
+  }
+
+  async function claimTransaction(input: SettleInput, hash: Hex): Promise<void> {
+    const claimed = await input.claimOnce(`tx:${hash.toLowerCase()}`, now() + config.txClaimTtlMs)
+    if (!claimed) throw new PaymentRefused('verification-failed', `Transaction ${hash} has already been presented as a payment.`)
+  }
+
+  /** draft-tempo-charge §Hash Verification: success, and the transfer events from the payer on the token. */
+  function checkReceipt(receipt: TransactionReceipt, payer: Address, required: RequiredTransfer[], binding: Binding): void {
+    if (receipt.status !== 'success') throw new PaymentRefused('verification-failed', `Transaction ${receipt.transactionHash} reverted on chain; it paid nothing.`)
+    const transfers = transfersFromLogs(receipt.logs).filter(
+      (t) => t.token.toLowerCase() === config.currency.toLowerCase() && t.from?.toLowerCase() === payer.toLowerCase(),
+    )
+    const match = matchTransfers(transfers, required, binding, false)
+    if (!match.ok) throw new PaymentRefused(match.insufficient ? 'payment-insufficient' : 'verification-failed', `Transaction ${receipt.transactionHash}: ${match.detail}`)
+  }
+
+  async function ping(): Promise<void> {
+    const chainId = await rpc.chainId()
+    if (chainId !== config.chainId) throw new Error(`the Tempo RPC serves chain ${chainId}, not the configured ${config.chainId}`)
+  }
+
+  return { name: 'tempo', quote, settle, ping }
+}
+
+type Payload = { type: 'transaction'; signature: string } | { type: 'hash'; hash: string } | { type: 'proof'; signature: string }
+
+function readPayload(payload: unknown): Payload {
+  const usage = 'The tempo payload must be {type:"transaction", signature}, {type:"hash", hash} or {type:"proof", signature}.'
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new PaymentRefused('invalid-payload', usage)
+  const { type, signature, hash } = payload as Record<string, unknown>
+  if ((type === 'transaction' || type === 'proof') && typeof signature === 'string') return { type, signature }
+  if (type === 'hash' && typeof hash === 'string') return { type, hash }
+  throw new PaymentRefused('invalid-payload', usage)
+}
