@@ -2,10 +2,17 @@ import type { GatewayConfig } from '../config/types.js'
 import type { Logger } from '../log/logger.js'
 import type { OfferTable } from '../methods/offers.js'
 import type { PaymentMethod } from '../methods/types.js'
+import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { Upstream } from '../proxy/upstream.js'
 import type { ReplayStore } from '../store/types.js'
 
-/** Everything a request handler needs, built once per loaded config. */
+/** State shared by every loaded config of one running gateway. */
+export interface Lifecycle {
+  /** set on SIGTERM: readiness fails and connections are closed after their response */
+  draining: boolean
+}
+
+/** Everything a request handler needs, built once per loaded config (a reload builds a new one). */
 export interface GatewayContext {
   readonly config: GatewayConfig
   readonly offers: OfferTable
@@ -13,7 +20,11 @@ export interface GatewayContext {
   readonly store: ReplayStore
   readonly upstream: Upstream
   readonly logger: Logger
+  readonly metrics: GatewayMetrics
+  readonly lifecycle: Lifecycle
   /** current HMAC key first, then previous keys still accepted */
   readonly secretKeys: readonly string[]
   readonly now: () => number
+  /** sha-256 of the config file and when it was loaded, for `/__gateway/config` */
+  readonly loaded: { readonly hash: string; readonly at: string }
 }

@@ -5,14 +5,20 @@ import { TrieRouter } from 'hono/router/trie-router'
 import { canonicalizePath } from '../config/canonical-path.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
+import { createClientIpResolver } from '../proxy/client-ip.js'
+import { adminHandlers } from './admin.js'
 import type { GatewayContext } from './context.js'
+import { answerPreflight, applyCors } from './cors.js'
+import { discoveryHandlers } from './discovery-routes.js'
 import { forwardToUpstream } from './forward.js'
 import { healthHandlers } from './health.js'
 import { handlePaidRoute } from './paid-route.js'
+import { finishRecord, type RequestRecord } from './request-record.js'
 import { sendProblem } from './respond.js'
+import { handleShadowRoute } from './shadow-route.js'
 
 /** Handles one request whose path is already canonical; `pathAndQuery` is what goes upstream. */
-export type Handler = (incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string) => Promise<unknown> | void
+export type Handler = (incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string, record: RequestRecord) => Promise<unknown> | void
 
 /**
  * The HTTP app for one loaded config. Hono's router matches (first matching route wins, as
@@ -26,34 +32,57 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
     // HEAD follows the GET route, as in every HTTP framework.
     if (method === 'GET') router.add('HEAD', path, handler)
   }
-  for (const [path, handler] of Object.entries(healthHandlers(ctx))) add('GET', path, handler)
-  add('ALL', '/__gateway/*', (_incoming, outgoing) => sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.')))
+  const own = (handler: Handler): Handler => (incoming, outgoing, pathAndQuery, record) => {
+    record.route = 'gateway'
+    return handler(incoming, outgoing, pathAndQuery, record)
+  }
+  for (const [path, handler] of Object.entries({ ...healthHandlers(ctx), ...adminHandlers(ctx) })) add('GET', path, own(handler))
+  add('ALL', '/__gateway/*', own((_incoming, outgoing) => sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))))
+  // Discovery documents come before the routes: a catch-all free route must not hide them.
+  for (const [path, handler] of Object.entries(discoveryHandlers(ctx))) add('GET', path, own(handler))
   for (const route of ctx.config.routes) {
     const routeOffers = ctx.offers.get(route)!
-    const handler: Handler =
+    const handle: Handler =
       route.price.kind === 'free'
-        ? (incoming, outgoing, pathAndQuery) => forwardFree(ctx, incoming, outgoing, pathAndQuery)
-        : (incoming, outgoing, pathAndQuery) => handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing)
-    add(route.method === '*' ? 'ALL' : route.method, route.path, handler)
+        ? (incoming, outgoing, pathAndQuery, record) => forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
+        : route.mode === 'shadow'
+          ? (incoming, outgoing, pathAndQuery, record) => handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
+          : (incoming, outgoing, pathAndQuery, record) => handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
+    add(route.method === '*' ? 'ALL' : route.method, route.path, (incoming, outgoing, pathAndQuery, record) => {
+      record.route = route.match
+      return handle(incoming, outgoing, pathAndQuery, record)
+    })
   }
+  const clientIpOf = createClientIpResolver(ctx.config.trustedProxies)
+  const { cors } = ctx.config
 
   return (incoming, outgoing) => {
+    const startedAt = performance.now()
+    const record: RequestRecord = { clientIp: clientIpOf(incoming.socket.remoteAddress, incoming.headers['x-forwarded-for']) }
+    // While draining, every answer closes its connection, so keep-alive clients move to a live replica.
+    if (ctx.lifecycle.draining) outgoing.setHeader('Connection', 'close')
+    if (cors) {
+      if (answerPreflight(cors, incoming, outgoing)) return
+      applyCors(cors, incoming, outgoing)
+    }
     // Route and forward one canonical spelling of the path, so no other spelling of a priced
     // path can reach the upstream for free.
     const target = splitTarget(incoming.url ?? '/')
     const canonical = target && canonicalizePath(target.path)
     if (!canonical || !canonical.ok) {
       const reason = canonical && !canonical.ok ? canonical.reason : 'unsupported request target'
+      finishRecord(record, incoming, outgoing, (target?.path ?? '').slice(0, 200), startedAt, ctx.logger, ctx.metrics)
       sendProblem(outgoing, gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${reason}.`))
       return
     }
+    finishRecord(record, incoming, outgoing, canonical.path, startedAt, ctx.logger, ctx.metrics)
     const [matches] = router.match(incoming.method ?? 'GET', canonical.path)
     const handler = matches[0]?.[0]
     if (!handler) {
       sendProblem(outgoing, gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'))
       return
     }
-    Promise.resolve(handler(incoming, outgoing, canonical.path + target.query)).catch((error: unknown) => {
+    Promise.resolve(handler(incoming, outgoing, canonical.path + target.query, record)).catch((error: unknown) => {
       ctx.logger.error('request failed', { error })
       if (!outgoing.headersSent) sendProblem(outgoing, gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'))
       else outgoing.destroy()
@@ -61,10 +90,10 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
   }
 }
 
-function forwardFree(ctx: GatewayContext, incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string) {
-  // A credential sent to a free route is still a bearer token: it never goes upstream.
+/** Forwards as is, except that a Payment credential (still a bearer token) never goes upstream. */
+export async function forwardFree(ctx: GatewayContext, incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string, record: RequestRecord) {
   const authorization = incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
-  return forwardToUpstream(ctx, incoming, outgoing, { pathAndQuery, authorization })
+  return forwardToUpstream(ctx, incoming, outgoing, record, { pathAndQuery, authorization })
 }
 
 /** Splits an origin-form (or absolute-form) request target into path and `?query`. */

@@ -3,14 +3,16 @@ import type { Handler } from './gateway.js'
 import { sendJson } from './respond.js'
 
 /**
- * `/__gateway/healthz`: the process answers. `/__gateway/readyz`: config loaded and the store and
- * every payment backend with a probe answer, so an orchestrator routes no traffic to a replica
+ * `/__gateway/healthz`: the process answers. `/__gateway/readyz`: not shutting down, and the store
+ * and every payment backend with a probe answer, so an orchestrator routes no traffic to a replica
  * that would only fail closed.
  */
 export function healthHandlers(ctx: GatewayContext): Record<string, Handler> {
   return {
     '/__gateway/healthz': (_incoming, outgoing) => sendJson(outgoing, 200, { status: 'ok' }),
     '/__gateway/readyz': async (_incoming, outgoing) => {
+      // Shutting down: tell the orchestrator at once, before connections start being refused.
+      if (ctx.lifecycle.draining) return sendJson(outgoing, 503, { status: 'draining' })
       const checks: Record<string, string> = {}
       const probe = async (name: string, ping: () => Promise<void>) => {
         try {

@@ -13,6 +13,7 @@ import type { GatewayContext } from './context.js'
 import { forwardToUpstream } from './forward.js'
 import { hasBody, readBody } from './request-body.js'
 import { sendProblem } from './respond.js'
+import type { RequestRecord } from './request-record.js'
 import { verifyChallenge } from './verify-credential.js'
 
 /** Claims outlive their challenge a little, so clock skew between replicas cannot reopen one. */
@@ -23,8 +24,9 @@ const RETRY_AFTER_SECONDS = 2
  * A request to a priced route: 402 with challenges, or verify → claim → settle → forward → receipt.
  * Nothing reaches the upstream unless a payment settled and its single use was claimed.
  */
-export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOffers, pathAndQuery: string, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-  const { config } = ctx
+export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOffers, pathAndQuery: string, incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord): Promise<void> {
+  const { config, metrics } = ctx
+  const routeName = routeOffers.route.match
   const authorization = extract(incoming.headersDistinct.authorization)
 
   let body: Buffer | undefined
@@ -47,9 +49,21 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     const challenges = issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest })
     return rank(challenges, headerText(incoming.headers['accept-payment']))
   }
-  const refuse = (type: ProblemType, detail: string, extra: { retryAfterSeconds?: number } = {}) => {
+  const refuse = async (type: ProblemType, detail: string) => {
+    if (await overChallengeBudget(ctx, record.clientIp)) {
+      record.payment = 'rate-limited'
+      metrics.rateLimited(routeName)
+      const budget = config.challengeRateLimit!
+      sendProblem(outgoing, gatewayProblem(429, 'rate-limited', 'Too Many Requests', `This client asked for more than ${budget.limit} payment challenges in ${budget.windowMs / 1000} s. Retry later.`), {
+        retryAfterSeconds: Math.ceil(budget.windowMs / 1000),
+      })
+      return
+    }
     const challenges = challengesFor()
-    sendProblem(outgoing, paymentProblem(type, detail, challenges[0]?.id), { challenges: serializeAll(challenges), ...extra })
+    record.payment ??= type === 'payment-required' ? 'challenged' : 'refused'
+    if (type !== 'payment-required') record.problem = type
+    metrics.challengesIssued(routeName, challenges.map((c) => c.method))
+    sendProblem(outgoing, paymentProblem(type, detail, challenges[0]?.id), { challenges: serializeAll(challenges) })
   }
 
   if (authorization.kind === 'multiple') return refuse('bad-request', 'Send exactly one Payment credential; this request carries several.')
@@ -72,20 +86,34 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     now: ctx.now(),
     digestMatches: (echoed) => (echoed === undefined ? digest === undefined : body !== undefined && BodyDigest.matches(echoed, body)),
   })
-  if (!verdict.ok) return refuse(verdict.problem, verdict.detail)
+  // The echoed method is the client's word: only a method this route offers becomes a label.
+  const methodName = routeOffers.offers.find((o) => o.method.name === credential.challenge.method)?.method.name ?? 'unknown'
+  record.paymentMethod = methodName
+  record.challengeId = credential.challenge.id.slice(0, 64)
+  if (!verdict.ok) {
+    record.payment = 'refused'
+    metrics.verification(methodName, verdict.problem)
+    return refuse(verdict.problem, verdict.detail)
+  }
 
   const { offer } = verdict
   const challenge: Challenge = credential.challenge
   const claimKey = `challenge:${challenge.id}`
-  const unavailable = (backend: string, detail: string) =>
+  const unavailable = (backend: string, detail: string) => {
+    record.payment = 'unavailable'
+    metrics.backendError(backend)
     sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), { retryAfterSeconds: RETRY_AFTER_SECONDS })
+  }
 
   try {
     if (!(await ctx.store.claim(claimKey, verdict.expiresAtMs + CLAIM_GRACE_MS))) {
+      record.payment = 'refused'
+      metrics.replayRejected(offer.method.name)
+      metrics.verification(offer.method.name, 'invalid-challenge')
       return refuse('invalid-challenge', 'This challenge has already been used.')
     }
   } catch (error) {
-    ctx.logger.error('replay store unavailable; refusing paid request', { route: routeOffers.route.match, error })
+    ctx.logger.error('replay store unavailable; refusing paid request', { route: routeName, error })
     return unavailable('store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
   }
 
@@ -114,7 +142,9 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
       await ctx.store.release(key).catch((releaseError) => ctx.logger.error('could not release a claim', { key, challengeId: challenge.id, error: releaseError }))
     }
     if (error instanceof PaymentRefused) {
-      ctx.logger.info('payment refused', { route: routeOffers.route.match, method: offer.method.name, challengeId: challenge.id, problem: error.problem, detail: error.detail })
+      ctx.logger.info('payment refused', { route: routeName, method: offer.method.name, challengeId: challenge.id, problem: error.problem, detail: error.detail })
+      record.payment = 'refused'
+      metrics.verification(offer.method.name, error.problem)
       return refuse(error.problem, error.detail)
     }
     if (error instanceof BackendUnavailable) {
@@ -126,6 +156,7 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
       return unavailable('store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
     }
     ctx.logger.error('unexpected settlement error', { method: offer.method.name, error })
+    record.payment = 'unavailable'
     return sendProblem(outgoing, gatewayProblem(500, 'internal-payment-error', 'Internal Payment Error', 'The gateway failed while settling the payment.'))
   }
   if (settlement.replayed) {
@@ -134,17 +165,22 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     ctx.logger.warn('payment backend replayed an earlier settlement for an unserved challenge', { challengeId: challenge.id, reference: settlement.reference })
   }
 
+  record.payment = 'paid'
+  record.reference = settlement.reference
+  metrics.verification(offer.method.name, 'success')
+  metrics.settled(routeName, offer.method.name, offer.request.currency, offer.request.amount)
   const settledAt = new Date(ctx.now()).toISOString()
   const receipt = serializeReceipt({ status: 'success', method: offer.method.name, timestamp: settledAt, reference: settlement.reference, ...settlement.receipt })
-  const outcome = await forwardToUpstream(ctx, incoming, outgoing, {
+  const outcome = await forwardToUpstream(ctx, incoming, outgoing, record, {
     pathAndQuery,
     body,
     authorization: authorization.others,
     receipt,
   })
+  if (!outcome.ok) metrics.paidButUpstreamFailed(routeName)
   const entry = {
     challengeId: challenge.id,
-    route: routeOffers.route.match,
+    route: routeName,
     method: offer.method.name,
     amount: offer.request.amount,
     currency: offer.request.currency,
@@ -157,7 +193,26 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     await ctx.store.record(entry)
   } catch (error) {
     // The claim still holds (the challenge cannot be paid twice); this line is the operator's record.
+    metrics.backendError('store')
     ctx.logger.error('settled payment could not be written to the ledger', { ...entry, error })
+  }
+}
+
+/**
+ * Whether this client has used up its budget of challenges (draft-httpauth-payment §Security:
+ * issuing challenges costs the server; a per-client limit keeps that bounded). Counted in the
+ * store, so every replica shares it. Fails open: a 402 forwards nothing, so an unreachable store
+ * must not turn away payers.
+ */
+async function overChallengeBudget(ctx: GatewayContext, clientIp: string): Promise<boolean> {
+  const budget = ctx.config.challengeRateLimit
+  if (!budget) return false
+  try {
+    return (await ctx.store.countHit(`challenges:${clientIp}`, budget.windowMs)) > budget.limit
+  } catch (error) {
+    ctx.metrics.backendError('store')
+    ctx.logger.warn('challenge rate limit not enforced: the store is unreachable', { error })
+    return false
   }
 }
 

@@ -1,56 +1,102 @@
 import { randomBytes } from 'node:crypto'
-import http, { type Server } from 'node:http'
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { loadConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
+import { watchConfigFile } from '../config/watch.js'
 import type { Logger } from '../log/logger.js'
 import { resolveOffers } from '../methods/offers.js'
 import { createMethods } from '../methods/registry.js'
+import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
 import { createStore } from '../store/create.js'
 import type { ReplayStore } from '../store/types.js'
-import type { GatewayContext } from './context.js'
+import type { GatewayContext, Lifecycle } from './context.js'
 import { createGatewayListener } from './gateway.js'
 
 /** Large enough that a 16 KiB credential reaches the gateway and gets the protocol's own answer. */
 const MAX_HEADER_BYTES = 32 * 1024
+
+export type ReloadResult = { readonly ok: true; readonly changed: boolean; readonly hash: string } | { readonly ok: false; readonly errors: readonly string[] }
 
 export interface RunningGateway {
   readonly server: Server
   /** e.g. http://127.0.0.1:8402 */
   readonly url: string
   readonly store: ReplayStore
+  readonly metrics: GatewayMetrics
+  /** the live config */
+  config(): GatewayConfig
+  /** Reads the config file again; swaps it in if valid, else keeps serving the old one. */
+  reload(): Promise<ReloadResult>
+  /**
+   * Graceful stop: readiness fails at once, new connections are refused after `shutdown.grace`,
+   * in-flight requests get up to `shutdown.timeout`, then everything is closed.
+   */
+  drain(): Promise<void>
+  /** Immediate stop (tests, or after drain). */
   close(): Promise<void>
 }
 
 export interface StartOptions {
   readonly logger: Logger
   readonly now?: () => number
+  /** sha-256 of the config file's text, from `loadConfig` */
+  readonly hash?: string
+}
+
+/** One loaded config and everything built from it; a reload builds the next one. */
+interface Generation {
+  readonly ctx: GatewayContext
+  readonly listener: (incoming: IncomingMessage, outgoing: ServerResponse) => void
+  inFlight: number
+  retired: boolean
+}
+
+interface Shared {
+  readonly store: ReplayStore
+  readonly logger: Logger
+  readonly metrics: GatewayMetrics
+  readonly lifecycle: Lifecycle
+  readonly now: () => number
+  /** used while the config sets no secretKey: kept across reloads so issued challenges survive */
+  readonly fallbackSecret: string
 }
 
 /** Builds every part from a validated config and starts listening. */
 export async function startGateway(config: GatewayConfig, options: StartOptions): Promise<RunningGateway> {
   const { logger } = options
-  const methods = createMethods(config)
-  const { table, errors } = resolveOffers(config, methods)
-  if (errors.length > 0) throw new Error(errors.join('\n'))
-
-  const secretKey = config.secretKey ?? randomSecret(logger)
   const store = createStore(config.store)
   if (config.store.url) logger.info('replay store', { store: store.description })
   else logger.warn('replay store: in-memory, single instance; set store.url to share single use across replicas', { store: store.description })
-
-  const upstream = createUpstream(config.upstream.url, config.upstream.timeoutMs)
-  const ctx: GatewayContext = {
-    config,
-    offers: table,
-    methods,
+  if (!config.secretKey) warnRandomSecret(logger)
+  const shared: Shared = {
     store,
-    upstream,
     logger,
-    secretKeys: [secretKey, ...config.previousSecretKeys],
+    metrics: createMetrics(),
+    lifecycle: { draining: false },
     now: options.now ?? Date.now,
+    fallbackSecret: randomBytes(32).toString('base64url'),
   }
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 }, createGatewayListener(ctx))
+
+  const first = buildGeneration(config, options.hash ?? '', shared)
+  if (!first.ok) {
+    await store.close()
+    throw new Error(first.errors.join('\n'))
+  }
+  let current = first.generation
+  const generations = new Set<Generation>([current])
+
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 }, (incoming, outgoing) => {
+    // Each request stays on the config it started with; a reload affects only later requests.
+    const generation = current
+    generation.inFlight++
+    outgoing.once('close', () => {
+      generation.inFlight--
+      if (generation.retired && generation.inFlight === 0) void retire(generation)
+    })
+    generation.listener(incoming, outgoing)
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.listen.port, config.listen.host, () => resolve())
@@ -58,26 +104,116 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
-  logger.info('gateway listening', { url, realm: config.realm, upstream: config.upstream.url.origin, routes: config.routes.length, methods: [...methods.keys()] })
+  logger.info('gateway listening', { url, realm: config.realm, upstream: config.upstream.url.origin, routes: config.routes.length, methods: [...current.ctx.methods.keys()], configHash: options.hash })
 
-  return {
-    server,
-    url,
-    store,
-    async close() {
+  async function retire(generation: Generation): Promise<void> {
+    if (!generations.delete(generation)) return
+    generation.ctx.upstream.close()
+    await Promise.all([...generation.ctx.methods.values()].map((m) => m.close?.()))
+  }
+
+  let reloading: Promise<ReloadResult> | undefined
+  async function reload(): Promise<ReloadResult> {
+    // One reload at a time: a burst of file events must not race two swaps.
+    reloading ??= reloadOnce().finally(() => {
+      reloading = undefined
+    })
+    return reloading
+  }
+
+  async function reloadOnce(): Promise<ReloadResult> {
+    const live = current.ctx
+    const loaded = await loadConfig(live.config.file, { displayName: live.config.displayName })
+    if (!loaded.ok) return reloadFailed(loaded.errors)
+    if (loaded.hash === live.loaded.hash) return { ok: true, changed: false, hash: loaded.hash }
+    for (const warning of loaded.warnings) logger.warn(warning)
+    const next = buildGeneration(loaded.config, loaded.hash, shared)
+    if (!next.ok) return reloadFailed(next.errors)
+    for (const key of ['listen', 'store'] as const) {
+      if (JSON.stringify(loaded.config[key]) !== JSON.stringify(live.config[key])) logger.warn(`config reload: ${key} changes take effect only after a restart`)
+    }
+    const previous = current
+    generations.add(next.generation)
+    current = next.generation
+    previous.retired = true
+    if (previous.inFlight === 0) void retire(previous)
+    shared.metrics.configReload('success')
+    logger.info('config reloaded', { hash: loaded.hash, routes: loaded.config.routes.length, methods: [...next.generation.ctx.methods.keys()] })
+    return { ok: true, changed: true, hash: loaded.hash }
+  }
+
+  function reloadFailed(errors: readonly string[]): ReloadResult {
+    shared.metrics.configReload('failure')
+    logger.error('config reload failed; still serving the previous config', { configHash: current.ctx.loaded.hash, errors: errors.length })
+    for (const error of errors) logger.error(error)
+    return { ok: false, errors }
+  }
+
+  const watcher = config.watch
+    ? watchConfigFile(config.file, () => {
+        void reload()
+      })
+    : undefined
+
+  let closing: Promise<void> | undefined
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      watcher?.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()
+        server.closeAllConnections()
       })
-      upstream.close()
-      await Promise.all([store.close(), ...[...methods.values()].map((m) => m.close?.())])
-    },
+      await Promise.all([...generations].map(retire))
+      await store.close()
+    })()
+    return closing
   }
+
+  async function drain(): Promise<void> {
+    const { graceMs, timeoutMs } = current.ctx.config.shutdown
+    shared.lifecycle.draining = true
+    watcher?.close()
+    logger.info('draining: readiness now fails', { graceMs, timeoutMs })
+    await sleep(graceMs)
+    // No new connections; idle keep-alive ones go now, busy ones once their response is done.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
+    const finished = await Promise.race([closed.then(() => true), sleep(timeoutMs).then(() => false)])
+    if (!finished) logger.warn('drain timeout: cutting the requests still in flight', { inFlight: [...generations].reduce((n, g) => n + g.inFlight, 0) })
+    await close()
+    logger.info('stopped')
+  }
+
+  return { server, url, store, metrics: shared.metrics, config: () => current.ctx.config, reload, drain, close }
 }
 
-function randomSecret(logger: Logger): string {
+function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
+  const methods = createMethods(config)
+  const { table, errors } = resolveOffers(config, methods)
+  if (errors.length > 0) return { ok: false, errors }
+  const ctx: GatewayContext = {
+    config,
+    offers: table,
+    methods,
+    store: shared.store,
+    upstream: createUpstream(config.upstream.url, config.upstream.timeoutMs),
+    logger: shared.logger,
+    metrics: shared.metrics,
+    lifecycle: shared.lifecycle,
+    secretKeys: [config.secretKey ?? shared.fallbackSecret, ...config.previousSecretKeys],
+    now: shared.now,
+    loaded: { hash, at: new Date(shared.now()).toISOString() },
+  }
+  return { ok: true, generation: { ctx, listener: createGatewayListener(ctx), inFlight: 0, retired: false } }
+}
+
+function warnRandomSecret(logger: Logger): void {
   logger.warn(
     'no secretKey configured: using a random challenge key. Challenges die on restart and cannot be verified by other replicas; set secretKey (openssl rand -base64 32).',
   )
-  return randomBytes(32).toString('base64url')
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

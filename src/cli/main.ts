@@ -37,15 +37,20 @@ async function serve(file: string): Promise<number> {
   }
   const logger = createLogger({ level: loaded.config.logLevel })
   for (const warning of loaded.warnings) logger.warn(warning)
-  const gateway = await startGateway(loaded.config, { logger }).catch((error: Error) => {
+  const gateway = await startGateway(loaded.config, { logger, hash: loaded.hash }).catch((error: Error) => {
     process.stderr.write(`${error.message}\n`)
     return undefined
   })
   if (!gateway) return 1
+  // SIGHUP reloads, as nginx and Envoy operators expect; the file is also watched (config.watch).
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading the config')
+    void gateway.reload()
+  })
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info('shutting down', { signal })
-      void gateway.close().then(resolve)
+      void gateway.drain().then(resolve)
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))

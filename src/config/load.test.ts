@@ -93,7 +93,7 @@ describe('parseConfig: the example config', () => {
       timeoutMs: 10_000,
     })
     expect(config.routes).toEqual([
-      { index: 0, match: 'GET /v1/models', method: 'GET', path: '/v1/models', price: { kind: 'free' }, maxBodyBytes: 1_048_576 },
+      { index: 0, match: 'GET /v1/models', method: 'GET', path: '/v1/models', price: { kind: 'free' }, maxBodyBytes: 1_048_576, mode: 'enforce' },
       {
         index: 1,
         match: 'POST /v1/chat/completions',
@@ -101,7 +101,7 @@ describe('parseConfig: the example config', () => {
         path: '/v1/chat/completions',
         price: { kind: 'charge', amount: { text: '0.50', units: 50n, scale: 2 } },
         description: 'Chat completion',
-        maxBodyBytes: 1_048_576,
+        maxBodyBytes: 1_048_576, mode: 'enforce',
       },
       {
         index: 2,
@@ -110,9 +110,9 @@ describe('parseConfig: the example config', () => {
         path: '/v1/reports/:id',
         price: { kind: 'charge', amount: { text: '1.25', units: 125n, scale: 2 } },
         methods: ['stripe'],
-        maxBodyBytes: 1_048_576,
+        maxBodyBytes: 1_048_576, mode: 'enforce',
       },
-      { index: 3, match: '* /public/*', method: '*', path: '/public/*', price: { kind: 'free' }, maxBodyBytes: 1_048_576 },
+      { index: 3, match: '* /public/*', method: '*', path: '/public/*', price: { kind: 'free' }, maxBodyBytes: 1_048_576, mode: 'enforce' },
     ])
   })
 
@@ -223,7 +223,7 @@ describe('parseConfig: environment variables', () => {
   it('does not expand keys, and $$ is a literal $', () => {
     const { config } = ok(minimal({ route: '    price: "0.50"\n    description: "costs $$1"' }))
     expect(config.routes[0]!.description).toBe('costs $1')
-    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes)`])
+    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, watch)`])
   })
 
   it('says which variable is not set when a required value ends up empty', () => {
@@ -810,5 +810,66 @@ describe('loadConfig', () => {
   it('reports an unreadable file as one error', async () => {
     const result = await loadConfig('/nonexistent/dir/gateway.config.yaml', { env: {} })
     expect(result).toEqual({ ok: false, errors: ['/nonexistent/dir/gateway.config.yaml: cannot read: no such file'] })
+  })
+})
+
+describe('parseConfig: operations', () => {
+  const base = (extra: string) => `realm: api.example.com\nupstream: { url: "http://127.0.0.1:3000" }\n${extra}\nroutes:\n  - match: "GET /v1/models"\n    price: free\n`
+  const load = (text: string) => parseConfig(text, FILE, {}, FILE)
+
+  it('applies the operational defaults', () => {
+    const loaded = load(base(''))
+    expect(loaded.ok && loaded.config).toMatchObject({
+      trustedProxies: [],
+      discovery: { openapiPath: '/openapi.json', llmsPath: '/llms.txt' },
+      shutdown: { graceMs: 5_000, timeoutMs: 30_000 },
+      watch: true,
+    })
+    expect(loaded.ok && loaded.config.cors).toBeUndefined()
+    expect(loaded.ok && loaded.config.challengeRateLimit).toBeUndefined()
+    expect(loaded.ok && loaded.config.routes[0]!.mode).toBe('enforce')
+  })
+
+  it('reads every operational key', () => {
+    const loaded = load(
+      base(
+        'mode: shadow\ntrustedProxies: ["10.0.0.0/8", "::1"]\ncors: { origins: ["https://app.example.com", "*"], maxAge: "1m" }\n' +
+          'rateLimit: { challenges: { limit: 20, window: "10s" } }\ndiscovery: { openapi: "/.well-known/openapi.json", llms: false }\nshutdown: { grace: "0s", timeout: "2s" }\nwatch: false',
+      ),
+    )
+    expect(loaded.ok && loaded.config).toMatchObject({
+      trustedProxies: ['10.0.0.0/8', '::1'],
+      cors: { origins: ['https://app.example.com', '*'], maxAgeSeconds: 60 },
+      challengeRateLimit: { limit: 20, windowMs: 10_000 },
+      discovery: { openapiPath: '/.well-known/openapi.json' },
+      shutdown: { graceMs: 0, timeoutMs: 2_000 },
+      watch: false,
+    })
+    expect(loaded.ok && loaded.config.routes[0]!.mode).toBe('shadow')
+  })
+
+  it('names the key of every bad operational value', () => {
+    const loaded = load(
+      base(
+        'mode: audit\ntrustedProxies: ["10.0.0.0/33", "proxy.local"]\ncors: { origins: ["https://app.example.com/"] }\n' +
+          'rateLimit: { challenges: { limit: 0 } }\ndiscovery: { openapi: "openapi.json" }\nwatch: "yes"',
+      ),
+    )
+    expect(loaded.ok).toBe(false)
+    expect(!loaded.ok && loaded.errors).toEqual([
+      `${FILE}: mode: "audit" is not a mode (use "enforce" or "shadow")`,
+      `${FILE}: trustedProxies[0]: "10.0.0.0/33" is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"`,
+      `${FILE}: trustedProxies[1]: "proxy.local" is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"`,
+      `${FILE}: cors.origins[0]: "https://app.example.com/" is not an origin (scheme://host[:port], no path or trailing slash)`,
+      `${FILE}: rateLimit.challenges.limit: must be a positive integer number of challenges per window (got 0)`,
+      `${FILE}: discovery.openapi: must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off`,
+      `${FILE}: watch: must be true or false (got a string)`,
+    ])
+  })
+
+  it('a route may override the global mode', () => {
+    const text = `realm: r\nupstream: { url: "http://127.0.0.1:3000" }\nmode: shadow\nroutes:\n  - { match: "GET /a", price: free, mode: enforce }\n  - { match: "GET /b", price: free }\n`
+    const loaded = load(text)
+    expect(loaded.ok && loaded.config.routes.map((r) => r.mode)).toEqual(['enforce', 'shadow'])
   })
 })

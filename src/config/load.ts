@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
@@ -7,13 +8,17 @@ import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toB
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
+import { parseCidr } from './cidr.js'
 import type {
   Address,
+  CorsConfig,
   DecimalAmount,
   GatewayConfig,
   Hex,
   MethodsConfig,
+  RateBudget,
   RouteConfig,
+  RouteMode,
   RoutePrice,
   RouteSplit,
   StripeMethodConfig,
@@ -22,7 +27,8 @@ import type {
   TempoMode,
 } from './types.js'
 
-export type LoadResult = { ok: true; config: GatewayConfig; warnings: string[] } | { ok: false; errors: string[] }
+/** `hash`: sha-256 (hex) of the file's text, so an operator can tell which version is live. */
+export type LoadResult = { ok: true; config: GatewayConfig; warnings: string[]; hash: string } | { ok: false; errors: string[] }
 
 export type Env = Record<string, string | undefined>
 
@@ -65,7 +71,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env, 
   const config = validator.gateway(validator.expand(raw, ''), resolve(file), displayName)
   const errors = validator.errors(displayName)
   if (errors.length > 0 || !config) return { ok: false, errors }
-  return { ok: true, config, warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)] }
+  return { ok: true, config, warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)], hash: createHash('sha256').update(text).digest('hex') }
 }
 
 function readFailure(error: unknown): string {
@@ -88,14 +94,23 @@ interface Issue {
   readonly aboutValue: boolean
 }
 
-const TOP_KEYS = ['listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes']
+const TOP_KEYS = [
+  'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
+  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'watch',
+]
+const CORS_KEYS = ['origins', 'maxAge']
+const RATE_LIMIT_KEYS = ['challenges']
+const BUDGET_KEYS = ['limit', 'window']
+const DISCOVERY_KEYS = ['openapi', 'llms']
+const SHUTDOWN_KEYS = ['grace', 'timeout']
+const MODES = ['enforce', 'shadow'] as const
 const UPSTREAM_KEYS = ['url', 'timeout']
 const STORE_KEYS = ['url', 'keyPrefix']
 const LOG_KEYS = ['level']
 const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout']
 const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
 const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee']
-const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits']
+const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode']
 const SPLIT_KEYS = ['recipient', 'amount', 'memo']
 const KNOWN_METHODS = ['stripe', 'tempo']
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
@@ -206,7 +221,14 @@ class Validator {
     const store = this.store(top)
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
-    const routes = this.routes(top)
+    const mode = this.mode(top, 'mode') ?? 'enforce'
+    const routes = this.routes(top, mode)
+    const trustedProxies = this.trustedProxies(top)
+    const cors = this.cors(top)
+    const challengeRateLimit = this.rateLimit(top)
+    const discovery = this.discovery(top)
+    const shutdown = this.shutdown(top)
+    const watch = this.boolean(top, 'watch', '', true)
 
     if (this.issues.length > 0) return undefined
     // No issue means every required part was produced.
@@ -224,6 +246,12 @@ class Validator {
       methods,
       routes: routes!,
       logLevel,
+      trustedProxies,
+      ...(cors ? { cors } : {}),
+      ...(challengeRateLimit ? { challengeRateLimit } : {}),
+      discovery,
+      shutdown,
+      watch,
     }
   }
 
@@ -698,9 +726,107 @@ class Validator {
     return names
   }
 
+  // ---- operations ------------------------------------------------------------------------------
+
+  private boolean(map: Mapping, key: string, path: string, fallback: boolean): boolean {
+    const value = this.get(map, key)
+    if (value === undefined || value === REPORTED) return fallback
+    if (typeof value === 'boolean') return value
+    this.fail(join(path, key), `must be true or false (got ${kind(value)})`)
+    return fallback
+  }
+
+  /** `mode` at the top level or on a route. */
+  private mode(map: Mapping, at: string): RouteMode | undefined {
+    const key = at.split('.').at(-1)!
+    const value = this.get(map, key)
+    if (value === undefined || value === REPORTED) return undefined
+    const mode = MODES.find((m) => m === value)
+    if (!mode) return this.fail(at, `${typeof value === 'string' ? show(value) : kind(value)} is not a mode (use "enforce" or "shadow")`)
+    return mode
+  }
+
+  private trustedProxies(top: Mapping): string[] {
+    const list = this.stringList(top, 'trustedProxies', '') ?? []
+    const out: string[] = []
+    list.forEach((text, i) => {
+      if (parseCidr(text)) out.push(text)
+      else this.fail(`trustedProxies[${i}]`, `${show(text)} is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"`)
+    })
+    return out
+  }
+
+  private cors(top: Mapping): CorsConfig | undefined {
+    const value = this.get(top, 'cors')
+    if (value === undefined || value === REPORTED) return undefined
+    const map = this.mapping(value, 'cors')
+    if (!map) return undefined
+    this.knownKeys(map, 'cors', CORS_KEYS)
+    const origins = this.stringList(map, 'origins', 'cors')
+    if (!origins || origins.length === 0) return this.fail('cors.origins', 'must list at least one origin like "https://app.example.com", or "*"')
+    let ok = true
+    origins.forEach((origin, i) => {
+      if (origin === '*') return
+      let url: URL | undefined
+      try {
+        url = new URL(origin)
+      } catch {}
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
+        ok = this.fail(`cors.origins[${i}]`, `${show(origin)} is not an origin (scheme://host[:port], no path or trailing slash)`) ?? false
+      }
+    })
+    const maxAgeMs = this.duration(map, 'maxAge', 'cors', '10m', 0)
+    return ok ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000) } : undefined
+  }
+
+  private rateLimit(top: Mapping): RateBudget | undefined {
+    const value = this.get(top, 'rateLimit')
+    if (value === undefined || value === REPORTED) return undefined
+    const map = this.mapping(value, 'rateLimit')
+    if (!map) return undefined
+    this.knownKeys(map, 'rateLimit', RATE_LIMIT_KEYS)
+    const budget = this.get(map, 'challenges')
+    if (budget === undefined || budget === REPORTED) return undefined
+    const budgetMap = this.mapping(budget, 'rateLimit.challenges')
+    if (!budgetMap) return undefined
+    this.knownKeys(budgetMap, 'rateLimit.challenges', BUDGET_KEYS)
+    const limit = this.get(budgetMap, 'limit')
+    const windowMs = this.duration(budgetMap, 'window', 'rateLimit.challenges', '1m', 1000)
+    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
+      return this.fail('rateLimit.challenges.limit', `must be a positive integer number of challenges per window (got ${typeof limit === 'number' ? String(limit) : kind(limit)})`)
+    }
+    return { limit, windowMs }
+  }
+
+  private discovery(top: Mapping): GatewayConfig['discovery'] {
+    const value = this.get(top, 'discovery')
+    const map = value === undefined || value === REPORTED ? new Map<string, unknown>() : (this.mapping(value, 'discovery') ?? new Map<string, unknown>())
+    this.knownKeys(map, 'discovery', DISCOVERY_KEYS)
+    const path = (key: string, fallback: string): string | undefined => {
+      const at = join('discovery', key)
+      const item = this.get(map, key)
+      if (item === false) return undefined
+      if (item === undefined || item === REPORTED) return fallback
+      if (typeof item !== 'string' || !/^\/[A-Za-z0-9._~\/-]*$/.test(item) || item.startsWith('/__gateway/')) {
+        return this.fail(at, 'must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off')
+      }
+      return item
+    }
+    const openapiPath = path('openapi', '/openapi.json')
+    const llmsPath = path('llms', '/llms.txt')
+    return { ...(openapiPath ? { openapiPath } : {}), ...(llmsPath ? { llmsPath } : {}) }
+  }
+
+  private shutdown(top: Mapping): GatewayConfig['shutdown'] {
+    const value = this.get(top, 'shutdown')
+    const map = value === undefined || value === REPORTED ? new Map<string, unknown>() : (this.mapping(value, 'shutdown') ?? new Map<string, unknown>())
+    this.knownKeys(map, 'shutdown', SHUTDOWN_KEYS)
+    return { graceMs: this.duration(map, 'grace', 'shutdown', '5s', 0), timeoutMs: this.duration(map, 'timeout', 'shutdown', '30s', 0) }
+  }
+
   // ---- routes ----------------------------------------------------------------------------------
 
-  private routes(top: Mapping): RouteConfig[] | undefined {
+  private routes(top: Mapping, mode: RouteMode): RouteConfig[] | undefined {
     const value = this.required(top, 'routes', '')
     if (value === undefined || value === REPORTED) return undefined
     if (!Array.isArray(value)) return this.fail('routes', `must be a list of routes (got ${kind(value)})`)
@@ -708,13 +834,13 @@ class Validator {
     const routes: RouteConfig[] = []
     const seen = new Map<string, number>()
     value.forEach((item: unknown, index) => {
-      const route = this.route(item, index, seen)
+      const route = this.route(item, index, seen, mode)
       if (route) routes.push(route)
     })
     return routes
   }
 
-  private route(value: unknown, index: number, seen: Map<string, number>): RouteConfig | undefined {
+  private route(value: unknown, index: number, seen: Map<string, number>, defaultMode: RouteMode): RouteConfig | undefined {
     const path = `routes[${index}]`
     const map = this.mapping(value, path)
     if (!map) return undefined
@@ -734,6 +860,7 @@ class Validator {
     const methods = this.routeMethods(map, path, price)
     const maxBodyBytes = this.maxBodyBytes(map, path)
     const splits = this.splits(map, path, price)
+    const mode = this.mode(map, `${path}.mode`) ?? defaultMode
 
     if (match === undefined || !parsed || !price) return undefined
     return {
@@ -742,6 +869,7 @@ class Validator {
       method: parsed.method,
       path: parsed.path,
       price,
+      mode,
       ...(description !== undefined ? { description } : {}),
       ...(methods !== undefined ? { methods } : {}),
       maxBodyBytes,

@@ -25,6 +25,8 @@ export interface RouteConfig {
   readonly methods?: readonly string[]
   /** largest request body buffered for a body digest; 413 beyond it */
   readonly maxBodyBytes: number
+  /** shadow: forward as if free, but count and log the 402 this route would have sent */
+  readonly mode: RouteMode
   /** parts of the price paid to other recipients (Tempo only, draft-tempo-charge §Split Payments) */
   readonly splits?: readonly RouteSplit[]
 }
@@ -89,6 +91,21 @@ export interface MethodsConfig {
   readonly tempo?: TempoMethodConfig
 }
 
+export type RouteMode = 'enforce' | 'shadow'
+
+export interface CorsConfig {
+  /** allowed origins; ["*"] allows any */
+  readonly origins: readonly string[]
+  /** how long a browser may cache a preflight answer */
+  readonly maxAgeSeconds: number
+}
+
+/** A budget of `limit` events per client IP per `windowMs` (fixed window). */
+export interface RateBudget {
+  readonly limit: number
+  readonly windowMs: number
+}
+
 export interface GatewayConfig {
   /** absolute path of the file this came from */
   readonly file: string
@@ -108,4 +125,20 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[]
   /** the log level */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** peers (CIDRs) whose X-Forwarded-For is believed when finding the client IP */
+  readonly trustedProxies: readonly string[]
+  /** undefined: no CORS headers at all */
+  readonly cors?: CorsConfig
+  /** per-client-IP budget of 402 challenges; undefined: unlimited */
+  readonly challengeRateLimit?: RateBudget
+  /** paths of the generated discovery documents; undefined: not served */
+  readonly discovery: { readonly openapiPath?: string; readonly llmsPath?: string }
+  readonly shutdown: {
+    /** how long readiness reports 503 before new connections are refused */
+    readonly graceMs: number
+    /** how long in-flight requests (streams included) may take to finish after that */
+    readonly timeoutMs: number
+  }
+  /** reload when the config file changes (SIGHUP always reloads) */
+  readonly watch: boolean
 }

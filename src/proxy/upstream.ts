@@ -15,6 +15,8 @@ export interface ForwardRequest {
   readonly clientIp: string
   /** set on paid requests: sent upstream and returned to the client */
   readonly receipt?: string
+  /** called with the upstream's status just before its response is passed on */
+  readonly onResponse?: (status: number) => void
 }
 
 export type ForwardOutcome =
@@ -88,13 +90,26 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
         }
         settled = true
         const status = upstreamResponse.statusCode ?? 502
+        request.onResponse?.(status)
         if (outgoing.destroyed) {
           // The client left while we waited; the status still goes to the ledger.
           upstreamResponse.resume()
           resolve({ ok: true, status })
           return
         }
-        const responseHeaders = forwardableResponseHeaders(upstreamResponse.rawHeaders)
+        let responseHeaders = forwardableResponseHeaders(upstreamResponse.rawHeaders)
+        // Headers the gateway set before forwarding (CORS) replace the upstream's of the same name.
+        // They are moved into the raw list: writeHead would otherwise merge through setHeader and
+        // collapse repeated upstream headers (Set-Cookie, Link) into their last value.
+        const preset = outgoing.getHeaderNames()
+        if (preset.length > 0) {
+          responseHeaders = responseHeaders.filter(([name]) => !preset.includes(name.toLowerCase()))
+          for (const name of preset) {
+            const value = outgoing.getHeader(name)
+            outgoing.removeHeader(name)
+            for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined) responseHeaders.push([name, String(item)])
+          }
+        }
         if (request.receipt) {
           const cacheControl = upstreamResponse.headers['cache-control']
           const kept = responseHeaders.filter(([name]) => !/^(cache-control|payment-receipt)$/i.test(name))

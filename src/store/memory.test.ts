@@ -30,4 +30,40 @@ describe('memory store', () => {
     for (let i = 0; i < 10; i++) await store.claim(`new:${i}`, 1_000)
     expect(store.claimCount()).toBeLessThanOrEqual(10)
   })
+
+  it('counts hits 1, 2, 3 within a window, per key', async () => {
+    const store = createMemoryStore()
+    expect(await store.countHit('challenges:203.0.113.7', 60_000)).toBe(1)
+    expect(await store.countHit('challenges:203.0.113.7', 60_000)).toBe(2)
+    expect(await store.countHit('challenges:203.0.113.7', 60_000)).toBe(3)
+    expect(await store.countHit('challenges:198.51.100.4', 60_000)).toBe(1)
+  })
+
+  it('starts a new window once the first hit\'s window has passed, and later hits do not extend it', async () => {
+    let now = 0
+    const store = createMemoryStore({ now: () => now })
+    expect(await store.countHit('k', 1_000)).toBe(1)
+    now = 900
+    expect(await store.countHit('k', 1_000)).toBe(2)
+    now = 1_000
+    expect(await store.countHit('k', 1_000)).toBe(1)
+  })
+
+  it('starts a new window after a real wait', async () => {
+    const store = createMemoryStore()
+    expect(await store.countHit('k', 200)).toBe(1)
+    expect(await store.countHit('k', 200)).toBe(2)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await store.countHit('k', 200)).toBe(1)
+  })
+
+  it('forgets ended rate windows, so many client IPs cannot grow memory without bound', async () => {
+    let now = 0
+    const store = createMemoryStore({ now: () => now, sweepEvery: 10 })
+    for (let i = 0; i < 1000; i++) await store.countHit(`challenges:ip${i}`, 100)
+    expect(store.rateWindowCount()).toBe(1000)
+    now = 200
+    for (let i = 0; i < 10; i++) await store.countHit(`challenges:new${i}`, 1_000)
+    expect(store.rateWindowCount()).toBeLessThanOrEqual(10)
+  })
 })

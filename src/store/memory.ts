@@ -8,18 +8,28 @@ import type { LedgerEntry, ReplayStore } from './types.js'
 export interface MemoryStore extends ReplayStore {
   /** live claims held in memory (expired ones linger only until the next sweep) */
   claimCount(): number
+  /** rate-counter windows held in memory (ended ones linger only until the next sweep) */
+  rateWindowCount(): number
 }
 
 export function createMemoryStore(options: { now?: () => number; sweepEvery?: number } = {}): MemoryStore {
   const now = options.now ?? Date.now
   const claims = new Map<string, number>()
+  /** rate key → hits so far and when its fixed window ends (epoch ms) */
+  const windows = new Map<string, { count: number; endsAt: number }>()
   const entries: LedgerEntry[] = []
   const sweepEvery = options.sweepEvery ?? 1024
   let claimsSinceSweep = 0
+  let hitsSinceSweep = 0
 
   // Expired claims are dropped in bulk now and then, so memory stays bounded by live challenges.
   function sweep(at: number): void {
     for (const [key, expiresAt] of claims) if (expiresAt <= at) claims.delete(key)
+  }
+
+  // Same for rate windows: one per client IP, so without this a scan of many IPs would grow it forever.
+  function sweepWindows(at: number): void {
+    for (const [key, window] of windows) if (window.endsAt <= at) windows.delete(key)
   }
 
   return {
@@ -44,8 +54,21 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
     async ledger(limit = 1000) {
       return entries.slice(0, limit)
     },
+    async countHit(key, windowMs) {
+      const at = now()
+      if (++hitsSinceSweep >= sweepEvery) {
+        hitsSinceSweep = 0
+        sweepWindows(at)
+      }
+      const window = windows.get(key)
+      if (window && window.endsAt > at) return ++window.count
+      // The first hit starts the window, as in Redis: later hits do not extend it.
+      windows.set(key, { count: 1, endsAt: at + windowMs })
+      return 1
+    },
     async ping() {},
     async close() {},
     claimCount: () => claims.size,
+    rateWindowCount: () => windows.size,
   }
 }

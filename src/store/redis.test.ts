@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SHARED_REDIS_URL, startRedisServer } from '../../test/support/redis-server.js'
 import { createRedisStore } from './redis.js'
@@ -57,6 +58,49 @@ describe('redis store', () => {
     expect(await store.ledger()).toEqual([entry, { ...entry, challengeId: 'ch_2', reference: 'pi_2', upstreamStatus: 0 }])
   })
 
+  it('counts hits 1, 2, 3 within a window, per key', async () => {
+    const store = open(prefix())
+    expect(await store.countHit('challenges:203.0.113.7', 60_000)).toBe(1)
+    expect(await store.countHit('challenges:203.0.113.7', 60_000)).toBe(2)
+    expect(await store.countHit('challenges:203.0.113.7', 60_000)).toBe(3)
+    expect(await store.countHit('challenges:198.51.100.4', 60_000)).toBe(1)
+  })
+
+  it('starts a new window once the window has passed', async () => {
+    const store = open(prefix())
+    expect(await store.countHit('challenges:a', 200)).toBe(1)
+    expect(await store.countHit('challenges:a', 200)).toBe(2)
+    await new Promise((r) => setTimeout(r, 350))
+    expect(await store.countHit('challenges:a', 200)).toBe(1)
+  })
+
+  it('keeps the window fixed: the expiry is set by the first hit, under <prefix>rate:<key>', async () => {
+    const keyPrefix = prefix()
+    const store = open(keyPrefix)
+    await store.countHit('challenges:b', 60_000)
+    const inspector = new Redis(SHARED_REDIS_URL)
+    try {
+      await inspector.pexpire(`${keyPrefix}rate:challenges:b`, 5_000)
+      await store.countHit('challenges:b', 60_000)
+      const ttl = await inspector.pttl(`${keyPrefix}rate:challenges:b`)
+      expect(ttl).toBeGreaterThan(0)
+      expect(ttl).toBeLessThanOrEqual(5_000)
+      expect(await inspector.get(`${keyPrefix}rate:challenges:b`)).toBe('2')
+    } finally {
+      inspector.disconnect()
+    }
+  })
+
+  it('shares one count between two gateway replicas on the same Redis', async () => {
+    const keyPrefix = prefix()
+    const [a, b] = [open(keyPrefix), open(keyPrefix)]
+    expect(await a.countHit('challenges:203.0.113.7', 60_000)).toBe(1)
+    expect(await b.countHit('challenges:203.0.113.7', 60_000)).toBe(2)
+    expect(await a.countHit('challenges:203.0.113.7', 60_000)).toBe(3)
+    const concurrent = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).countHit('challenges:race', 60_000)))
+    expect([...concurrent].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+  })
+
   it('fails fast with StoreUnavailable when Redis is down', async () => {
     const redis = await startRedisServer()
     const store = createRedisStore({ url: redis.url, keyPrefix: prefix() })
@@ -65,6 +109,7 @@ describe('redis store', () => {
     await redis.stop()
     const started = Date.now()
     await expect(store.claim('challenge:x', Date.now() + 60_000)).rejects.toBeInstanceOf(StoreUnavailable)
+    await expect(store.countHit('challenges:x', 60_000)).rejects.toBeInstanceOf(StoreUnavailable)
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailable)
     expect(Date.now() - started).toBeLessThan(5000)
   })

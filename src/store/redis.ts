@@ -8,11 +8,25 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number
 }
 
+/**
+ * INCR, and start the window's expiry on the first hit only (PEXPIRE … NX needs Redis 7, hence
+ * the script): later hits must not push the end of the window out. Also re-arms a key that somehow
+ * has no expiry, so a counter can never stick forever. One round trip, atomic on the server.
+ */
+const COUNT_HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return count
+`
+
 const LEDGER_FIELDS = ['challengeId', 'route', 'method', 'amount', 'currency', 'reference', 'settledAt', 'upstreamStatus'] as const
 
 /**
  * Redis-backed replay store, shared by every gateway replica on the same Redis.
- * Claims are `SET key 1 PXAT <expiry> NX` (one atomic round trip); the ledger is a Redis stream.
+ * Claims are `SET key 1 PXAT <expiry> NX` (one atomic round trip); the ledger is a Redis stream;
+ * rate counters are fixed windows, INCR plus an expiry set by the first hit.
  * Commands fail fast while Redis is down (no offline queue), so callers fail closed at once.
  */
 export function createRedisStore(options: RedisStoreOptions): ReplayStore {
@@ -57,6 +71,10 @@ export function createRedisStore(options: RedisStoreOptions): ReplayStore {
     async ledger(limit = 1000) {
       const rows = await run('ledger read', () => redis.xrange(ledgerKey, '-', '+', 'COUNT', limit))
       return rows.map(([, flat]) => toEntry(flat))
+    },
+    async countHit(key, windowMs) {
+      const count = await run('rate count', () => redis.eval(COUNT_HIT_SCRIPT, 1, `${prefix}rate:${key}`, Math.max(1, Math.ceil(windowMs))))
+      return Number(count)
     },
     async ping() {
       await run('ping', () => redis.ping())

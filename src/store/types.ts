@@ -14,6 +14,11 @@ export interface ReplayStore {
   record(entry: LedgerEntry): Promise<void>
   /** Reads the ledger, oldest first (operators reconcile from it; tests assert on it). */
   ledger(limit?: number): Promise<LedgerEntry[]>
+  /**
+   * Counts one event under `key` in the current fixed window of `windowMs` and returns the count
+   * so far in that window (1 for the first). Shared by every replica on the same Redis.
+   */
+  countHit(key: string, windowMs: number): Promise<number>
   /** Resolves when the store answers. */
   ping(): Promise<void>
   close(): Promise<void>

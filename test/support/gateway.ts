@@ -59,6 +59,8 @@ export function writeTestConfig(options: TestGatewayOptions): string {
     },
     routes: options.routes ?? DEFAULT_ROUTES,
     log: { level: 'debug' },
+    // tests stop gateways all the time; the production grace would only slow them down
+    shutdown: { grace: '0s', timeout: '5s' },
     ...options.extra,
   }
   const dir = mkdtempSync(join(tmpdir(), 'mppgw-'))

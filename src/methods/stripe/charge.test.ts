@@ -31,7 +31,7 @@ function decimal(text: string): DecimalAmount {
 }
 
 function routeFor(price: string, description?: string): RouteConfig {
-  return { index: 0, match: 'GET /v1/x', method: 'GET', path: '/v1/x', price: { kind: 'charge', amount: decimal(price) }, maxBodyBytes: 1024, ...(description ? { description } : {}) }
+  return { index: 0, match: 'GET /v1/x', method: 'GET', path: '/v1/x', price: { kind: 'charge', amount: decimal(price) }, maxBodyBytes: 1024, mode: 'enforce', ...(description ? { description } : {}) }
 }
 
 const ROUTE = routeFor('0.50')

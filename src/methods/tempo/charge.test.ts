@@ -44,7 +44,7 @@ function decimal(text: string): DecimalAmount {
 }
 
 function routeFor(price: string, extra: Partial<RouteConfig> = {}): RouteConfig {
-  return { index: 0, match: 'GET /v1/x', method: 'GET', path: '/v1/x', price: { kind: 'charge', amount: decimal(price) }, maxBodyBytes: 1024, ...extra }
+  return { index: 0, match: 'GET /v1/x', method: 'GET', path: '/v1/x', price: { kind: 'charge', amount: decimal(price) }, maxBodyBytes: 1024, mode: 'enforce', ...extra } as RouteConfig
 }
 
 // ---------------------------------------------------------------------------------------------

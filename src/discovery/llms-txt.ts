@@ -1,0 +1,47 @@
+import { formatBaseUnits } from '../config/amount.js'
+import type { GatewayConfig } from '../config/types.js'
+import type { Offer, OfferTable } from '../methods/offers.js'
+import { currencyDecimals } from '../methods/stripe/minimum-charge.js'
+
+/**
+ * `/llms.txt` (llmstxt.org): what an agent needs to call this API and pay for it, in plain
+ * Markdown, generated from the live route table. Deterministic, and free of secrets.
+ */
+export function buildLlmsTxt(config: GatewayConfig, offers: OfferTable, options: { openapiPath?: string } = {}): string {
+  const methods = [...new Set([...offers.values()].flatMap((o) => o.offers.map((offer) => offer.method.name)))]
+  const lines = [
+    `# ${config.realm}`,
+    '',
+    '> An HTTP API priced per request with the Machine Payments Protocol (MPP): the Payment HTTP authentication scheme.',
+    '',
+    '## How to pay',
+    '',
+    '- Call a priced route. The answer is `402 Payment Required` with one `WWW-Authenticate: Payment ...` challenge per accepted payment method.',
+    '- Pay one challenge with an MPP client (for example mppx or pympp) and repeat the request with `Authorization: Payment <credential>`.',
+    '- The answer carries a `Payment-Receipt` header. Each credential pays for one request.',
+    `- Accepted methods: ${methods.length > 0 ? methods.join(', ') : 'none (every route is free)'}.`,
+    ...(options.openapiPath ? [`- Machine-readable prices: [OpenAPI](${options.openapiPath}) (\`x-payment-info\` on each priced operation).`] : []),
+    '',
+    '## Routes',
+    '',
+  ]
+  for (const route of config.routes) {
+    const text = route.description ? `: ${route.description}` : ''
+    if (route.price.kind === 'free' || route.mode === 'shadow') {
+      lines.push(`- \`${route.match}\`${text}: free`)
+      continue
+    }
+    const prices = offers.get(route)!.offers.map(describeOffer).join('; ')
+    lines.push(`- \`${route.match}\`${text}: ${prices}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+function describeOffer(offer: Offer): string {
+  const { amount, currency, methodDetails } = offer.request
+  if (offer.method.name === 'tempo') {
+    const chain = methodDetails?.chainId === undefined ? '' : ` on Tempo chain ${String(methodDetails.chainId)}`
+    return `${amount === '0' ? 'a signed proof, no payment' : `${formatBaseUnits(BigInt(amount), 6)} USD in token ${currency}`}${chain} (tempo)`
+  }
+  return `${formatBaseUnits(BigInt(amount), currencyDecimals(currency))} ${currency} (${offer.method.name})`
+}

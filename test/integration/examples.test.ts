@@ -1,0 +1,133 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseAllDocuments } from 'yaml'
+import { describe, expect, it } from 'vitest'
+import { startExampleApi } from '../../examples/upstream/server.mjs'
+import { loadConfig } from '../../src/config/load.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const EXAMPLES = join(ROOT, 'examples')
+/** what docker-compose.yml and the Kubernetes Deployment give the gateway (plus the Secret's values) */
+const ENV = { REDIS_URL: 'redis://x:6379', UPSTREAM_URL: 'http://api:3000', TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' }
+
+type Doc = Record<string, any>
+
+const yamlFiles = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' })
+  .filter((name) => /\.ya?ml$/.test(name))
+  .map((name) => join(EXAMPLES, name))
+  .sort()
+
+function documents(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => {
+    if ('errors' in doc && (doc.errors.length > 0 || doc.warnings.length > 0)) {
+      throw new Error(`${relative(ROOT, file)}: ${[...doc.errors, ...doc.warnings].map((e) => e.message).join('\n')}`)
+    }
+    return doc.toJS() as Doc
+  })
+}
+
+const kube = (name: string) => documents(join(EXAMPLES, 'kubernetes', name))
+
+describe('examples/', () => {
+  it('has the compose, config and Kubernetes files', () => {
+    expect(yamlFiles.map((f) => relative(EXAMPLES, f))).toEqual(
+      expect.arrayContaining([
+        'docker-compose.yml',
+        'gateway.config.yaml',
+        'kubernetes/configmap.yaml',
+        'kubernetes/deployment.yaml',
+        'kubernetes/secret.example.yaml',
+        'kubernetes/service.yaml',
+      ]),
+    )
+  })
+
+  it.each(yamlFiles.map((f) => [relative(ROOT, f), f]))('%s parses as YAML without errors', (_name, file) => {
+    const docs = documents(file)
+    expect(docs.length).toBeGreaterThan(0)
+    for (const doc of docs) expect(doc).toBeTypeOf('object')
+  })
+
+  it('gateway.config.yaml loads through the real loader with the compose environment', async () => {
+    const loaded = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: ENV })
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'))
+    expect(loaded.ok).toBe(true)
+    expect(Object.keys(loaded.config.methods).sort()).toEqual(['stripe', 'tempo'])
+    expect(loaded.config.store.url).toBe(ENV.REDIS_URL)
+    expect(loaded.config.upstream.url.href).toBe('http://api:3000/')
+    expect(loaded.config.routes.map((r) => r.match)).toContain('GET /v1/joke')
+  })
+
+  it('the Kubernetes ConfigMap carries examples/gateway.config.yaml and upstream/server.mjs verbatim', () => {
+    const [gatewayConfig, apiCode] = kube('configmap.yaml')
+    expect(gatewayConfig?.data['gateway.config.yaml'], 'copy examples/gateway.config.yaml into kubernetes/configmap.yaml').toBe(
+      readFileSync(join(EXAMPLES, 'gateway.config.yaml'), 'utf8'),
+    )
+    expect(apiCode?.data['server.mjs'], 'copy examples/upstream/server.mjs into kubernetes/configmap.yaml').toBe(readFileSync(join(EXAMPLES, 'upstream/server.mjs'), 'utf8'))
+  })
+
+  it('the Deployment runs the gateway as a probed sidecar with a reloadable config mount', async () => {
+    const [deployment] = kube('deployment.yaml')
+    const pod = deployment!.spec.template.spec
+    const gateway = pod.containers.find((c: Doc) => c.name === 'mpp-gateway')
+    expect(gateway.ports).toContainEqual({ name: 'http', containerPort: 8402 })
+    expect(gateway.readinessProbe.httpGet).toMatchObject({ path: '/__gateway/readyz', port: 'http' })
+    expect(gateway.livenessProbe.httpGet).toMatchObject({ path: '/__gateway/healthz', port: 'http' })
+    // a directory mount: subPath mounts never receive ConfigMap updates
+    const mount = gateway.volumeMounts.find((m: Doc) => m.mountPath === '/etc/mpp-gateway')
+    expect(mount).toBeDefined()
+    expect(mount.subPath).toBeUndefined()
+    expect(pod.volumes.find((v: Doc) => v.name === mount.name).configMap.name).toBe(kube('configmap.yaml')[0]!.metadata.name)
+    // every secret the gateway reads comes from the example Secret
+    const secret = kube('secret.example.yaml')[0]!
+    for (const env of gateway.env.filter((e: Doc) => e.valueFrom)) {
+      expect(env.valueFrom.secretKeyRef.name).toBe(secret.metadata.name)
+      expect(Object.keys(secret.stringData)).toContain(env.valueFrom.secretKeyRef.key)
+    }
+    // the pod outlives the gateway's drain
+    const loaded = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: ENV })
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'))
+    const { graceMs, timeoutMs } = loaded.config.shutdown
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(graceMs + timeoutMs)
+  })
+
+  it('the Service targets the gateway port, not the API', () => {
+    const [service] = kube('service.yaml')
+    const [deployment] = kube('deployment.yaml')
+    expect(service!.spec.selector).toEqual(deployment!.spec.selector.matchLabels)
+    for (const port of service!.spec.ports) expect(port.targetPort === 'http' || port.targetPort === 8402).toBe(true)
+  })
+
+  it('docker-compose.yml wires the gateway to redis and the example API', () => {
+    const [compose] = documents(join(EXAMPLES, 'docker-compose.yml'))
+    const gateway = compose!.services.gateway
+    expect(gateway.build.context).toBe('..')
+    expect(gateway.volumes).toContain('./gateway.config.yaml:/etc/mpp-gateway/gateway.config.yaml:ro')
+    expect(gateway.environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', UPSTREAM_URL: 'http://api:3000' })
+    expect(Object.keys(gateway.environment)).toEqual(expect.arrayContaining(['MPP_SECRET_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT']))
+    expect(gateway.healthcheck.test.join(' ')).toContain('/__gateway/healthz')
+    expect(Object.keys(gateway.depends_on).sort()).toEqual(['api', 'redis'])
+    expect(compose!.services.redis.image).toBe('redis:7-alpine')
+    expect(compose!.services.api.image).toBe('node:20-alpine')
+  })
+})
+
+describe('the example upstream (examples/upstream/server.mjs)', () => {
+  it('serves its JSON API', async () => {
+    const api = await startExampleApi({ port: 0, host: '127.0.0.1' })
+    try {
+      const health = await fetch(`${api.url}/v1/health`)
+      expect(health.status).toBe(200)
+      expect(await health.json()).toEqual({ status: 'ok' })
+      const joke = (await (await fetch(`${api.url}/v1/joke`)).json()) as { setup: string; punchline: string }
+      expect(joke.setup).toBeTypeOf('string')
+      expect(joke.punchline).toBeTypeOf('string')
+      const summary = await fetch(`${api.url}/v1/summarize`, { method: 'POST', body: JSON.stringify({ text: 'one two three' }) })
+      expect(await summary.json()).toEqual({ words: 3, summary: 'one two three' })
+      expect((await fetch(`${api.url}/nope`)).status).toBe(404)
+    } finally {
+      await api.close()
+    }
+  })
+})
