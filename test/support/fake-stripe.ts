@@ -294,31 +294,11 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     if (amount > token.usage_limits.max_amount - token.usage_details.amount_captured.value) return invalid(OVER_LIMIT_MESSAGE)
 
     const apm = ctx.params.automatic_payment_methods
-    const metadata = ctx.params.metadata
     const intent: FakePaymentIntent = {
-      id: newId('pi'),
-      object: 'payment_intent',
-      amount,
-      amount_received: 0,
-      amount_capturable: 0,
-      currency,
-      status: 'requires_payment_method',
-      capture_method: 'automatic',
-      confirmation_method: 'automatic',
-      client_secret: '',
-      created: nowSeconds(),
-      livemode: false,
-      description: typeof ctx.params.description === 'string' ? ctx.params.description : null,
-      metadata: typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Record<string, string>) : {},
+      ...newIntent(ctx, amount, currency),
       automatic_payment_methods: typeof apm === 'object' && !Array.isArray(apm) ? { enabled: apm.enabled === 'true', ...(typeof apm.allow_redirects === 'string' ? { allow_redirects: apm.allow_redirects } : {}) } : null,
       shared_payment_granted_token: token.id,
-      // Stripe confirms with a clone of the shared PaymentMethod.
-      payment_method: newId('pm'),
-      latest_charge: null,
-      last_payment_error: null,
-      next_action: null,
     }
-    intent.client_secret = `${intent.id}_secret_${randomBytes(12).toString('hex')}`
     paymentIntents.set(intent.id, intent)
 
     const behaviour = PAYMENT_METHODS[token.payment_method] ?? { outcome: 'succeed' as const }
@@ -341,6 +321,34 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     // SPTs are single use: one successful charge deactivates the token.
     deactivate(token, 'consumed')
     return { status: 200, body: intent }
+  }
+
+  /** An unconfirmed PaymentIntent from the create parameters every kind shares. */
+  function newIntent(ctx: Context, amount: number, currency: string): FakePaymentIntent {
+    const metadata = ctx.params.metadata
+    const id = newId('pi')
+    return {
+      id,
+      object: 'payment_intent',
+      amount,
+      amount_received: 0,
+      amount_capturable: 0,
+      currency,
+      status: 'requires_payment_method',
+      capture_method: 'automatic',
+      confirmation_method: 'automatic',
+      client_secret: `${id}_secret_${randomBytes(12).toString('hex')}`,
+      created: nowSeconds(),
+      livemode: false,
+      description: typeof ctx.params.description === 'string' ? ctx.params.description : null,
+      metadata: typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Record<string, string>) : {},
+      automatic_payment_methods: null,
+      // Stripe confirms with a clone of the (shared) PaymentMethod.
+      payment_method: newId('pm'),
+      latest_charge: null,
+      last_payment_error: null,
+      next_action: null,
+    }
   }
 
   // ---- crypto: deposit addresses, deposit mode, transaction verification (research/stripe.md §4)
@@ -382,30 +390,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   function createCryptoIntent(ctx: Context): Outcome {
     const options = (ctx.params.payment_method_options as FormObject).crypto as FormObject
-    const metadata = ctx.params.metadata
-    const intent: FakePaymentIntent = {
-      id: newId('pi'),
-      object: 'payment_intent',
-      amount: Number(ctx.params.amount),
-      amount_received: 0,
-      amount_capturable: 0,
-      currency: 'usd',
-      status: 'requires_action',
-      capture_method: 'automatic',
-      confirmation_method: 'automatic',
-      client_secret: '',
-      created: nowSeconds(),
-      livemode: false,
-      description: typeof ctx.params.description === 'string' ? ctx.params.description : null,
-      metadata: typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Record<string, string>) : {},
-      automatic_payment_methods: null,
-      payment_method: newId('pm'),
-      latest_charge: null,
-      last_payment_error: null,
-      next_action: null,
-      payment_method_types: ['crypto'],
-    }
-    intent.client_secret = `${intent.id}_secret_${randomBytes(12).toString('hex')}`
+    const intent: FakePaymentIntent = { ...newIntent(ctx, Number(ctx.params.amount), 'usd'), status: 'requires_action', payment_method_types: ['crypto'] }
     if (options.mode === 'deposit') {
       const networks = (options.deposit_options as FormObject).networks as string[]
       intent.payment_method_options = { crypto: { mode: 'deposit', deposit_options: { networks } } }
