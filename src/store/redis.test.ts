@@ -116,6 +116,14 @@ describe('redis store', () => {
     expect(await a.listPending('records')).toEqual([{ id: '0xbb', job: '{"n":2}' }])
   })
 
+  it('lists every pending job of a large queue, up to the limit', async () => {
+    const store = open(prefix())
+    await Promise.all(Array.from({ length: 700 }, (_, i) => store.addPending('big', `id${i}`, String(i))))
+    const all = await store.listPending('big', 10_000)
+    expect(new Set(all.map((j) => j.id)).size).toBe(700)
+    expect(await store.listPending('big', 250)).toHaveLength(250)
+  })
+
   it('fails fast with StoreUnavailable when Redis is down', async () => {
     const redis = await startRedisServer()
     const store = createRedisStore({ url: redis.url, keyPrefix: prefix() })

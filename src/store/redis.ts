@@ -81,9 +81,13 @@ export function createRedisStore(options: RedisStoreOptions): ReplayStore {
       await run('pending write', () => redis.hset(`${prefix}pending:${queue}`, id, job))
     },
     async listPending(queue, limit = 1000) {
-      const [, flat] = await run('pending read', () => redis.hscan(`${prefix}pending:${queue}`, '0', 'COUNT', limit))
       const jobs: Array<{ id: string; job: string }> = []
-      for (let i = 0; i + 1 < flat.length && jobs.length < limit; i += 2) jobs.push({ id: flat[i]!, job: flat[i + 1]! })
+      let cursor = '0'
+      do {
+        const [next, flat] = await run('pending read', () => redis.hscan(`${prefix}pending:${queue}`, cursor, 'COUNT', 100))
+        for (let i = 0; i + 1 < flat.length && jobs.length < limit; i += 2) jobs.push({ id: flat[i]!, job: flat[i + 1]! })
+        cursor = next
+      } while (cursor !== '0' && jobs.length < limit)
       return jobs
     },
     async removePending(queue, id) {

@@ -146,6 +146,32 @@ describe('reusable deposit recipient and its recorder', () => {
     expect(await store.listPending(CRYPTO_RECORD_QUEUE)).toEqual([])
   })
 
+  it('backs off a record that keeps failing: doubling from recordRetry', async () => {
+    const fake = fakeCrypto()
+    let now = 0
+    const recorder = createCryptoRecorder({ crypto: fake.crypto, network: 'tempo', store: createMemoryStore(), logger: silentLogger, onBackendError: () => {}, retryMs: 1000, now: () => now })
+    recorder.close() // drive the passes by hand
+    fake.failNext(3)
+    await recorder.record({ transactionHash: HASH, amount: 50, metadata: {} })
+    await settled()
+    const sends = () => fake.calls.filter((c) => c === 'record').length
+    expect(sends()).toBe(1)
+    now = 999
+    await recorder.retryPending({ dueOnly: true })
+    expect(sends()).toBe(1)
+    now = 1000
+    await recorder.retryPending({ dueOnly: true })
+    expect(sends()).toBe(2)
+    now = 2999
+    await recorder.retryPending({ dueOnly: true })
+    expect(sends()).toBe(2)
+    now = 3000
+    await recorder.retryPending({ dueOnly: true })
+    expect(sends()).toBe(3)
+    await recorder.retryPending()
+    expect(fake.records).toHaveLength(1)
+  })
+
   it('fails the settlement when the store cannot keep the record (nothing is served unrecorded)', async () => {
     const { fake } = reusable()
     const store = createMemoryStore()
