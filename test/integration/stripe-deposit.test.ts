@@ -151,6 +151,32 @@ describe('reusable: one Stripe deposit address, payments recorded by transaction
     expect(stripe.cryptoRecords(hash)).toHaveLength(1)
   })
 
+  it('a record left pending by a stopped gateway is sent by the next one on the same Redis', async () => {
+    const keyPrefix = `test:deposit:${process.pid}:${Math.random().toString(36).slice(2)}:`
+    const options = { upstreamUrl: upstream.url, stripeUrl: stripe.url, storeUrl: SHARED_REDIS_URL, keyPrefix, routes: ROUTES }
+    const first = await startTestGateway({ ...options, tempo: tempoBlock({ stripeDeposit: 'reusable', recordRetry: '1h' }) })
+    let hash: string
+    try {
+      await request(`${first.url}/v1/cheap`)
+      stripe.faults.down = true
+      const res = await tempoPayer(node, accounts.payer, 'push').fetch(`${first.url}/v1/cheap`)
+      expect(res.status).toBe(200)
+      hash = MppxReceipt.deserialize(res.headers.get('payment-receipt')!).reference
+      await eventually(() => first.logs.some((line) => line.includes('payment not yet recorded in Stripe')))
+    } finally {
+      await first.close()
+    }
+    stripe.faults.down = false
+    const next = await startTestGateway({ ...options, tempo: tempoBlock({ stripeDeposit: 'reusable', recordRetry: '100ms' }) })
+    try {
+      await eventually(() => stripe.cryptoRecords(hash).length > 0)
+      await eventually(async () => (await next.gateway.store.listPending(CRYPTO_RECORD_QUEUE)).length === 0)
+      expect(stripe.cryptoRecords(hash)).toHaveLength(1)
+    } finally {
+      await next.close()
+    }
+  })
+
   it('Stripe records but the answer is lost: the retry replays under the hash key, still one record', async () => {
     await request(`${reusable.url}/v1/cheap`)
     stripe.faults.delayMs = 1500 // longer than the gateway's 1 s Stripe timeout; Stripe executes anyway
