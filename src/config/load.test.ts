@@ -716,6 +716,14 @@ describe('parseConfig: the tempo method', () => {
       expect(config.depositIntentRateLimit).toEqual({ limit: 60, windowMs: 60_000 })
     })
 
+    it('warns that reusable without a store keeps unsent Stripe records in memory only', () => {
+      expect(ok(deposit()).warnings).toEqual([
+        `${FILE}: methods.tempo.recipient.stripeDeposit: keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url`,
+      ])
+      expect(ok(deposit({ extra: ['store: { url: "redis://127.0.0.1:6379" }'] })).warnings).toEqual([])
+      expect(ok(deposit({ recipient: '{ stripeDeposit: "per-payment" }' })).warnings).toEqual([])
+    })
+
     it('reads per-payment with its grace, a pinned token and a deposit-intent budget', () => {
       const { config } = ok(
         deposit({

@@ -227,6 +227,9 @@ class Validator {
     const store = this.store(top)
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
+    if (methods.tempo?.stripeDeposit?.shape === 'reusable' && !store.url) {
+      this.notices.push({ path: 'methods.tempo.recipient.stripeDeposit', message: 'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url' })
+    }
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
     const trustedProxies = this.trustedProxies(top)
