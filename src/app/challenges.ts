@@ -23,12 +23,17 @@ export interface IssueFailure {
  * method completes the request per 402 (`issue`) are left out when that fails; the failures are
  * returned so the caller can log them and answer 503 when nothing is left.
  */
-export async function issueChallenges(routeOffers: RouteOffers, context: ChallengeContext): Promise<{ challenges: Challenge[]; failures: IssueFailure[] }> {
+export async function issueChallenges(
+  routeOffers: RouteOffers,
+  context: ChallengeContext,
+  /** the offers to issue, in order (the client's preference); default all of the route's */
+  offers: readonly Offer[] = routeOffers.offers,
+): Promise<{ challenges: Challenge[]; failures: IssueFailure[] }> {
   const expires = new Date(context.now + context.ttlMs).toISOString()
   const description = routeOffers.route.description
   const failures: IssueFailure[] = []
   const issued = await Promise.all(
-    routeOffers.offers.map(async (offer): Promise<Challenge | undefined> => {
+    offers.map(async (offer): Promise<Challenge | undefined> => {
       let request = offer.encodedRequest
       let opaque = routeOffers.opaque
       if (offer.method.issue) {

@@ -50,15 +50,20 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     metrics.backendError(backend)
     sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), { retryAfterSeconds: RETRY_AFTER_SECONDS })
   }
-  // Fresh challenges go with every payment failure, ordered by the client's Accept-Payment.
+  // Fresh challenges go with every payment failure, ordered by the client's Accept-Payment. Offers
+  // are ranked before they are issued, so none costs a backend call the client has ruled out.
+  const wanted = rank(
+    routeOffers.offers.map((offer) => ({ method: offer.method.name, intent: offer.intent, offer })),
+    headerText(incoming.headers['accept-payment']),
+  ).map((ranked) => ranked.offer)
   const challengesFor = async () => {
-    const { challenges, failures } = await issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest })
+    const { challenges, failures } = await issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest }, wanted)
     for (const { method, error } of failures) {
       const backend = error instanceof BackendUnavailable ? error.backend : method
       metrics.backendError(backend)
       ctx.logger.error('could not issue a challenge; left out of this 402', { route: routeName, method, backend, error })
     }
-    return { challenges: rank(challenges, headerText(incoming.headers['accept-payment'])), failures }
+    return { challenges, failures }
   }
   const rateLimited = (budget: RateBudget, what: string) => {
     record.payment = 'rate-limited'
@@ -70,7 +75,7 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   const refuse = async (type: ProblemType, detail: string) => {
     if (config.challengeRateLimit && (await overBudget(ctx, `challenges:${record.clientIp}`, config.challengeRateLimit))) return rateLimited(config.challengeRateLimit, 'payment challenges')
     // Each such 402 creates a Stripe PaymentIntent: a stricter budget keeps a client from running up Stripe calls.
-    if (routeOffers.offers.some((o) => o.method.issueCreates) && (await overBudget(ctx, `deposit-intents:${record.clientIp}`, config.depositIntentRateLimit))) {
+    if (wanted.some((o) => o.method.issueCreates) && (await overBudget(ctx, `deposit-intents:${record.clientIp}`, config.depositIntentRateLimit))) {
       return rateLimited(config.depositIntentRateLimit, 'payment challenges that create a Stripe PaymentIntent')
     }
     const { challenges, failures } = await challengesFor()

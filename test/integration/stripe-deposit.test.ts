@@ -208,6 +208,13 @@ describe('per-payment: a deposit-mode PaymentIntent per 402', () => {
     expect(opaqueOf(first).route).toBe('GET /v1/cheap')
   })
 
+  it('creates no PaymentIntent for a client whose Accept-Payment rules tempo out', async () => {
+    const before = depositIntentsCreated().length
+    const res = await request(`${perPayment.url}/v1/both`, { headers: { 'accept-payment': 'stripe/charge, tempo/*;q=0' } })
+    expect(challengesOf(res).map((c) => c.method)).toEqual(['stripe'])
+    expect(depositIntentsCreated()).toHaveLength(before)
+  })
+
   it.each(['pull', 'push'] as const)('%s: mppx pays the intent address; Stripe captures it, and only then is the payer served', async (mode) => {
     const res = await tempoPayer(node, accounts.payer, mode).fetch(`${perPayment.url}/v1/cheap`)
     expect(res.status, await res.clone().text()).toBe(200)
