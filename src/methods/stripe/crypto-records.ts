@@ -88,6 +88,11 @@ export function createCryptoRecorder(options: CryptoRecorderOptions): CryptoReco
       logger.warn('could not read the Stripe records still pending', { error })
       return
     }
+    // Records another replica has sent are gone from the queue: forget their back-off here too.
+    if (jobs.length < PENDING_SCAN_MAX) {
+      const pending = new Set(jobs.map((j) => j.id))
+      for (const hash of failures.keys()) if (!pending.has(hash)) failures.delete(hash)
+    }
     const at = now()
     const due = jobs.filter(({ id }) => force || (failures.get(id)?.notBefore ?? 0) <= at).slice(0, RETRY_BATCH)
     for (const { id, job } of due) {
