@@ -49,7 +49,7 @@ export function createCryptoRecorder(options: CryptoRecorderOptions): CryptoReco
   const { crypto, network, store, logger } = options
   /** hashes being sent by this process now, so the timer does not race the first attempt */
   const sending = new Set<string>()
-  /** failures so far and the earliest next attempt, per hash (in memory: a restart retries at once) */
+  /** failures so far and the earliest next attempt, per hash (in memory: after a restart every record is due) */
   const failures = new Map<string, { count: number; notBefore: number }>()
   const now = options.now ?? Date.now
   const backoffBase = options.retryMs ?? 0
