@@ -156,18 +156,12 @@ describe('reusable deposit recipient and its recorder', () => {
     await settled()
     const sends = () => fake.calls.filter((c) => c === 'record').length
     expect(sends()).toBe(1)
-    now = 999
-    await recorder.retryPending({ dueOnly: true })
-    expect(sends()).toBe(1)
-    now = 1000
-    await recorder.retryPending({ dueOnly: true })
-    expect(sends()).toBe(2)
-    now = 2999
-    await recorder.retryPending({ dueOnly: true })
-    expect(sends()).toBe(2)
-    now = 3000
-    await recorder.retryPending({ dueOnly: true })
-    expect(sends()).toBe(3)
+    // failed at 0: due at 1000; failed again at 1000: due at 1000 + 2000
+    for (const [at, expected] of [[999, 1], [1000, 2], [2999, 2], [3000, 3]] as const) {
+      now = at
+      await recorder.retryPending({ dueOnly: true })
+      expect(sends(), `sends by ${at} ms`).toBe(expected)
+    }
     await recorder.retryPending()
     expect(fake.records).toHaveLength(1)
   })
