@@ -1,5 +1,5 @@
-import { type Challenge, computeId, serialize } from '../protocol/challenge.js'
-import type { RouteOffers } from '../methods/offers.js'
+import type { Offer, RouteOffers } from '../methods/offers.js'
+import { type Challenge, computeId, encodeJson, serialize } from '../protocol/challenge.js'
 
 export interface ChallengeContext {
   readonly realm: string
@@ -11,25 +11,58 @@ export interface ChallengeContext {
   readonly digest?: string
 }
 
+/** An offer whose method could not complete its request for this 402 (its backend failed). */
+export interface IssueFailure {
+  readonly method: string
+  readonly error: unknown
+}
+
 /**
  * Fresh challenges for a route, one per offer. Stateless: the id is an HMAC over the challenge,
- * so nothing is stored on a 402 and any replica holding the key can verify it later.
+ * so nothing is stored on a 402 and any replica holding the key can verify it later. Offers whose
+ * method completes the request per 402 (`issue`) are left out when that fails; the failures are
+ * returned so the caller can log them and answer 503 when nothing is left.
  */
-export function issueChallenges(routeOffers: RouteOffers, context: ChallengeContext): Challenge[] {
+export async function issueChallenges(
+  routeOffers: RouteOffers,
+  context: ChallengeContext,
+  /** the offers to issue, in order (the client's preference); default all of the route's */
+  offers: readonly Offer[] = routeOffers.offers,
+): Promise<{ challenges: Challenge[]; failures: IssueFailure[] }> {
   const expires = new Date(context.now + context.ttlMs).toISOString()
   const description = routeOffers.route.description
-  return routeOffers.offers.map((offer) => {
-    const bound = {
-      realm: context.realm,
-      method: offer.method.name,
-      intent: offer.intent,
-      request: offer.encodedRequest,
-      expires,
-      ...(context.digest !== undefined && { digest: context.digest }),
-      opaque: routeOffers.opaque,
-    }
-    return { id: computeId(context.secretKey, bound), ...bound, ...(description !== undefined && { description }) }
-  })
+  const failures: IssueFailure[] = []
+  const issued = await Promise.all(
+    offers.map(async (offer): Promise<Challenge | undefined> => {
+      let request = offer.encodedRequest
+      let opaque = routeOffers.opaque
+      if (offer.method.issue) {
+        try {
+          const completed = await offer.method.issue(offer.request, routeOffers.route)
+          request = encodeJson(completed.request)
+          opaque = encodeJson({ ...completed.bound, route: routeOffers.route.match })
+        } catch (error) {
+          failures.push({ method: offer.method.name, error })
+          return undefined
+        }
+      }
+      return challengeFor(offer, { request, opaque, expires }, context, description)
+    }),
+  )
+  return { challenges: issued.filter((c): c is Challenge => c !== undefined), failures }
+}
+
+function challengeFor(offer: Offer, fields: { request: string; opaque: string; expires: string }, context: ChallengeContext, description: string | undefined): Challenge {
+  const bound = {
+    realm: context.realm,
+    method: offer.method.name,
+    intent: offer.intent,
+    request: fields.request,
+    expires: fields.expires,
+    ...(context.digest !== undefined && { digest: context.digest }),
+    opaque: fields.opaque,
+  }
+  return { id: computeId(context.secretKey, bound), ...bound, ...(description !== undefined && { description }) }
 }
 
 export function serializeAll(challenges: readonly Challenge[]): string[] {

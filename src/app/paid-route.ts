@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RateBudget } from '../config/types.js'
 import type { RouteOffers } from '../methods/offers.js'
 import { BackendUnavailable, PaymentRefused, type Settlement } from '../methods/types.js'
 import * as BodyDigest from '../protocol/body-digest.js'
@@ -44,22 +45,49 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   }
   const digest = body && body.length > 0 ? BodyDigest.compute(body) : undefined
 
-  // Fresh challenges go with every payment failure, ordered by the client's Accept-Payment.
-  const challengesFor = () => {
-    const challenges = issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest })
-    return rank(challenges, headerText(incoming.headers['accept-payment']))
+  const unavailable = (backend: string, detail: string) => {
+    record.payment = 'unavailable'
+    metrics.backendError(backend)
+    sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), { retryAfterSeconds: RETRY_AFTER_SECONDS })
+  }
+  // Fresh challenges go with every payment failure, ordered by the client's Accept-Payment. Offers
+  // are ranked before they are issued, so none costs a backend call the client has ruled out.
+  const wanted = rank(
+    routeOffers.offers.map((offer) => ({ method: offer.method.name, intent: offer.intent, offer })),
+    headerText(incoming.headers['accept-payment']),
+  ).map((ranked) => ranked.offer)
+  const challengesFor = async () => {
+    const { challenges, failures } = await issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest }, wanted)
+    for (const { method, error } of failures) {
+      const backend = error instanceof BackendUnavailable ? error.backend : method
+      metrics.backendError(backend)
+      ctx.logger.error('could not issue a challenge; left out of this 402', { route: routeName, method, backend, error })
+    }
+    return { challenges, failures }
+  }
+  const rateLimited = (budget: RateBudget, what: string) => {
+    record.payment = 'rate-limited'
+    metrics.rateLimited(routeName)
+    sendProblem(outgoing, gatewayProblem(429, 'rate-limited', 'Too Many Requests', `This client asked for more than ${budget.limit} ${what} in ${budget.windowMs / 1000} s. Retry later.`), {
+      retryAfterSeconds: Math.ceil(budget.windowMs / 1000),
+    })
   }
   const refuse = async (type: ProblemType, detail: string) => {
-    if (await overChallengeBudget(ctx, record.clientIp)) {
-      record.payment = 'rate-limited'
-      metrics.rateLimited(routeName)
-      const budget = config.challengeRateLimit!
-      sendProblem(outgoing, gatewayProblem(429, 'rate-limited', 'Too Many Requests', `This client asked for more than ${budget.limit} payment challenges in ${budget.windowMs / 1000} s. Retry later.`), {
-        retryAfterSeconds: Math.ceil(budget.windowMs / 1000),
-      })
-      return
+    if (config.challengeRateLimit && (await overBudget(ctx, `challenges:${record.clientIp}`, config.challengeRateLimit))) return rateLimited(config.challengeRateLimit, 'payment challenges')
+    // Each such 402 creates a Stripe PaymentIntent: a stricter budget keeps a client from running up Stripe calls.
+    if (wanted.some((o) => o.method.issueCreates) && (await overBudget(ctx, `deposit-intents:${record.clientIp}`, config.depositIntentRateLimit))) {
+      return rateLimited(config.depositIntentRateLimit, 'payment challenges that create a Stripe PaymentIntent')
     }
-    const challenges = challengesFor()
+    const { challenges, failures } = await challengesFor()
+    if (challenges.length === 0 && failures.length > 0) {
+      const first = failures[0]!.error
+      const backend = first instanceof BackendUnavailable ? first.backend : failures[0]!.method
+      record.payment = 'unavailable'
+      // counted as backend errors where they happened
+      return sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', `${first instanceof BackendUnavailable ? `${first.detail} ` : ''}No payment challenge could be issued; retry shortly.`), {
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      })
+    }
     record.payment ??= type === 'payment-required' ? 'challenged' : 'refused'
     if (type !== 'payment-required') record.problem = type
     metrics.challengesIssued(routeName, challenges.map((c) => c.method))
@@ -99,11 +127,6 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   const { offer } = verdict
   const challenge: Challenge = credential.challenge
   const claimKey = `challenge:${challenge.id}`
-  const unavailable = (backend: string, detail: string) => {
-    record.payment = 'unavailable'
-    metrics.backendError(backend)
-    sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), { retryAfterSeconds: RETRY_AFTER_SECONDS })
-  }
 
   try {
     if (!(await ctx.store.claim(claimKey, verdict.expiresAtMs + CLAIM_GRACE_MS))) {
@@ -125,7 +148,8 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
       challengeId: challenge.id,
       realm: config.realm,
       route: routeOffers.route,
-      request: offer.request,
+      request: verdict.request,
+      bound: verdict.bound,
       payload: credential.payload,
       source: credential.source,
       expiresAtMs: verdict.expiresAtMs,
@@ -168,7 +192,7 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   record.payment = 'paid'
   record.reference = settlement.reference
   metrics.verification(offer.method.name, 'success')
-  metrics.settled(routeName, offer.method.name, offer.request.currency, offer.request.amount)
+  metrics.settled(routeName, offer.method.name, verdict.request.currency, verdict.request.amount)
   const settledAt = new Date(ctx.now()).toISOString()
   const receipt = serializeReceipt({ status: 'success', method: offer.method.name, timestamp: settledAt, reference: settlement.reference, ...settlement.receipt })
   const outcome = await forwardToUpstream(ctx, incoming, outgoing, record, {
@@ -182,8 +206,8 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     challengeId: challenge.id,
     route: routeName,
     method: offer.method.name,
-    amount: offer.request.amount,
-    currency: offer.request.currency,
+    amount: verdict.request.amount,
+    currency: verdict.request.currency,
     reference: settlement.reference,
     settledAt,
     upstreamStatus: outcome.ok ? outcome.status : 0,
@@ -204,11 +228,9 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
  * store, so every replica shares it. Fails open: a 402 forwards nothing, so an unreachable store
  * must not turn away payers.
  */
-async function overChallengeBudget(ctx: GatewayContext, clientIp: string): Promise<boolean> {
-  const budget = ctx.config.challengeRateLimit
-  if (!budget) return false
+async function overBudget(ctx: GatewayContext, key: string, budget: RateBudget): Promise<boolean> {
   try {
-    return (await ctx.store.countHit(`challenges:${clientIp}`, budget.windowMs)) > budget.limit
+    return (await ctx.store.countHit(key, budget.windowMs)) > budget.limit
   } catch (error) {
     ctx.metrics.backendError('store')
     ctx.logger.warn('challenge rate limit not enforced: the store is unreachable', { error })

@@ -189,7 +189,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
 }
 
 function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
-  const methods = createMethods(config)
+  const methods = createMethods(config, { store: shared.store, logger: shared.logger, onBackendError: (backend) => shared.metrics.backendError(backend) })
   const { table, errors } = resolveOffers(config, methods)
   if (errors.length > 0) return { ok: false, errors }
   const ctx: GatewayContext = {

@@ -1,9 +1,18 @@
 import type { Offer, RouteOffers } from '../methods/offers.js'
+import type { ChargeRequest } from '../methods/types.js'
 import { type Challenge, decodeJson, encodeJson, verifyId } from '../protocol/challenge.js'
 import type { ProblemType } from '../protocol/problem.js'
 
 export type Verdict =
-  | { readonly ok: true; readonly offer: Offer; readonly expiresAtMs: number }
+  | {
+      readonly ok: true
+      readonly offer: Offer
+      readonly expiresAtMs: number
+      /** the request being paid: the offer's, with the fields its method issued for this challenge */
+      readonly request: ChargeRequest
+      /** what the method bound into the challenge's opaque besides the route */
+      readonly bound: Readonly<Record<string, string>>
+    }
   | { readonly ok: false; readonly problem: ProblemType; readonly detail: string }
 
 export interface VerifyContext {
@@ -28,10 +37,16 @@ export function verifyChallenge(challenge: Challenge, context: VerifyContext): V
   if (challenge.realm !== context.realm) return refuse('invalid-challenge', `The challenge was issued for realm "${challenge.realm}", not this one.`)
 
   const { routeOffers } = context
-  if (canonical(challenge.opaque) !== routeOffers.opaque) return refuse('invalid-challenge', 'The challenge was issued for another route.')
+  const { route, ...bound } = decodeMap(challenge.opaque) ?? {}
+  if (route !== routeOffers.route.match) return refuse('invalid-challenge', 'The challenge was issued for another route.')
   const offer = routeOffers.offers.find((o) => o.method.name === challenge.method && o.intent === challenge.intent)
   if (!offer) return refuse('invalid-challenge', `This route does not accept ${challenge.method}/${challenge.intent}.`)
-  if (canonical(challenge.request) !== offer.encodedRequest) {
+  // Fields a method issues per challenge (a deposit address) are vouched for by the HMAC; the rest must match today's quote.
+  const issued = offer.method.issue ? (offer.method.issuedFields ?? []) : []
+  if (!offer.method.issue && Object.keys(bound).length > 0) return refuse('invalid-challenge', 'The challenge was issued for another route.')
+  const echoed = decodeObject(challenge.request)
+  const matches = issued.length === 0 ? echoed && encodeJson(echoed) === offer.encodedRequest : echoed && encodeJson(omit(echoed, issued)) === encodeJson(omit(offer.request, issued))
+  if (!matches) {
     return refuse('invalid-challenge', `The challenge's ${differingFields(challenge.request, offer.request)} no longer match what this route charges.`)
   }
 
@@ -41,17 +56,28 @@ export function verifyChallenge(challenge: Challenge, context: VerifyContext): V
   if (expiresAtMs <= context.now) return refuse('payment-expired', `The challenge expired at ${challenge.expires}.`)
 
   if (!context.digestMatches(challenge.digest)) return refuse('invalid-challenge', 'The request body does not match the digest the challenge was issued for.')
-  return { ok: true, offer, expiresAtMs }
+  return { ok: true, offer, expiresAtMs, request: issued.length === 0 ? offer.request : (echoed as unknown as ChargeRequest), bound }
 }
 
-/** Re-encodes a base64url JSON value canonically, so spellings of the same JSON compare equal. */
-function canonical(encoded: string | undefined): string | undefined {
-  if (encoded === undefined) return undefined
+function omit(value: object, fields: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([name]) => !fields.includes(name)))
+}
+
+function decodeObject(encoded: string): Record<string, unknown> | undefined {
   try {
-    return encodeJson(decodeJson(encoded))
+    const value = decodeJson(encoded)
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }
+}
+
+/** The opaque's string map (verifyId already rejected anything else). */
+function decodeMap(encoded: string | undefined): Record<string, string> | undefined {
+  if (encoded === undefined) return undefined
+  const value = decodeObject(encoded)
+  if (!value || !Object.values(value).every((v) => typeof v === 'string')) return undefined
+  return value as Record<string, string>
 }
 
 function differingFields(echoed: string, expected: object): string {

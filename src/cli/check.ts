@@ -22,7 +22,11 @@ export async function runCheck(file: string, out: { write(text: string): unknown
     describeRoutes(config, (route) => {
       const routeOffers = table.get(route)!
       return [
-        ...routeOffers.offers.map((offer) => ({ method: offer.method.name, price: `${offer.request.amount} ${offer.request.currency}` })),
+        ...routeOffers.offers.map((offer) => ({
+          method: offer.method.name,
+          // A request completed per 402 (a Stripe deposit address) has its issued fields settled only then.
+          price: `${offer.request.amount} ${offer.request.currency}${offer.method.issuedFields?.length ? ` (${offer.method.issuedFields.join(' and ')} issued per 402)` : ''}`,
+        })),
         ...routeOffers.unavailable.map((u) => ({ method: u.method, unavailable: u.reason })),
       ]
     }),

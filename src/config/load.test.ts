@@ -91,6 +91,7 @@ describe('parseConfig: the example config', () => {
       apiVersion: '2026-07-29.preview',
       apiBase: 'https://api.stripe.com',
       timeoutMs: 10_000,
+      cryptoApiVersion: '2026-07-29.preview',
     })
     expect(config.routes).toEqual([
       { index: 0, match: 'GET /v1/models', method: 'GET', path: '/v1/models', price: { kind: 'free' }, maxBodyBytes: 1_048_576, mode: 'enforce' },
@@ -448,7 +449,7 @@ describe('parseConfig: the tempo method', () => {
   const FEE_KEY = `0x${'5ec4e7'.repeat(10)}5ec4`
 
   /** A config with a tempo method (`tempo` holds its lines, indented under methods.tempo), optionally followed by stripe. */
-  function withTempo({ tempo = [`recipient: "${RECIPIENT_LOWER}"`], route = '    price: "0.50"', stripe = false }: { tempo?: string[]; route?: string; stripe?: boolean } = {}): string {
+  function withTempo({ tempo = [`recipient: "${RECIPIENT_LOWER}"`], route = '    price: "0.50"', stripe = false, extra = [] }: { tempo?: string[]; route?: string; stripe?: boolean | string[]; extra?: string[] } = {}): string {
     return [
       'realm: "api.example.com"',
       'upstream:',
@@ -456,10 +457,11 @@ describe('parseConfig: the tempo method', () => {
       'methods:',
       '  tempo:',
       ...tempo.map((line) => `    ${line}`),
-      ...(stripe ? ['  stripe:', '    secretKey: "sk_test_abc"', '    networkId: "net_1"'] : []),
+      ...(stripe === true ? ['  stripe:', '    secretKey: "sk_test_abc"', '    networkId: "net_1"'] : stripe ? ['  stripe:', ...stripe.map((line) => `    ${line}`)] : []),
       'routes:',
       '  - match: "GET /x"',
       route,
+      ...extra,
     ].join('\n')
   }
 
@@ -698,6 +700,60 @@ describe('parseConfig: the tempo method', () => {
         expect(error).not.toContain(hex.slice(0, 16))
         expect(error).not.toContain('fffffffffffffff')
       }
+    })
+  })
+
+  describe('Stripe deposit addresses on the tempo rail', () => {
+    function deposit({ recipient = '{ stripeDeposit: "reusable" }', tempo = [] as string[], stripe = ['secretKey: "sk_test_abc"', 'networkId: "net_1"'], extra = [] as string[] } = {}): string {
+      return withTempo({ tempo: [`recipient: ${recipient}`, ...tempo], stripe: stripe.length > 0 && stripe, extra })
+    }
+
+    it('reads the reusable shape with its defaults, and the stripe keys the crypto calls use', () => {
+      const { config } = ok(deposit({ stripe: ['secretKey: "sk_test_abc"', 'networkId: "net_1"', 'account: "acct_123"', 'cryptoApiVersion: "2026-05-27.preview"'] }))
+      expect(config.methods.tempo?.recipient).toBeUndefined()
+      expect(config.methods.tempo?.stripeDeposit).toEqual({ shape: 'reusable', processingGraceMs: 300_000, recordRetryMs: 30_000 })
+      expect(config.methods.stripe).toMatchObject({ account: 'acct_123', cryptoApiVersion: '2026-05-27.preview' })
+      expect(config.depositIntentRateLimit).toEqual({ limit: 60, windowMs: 60_000 })
+    })
+
+    it('warns that reusable without a store keeps unsent Stripe records in memory only', () => {
+      expect(ok(deposit()).warnings).toEqual([
+        `${FILE}: methods.tempo.recipient.stripeDeposit: keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url`,
+      ])
+      expect(ok(deposit({ extra: ['store: { url: "redis://127.0.0.1:6379" }'] })).warnings).toEqual([])
+      expect(ok(deposit({ recipient: '{ stripeDeposit: "per-payment" }' })).warnings).toEqual([])
+    })
+
+    it('reads per-payment with its grace, a pinned token and a deposit-intent budget', () => {
+      const { config } = ok(
+        deposit({
+          recipient: '{ stripeDeposit: "per-payment", processingGrace: "2m" }',
+          tempo: ['currency: "0x20c0000000000000000000000000000000000001"'],
+          extra: ['rateLimit: { depositIntents: { limit: 5, window: "10s" } }'],
+        }),
+      )
+      expect(config.methods.tempo?.stripeDeposit).toEqual({ shape: 'per-payment', currency: '0x20C0000000000000000000000000000000000001', processingGraceMs: 120_000, recordRetryMs: 30_000 })
+      expect(config.depositIntentRateLimit).toEqual({ limit: 5, windowMs: 10_000 })
+    })
+
+    it.each([
+      ['an unknown shape', deposit({ recipient: '{ stripeDeposit: "shared" }' }), `${FILE}: methods.tempo.recipient.stripeDeposit: "shared" is not a deposit shape (use "reusable" or "per-payment")`],
+      ['a mapping without the shape', deposit({ recipient: '{ processingGrace: "1m" }' }), `${FILE}: methods.tempo.recipient.stripeDeposit: is required`],
+      ['a grace on the reusable shape', deposit({ recipient: '{ stripeDeposit: "reusable", processingGrace: "1m" }' }), `${FILE}: methods.tempo.recipient.processingGrace: applies only to stripeDeposit: "per-payment"`],
+      ['a record retry on per-payment', deposit({ recipient: '{ stripeDeposit: "per-payment", recordRetry: "1m" }' }), `${FILE}: methods.tempo.recipient.recordRetry: applies only to stripeDeposit: "reusable"`],
+      ['no methods.stripe', deposit({ stripe: [] }), `${FILE}: methods.tempo.recipient.stripeDeposit: needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into`],
+      ['a GA crypto API version', deposit({ stripe: ['secretKey: "sk_test_abc"', 'networkId: "net_1"', 'cryptoApiVersion: "2026-10-28.endive"'] }), `${FILE}: methods.stripe.cryptoApiVersion: "2026-10-28.endive" is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`],
+      ['a bad connected account', deposit({ stripe: ['secretKey: "sk_test_abc"', 'networkId: "net_1"', 'account: "cus_1"'] }), `${FILE}: methods.stripe.account: must be a connected account id (acct_...)`],
+      ['a zero deposit-intent budget', deposit({ extra: ['rateLimit: { depositIntents: { limit: 0 } }'] }), `${FILE}: rateLimit.depositIntents.limit: must be a positive integer number of 402s that create a Stripe deposit PaymentIntent per window (got 0)`],
+    ])('rejects %s', (_name, text, message) => {
+      expect(errors(text)).toEqual([message])
+    })
+
+    it('names a typo in the recipient mapping, and the shape it then misses', () => {
+      expect(errors(deposit({ recipient: '{ stripeDepot: "reusable" }' }))).toEqual([
+        `${FILE}: methods.tempo.recipient.stripeDepot: unknown key (did you mean "stripeDeposit"?)`,
+        `${FILE}: methods.tempo.recipient.stripeDeposit: is required`,
+      ])
     })
   })
 })

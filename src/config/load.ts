@@ -21,6 +21,8 @@ import type {
   RouteMode,
   RoutePrice,
   RouteSplit,
+  StripeDepositConfig,
+  StripeDepositShape,
   StripeMethodConfig,
   TempoFeePayerConfig,
   TempoMethodConfig,
@@ -99,7 +101,7 @@ const TOP_KEYS = [
   'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'watch',
 ]
 const CORS_KEYS = ['origins', 'maxAge']
-const RATE_LIMIT_KEYS = ['challenges']
+const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
 const BUDGET_KEYS = ['limit', 'window']
 const DISCOVERY_KEYS = ['openapi', 'llms']
 const SHUTDOWN_KEYS = ['grace', 'timeout']
@@ -107,7 +109,11 @@ const MODES = ['enforce', 'shadow'] as const
 const UPSTREAM_KEYS = ['url', 'timeout']
 const STORE_KEYS = ['url', 'keyPrefix']
 const LOG_KEYS = ['level']
-const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout']
+const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout', 'cryptoApiVersion', 'account']
+const STRIPE_DEPOSIT_KEYS = ['stripeDeposit', 'processingGrace', 'recordRetry']
+const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-payment']
+/** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
+const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
 const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
 const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee']
 const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode']
@@ -221,11 +227,15 @@ class Validator {
     const store = this.store(top)
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
+    if (methods.tempo?.stripeDeposit?.shape === 'reusable' && !store.url) {
+      this.notices.push({ path: 'methods.tempo.recipient.stripeDeposit', message: 'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url' })
+    }
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
     const trustedProxies = this.trustedProxies(top)
     const cors = this.cors(top)
     const challengeRateLimit = this.rateLimit(top)
+    const depositIntentRateLimit = this.depositIntentRateLimit(top)
     const discovery = this.discovery(top)
     const shutdown = this.shutdown(top)
     const watch = this.boolean(top, 'watch', '', true)
@@ -249,6 +259,7 @@ class Validator {
       trustedProxies,
       ...(cors ? { cors } : {}),
       ...(challengeRateLimit ? { challengeRateLimit } : {}),
+      depositIntentRateLimit,
       discovery,
       shutdown,
       watch,
@@ -476,6 +487,9 @@ class Validator {
         if (tempo) methods.tempo = tempo
       }
     }
+    if (methods.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
+      this.fail('methods.tempo.recipient.stripeDeposit', 'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into')
+    }
     return methods
   }
 
@@ -491,8 +505,13 @@ class Validator {
     if (apiVersion === '') this.fail(join(path, 'apiVersion'), 'is empty')
     const apiBase = this.apiBase(map, path)
     const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
+    // mppx records crypto payments with its SPT preview version; Stripe's deposit docs name older previews.
+    const cryptoApiVersion = this.string(map, 'cryptoApiVersion', path) ?? '2026-07-29.preview'
+    if (!cryptoApiVersion.endsWith('.preview')) this.fail(join(path, 'cryptoApiVersion'), `${show(cryptoApiVersion)} is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`)
+    const account = this.string(map, 'account', path)
+    if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account)) this.fail(join(path, 'account'), 'must be a connected account id (acct_...)')
     if (secretKey === undefined || networkId === undefined || !paymentMethodTypes || apiBase === undefined) return undefined
-    return { secretKey, networkId, paymentMethodTypes, apiVersion, apiBase, timeoutMs }
+    return { secretKey, networkId, paymentMethodTypes, apiVersion, apiBase, timeoutMs, cryptoApiVersion, ...(account ? { account } : {}) }
   }
 
   /** Checked for shape only: the key's value must never appear in a message. */
@@ -541,7 +560,9 @@ class Validator {
     const recipientAt = join(path, 'recipient')
     const recipientValue = this.required(map, 'recipient', path)
     const off = recipientValue === ''
-    const recipient = off ? undefined : this.payee(recipientValue, recipientAt)
+    const deposit = recipientValue instanceof Map
+    const stripeDeposit = deposit ? this.stripeDeposit(recipientValue as Mapping, recipientAt, this.get(map, 'currency') === undefined ? undefined : currency) : undefined
+    const recipient = off || deposit ? undefined : this.payee(recipientValue, recipientAt)
     if (off) {
       const names = this.unsetVariables(recipientAt)
       const how = names.length > 0 ? `set ${names.join(', ')} to the 0x address that receives payments` : 'set it to the 0x address that receives payments'
@@ -554,9 +575,24 @@ class Validator {
     const feePayer = feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, join(path, 'feePayer'), currency)
     const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
     const txClaimTtlMs = this.duration(map, 'txClaimTtl', path, '30d', 3_600_000)
-    if (off || chainId === undefined || rpcUrl === undefined || !currency || !recipient || !modes) return undefined
+    if (off || chainId === undefined || rpcUrl === undefined || !currency || !(recipient || stripeDeposit) || !modes) return undefined
     if (feePayerValue !== undefined && !feePayer) return undefined
-    return { rpcUrl, chainId, currency, recipient, modes, ...(feePayer ? { feePayer } : {}), timeoutMs, txClaimTtlMs }
+    return { rpcUrl, chainId, currency, ...(recipient ? { recipient } : { stripeDeposit }), modes, ...(feePayer ? { feePayer } : {}), timeoutMs, txClaimTtlMs }
+  }
+
+  /** `recipient: { stripeDeposit: reusable | per-payment }`: pay into the Stripe balance of methods.stripe. */
+  private stripeDeposit(map: Mapping, path: string, currency: Address | undefined): StripeDepositConfig | undefined {
+    this.knownKeys(map, path, STRIPE_DEPOSIT_KEYS)
+    const at = join(path, 'stripeDeposit')
+    const value = this.required(map, 'stripeDeposit', path)
+    const shape = STRIPE_DEPOSIT_SHAPES.find((s) => s === value)
+    if (value !== undefined && value !== REPORTED && !shape) this.fail(at, `${typeof value === 'string' ? show(value) : kind(value)} is not a deposit shape (use "reusable" or "per-payment")`)
+    if (shape === 'reusable' && this.get(map, 'processingGrace') !== undefined) this.fail(join(path, 'processingGrace'), 'applies only to stripeDeposit: "per-payment"')
+    if (shape === 'per-payment' && this.get(map, 'recordRetry') !== undefined) this.fail(join(path, 'recordRetry'), 'applies only to stripeDeposit: "reusable"')
+    const processingGraceMs = this.duration(map, 'processingGrace', path, '5m', 0)
+    const recordRetryMs = this.duration(map, 'recordRetry', path, '30s', 100)
+    if (!shape) return undefined
+    return { shape, ...(currency ? { currency } : {}), processingGraceMs, recordRetryMs }
   }
 
   /** The chain id, or undefined after reporting a bad one. */
@@ -787,15 +823,29 @@ class Validator {
     this.knownKeys(map, 'rateLimit', RATE_LIMIT_KEYS)
     const budget = this.get(map, 'challenges')
     if (budget === undefined || budget === REPORTED) return undefined
-    const budgetMap = this.mapping(budget, 'rateLimit.challenges')
+    return this.budget(budget, 'rateLimit.challenges', '1m', 'challenges')
+  }
+
+  /** `{ limit, window }`: `limit` events per client IP per window. */
+  private budget(value: unknown, path: string, defaultWindow: string, what: string): RateBudget | undefined {
+    const budgetMap = this.mapping(value, path)
     if (!budgetMap) return undefined
-    this.knownKeys(budgetMap, 'rateLimit.challenges', BUDGET_KEYS)
+    this.knownKeys(budgetMap, path, BUDGET_KEYS)
     const limit = this.get(budgetMap, 'limit')
-    const windowMs = this.duration(budgetMap, 'window', 'rateLimit.challenges', '1m', 1000)
+    const windowMs = this.duration(budgetMap, 'window', path, defaultWindow, 1000)
     if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
-      return this.fail('rateLimit.challenges.limit', `must be a positive integer number of challenges per window (got ${typeof limit === 'number' ? String(limit) : kind(limit)})`)
+      return this.fail(`${path}.limit`, `must be a positive integer number of ${what} per window (got ${typeof limit === 'number' ? String(limit) : kind(limit)})`)
     }
     return { limit, windowMs }
+  }
+
+  private depositIntentRateLimit(top: Mapping): RateBudget {
+    const fallback = { limit: DEFAULT_DEPOSIT_INTENT_BUDGET.limit, windowMs: parseDuration(DEFAULT_DEPOSIT_INTENT_BUDGET.window)! }
+    const rateLimit = this.get(top, 'rateLimit')
+    if (!(rateLimit instanceof Map)) return fallback
+    const value = this.get(rateLimit as Mapping, 'depositIntents')
+    if (value === undefined || value === REPORTED) return fallback
+    return this.budget(value, 'rateLimit.depositIntents', DEFAULT_DEPOSIT_INTENT_BUDGET.window, '402s that create a Stripe deposit PaymentIntent') ?? fallback
   }
 
   private discovery(top: Mapping): GatewayConfig['discovery'] {

@@ -53,6 +53,10 @@ export interface StripeMethodConfig {
   readonly apiBase: string
   /** Stripe call timeout in ms */
   readonly timeoutMs: number
+  /** preview API version of the crypto calls (deposit addresses, deposit and transaction-verification PaymentIntents) */
+  readonly cryptoApiVersion: string
+  /** `Stripe-Account` of a connected account the crypto calls act for (Connect); undefined: the key's own account */
+  readonly account?: string
 }
 
 export type TempoMode = 'pull' | 'push'
@@ -71,12 +75,28 @@ export interface TempoFeePayerConfig {
   readonly maxFee: bigint
 }
 
+/** How payments reach a Stripe balance through Stripe crypto deposit addresses (research/stripe.md §4). */
+export type StripeDepositShape = 'reusable' | 'per-payment'
+
+export interface StripeDepositConfig {
+  readonly shape: StripeDepositShape
+  /** the token written as methods.tempo.currency; undefined: the deposit address's supported token */
+  readonly currency?: Address
+  /** per-payment: how long after its transfer a PaymentIntent Stripe still reports `processing` is accepted */
+  readonly processingGraceMs: number
+  /** reusable: how often payments not yet recorded in Stripe are retried */
+  readonly recordRetryMs: number
+}
+
 export interface TempoMethodConfig {
   readonly rpcUrl: string
   readonly chainId: number
-  /** TIP-20 token charged (6 decimals) */
+  /** TIP-20 token charged (6 decimals); with stripeDeposit, the token Stripe's deposit address supports decides */
   readonly currency: Address
-  readonly recipient: Address
+  /** the payee's own address; undefined exactly when `stripeDeposit` is set */
+  readonly recipient?: Address
+  /** payments go to Stripe deposit addresses (methods.stripe's account) instead of `recipient` */
+  readonly stripeDeposit?: StripeDepositConfig
   /** submission modes accepted, in the order written */
   readonly modes: readonly TempoMode[]
   readonly feePayer?: TempoFeePayerConfig
@@ -131,6 +151,8 @@ export interface GatewayConfig {
   readonly cors?: CorsConfig
   /** per-client-IP budget of 402 challenges; undefined: unlimited */
   readonly challengeRateLimit?: RateBudget
+  /** per-client-IP budget of 402s that create a Stripe deposit PaymentIntent (per-payment deposit routes) */
+  readonly depositIntentRateLimit: RateBudget
   /** paths of the generated discovery documents; undefined: not served */
   readonly discovery: { readonly openapiPath?: string; readonly llmsPath?: string }
   readonly shutdown: {

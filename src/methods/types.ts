@@ -17,13 +17,25 @@ export interface ChargeRequest {
 /** What a method says when asked whether it can charge a route's price. */
 export type Quote = { readonly ok: true; readonly request: ChargeRequest } | { readonly ok: false; readonly reason: string }
 
+/** A request completed for one challenge, for methods whose request varies per 402. */
+export interface IssuedRequest {
+  readonly request: ChargeRequest
+  /** string fields bound into this challenge's `opaque` (a PaymentIntent id, say), handed back to `settle` */
+  readonly bound?: Readonly<Record<string, string>>
+}
+
 export interface SettleInput {
   /** the authenticated, bound challenge id (HMAC verified, not expired, claimed for single use) */
   readonly challengeId: string
   readonly realm: string
   readonly route: RouteConfig
-  /** the request this route charges now (equal to the echoed one: binding was checked) */
+  /**
+   * the echoed request: equal to what this route charges now (binding was checked); for a method
+   * with `issue`, the fields it fills in are those it issued (the challenge HMAC vouches for them)
+   */
   readonly request: ChargeRequest
+  /** the fields `issue` bound into the challenge's opaque; empty for other methods */
+  readonly bound?: Readonly<Record<string, string>>
   /** the credential's method-specific payload, unvalidated JSON */
   readonly payload: unknown
   /** when the challenge expires (unix ms) */
@@ -61,6 +73,15 @@ export interface PaymentMethod {
    * (503, nothing forwarded). Either way no money moved, and the core releases the challenge claim.
    */
   settle(input: SettleInput): Promise<Settlement>
+  /**
+   * For methods whose request is completed per challenge (a Stripe deposit address): fills in the
+   * quoted request for one 402. It may change only the fields named in `issuedFields`; the core
+   * checks the others against the quote. Throws `BackendUnavailable` when it cannot issue.
+   */
+  issue?(quoted: ChargeRequest, route: RouteConfig): Promise<IssuedRequest>
+  readonly issuedFields?: readonly (keyof ChargeRequest)[]
+  /** `issue` creates an object at a backend per 402 (a PaymentIntent): such 402s have their own rate budget */
+  readonly issueCreates?: boolean
   /** Readiness probe of the backend, where one is cheap; absent = always ready. */
   ping?(): Promise<void>
   close?(): Promise<void>

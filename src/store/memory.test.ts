@@ -66,4 +66,15 @@ describe('memory store', () => {
     for (let i = 0; i < 10; i++) await store.countHit(`challenges:new${i}`, 1_000)
     expect(store.rateWindowCount()).toBeLessThanOrEqual(10)
   })
+
+  it('keeps pending jobs per queue until removed, one per id', async () => {
+    const store = createMemoryStore()
+    await store.addPending('records', 'a', '1')
+    await store.addPending('records', 'a', '2')
+    await store.addPending('records', 'b', '3')
+    expect(await store.listPending('records')).toEqual([{ id: 'a', job: '2' }, { id: 'b', job: '3' }])
+    await store.removePending('records', 'a')
+    expect(await store.listPending('records')).toEqual([{ id: 'b', job: '3' }])
+    expect(await store.listPending('none')).toEqual([])
+  })
 })

@@ -18,6 +18,7 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
   /** rate key → hits so far and when its fixed window ends (epoch ms) */
   const windows = new Map<string, { count: number; endsAt: number }>()
   const entries: LedgerEntry[] = []
+  const pending = new Map<string, Map<string, string>>()
   const sweepEvery = options.sweepEvery ?? 1024
   let claimsSinceSweep = 0
   let hitsSinceSweep = 0
@@ -65,6 +66,17 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
       // The first hit starts the window, as in Redis: later hits do not extend it.
       windows.set(key, { count: 1, endsAt: at + windowMs })
       return 1
+    },
+    async addPending(queue, id, job) {
+      let jobs = pending.get(queue)
+      if (!jobs) pending.set(queue, (jobs = new Map()))
+      jobs.set(id, job)
+    },
+    async listPending(queue, limit = 1000) {
+      return [...(pending.get(queue) ?? [])].slice(0, limit).map(([id, job]) => ({ id, job }))
+    },
+    async removePending(queue, id) {
+      pending.get(queue)?.delete(id)
     },
     async ping() {},
     async close() {},

@@ -101,6 +101,29 @@ describe('redis store', () => {
     expect([...concurrent].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
   })
 
+  it('keeps pending jobs until removed, shared between replicas, one per id', async () => {
+    const keyPrefix = prefix()
+    const [a, b] = [open(keyPrefix), open(keyPrefix)]
+    await a.addPending('records', '0xaa', '{"n":1}')
+    await a.addPending('records', '0xbb', '{"n":2}')
+    await b.addPending('records', '0xaa', '{"n":3}')
+    expect((await b.listPending('records')).sort((x, y) => x.id.localeCompare(y.id))).toEqual([
+      { id: '0xaa', job: '{"n":3}' },
+      { id: '0xbb', job: '{"n":2}' },
+    ])
+    expect(await a.listPending('other')).toEqual([])
+    await b.removePending('records', '0xaa')
+    expect(await a.listPending('records')).toEqual([{ id: '0xbb', job: '{"n":2}' }])
+  })
+
+  it('lists every pending job of a large queue, up to the limit', async () => {
+    const store = open(prefix())
+    await Promise.all(Array.from({ length: 700 }, (_, i) => store.addPending('big', `id${i}`, String(i))))
+    const all = await store.listPending('big', 10_000)
+    expect(new Set(all.map((j) => j.id)).size).toBe(700)
+    expect(await store.listPending('big', 250)).toHaveLength(250)
+  })
+
   it('fails fast with StoreUnavailable when Redis is down', async () => {
     const redis = await startRedisServer()
     const store = createRedisStore({ url: redis.url, keyPrefix: prefix() })
@@ -110,6 +133,7 @@ describe('redis store', () => {
     const started = Date.now()
     await expect(store.claim('challenge:x', Date.now() + 60_000)).rejects.toBeInstanceOf(StoreUnavailable)
     await expect(store.countHit('challenges:x', 60_000)).rejects.toBeInstanceOf(StoreUnavailable)
+    await expect(store.addPending('records', '0xaa', '{}')).rejects.toBeInstanceOf(StoreUnavailable)
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailable)
     expect(Date.now() - started).toBeLessThan(5000)
   })

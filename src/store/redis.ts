@@ -26,7 +26,8 @@ const LEDGER_FIELDS = ['challengeId', 'route', 'method', 'amount', 'currency', '
 /**
  * Redis-backed replay store, shared by every gateway replica on the same Redis.
  * Claims are `SET key 1 PXAT <expiry> NX` (one atomic round trip); the ledger is a Redis stream;
- * rate counters are fixed windows, INCR plus an expiry set by the first hit.
+ * rate counters are fixed windows, INCR plus an expiry set by the first hit; pending jobs are a hash
+ * per queue, kept without expiry until done.
  * Commands fail fast while Redis is down (no offline queue), so callers fail closed at once.
  */
 export function createRedisStore(options: RedisStoreOptions): ReplayStore {
@@ -75,6 +76,22 @@ export function createRedisStore(options: RedisStoreOptions): ReplayStore {
     async countHit(key, windowMs) {
       const count = await run('rate count', () => redis.eval(COUNT_HIT_SCRIPT, 1, `${prefix}rate:${key}`, Math.max(1, Math.ceil(windowMs))))
       return Number(count)
+    },
+    async addPending(queue, id, job) {
+      await run('pending write', () => redis.hset(`${prefix}pending:${queue}`, id, job))
+    },
+    async listPending(queue, limit = 1000) {
+      const jobs: Array<{ id: string; job: string }> = []
+      let cursor = '0'
+      do {
+        const [next, flat] = await run('pending read', () => redis.hscan(`${prefix}pending:${queue}`, cursor, 'COUNT', 100))
+        for (let i = 0; i + 1 < flat.length && jobs.length < limit; i += 2) jobs.push({ id: flat[i]!, job: flat[i + 1]! })
+        cursor = next
+      } while (cursor !== '0' && jobs.length < limit)
+      return jobs
+    },
+    async removePending(queue, id) {
+      await run('pending delete', () => redis.hdel(`${prefix}pending:${queue}`, id))
     },
     async ping() {
       await run('ping', () => redis.ping())

@@ -19,6 +19,14 @@ export interface ReplayStore {
    * so far in that window (1 for the first). Shared by every replica on the same Redis.
    */
   countHit(key: string, windowMs: number): Promise<number>
+  /**
+   * Keeps `job` under `id` in `queue` until `removePending` (writing an id again replaces its job):
+   * work that must eventually be done even across a restart, such as recording a payment in Stripe.
+   */
+  addPending(queue: string, id: string, job: string): Promise<void>
+  /** Jobs still pending in `queue` (at most `limit`), in no particular order. */
+  listPending(queue: string, limit?: number): Promise<Array<{ id: string; job: string }>>
+  removePending(queue: string, id: string): Promise<void>
   /** Resolves when the store answers. */
   ping(): Promise<void>
   close(): Promise<void>

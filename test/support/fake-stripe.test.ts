@@ -263,7 +263,7 @@ describe('fake Stripe: faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140)
     await fake.issueSpt({ maxAmount: 1, currency: 'usd' })
     fake.reset()
-    expect(fake.faults).toEqual({ status500Next: 0, delayMs: 0, dropConnectionNext: 0 })
+    expect(fake.faults).toEqual({ status500Next: 0, delayMs: 0, dropConnectionNext: 0, down: false })
     expect(fake.requests).toHaveLength(0)
     expect(fake.sharedPaymentTokens.size).toBe(0)
   })
@@ -278,5 +278,66 @@ describe('parseForm', () => {
       m: ['p', 'q'],
     })
     expect(parseForm('metadata%5Bk%5D=v%20w')).toEqual({ metadata: { k: 'v w' } })
+  })
+})
+
+describe('fake Stripe: crypto deposits (research/stripe.md §4)', () => {
+  const HASH = `0x${'ab'.repeat(32)}`
+  const cryptoForm = (mode: string, extra: Record<string, string>) => ({
+    amount: '125',
+    currency: 'usd',
+    confirm: 'true',
+    'payment_method_types[]': 'crypto',
+    'payment_method_data[type]': 'crypto',
+    'payment_method_options[crypto][mode]': mode,
+    ...extra,
+  })
+
+  it('lists nothing, creates a deposit address on a network, then lists it (preview versions only)', async () => {
+    expect((await call('GET', '/v1/crypto/deposit_addresses?network=tempo&limit=1')).json).toMatchObject({ object: 'list', data: [] })
+    const created = await call('POST', '/v1/crypto/deposit_addresses', { network: 'tempo' })
+    expect(created.json).toMatchObject({ object: 'crypto.deposit_address', network: 'tempo', supported_tokens: [{ token_currency: 'usdc', token_contract_address: '0x20c0000000000000000000000000000000000000' }] })
+    expect(created.json.address).toMatch(/^0x[0-9a-f]{40}$/)
+    expect((await call('GET', '/v1/crypto/deposit_addresses?network=tempo&limit=1')).json.data).toEqual([created.json])
+    expect((await call('GET', '/v1/crypto/deposit_addresses?network=base&limit=1')).json.data).toEqual([])
+    expect((await call('GET', '/v1/crypto/deposit_addresses', {}, { 'stripe-version': '2026-10-28.endive' })).status).toBe(404)
+  })
+
+  it('deposit mode: requires_action with an address per network, then succeeded once Stripe sees the deposit', async () => {
+    const intent = await call('POST', '/v1/payment_intents', cryptoForm('deposit', { 'payment_method_options[crypto][deposit_options][networks][]': 'tempo' }))
+    expect(intent.status).toBe(200)
+    expect(intent.json).toMatchObject({ status: 'requires_action', amount: 125, next_action: { type: 'crypto_display_details' } })
+    const address = (intent.json.next_action as { crypto_display_details: { deposit_addresses: Record<string, { address: string }> } }).crypto_display_details.deposit_addresses.tempo!.address
+    expect(fake.depositIntentFor(address)?.id).toBe(intent.json.id)
+    const id = String(intent.json.id)
+    const simulated = await call('POST', `/v1/test_helpers/payment_intents/${id}/simulate_crypto_deposit`, { transaction_hash: HASH })
+    expect(simulated.json).toMatchObject({ status: 'succeeded', amount_received: 125, crypto_transaction_hash: HASH })
+    expect((await call('GET', `/v1/payment_intents/${id}`)).json.status).toBe('succeeded')
+    expect(fake.depositIntentFor(address)?.id).toBe(id)
+  })
+
+  it('transaction verification: records one succeeded intent per transaction hash under its idempotency key', async () => {
+    const form = cryptoForm('transaction_verification', {
+      'payment_method_options[crypto][transaction_verification_options][network]': 'tempo',
+      'payment_method_options[crypto][transaction_verification_options][transaction_hash]': HASH,
+    })
+    const first = await call('POST', '/v1/payment_intents', form, { 'idempotency-key': HASH })
+    const again = await call('POST', '/v1/payment_intents', form, { 'idempotency-key': HASH })
+    expect(first.json).toMatchObject({ status: 'succeeded', amount_received: 125 })
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(fake.cryptoRecords(HASH)).toHaveLength(1)
+  })
+
+  it('refuses crypto intents without a preview version or with a bad mode', async () => {
+    const ga = await call('POST', '/v1/payment_intents', cryptoForm('deposit', { 'payment_method_options[crypto][deposit_options][networks][]': 'tempo' }), { 'stripe-version': '2026-10-28.endive' })
+    expect(ga.status).toBe(400)
+    expect((await call('POST', '/v1/payment_intents', cryptoForm('magic', {}))).json.error).toMatchObject({ param: 'payment_method_options[crypto][mode]' })
+  })
+
+  it('is unreachable while down, test helpers excepted', async () => {
+    fake.faults.down = true
+    await expect(call('GET', '/v1/crypto/deposit_addresses?network=tempo')).rejects.toThrow()
+    fake.faults.down = false
+    expect((await call('GET', '/v1/crypto/deposit_addresses?network=tempo')).status).toBe(200)
   })
 })

@@ -58,7 +58,7 @@ export interface FakePaymentIntent {
   amount_received: number
   amount_capturable: number
   currency: string
-  status: 'succeeded' | 'requires_action' | 'requires_payment_method'
+  status: 'succeeded' | 'requires_action' | 'requires_payment_method' | 'processing' | 'canceled'
   capture_method: 'automatic'
   confirmation_method: 'automatic'
   client_secret: string
@@ -67,11 +67,31 @@ export interface FakePaymentIntent {
   description: string | null
   metadata: Record<string, string>
   automatic_payment_methods: { enabled: boolean; allow_redirects?: string } | null
-  shared_payment_granted_token: string
+  /** SPT charges only */
+  shared_payment_granted_token?: string
   payment_method: string | null
   latest_charge: string | null
   last_payment_error: Omit<StripeErrorBody, 'payment_intent'> | null
-  next_action: { type: 'use_stripe_sdk'; use_stripe_sdk: Record<string, unknown> } | null
+  next_action: { type: 'use_stripe_sdk'; use_stripe_sdk: Record<string, unknown> } | { type: 'crypto_display_details'; crypto_display_details: { deposit_addresses: Record<string, FakeNetworkDeposit> } } | null
+  /** crypto intents only */
+  payment_method_types?: string[]
+  payment_method_options?: { crypto: { mode: 'deposit' | 'transaction_verification'; deposit_options?: { networks: string[] }; transaction_verification_options?: { network: string; transaction_hash: string } } }
+  /** crypto intents: the transaction that paid it (as `payment_method_details.crypto.transaction_hash` on the charge) */
+  crypto_transaction_hash?: string
+}
+
+export interface FakeNetworkDeposit {
+  address: string
+  supported_tokens: Array<{ token_currency: string; token_contract_address: string }>
+}
+
+/** `/v1/crypto/deposit_addresses` objects */
+export interface FakeDepositAddress extends FakeNetworkDeposit {
+  id: string
+  object: 'crypto.deposit_address'
+  network: string
+  livemode: false
+  metadata: Record<string, string>
 }
 
 export interface FakeStripeFaults {
@@ -81,11 +101,15 @@ export interface FakeStripeFaults {
   delayMs: number
   /** destroy this many connections after reading the request, without answering or executing */
   dropConnectionNext: number
+  /** Stripe unreachable: every connection is destroyed after reading the request (test helpers excepted) */
+  down: boolean
 }
 
 export interface FakeStripeOptions {
   /** API keys accepted; default: any key starting with `sk_test_` */
   validKeys?: readonly string[]
+  /** token contracts crypto deposit addresses accept; default pathUSD (Stripe's test mode on Tempo) */
+  cryptoTokens?: readonly string[]
 }
 
 export interface IssueSptOptions {
@@ -111,6 +135,17 @@ export interface FakeStripe {
   readonly faults: FakeStripeFaults
   /** PaymentIntents that reached `succeeded`, i.e. money moved */
   charges(): number
+  /** `/v1/crypto/deposit_addresses` objects created, by id */
+  readonly depositAddresses: Map<string, FakeDepositAddress>
+  /** transaction-verification PaymentIntents: the payments recorded for `transactionHash` (all of them, if omitted) */
+  cryptoRecords(transactionHash?: string): FakePaymentIntent[]
+  /** the deposit-mode PaymentIntent whose deposit address on `network` this is */
+  depositIntentFor(address: string, network?: string): FakePaymentIntent | undefined
+  /**
+   * Like `POST /v1/test_helpers/payment_intents/:id/simulate_crypto_deposit`: Stripe saw the
+   * deposit. The intent becomes `settleAs` (default `succeeded`: captured).
+   */
+  simulateCryptoDeposit(id: string, transactionHash: string, settleAs?: 'succeeded' | 'processing'): FakePaymentIntent
   /** registers an SPT (like the test helper endpoint) and resolves to its id */
   issueSpt(options: IssueSptOptions): Promise<string>
   /** forgets all state, recorded requests and faults */
@@ -129,6 +164,9 @@ const PAYMENT_METHODS: Record<string, { outcome: 'succeed' } | { outcome: 'requi
 }
 
 const PAYMENT_INTENT_PARAMS = new Set(['amount', 'currency', 'confirm', 'automatic_payment_methods', 'metadata', 'description', 'return_url', 'receipt_email', 'customer', 'expand'])
+const CRYPTO_INTENT_PARAMS = new Set(['amount', 'currency', 'confirm', 'metadata', 'description', 'payment_method_types', 'payment_method_data', 'payment_method_options'])
+const CRYPTO_NETWORKS = ['tempo', 'base', 'solana']
+const PATH_USD_CONTRACT = '0x20c0000000000000000000000000000000000000'
 const SPT_PARAM = 'shared_payment_granted_token'
 const DEACTIVATED_MESSAGE = 'The shared payment granted token cannot be used because it is already in a deactivated state.'
 const OVER_LIMIT_MESSAGE = 'The requested amount is greater than the remaining amount capturable with this shared payment granted token.'
@@ -139,6 +177,7 @@ interface Outcome {
 }
 
 interface Context {
+  query: URLSearchParams
   method: string
   path: string
   version: string | undefined
@@ -153,7 +192,11 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const paymentIntents = new Map<string, FakePaymentIntent>()
   const tokens = new Map<string, FakeSharedPaymentToken>()
   const idempotency = new Map<string, Saved>()
-  const faults: FakeStripeFaults = { status500Next: 0, delayMs: 0, dropConnectionNext: 0 }
+  const faults: FakeStripeFaults = { status500Next: 0, delayMs: 0, dropConnectionNext: 0, down: false }
+  const depositAddresses = new Map<string, FakeDepositAddress>()
+  /** deposit-mode intents' tempo address, kept after Stripe stops showing it */
+  const depositShown = new Map<string, string>()
+  const cryptoTokens = options.cryptoTokens ?? [PATH_USD_CONTRACT]
   const timers = new Set<NodeJS.Timeout>()
 
   const keyIsValid = (key: string) => (options.validKeys ? options.validKeys.includes(key) : key.startsWith('sk_test_'))
@@ -199,6 +242,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   // ---- POST /v1/payment_intents ------------------------------------------------------------
 
   function validatePaymentIntent(ctx: Context): Outcome | undefined {
+    if (isCrypto(ctx)) return validateCryptoIntent(ctx)
     const preview = ctx.version?.endsWith('.preview') === true
     for (const name of Object.keys(ctx.params)) {
       // GA versions do not know SPTs; Stripe answers as for any unknown parameter.
@@ -235,6 +279,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   }
 
   function createPaymentIntent(ctx: Context): Outcome {
+    if (isCrypto(ctx)) return createCryptoIntent(ctx)
     const sptId = ctx.params[SPT_PARAM] as string
     const amount = Number(ctx.params.amount)
     const currency = ctx.params.currency as string
@@ -249,31 +294,11 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     if (amount > token.usage_limits.max_amount - token.usage_details.amount_captured.value) return invalid(OVER_LIMIT_MESSAGE)
 
     const apm = ctx.params.automatic_payment_methods
-    const metadata = ctx.params.metadata
     const intent: FakePaymentIntent = {
-      id: newId('pi'),
-      object: 'payment_intent',
-      amount,
-      amount_received: 0,
-      amount_capturable: 0,
-      currency,
-      status: 'requires_payment_method',
-      capture_method: 'automatic',
-      confirmation_method: 'automatic',
-      client_secret: '',
-      created: nowSeconds(),
-      livemode: false,
-      description: typeof ctx.params.description === 'string' ? ctx.params.description : null,
-      metadata: typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Record<string, string>) : {},
+      ...newIntent(ctx, amount, currency),
       automatic_payment_methods: typeof apm === 'object' && !Array.isArray(apm) ? { enabled: apm.enabled === 'true', ...(typeof apm.allow_redirects === 'string' ? { allow_redirects: apm.allow_redirects } : {}) } : null,
       shared_payment_granted_token: token.id,
-      // Stripe confirms with a clone of the shared PaymentMethod.
-      payment_method: newId('pm'),
-      latest_charge: null,
-      last_payment_error: null,
-      next_action: null,
     }
-    intent.client_secret = `${intent.id}_secret_${randomBytes(12).toString('hex')}`
     paymentIntents.set(intent.id, intent)
 
     const behaviour = PAYMENT_METHODS[token.payment_method] ?? { outcome: 'succeed' as const }
@@ -296,6 +321,126 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     // SPTs are single use: one successful charge deactivates the token.
     deactivate(token, 'consumed')
     return { status: 200, body: intent }
+  }
+
+  /** An unconfirmed PaymentIntent from the create parameters every kind shares. */
+  function newIntent(ctx: Context, amount: number, currency: string): FakePaymentIntent {
+    const metadata = ctx.params.metadata
+    const id = newId('pi')
+    return {
+      id,
+      object: 'payment_intent',
+      amount,
+      amount_received: 0,
+      amount_capturable: 0,
+      currency,
+      status: 'requires_payment_method',
+      capture_method: 'automatic',
+      confirmation_method: 'automatic',
+      client_secret: `${id}_secret_${randomBytes(12).toString('hex')}`,
+      created: nowSeconds(),
+      livemode: false,
+      description: typeof ctx.params.description === 'string' ? ctx.params.description : null,
+      metadata: typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Record<string, string>) : {},
+      automatic_payment_methods: null,
+      // Stripe confirms with a clone of the (shared) PaymentMethod.
+      payment_method: newId('pm'),
+      latest_charge: null,
+      last_payment_error: null,
+      next_action: null,
+    }
+  }
+
+  // ---- crypto: deposit addresses, deposit mode, transaction verification (research/stripe.md §4)
+
+  const isCrypto = (ctx: Context) => Array.isArray(ctx.params.payment_method_types) && ctx.params.payment_method_types.includes('crypto')
+
+  function networkDeposit(): FakeNetworkDeposit {
+    return { address: `0x${randomBytes(20).toString('hex')}`, supported_tokens: cryptoTokens.map((token) => ({ token_currency: 'usdc', token_contract_address: token })) }
+  }
+
+  function validateCryptoIntent(ctx: Context): Outcome | undefined {
+    if (!ctx.version?.endsWith('.preview')) return invalid('The crypto payment method with a mode needs a .preview Stripe-Version.', { param: 'payment_method_options[crypto][mode]' })
+    for (const name of Object.keys(ctx.params)) if (!CRYPTO_INTENT_PARAMS.has(name)) return invalid(`Received unknown parameter: ${name}`, { code: 'parameter_unknown', param: name })
+    const { amount, currency, confirm, payment_method_data: data, payment_method_options: options } = ctx.params
+    if (typeof amount !== 'string' || !/^[1-9][0-9]*$/.test(amount)) return invalid(`Invalid integer: ${String(amount)}`, { code: 'parameter_invalid_integer', param: 'amount' })
+    if (currency !== 'usd') return invalid('Crypto payments are in usd.', { param: 'currency' })
+    if (confirm !== 'true') return invalid('The fake Stripe only supports confirm=true.', { param: 'confirm' })
+    if (typeof data !== 'object' || Array.isArray(data) || data.type !== 'crypto') return invalid('payment_method_data[type] must be crypto.', { param: 'payment_method_data[type]' })
+    const crypto = typeof options === 'object' && !Array.isArray(options) ? options.crypto : undefined
+    if (typeof crypto !== 'object' || Array.isArray(crypto)) return invalid('Missing required param: payment_method_options[crypto][mode].', { code: 'parameter_missing' })
+    if (crypto.mode === 'deposit') {
+      const deposit = crypto.deposit_options
+      const networks = typeof deposit === 'object' && !Array.isArray(deposit) ? deposit.networks : undefined
+      if (!Array.isArray(networks) || networks.length === 0) return invalid('Missing required param: payment_method_options[crypto][deposit_options][networks].', { code: 'parameter_missing' })
+      for (const network of networks) if (typeof network !== 'string' || !CRYPTO_NETWORKS.includes(network)) return invalid(`Invalid network: ${String(network)}`, { param: 'payment_method_options[crypto][deposit_options][networks]' })
+      return undefined
+    }
+    if (crypto.mode === 'transaction_verification') {
+      const verification = crypto.transaction_verification_options
+      if (typeof verification !== 'object' || Array.isArray(verification)) return invalid('Missing required param: payment_method_options[crypto][transaction_verification_options].', { code: 'parameter_missing' })
+      if (typeof verification.network !== 'string' || !CRYPTO_NETWORKS.includes(verification.network)) return invalid('Invalid network.', { param: 'payment_method_options[crypto][transaction_verification_options][network]' })
+      if (typeof verification.transaction_hash !== 'string' || !/^0x[0-9a-f]{64}$/i.test(verification.transaction_hash)) {
+        return invalid('Invalid transaction hash.', { param: 'payment_method_options[crypto][transaction_verification_options][transaction_hash]' })
+      }
+      return undefined
+    }
+    return invalid(`Invalid mode: ${String(crypto.mode)}`, { param: 'payment_method_options[crypto][mode]' })
+  }
+
+  function createCryptoIntent(ctx: Context): Outcome {
+    const options = (ctx.params.payment_method_options as FormObject).crypto as FormObject
+    const intent: FakePaymentIntent = { ...newIntent(ctx, Number(ctx.params.amount), 'usd'), status: 'requires_action', payment_method_types: ['crypto'] }
+    if (options.mode === 'deposit') {
+      const networks = (options.deposit_options as FormObject).networks as string[]
+      intent.payment_method_options = { crypto: { mode: 'deposit', deposit_options: { networks } } }
+      intent.next_action = { type: 'crypto_display_details', crypto_display_details: { deposit_addresses: Object.fromEntries(networks.map((n) => [n, networkDeposit()])) } }
+    } else {
+      const verification = options.transaction_verification_options as Record<string, string>
+      intent.payment_method_options = { crypto: { mode: 'transaction_verification', transaction_verification_options: { network: verification.network!, transaction_hash: verification.transaction_hash! } } }
+      settleCrypto(intent, verification.transaction_hash!, 'succeeded')
+    }
+    paymentIntents.set(intent.id, intent)
+    return { status: 200, body: intent }
+  }
+
+  function settleCrypto(intent: FakePaymentIntent, transactionHash: string, status: 'succeeded' | 'processing'): void {
+    if (intent.next_action?.type === 'crypto_display_details') {
+      const tempo = intent.next_action.crypto_display_details.deposit_addresses.tempo
+      if (tempo) depositShown.set(intent.id, tempo.address)
+    }
+    intent.status = status
+    intent.next_action = null
+    intent.crypto_transaction_hash = transactionHash
+    if (status === 'succeeded') {
+      intent.amount_received = intent.amount
+      intent.latest_charge = newId('ch')
+    }
+  }
+
+  function simulateDeposit(id: string, transactionHash: string, settleAs: 'succeeded' | 'processing' = 'succeeded'): Outcome {
+    const intent = paymentIntents.get(id)
+    if (!intent) return found(undefined, 'payment_intent', id)
+    if (intent.payment_method_options?.crypto.mode !== 'deposit') return invalid('This PaymentIntent is not in crypto deposit mode.')
+    if (intent.status !== 'requires_action' && intent.status !== 'processing') return invalid(`This PaymentIntent's status is ${intent.status}.`, { code: 'payment_intent_unexpected_state' })
+    settleCrypto(intent, transactionHash, settleAs)
+    return { status: 200, body: intent }
+  }
+
+  function listDepositAddresses(ctx: Context): Outcome {
+    const { query } = ctx
+    const network = query.get('network')
+    const limit = Number(query.get('limit') ?? '10')
+    const data = [...depositAddresses.values()].filter((a) => network === null || a.network === network).slice(0, limit)
+    return { status: 200, body: { object: 'list', url: '/v1/crypto/deposit_addresses', has_more: false, data } }
+  }
+
+  function createDepositAddress(ctx: Context): Outcome {
+    const network = ctx.params.network
+    if (typeof network !== 'string' || !CRYPTO_NETWORKS.includes(network)) return invalid(`Invalid network: ${String(network)}`, { param: 'network' })
+    const address: FakeDepositAddress = { id: newId('cda'), object: 'crypto.deposit_address', network, livemode: false, metadata: {}, ...networkDeposit() }
+    depositAddresses.set(address.id, address)
+    return { status: 200, body: address }
   }
 
   // ---- test helpers ------------------------------------------------------------------------
@@ -324,6 +469,17 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   function route(method: string, path: string): { route: Route; id: string } | undefined {
     let m: RegExpExecArray | null
     if (method === 'POST' && path === '/v1/payment_intents') return { route: { validate: validatePaymentIntent, execute: createPaymentIntent }, id: '' }
+    if (method === 'GET' && path === '/v1/crypto/deposit_addresses') return { id: '', route: { previewOnly: true, execute: listDepositAddresses } }
+    if (method === 'POST' && path === '/v1/crypto/deposit_addresses') return { id: '', route: { previewOnly: true, execute: createDepositAddress } }
+    if (method === 'POST' && (m = /^\/v1\/test_helpers\/payment_intents\/([^/]+)\/simulate_crypto_deposit$/.exec(path))) {
+      return {
+        id: m[1]!,
+        route: {
+          validate: (ctx) => (typeof ctx.params.transaction_hash === 'string' ? undefined : invalid('Missing required param: transaction_hash.', { code: 'parameter_missing', param: 'transaction_hash' })),
+          execute: (ctx, id) => simulateDeposit(id, ctx.params.transaction_hash as string),
+        },
+      }
+    }
     if (method === 'GET' && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
       return { id: m[1]!, route: { execute: (_ctx, id) => found(paymentIntents.get(id), 'payment_intent', id) } }
     }
@@ -380,6 +536,10 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
     // Test helpers stay out of the fault knobs, so a test can set state up while faults are armed.
     const faultable = !path.startsWith('/v1/test_helpers/')
+    if (faultable && faults.down) {
+      req.socket.destroy()
+      return
+    }
     if (faultable && faults.dropConnectionNext > 0) {
       faults.dropConnectionNext--
       req.socket.destroy()
@@ -404,7 +564,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     if (!matched || previewMissing) return early(invalid(`Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, {}, 404))
     // The SDK always sends one; a request without it would silently get the account's default.
     if (method === 'POST' && !version) return early(invalid('The fake Stripe requires a Stripe-Version header.'))
-    const ctx: Context = { method, path, version, form, params }
+    const ctx: Context = { method, path, query: new URLSearchParams(query), version, form, params }
     const invalidParams = matched.route.validate?.(ctx)
     if (invalidParams) return early(invalidParams)
 
@@ -462,6 +622,22 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     sharedPaymentTokens: tokens,
     faults,
     charges: () => [...paymentIntents.values()].filter((pi) => pi.status === 'succeeded').length,
+    depositAddresses,
+    cryptoRecords: (transactionHash) =>
+      [...paymentIntents.values()].filter((pi) => {
+        const verification = pi.payment_method_options?.crypto.transaction_verification_options
+        return verification !== undefined && (transactionHash === undefined || verification.transaction_hash.toLowerCase() === transactionHash.toLowerCase())
+      }),
+    depositIntentFor: (address, network = 'tempo') =>
+      [...paymentIntents.values()].find((pi) => {
+        const shown = pi.next_action?.type === 'crypto_display_details' ? pi.next_action.crypto_display_details.deposit_addresses[network]?.address : undefined
+        return (shown ?? depositShown.get(pi.id))?.toLowerCase() === address.toLowerCase()
+      }),
+    simulateCryptoDeposit(id, transactionHash, settleAs) {
+      const outcome = simulateDeposit(id, transactionHash, settleAs)
+      if (outcome.status !== 200) throw new Error(`fake Stripe: ${JSON.stringify(outcome.body)}`)
+      return outcome.body as FakePaymentIntent
+    },
     async issueSpt({ paymentMethod = 'pm_card_visa', maxAmount, currency, expiresAt }) {
       if (!(paymentMethod in PAYMENT_METHODS)) throw new Error(`fake Stripe: unknown test PaymentMethod ${paymentMethod}`)
       return issue(paymentMethod, maxAmount, currency.toLowerCase(), expiresAt ?? nowSeconds() + 3600).id
@@ -471,7 +647,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       paymentIntents.clear()
       tokens.clear()
       idempotency.clear()
-      Object.assign(faults, { status500Next: 0, delayMs: 0, dropConnectionNext: 0 })
+      depositAddresses.clear()
+      Object.assign(faults, { status500Next: 0, delayMs: 0, dropConnectionNext: 0, down: false })
     },
     close: () =>
       new Promise<void>((resolve) => {

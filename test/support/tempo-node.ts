@@ -47,6 +47,8 @@ export interface TempoNode {
   now(): bigint
   /** transactions included so far, by hash (the RPC-shaped receipt) */
   receipt(hash: Hex): RpcReceipt | undefined
+  /** calls `listener` with each transaction's receipt as it is included (a watcher such as Stripe's); returns the unsubscribe */
+  onInclude(listener: (receipt: RpcReceipt) => void): () => void
   readonly faults: {
     /** answer every request by destroying the socket (node unreachable) */
     down: boolean
@@ -460,7 +462,15 @@ class StandIn implements TempoNode {
     })
     const position = { blockHash: block.hash, blockNumber: toHex(block.number), transactionIndex: '0x0', gasPrice: toHex(price) }
     this.txs.set(tx.hash, { rpc: { ...tx.rpc, ...(tx.type === '0x76' && { feeToken: getAddress(feeToken) }), ...position }, receipt })
+    for (const listener of this.includeListeners) listener(receipt)
     return receipt
+  }
+
+  private readonly includeListeners = new Set<(receipt: RpcReceipt) => void>()
+
+  onInclude(listener: (receipt: RpcReceipt) => void): () => void {
+    this.includeListeners.add(listener)
+    return () => this.includeListeners.delete(listener)
   }
 
   private adjust(token: Address, account: Address, delta: bigint): void {

@@ -21,7 +21,7 @@ afterEach(() => {
 })
 
 function stripeConfig(overrides: Partial<StripeMethodConfig> = {}): StripeMethodConfig {
-  return { secretKey: SECRET, networkId: 'profile_test', paymentMethodTypes: ['card', 'link'], apiVersion: PREVIEW, apiBase: fake.url, timeoutMs: 1000, ...overrides }
+  return { secretKey: SECRET, networkId: 'profile_test', paymentMethodTypes: ['card', 'link'], apiVersion: PREVIEW, apiBase: fake.url, timeoutMs: 1000, cryptoApiVersion: PREVIEW, ...overrides }
 }
 
 function decimal(text: string): DecimalAmount {
@@ -60,7 +60,7 @@ const creates = () => fake.requests.filter((r) => r.method === 'POST' && r.path 
 
 describe('stripe quote', () => {
   // quote() never calls Stripe: an address nothing listens on will do
-  const quoteConfig = (): StripeMethodConfig => ({ secretKey: SECRET, networkId: 'profile_test', paymentMethodTypes: ['card', 'link'], apiVersion: PREVIEW, apiBase: 'http://127.0.0.1:9', timeoutMs: 1000 })
+  const quoteConfig = (): StripeMethodConfig => ({ secretKey: SECRET, networkId: 'profile_test', paymentMethodTypes: ['card', 'link'], apiVersion: PREVIEW, apiBase: 'http://127.0.0.1:9', timeoutMs: 1000, cryptoApiVersion: PREVIEW })
   const method = createStripeMethod(quoteConfig(), 'usd')
 
   it('prices in cents with the method details, and carries the route description', () => {

@@ -91,7 +91,8 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
   return { name: 'stripe', quote, settle }
 }
 
-function createClient(config: StripeMethodConfig): Stripe {
+/** The SDK client for `config.apiBase`, with no retries of its own. */
+export function createClient(config: StripeMethodConfig): Stripe {
   const base = new URL(config.apiBase)
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`stripe.apiBase must be an http(s) URL: ${config.apiBase}`)
   // The SDK takes host/port/protocol only, so a path prefix could not be honoured.
@@ -135,7 +136,7 @@ function readPayload(payload: unknown, request: ChargeRequest): { spt: string; e
  * error codes and its messages change. The raw error is not attached as a cause: it carries the
  * request (SPT included) and would end up in logs.
  */
-function classifyError(error: unknown, timeoutMs: number, redact: (text: string) => string): Error {
+export function classifyError(error: unknown, timeoutMs: number, redact: (text: string) => string): Error {
   const E = Stripe.errors
   if (!(error instanceof E.StripeError)) return error instanceof Error ? error : new Error(String(error))
   const status = error.statusCode

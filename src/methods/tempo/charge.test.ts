@@ -117,6 +117,10 @@ class FakeRpc implements TempoRpc {
     this.calls.push('chainId')
     return this.chain
   }
+  async blockTime(): Promise<number> {
+    this.calls.push('blockTime')
+    return Math.floor(Date.now() / 1000)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,5 +569,34 @@ describe('ping', () => {
     await expect(s.method.ping!()).resolves.toBeUndefined()
     s.rpc.chain = 4217
     await expect(s.method.ping!()).rejects.toThrow('4217')
+  })
+})
+
+describe('quote: a Stripe deposit recipient', () => {
+  const { recipient: _merchant, ...rest } = CONFIG
+  const DEPOSIT: TempoMethodConfig = { ...rest, stripeDeposit: { shape: 'reusable', processingGraceMs: 0, recordRetryMs: 30_000 } }
+  const method = createTempoMethod(DEPOSIT, 'usd', {
+    rpc: new FakeRpc(),
+    deposit: () => ({ issue: async (quoted) => ({ request: quoted }), precheck: async () => {}, confirm: async () => {}, close: () => {} }),
+  })
+
+  it('leaves the recipient to be issued per 402', () => {
+    const quote = method.quote(decimal('0.50'), routeFor('0.50'))
+    expect(quote).toEqual({ ok: true, request: { amount: '500000', currency: CURRENCY, methodDetails: { chainId: CHAIN_ID } } })
+    expect(method.issuedFields).toEqual(['recipient', 'currency'])
+    expect(method.issueCreates).toBe(false)
+  })
+
+  it.each([
+    ['0.009', 'a Stripe deposit address takes at least one cent (0.01); 0.009 is less'],
+    ['0', 'a Stripe deposit address takes at least one cent (0.01); 0 is less'],
+    ['0.105', 'Stripe records deposits in whole cents; 0.105 is not'],
+  ])('does not offer %s', (price, reason) => {
+    expect(method.quote(decimal(price), routeFor(price))).toEqual({ ok: false, reason })
+  })
+
+  it('does not offer splits: the deposit address receives the whole price', () => {
+    const route = routeFor('0.50', { splits: [{ recipient: MERCHANT, amount: decimal('0.10') }] })
+    expect(method.quote(decimal('0.50'), route)).toEqual({ ok: false, reason: 'a Stripe deposit address receives the whole price; splits to other recipients are not supported' })
   })
 })

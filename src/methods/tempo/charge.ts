@@ -9,6 +9,7 @@ import { payerAddress } from './payer-did.js'
 import * as Proof from './proof.js'
 import { transfersFromLogs } from './receipt-logs.js'
 import { createTempoRpc, type TempoRpc } from './rpc.js'
+import { type DepositRecipient, UNITS_PER_CENT } from './stripe-deposit.js'
 import * as Transaction from './transaction.js'
 import { type Binding, matchTransfers, type RequiredTransfer } from './transfers.js'
 
@@ -31,6 +32,8 @@ export interface TempoMethodOptions {
   readonly rpc?: TempoRpc
   /** unix ms */
   readonly now?: () => number
+  /** with `stripeDeposit`: where payments go and how they are squared with Stripe */
+  readonly deposit?: (rpc: TempoRpc, now: () => number) => DepositRecipient
 }
 
 /**
@@ -43,11 +46,19 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
   const now = options.now ?? Date.now
   const sponsor: LocalAccount | undefined = config.feePayer && privateKeyToAccount(config.feePayer.privateKey)
   const charges = new WeakMap<RouteConfig, TempoCharge>()
+  if (config.stripeDeposit && !options.deposit) throw new Error('tempo: a Stripe deposit recipient needs the Stripe crypto client')
+  const deposit = config.stripeDeposit && options.deposit?.(rpc, now)
 
   function chargeFor(amount: DecimalAmount, route: RouteConfig): TempoCharge | string {
     if (gatewayCurrency !== 'usd') return `TIP-20 stablecoins are USD; route prices are in ${gatewayCurrency}`
     const units = toBaseUnits(amount, TIP20_DECIMALS)
     if (units === undefined) return `TIP-20 tokens have ${TIP20_DECIMALS} decimals, so ${amount.text} cannot be charged exactly`
+    if (deposit) {
+      // Stripe books deposits in whole cents of USD.
+      if (units < UNITS_PER_CENT) return `a Stripe deposit address takes at least one cent (0.01); ${amount.text} is less`
+      if (units % UNITS_PER_CENT !== 0n) return `Stripe records deposits in whole cents; ${amount.text} is not`
+      if (route.splits?.length) return 'a Stripe deposit address receives the whole price; splits to other recipients are not supported'
+    }
     const splits: Array<TempoCharge['splits'][number]> = []
     for (const split of route.splits ?? []) {
       const splitUnits = toBaseUnits(split.amount, TIP20_DECIMALS)
@@ -70,7 +81,8 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
       // draft-tempo-charge §Submission Modes: omitted only when both are supported.
       if (config.modes.length === 1) methodDetails.supportedModes = [...config.modes]
     }
-    const request: ChargeRequest = { amount: charge.amount.toString(), currency: config.currency, recipient: config.recipient, methodDetails }
+    // With a deposit recipient, `issue` fills in the address (and Stripe's token) per 402.
+    const request: ChargeRequest = { amount: charge.amount.toString(), currency: config.stripeDeposit?.currency ?? config.currency, ...(config.recipient ? { recipient: config.recipient } : {}), methodDetails }
     if (route.description !== undefined) request.description = route.description
     return { ok: true, request }
   }
@@ -81,18 +93,24 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
     if (!charge) throw new Error(`tempo: route ${input.route.match} was never quoted`)
     const payload = readPayload(input.payload)
     const binding: Binding = { realm: input.realm, challengeId: input.challengeId }
+    // The echoed request: the configured recipient and token, or the deposit address and token issued for this challenge.
+    const recipient = input.request.recipient as Address | undefined
+    const currency = input.request.currency as Address
+    if (!recipient) throw new Error(`tempo: the request of route ${input.route.match} has no recipient`)
+    await deposit?.precheck(input)
 
     if (charge.amount === 0n) {
       if (payload.type !== 'proof') throw new PaymentRefused('invalid-payload', 'This is a zero-amount charge: pay it with a type="proof" credential (draft-tempo-charge §Proof Payload).')
       return settleProof(payload.signature, input)
     }
     const required: RequiredTransfer[] = [
-      { to: config.recipient, amount: charge.amount - charge.splits.reduce((sum, s) => sum + s.amount, 0n), memo: 'bound' },
+      { to: recipient, amount: charge.amount - charge.splits.reduce((sum, s) => sum + s.amount, 0n), memo: 'bound' },
       ...charge.splits.map((s) => ({ to: s.recipient, amount: s.amount, ...(s.memo ? { memo: s.memo } : {}) })),
     ]
     if (payload.type === 'proof') throw new PaymentRefused('invalid-payload', 'type="proof" credentials are only for zero-amount charges.')
-    if (payload.type === 'transaction') return settlePull(payload.signature, input, required, binding)
-    return settlePush(payload.hash, input, required, binding)
+    const paid = payload.type === 'transaction' ? await settlePull(payload.signature, input, currency, required, binding) : await settlePush(payload.hash, input, currency, required, binding)
+    await deposit?.confirm(input, paid, required[0]!.amount)
+    return { reference: paid.transactionHash.toLowerCase() }
   }
 
   async function settleProof(signature: string, input: SettleInput): Promise<Settlement> {
@@ -103,7 +121,7 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
     return { reference: input.challengeId }
   }
 
-  async function settlePull(serialized: string, input: SettleInput, required: RequiredTransfer[], binding: Binding): Promise<Settlement> {
+  async function settlePull(serialized: string, input: SettleInput, currency: Address, required: RequiredTransfer[], binding: Binding): Promise<TransactionReceipt> {
     if (!config.modes.includes('pull')) throw new PaymentRefused('verification-failed', 'This gateway accepts only type="hash" (push) credentials for tempo.')
     const tx = Transaction.parse(serialized)
     if (input.source !== undefined && payerAddress(input.source, config.chainId) !== tx.sender) {
@@ -111,7 +129,7 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
     }
     Transaction.check(tx, {
       chainId: config.chainId,
-      currency: config.currency,
+      currency,
       required,
       binding,
       nowSec: Math.floor(now() / 1000),
@@ -124,8 +142,8 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
       checkSponsorable(tx, config.feePayer)
       // A transfer that would revert still costs the sponsor its fee; refuse the obvious case first.
       const total = required.reduce((sum, r) => sum + r.amount, 0n)
-      const balance = await rpc.balanceOf(config.currency, tx.sender)
-      if (balance < total) throw new PaymentRefused('payment-insufficient', `The payer holds ${balance} base units of ${config.currency}; the payment needs ${total}.`)
+      const balance = await rpc.balanceOf(currency, tx.sender)
+      if (balance < total) throw new PaymentRefused('payment-insufficient', `The payer holds ${balance} base units of ${currency}; the payment needs ${total}.`)
       final = await cosign(tx, sponsor, config.feePayer.feeToken)
     } else {
       // Re-serialized canonically, without any embedded sender: the gateway broadcasts what it parsed.
@@ -146,11 +164,11 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
       receipt = landed
     }
     if (receipt.transactionHash.toLowerCase() !== hash.toLowerCase()) throw new BackendUnavailable('tempo-rpc', 'The Tempo node returned a receipt for another transaction.')
-    checkReceipt(receipt, tx.sender, required, binding)
-    return { reference: hash }
+    checkReceipt(receipt, tx.sender, currency, required, binding)
+    return receipt
   }
 
-  async function settlePush(hash: string, input: SettleInput, required: RequiredTransfer[], binding: Binding): Promise<Settlement> {
+  async function settlePush(hash: string, input: SettleInput, currency: Address, required: RequiredTransfer[], binding: Binding): Promise<TransactionReceipt> {
     if (!config.modes.includes('push')) throw new PaymentRefused('verification-failed', 'This gateway accepts only type="transaction" (pull) credentials for tempo.')
     // draft-tempo-charge §Hash Settlement: servers MUST reject type="hash" on feePayer challenges.
     if (config.feePayer) throw new PaymentRefused('verification-failed', 'This route sponsors fees, so it accepts only type="transaction" (pull) credentials.')
@@ -158,9 +176,9 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
     const payer = input.source === undefined ? undefined : payerAddress(input.source, config.chainId)
     const receipt = await rpc.getTransactionReceipt(hash as Hex)
     if (!receipt) throw new PaymentRefused('verification-failed', `The Tempo node knows no included transaction ${hash}.`)
-    checkReceipt(receipt, payer ?? receipt.from, required, binding)
+    checkReceipt(receipt, payer ?? receipt.from, currency, required, binding)
     await claimTransaction(input, hash as Hex)
-    return { reference: hash.toLowerCase() }
+    return receipt
   }
 
   async function claimTransaction(input: SettleInput, hash: Hex): Promise<void> {
@@ -169,10 +187,10 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
   }
 
   /** draft-tempo-charge §Hash Verification: success, and the transfer events from the payer on the token. */
-  function checkReceipt(receipt: TransactionReceipt, payer: Address, required: RequiredTransfer[], binding: Binding): void {
+  function checkReceipt(receipt: TransactionReceipt, payer: Address, currency: Address, required: RequiredTransfer[], binding: Binding): void {
     if (receipt.status !== 'success') throw new PaymentRefused('verification-failed', `Transaction ${receipt.transactionHash} reverted on chain; it paid nothing.`)
     const transfers = transfersFromLogs(receipt.logs).filter(
-      (t) => t.token.toLowerCase() === config.currency.toLowerCase() && t.from?.toLowerCase() === payer.toLowerCase(),
+      (t) => t.token.toLowerCase() === currency.toLowerCase() && t.from?.toLowerCase() === payer.toLowerCase(),
     )
     const match = matchTransfers(transfers, required, binding, false)
     if (!match.ok) throw new PaymentRefused(match.insufficient ? 'payment-insufficient' : 'verification-failed', `Transaction ${receipt.transactionHash}: ${match.detail}`)
@@ -183,7 +201,17 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
     if (chainId !== config.chainId) throw new Error(`the Tempo RPC serves chain ${chainId}, not the configured ${config.chainId}`)
   }
 
-  return { name: 'tempo', quote, settle, ping }
+  if (!deposit) return { name: 'tempo', quote, settle, ping }
+  return {
+    name: 'tempo',
+    quote,
+    settle,
+    ping,
+    issue: (quoted, route) => deposit.issue(quoted, route),
+    issuedFields: ['recipient', 'currency'],
+    issueCreates: config.stripeDeposit?.shape === 'per-payment',
+    close: async () => deposit.close(),
+  }
 }
 
 type Payload = { type: 'transaction'; signature: string } | { type: 'hash'; hash: string } | { type: 'proof'; signature: string }

@@ -8,7 +8,7 @@ import {
   TransactionReceiptNotFoundError,
   type TransactionReceipt,
 } from 'viem'
-import { getChainId, getTransactionReceipt, readContract, sendRawTransactionSync } from 'viem/actions'
+import { getBlock, getChainId, getTransactionReceipt, readContract, sendRawTransactionSync } from 'viem/actions'
 import type { Address, Hex } from '../../config/types.js'
 import { BackendUnavailable, PaymentRefused } from '../types.js'
 
@@ -20,6 +20,8 @@ export interface TempoRpc {
   getTransactionReceipt(hash: Hex): Promise<TransactionReceipt | undefined>
   balanceOf(token: Address, account: Address): Promise<bigint>
   chainId(): Promise<number>
+  /** the timestamp of a block, unix seconds */
+  blockTime(blockNumber: bigint): Promise<number>
 }
 
 const BALANCE_OF_ABI = [
@@ -56,6 +58,7 @@ export function createTempoRpc(url: string, timeoutMs: number): TempoRpc {
     },
     balanceOf: (token, account) => call('balance lookup', () => readContract(client, { address: token, abi: BALANCE_OF_ABI, functionName: 'balanceOf', args: [account] })),
     chainId: () => call('chain id lookup', () => getChainId(client)),
+    blockTime: async (blockNumber) => Number((await call('block lookup', () => getBlock(client, { blockNumber }))).timestamp),
   }
 }
 
