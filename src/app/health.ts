@@ -8,6 +8,7 @@ import { sendJson } from './respond.js'
  * that would only fail closed.
  */
 export function healthHandlers(ctx: GatewayContext): Record<string, Handler> {
+  const methodProbes = [...ctx.methods.values()].flatMap((method) => (method.ping ? [{ name: method.name, ping: sharedFor(PROBE_TTL_MS, method.ping) }] : []))
   return {
     '/__gateway/healthz': (_incoming, outgoing) => sendJson(outgoing, 200, { status: 'ok' }),
     '/__gateway/readyz': async (_incoming, outgoing) => {
@@ -24,10 +25,32 @@ export function healthHandlers(ctx: GatewayContext): Record<string, Handler> {
       }
       await Promise.all([
         probe('store', () => ctx.store.ping()),
-        ...[...ctx.methods.values()].flatMap((method) => (method.ping ? [probe(method.name, () => method.ping!())] : [])),
+        ...methodProbes.map(({ name, ping }) => probe(name, ping)),
       ])
       const ready = Object.values(checks).every((v) => v === 'ok')
       sendJson(outgoing, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks })
     },
+  }
+}
+
+/**
+ * Readiness is on the public port and may be polled by anyone: a payment backend's probe (a Stripe
+ * or RPC call) runs at most once per this long, and concurrent polls share it. The store's PING
+ * is local and cheap, so it runs on every poll.
+ */
+const PROBE_TTL_MS = 2_000
+
+/** `run`, called at most once per `ttlMs`; calls in between get the last call's promise. */
+function sharedFor(ttlMs: number, run: () => Promise<void>): () => Promise<void> {
+  let last: { at: number; result: Promise<void> } | undefined
+  return () => {
+    const at = performance.now()
+    if (!last || at - last.at >= ttlMs) {
+      const result = run()
+      // callers await it; this only keeps a failure nobody awaits from being unhandled
+      result.catch(() => {})
+      last = { at, result }
+    }
+    return last.result
   }
 }

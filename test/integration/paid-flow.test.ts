@@ -296,6 +296,32 @@ describe('Stripe outages fail closed and lose nothing', () => {
   })
 })
 
+describe('readiness', () => {
+  const readiness = async () => {
+    const res = await request(`${gw.url}/__gateway/readyz`)
+    return { status: res.status, checks: JSON.parse(res.body).checks as Record<string, string> }
+  }
+  const probes = () => stripe.requests.filter((r) => r.method === 'GET' && r.path === '/v1/payment_intents').length
+
+  it('follows Stripe: 503 naming stripe while it is unreachable, ready again once it answers', async () => {
+    expect(await readiness()).toMatchObject({ status: 200, checks: { store: 'ok', stripe: 'ok' } })
+    stripe.faults.down = true
+    try {
+      await expect.poll(readiness, { timeout: 5_000, interval: 200 }).toMatchObject({ status: 503, checks: { store: 'ok', stripe: 'unavailable: Could not reach Stripe.' } })
+    } finally {
+      stripe.faults.down = false
+    }
+    await expect.poll(readiness, { timeout: 5_000, interval: 200 }).toMatchObject({ status: 200 })
+  })
+
+  it('a burst of polls costs at most one Stripe call', async () => {
+    const before = probes()
+    const answers = await Promise.all(Array.from({ length: 30 }, readiness))
+    expect(answers.every((a) => a.status === 200)).toBe(true)
+    expect(probes() - before).toBeLessThanOrEqual(1)
+  })
+})
+
 describe('logs', () => {
   it('hold no credential, SPT, Stripe key or HMAC key after all the flows above', () => {
     const log = gw.logs.join('')

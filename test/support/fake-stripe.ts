@@ -427,6 +427,13 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     return { status: 200, body: intent }
   }
 
+  /** newest first, like Stripe's list endpoints */
+  function listPaymentIntents(ctx: Context): Outcome {
+    const limit = Number(ctx.query.get('limit') ?? '10')
+    const data = [...paymentIntents.values()].reverse().slice(0, limit)
+    return { status: 200, body: { object: 'list', url: '/v1/payment_intents', has_more: paymentIntents.size > data.length, data } }
+  }
+
   function listDepositAddresses(ctx: Context): Outcome {
     const { query } = ctx
     const network = query.get('network')
@@ -480,6 +487,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
         },
       }
     }
+    if (method === 'GET' && path === '/v1/payment_intents') return { id: '', route: { execute: listPaymentIntents } }
     if (method === 'GET' && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
       return { id: m[1]!, route: { execute: (_ctx, id) => found(paymentIntents.get(id), 'payment_intent', id) } }
     }

@@ -88,7 +88,21 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
     throw new PaymentRefused('verification-failed', `Stripe PaymentIntent ${intent.id} is ${intent.status}.`)
   }
 
-  return { name: 'stripe', quote, settle }
+  /**
+   * Readiness: the cheapest call the key can surely make (it creates PaymentIntents, so it may list
+   * them). Only what would make a charge answer 503 fails it: no connection, a timeout, a 5xx,
+   * rate limiting, or a refused key.
+   */
+  async function ping(): Promise<void> {
+    try {
+      await stripe.paymentIntents.list({ limit: 1 }, { apiVersion: config.apiVersion })
+    } catch (error) {
+      const classified = classifyError(error, config.timeoutMs, (text) => redactSecrets(text, [config.secretKey]))
+      if (!(classified instanceof PaymentRefused)) throw classified
+    }
+  }
+
+  return { name: 'stripe', quote, settle, ping }
 }
 
 /** The SDK client for `config.apiBase`, with no retries of its own. */
