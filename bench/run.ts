@@ -4,6 +4,7 @@
 //   npm run bench -- --duration 3 --rounds 1   a quick look while developing
 //   npm run bench -- --soak [--soak-minutes 10]   gateway RSS under load over time
 //   npm run bench -- --store [--store-claims 1000000]   replay-store claims per second and memory
+//   npm run bench -- --only gateway-free --profile DIR   CPU profiles of the gateway (see bench/profile-summary.ts)
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -36,6 +37,10 @@ const { values: options } = parseArgs({
     store: { type: 'boolean', default: false },
     'store-claims': { type: 'string', default: '1000000' },
     'no-write': { type: 'boolean', default: false },
+    /** skip `npm run build` (run dist/ as it is) */
+    'no-build': { type: 'boolean', default: false },
+    /** a directory: the gateways run with --cpu-prof and write their profiles there on exit */
+    profile: { type: 'string' },
   },
 })
 const seconds = Number(options.duration)
@@ -62,8 +67,10 @@ async function main(): Promise<void> {
   if (missingWrk) throw new Error(`${missingWrk}; the bench needs wrk as its load generator`)
   if (options.store) return storeMode()
 
-  log('building the gateway (npm run build) …')
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  if (!options['no-build']) {
+    log('building the gateway (npm run build) …')
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  }
   const redis = await startRedisServer()
   const { hello: upstream } = await forkServer<{ url: string }>(join(HERE, 'servers/upstream.ts'), {}, TSX)
   log(`upstream ${upstream.url}, redis ${redis.url}`)
@@ -128,12 +135,12 @@ async function main(): Promise<void> {
     const backend = path.paid === undefined ? undefined : path.paid === 'stripe' ? busy.stripe : busy.tempo
     const round: PathRound = {
       ...result,
-      ...(rss ? { rssPeakMb: rss.peakMb } : {}),
+      ...(rss ? { rssPeakMb: rss.peakMb, cpuUsPerRequest: (rss.cpuMs * 1000) / Math.max(1, result.requests) } : {}),
       ...(backend && result.requests > 0 ? { backendMsPerRequest: backend.ms / result.requests, backendCallsPerRequest: backend.calls / result.requests } : {}),
     }
     log(
       `  ${path.key.padEnd(20)} c=${String(conns).padEnd(3)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
-        `${rss ? `  rss ${rss.peakMb.toFixed(0)} MB` : ''}${round.backendMsPerRequest !== undefined ? `  backend ${round.backendMsPerRequest.toFixed(2)} ms/req` : ''}` +
+        `${rss ? `  rss ${rss.peakMb.toFixed(0)} MB  cpu ${round.cpuUsPerRequest!.toFixed(0)} µs/req` : ''}${round.backendMsPerRequest !== undefined ? `  backend ${round.backendMsPerRequest.toFixed(2)} ms/req` : ''}` +
         `${result.errors ? `  ERRORS ${result.errors} (non-2xx ${result.non2xx})` : ''}${path.paid ? `  (${result.seconds.toFixed(1)} s)` : ''}`,
     )
     return round
@@ -158,7 +165,7 @@ async function main(): Promise<void> {
             const values = list.map(f).filter((v): v is number => v !== undefined)
             return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined
           }
-          return [p.key, { label: p.label, rps: mean((r) => r.rps)!, p50Ms: mean((r) => r.p50Ms)!, p99Ms: mean((r) => r.p99Ms)!, rssPeakMb: list.some((r) => r.rssPeakMb !== undefined) ? Math.max(...list.map((r) => r.rssPeakMb ?? 0)) : undefined, backendMsPerRequest: mean((r) => r.backendMsPerRequest), errors: list.reduce((n, r) => n + r.errors, 0), rounds: list }]
+          return [p.key, { label: p.label, rps: mean((r) => r.rps)!, p50Ms: mean((r) => r.p50Ms)!, p99Ms: mean((r) => r.p99Ms)!, rssPeakMb: list.some((r) => r.rssPeakMb !== undefined) ? Math.max(...list.map((r) => r.rssPeakMb ?? 0)) : undefined, cpuUsPerRequest: mean((r) => r.cpuUsPerRequest), backendMsPerRequest: mean((r) => r.backendMsPerRequest), errors: list.reduce((n, r) => n + r.errors, 0), rounds: list }]
         }),
     )
 
@@ -173,7 +180,7 @@ async function main(): Promise<void> {
     paths: summarize(runs),
     single: summarize(singles),
   }
-  finish(results)
+  await finish(results)
 }
 
 async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
@@ -193,7 +200,7 @@ async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
   clearInterval(timer)
   const results = loadResults(ROOT)
   results.soak = { date: new Date().toISOString(), command, machine: { ...machineInfo(), loadBefore }, minutes, connections, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, samples }
-  finish(results)
+  await finish(results)
 }
 
 async function storeMode(): Promise<void> {
@@ -203,10 +210,12 @@ async function storeMode(): Promise<void> {
   const results = loadResults(ROOT)
   results.store = { date: new Date().toISOString(), command, machine: { ...machineInfo(), loadBefore }, ...store }
   await redis.stop()
-  finish(results)
+  await finish(results)
 }
 
-function finish(results: Results): void {
+const gateways: Array<() => Promise<void>> = []
+
+async function finish(results: Results): Promise<void> {
   if (options['no-write']) {
     log(JSON.stringify(results, null, 2))
   } else {
@@ -214,6 +223,7 @@ function finish(results: Results): void {
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(results))
     log('wrote BENCHMARKS.md and bench/results.json')
   }
+  await Promise.all(gateways.map((stop) => stop()))
   stopAll()
   process.exit(0)
 }
@@ -238,6 +248,7 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
     store: { url: o.redisUrl, keyPrefix: `bench:${port}:` },
     ...(o.workers > 1 ? { workers: o.workers } : {}),
     watch: false,
+    ...(process.env.BENCH_LOG_LEVEL ? { log: { level: process.env.BENCH_LOG_LEVEL } } : {}),
     shutdown: { grace: '0s', timeout: '5s' },
     methods: o.backends
       ? {
@@ -258,9 +269,16 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
   const dir = mkdtempSync(join(tmpdir(), 'mppgw-bench-gw-'))
   const file = join(dir, 'gateway.config.yaml')
   writeFileSync(file, stringify(document))
-  const child = spawnQuiet(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve', '--config', file])
+  const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : []
+  const child = spawnQuiet(process.execPath, [...profile, join(ROOT, 'dist/cli/main.js'), 'serve', '--config', file])
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/__gateway/healthz`)
+  // SIGTERM drains and exits 0, which is when a --cpu-prof profile is written.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  gateways.push(() => {
+    child.kill('SIGTERM')
+    return exited
+  })
   return { url, pid: child.pid!, secretKey, realm }
 }
 

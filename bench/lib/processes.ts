@@ -79,8 +79,27 @@ export function treeRssMb(pid: number): number {
   return processTree(pid).reduce((sum, p) => sum + rssKb(p), 0) / 1024
 }
 
-/** Samples a process tree's RSS every `everyMs` until stopped; returns the peak and the last sample. */
-export function sampleRss(pid: number, everyMs = 250): () => { peakMb: number; lastMb: number } {
+/** CPU time (user + system) a process tree has used so far, in ms (clock ticks are 10 ms). */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks * 10
+}
+
+/**
+ * Samples a process tree's RSS every `everyMs` until stopped; returns the peak, the last sample,
+ * and the CPU time the tree used meanwhile.
+ */
+export function sampleRss(pid: number, everyMs = 250): () => { peakMb: number; lastMb: number; cpuMs: number } {
+  const cpuBefore = treeCpuMs(pid)
   let peakMb = treeRssMb(pid)
   let lastMb = peakMb
   const timer = setInterval(() => {
@@ -89,7 +108,7 @@ export function sampleRss(pid: number, everyMs = 250): () => { peakMb: number; l
   }, everyMs)
   return () => {
     clearInterval(timer)
-    return { peakMb, lastMb }
+    return { peakMb, lastMb, cpuMs: treeCpuMs(pid) - cpuBefore }
   }
 }
 

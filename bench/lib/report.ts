@@ -7,6 +7,8 @@ import type { WrkResult } from './wrk.js'
 export interface PathRound extends WrkResult {
   /** peak RSS of the proxy's process tree during the run */
   readonly rssPeakMb?: number
+  /** CPU time (user + system) of the proxy's process tree per request */
+  readonly cpuUsPerRequest?: number
   /** the payment stand-ins' own (server-side) time per paid request */
   readonly backendMsPerRequest?: number
   readonly backendCallsPerRequest?: number
@@ -18,6 +20,7 @@ export interface Summary {
   readonly p50Ms: number
   readonly p99Ms: number
   readonly rssPeakMb?: number
+  readonly cpuUsPerRequest?: number
   readonly backendMsPerRequest?: number
   readonly errors: number
   readonly rounds: PathRound[]
@@ -99,9 +102,9 @@ export function renderMarkdown(results: Results): string {
       '',
     )
     for (const note of main.notes) out.push(`> ${note}`, '')
-    out.push(`## Throughput and latency at ${main.settings.connections} connections`, '', '| path | req/s | × direct | p50 ms | p99 ms | RSS MB | backend ms/req | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    out.push(`## Throughput and latency at ${main.settings.connections} connections`, '', '| path | req/s | × direct | p50 ms | p99 ms | RSS MB | proxy CPU µs/req | backend ms/req | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const [, s] of Object.entries(paths)) {
-      out.push(`| ${s.label} | ${n(s.rps)} | ${direct ? n(s.rps / direct, 2) : '–'} | ${n(s.p50Ms, 2)} | ${n(s.p99Ms, 2)} | ${n(s.rssPeakMb)} | ${n(s.backendMsPerRequest, 2)} | ${s.errors} |`)
+      out.push(`| ${s.label} | ${n(s.rps)} | ${direct ? n(s.rps / direct, 2) : '–'} | ${n(s.p50Ms, 2)} | ${n(s.p99Ms, 2)} | ${n(s.rssPeakMb)} | ${n(s.cpuUsPerRequest)} | ${n(s.backendMsPerRequest, 2)} | ${s.errors} |`)
     }
     out.push('', 'Per round (req/s): ' + Object.entries(paths).map(([key, s]) => `${key} ${s.rounds.map((r) => n(r.rps)).join(' / ')}`).join('; ') + '.', '')
     out.push('## Latency at one connection (no queueing)', '', '| path | req/s | p50 ms | p99 ms | backend ms/req |', '| --- | ---: | ---: | ---: | ---: |')
