@@ -37,6 +37,8 @@ const { values: options } = parseArgs({
     store: { type: 'boolean', default: false },
     'store-claims': { type: 'string', default: '1000000' },
     'no-write': { type: 'boolean', default: false },
+    /** another build of the gateway (a checkout with dist/ built) measured beside this one, free route: before/after */
+    baseline: { type: 'string' },
     /** skip `npm run build` (run dist/ as it is) */
     'no-build': { type: 'boolean', default: false },
     /** a directory: the gateways run with --cpu-prof and write their profiles there on exit */
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     log(`NOTE: nginx skipped: ${nginx.reason}`)
   }
   const gw = await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, backends, workers: 1 })
+  const base = options.baseline ? await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, workers: 1, root: options.baseline }) : undefined
   const gw2 = want('gateway-free-w2') ? await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, backends, workers: 2 }) : undefined
 
   const paths: Path[] = [
@@ -96,11 +99,12 @@ async function main(): Promise<void> {
     ...(nginx?.ok ? [{ key: 'nginx', label: `nginx ${nginx.version} proxy_pass, keep-alive, ${nginx.workers} workers`, url: `${nginx.url}/v1/models`, pid: nginx.pid }] : []),
     ...(mppx ? [{ key: 'mppx', label: 'mppx Proxy 0.11, free route', url: `${mppx.hello.url}/api/v1/models`, pid: mppx.child.pid }] : []),
     { key: 'gateway-free', label: 'mpp-gateway, free route', url: `${gw.url}/v1/models`, pid: gw.pid, single: true },
+    ...(base ? [{ key: 'gateway-free-baseline', label: `mpp-gateway at ${options.baseline}, free route`, url: `${base.url}/v1/models`, pid: base.pid, single: true }] : []),
     ...(gw2 ? [{ key: 'gateway-free-w2', label: 'mpp-gateway, free route, workers: 2', url: `${gw2.url}/v1/models`, pid: gw2.pid }] : []),
     { key: 'gateway-stripe', label: 'mpp-gateway, paid: Stripe (fake), Redis', url: `${gw.url}/v1/paid/stripe`, pid: gw.pid, paid: 'stripe' as const, single: true },
     { key: 'gateway-tempo-push', label: 'mpp-gateway, paid: Tempo push (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, paid: 'tempo-push' as const, single: true },
     { key: 'gateway-tempo-pull', label: 'mpp-gateway, paid: Tempo pull (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, paid: 'tempo-pull' as const, single: true },
-  ].filter((p) => want(p.key))
+  ].filter((p) => want(p.key) || p.key === 'gateway-free-baseline')
 
   const loadBefore = machineInfo().load
   log(`load average before: ${loadBefore}`)
@@ -130,17 +134,19 @@ async function main(): Promise<void> {
     const stopRss = path.pid ? sampleRss(path.pid) : undefined
     const result: WrkResult = await runWrk({ url: path.url, connections: conns, seconds: duration, credentials })
     const rss = stopRss?.()
+    const heap = path.key.startsWith('gateway') && path.key !== 'gateway-free-w2' ? await gatewayHeap(path.url) : undefined
     const busy = await backends.busy()
     lastRps.set(`${path.key}:${conns}`, result.rps)
     const backend = path.paid === undefined ? undefined : path.paid === 'stripe' ? busy.stripe : busy.tempo
     const round: PathRound = {
       ...result,
       ...(rss ? { rssPeakMb: rss.peakMb, cpuUsPerRequest: (rss.cpuMs * 1000) / Math.max(1, result.requests) } : {}),
+      ...(heap ? { heapUsedMb: heap.usedMb, heapTotalMb: heap.totalMb } : {}),
       ...(backend && result.requests > 0 ? { backendMsPerRequest: backend.ms / result.requests, backendCallsPerRequest: backend.calls / result.requests } : {}),
     }
     log(
       `  ${path.key.padEnd(20)} c=${String(conns).padEnd(3)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
-        `${rss ? `  rss ${rss.peakMb.toFixed(0)} MB  cpu ${round.cpuUsPerRequest!.toFixed(0)} µs/req` : ''}${round.backendMsPerRequest !== undefined ? `  backend ${round.backendMsPerRequest.toFixed(2)} ms/req` : ''}` +
+        `${rss ? `  rss ${rss.peakMb.toFixed(0)} MB  cpu ${round.cpuUsPerRequest!.toFixed(0)} µs/req` : ''}${heap ? `  heap ${heap.usedMb.toFixed(0)}/${heap.totalMb.toFixed(0)} MB` : ''}${round.backendMsPerRequest !== undefined ? `  backend ${round.backendMsPerRequest.toFixed(2)} ms/req` : ''}` +
         `${result.errors ? `  ERRORS ${result.errors} (non-2xx ${result.non2xx})` : ''}${path.paid ? `  (${result.seconds.toFixed(1)} s)` : ''}`,
     )
     return round
@@ -235,7 +241,7 @@ interface GatewayProcess {
   readonly realm: string
 }
 
-async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; backends?: Backends; workers: number }): Promise<GatewayProcess> {
+async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; backends?: Backends; workers: number; root?: string }): Promise<GatewayProcess> {
   const port = await freePort()
   const secretKey = randomBytes(32).toString('base64')
   const realm = 'bench.mpp-gateway.local'
@@ -270,7 +276,7 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
   const file = join(dir, 'gateway.config.yaml')
   writeFileSync(file, stringify(document))
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : []
-  const child = spawnQuiet(process.execPath, [...profile, join(ROOT, 'dist/cli/main.js'), 'serve', '--config', file])
+  const child = spawnQuiet(process.execPath, [...profile, join(o.root ?? ROOT, 'dist/cli/main.js'), 'serve', '--config', file])
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/__gateway/healthz`)
   // SIGTERM drains and exits 0, which is when a --cpu-prof profile is written.
@@ -280,6 +286,17 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
     return exited
   })
   return { url, pid: child.pid!, secretKey, realm }
+}
+
+/** The gateway's V8 heap (used, total) right after a run, from its own metrics endpoint. */
+async function gatewayHeap(pathUrl: string): Promise<{ usedMb: number; totalMb: number } | undefined> {
+  try {
+    const text = await (await fetch(new URL('/__gateway/metrics', pathUrl))).text()
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20
+    return { usedMb: value('nodejs_heap_size_used_bytes'), totalMb: value('nodejs_heap_size_total_bytes') }
+  } catch {
+    return undefined
+  }
 }
 
 /** The route's 402 challenge line: the template the payer's credentials are minted from. */

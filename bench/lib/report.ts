@@ -9,6 +9,9 @@ export interface PathRound extends WrkResult {
   readonly rssPeakMb?: number
   /** CPU time (user + system) of the proxy's process tree per request */
   readonly cpuUsPerRequest?: number
+  /** the gateway's V8 heap right after the run */
+  readonly heapUsedMb?: number
+  readonly heapTotalMb?: number
   /** the payment stand-ins' own (server-side) time per paid request */
   readonly backendMsPerRequest?: number
   readonly backendCallsPerRequest?: number
