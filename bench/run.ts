@@ -39,6 +39,8 @@ const { values: options } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     /** another build of the gateway (a checkout with dist/ built) measured beside this one, free route: before/after */
     baseline: { type: 'string' },
+    /** V8/Node flags for the gateway processes, e.g. "--max-semi-space-size=8" */
+    'gateway-node-flags': { type: 'string' },
     /** skip `npm run build` (run dist/ as it is) */
     'no-build': { type: 'boolean', default: false },
     /** a directory: the gateways run with --cpu-prof and write their profiles there on exit */
@@ -276,7 +278,8 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
   const file = join(dir, 'gateway.config.yaml')
   writeFileSync(file, stringify(document))
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : []
-  const child = spawnQuiet(process.execPath, [...profile, join(o.root ?? ROOT, 'dist/cli/main.js'), 'serve', '--config', file])
+  const flags = options['gateway-node-flags']?.split(' ').filter(Boolean) ?? []
+  const child = spawnQuiet(process.execPath, [...flags, ...profile, join(o.root ?? ROOT, 'dist/cli/main.js'), 'serve', '--config', file])
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/__gateway/healthz`)
   // SIGTERM drains and exits 0, which is when a --cpu-prof profile is written.
