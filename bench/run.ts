@@ -4,6 +4,7 @@
 //   npm run bench -- --duration 3 --rounds 1   a quick look while developing
 //   npm run bench -- --soak [--soak-minutes 10]   gateway RSS under load over time
 //   npm run bench -- --store [--store-claims 1000000]   replay-store claims per second and memory
+//   npm run bench -- --render   BENCHMARKS.md again from bench/results.json (after editing bench/analysis.md)
 //   npm run bench -- --only gateway-free --profile DIR   CPU profiles of the gateway (see bench/profile-summary.ts)
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -37,6 +38,8 @@ const { values: options } = parseArgs({
     store: { type: 'boolean', default: false },
     'store-claims': { type: 'string', default: '1000000' },
     'no-write': { type: 'boolean', default: false },
+    /** only render BENCHMARKS.md again from bench/results.json and bench/analysis.md */
+    render: { type: 'boolean', default: false },
     /** another build of the gateway (a checkout with dist/ built) measured beside this one, free route: before/after */
     baseline: { type: 'string' },
     /** V8/Node flags for the gateway processes, e.g. "--max-semi-space-size=8" */
@@ -68,6 +71,7 @@ interface Path {
 }
 
 async function main(): Promise<void> {
+  if (options.render) return finish(loadResults(ROOT))
   const missingWrk = ensureDebianPackage('wrk', 'wrk')
   if (missingWrk) throw new Error(`${missingWrk}; the bench needs wrk as its load generator`)
   if (options.store) return storeMode()
