@@ -2,7 +2,7 @@
 // process, in alternating rounds; writes bench/results.json and renders BENCHMARKS.md from it.
 //   npm run bench                          the comparison (about 6 minutes)
 //   npm run bench -- --duration 3 --rounds 1   a quick look while developing
-//   npm run bench -- --soak [--soak-minutes 10]   gateway RSS under load over time
+//   npm run bench -- --soak [--soak-minutes 10] [--soak-route free|stripe]   gateway RSS under load over time
 //   npm run bench -- --store [--store-claims 1000000]   replay-store claims per second and memory
 //   npm run bench -- --render   BENCHMARKS.md again from bench/results.json (after editing bench/analysis.md)
 //   npm run bench -- --only gateway-free --profile DIR   CPU profiles of the gateway (see bench/profile-summary.ts)
@@ -35,6 +35,8 @@ const { values: options } = parseArgs({
     only: { type: 'string' },
     soak: { type: 'boolean', default: false },
     'soak-minutes': { type: 'string', default: '10' },
+    /** free, or stripe: every request a fresh Stripe payment (a leak on the paid path shows there) */
+    'soak-route': { type: 'string', default: 'free' },
     store: { type: 'boolean', default: false },
     'store-claims': { type: 'string', default: '1000000' },
     'no-write': { type: 'boolean', default: false },
@@ -200,8 +202,19 @@ async function main(): Promise<void> {
 
 async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
   const minutes = Number(options['soak-minutes'])
-  const gw = await startGatewayProcess({ upstreamUrl, redisUrl, workers: 1 })
-  const url = `${gw.url}/v1/models`
+  const route = options['soak-route']
+  if (route !== 'free' && route !== 'stripe') throw new Error(`--soak-route must be free or stripe (got ${route})`)
+  const backends = route === 'stripe' ? await startBackends(join(HERE, 'servers/backends.ts'), TSX) : undefined
+  const gw = await startGatewayProcess({ upstreamUrl, redisUrl, backends, workers: 1 })
+  const url = `${gw.url}${route === 'stripe' ? '/v1/paid/stripe' : '/v1/models'}`
+  let credentials: string | undefined
+  if (backends) {
+    // More than the route can take in the time: the run ends by time, not by running out.
+    const count = Math.round(minutes * 60 * 900)
+    log(`soak: making ${count} Stripe credentials …`)
+    credentials = join(mkdtempSync(join(tmpdir(), 'mppgw-bench-')), 'soak-stripe.txt')
+    await backends.credentials({ kind: 'stripe', count, file: credentials, challengeLine: await challengeLine(url), secretKey: gw.secretKey, realm: gw.realm })
+  }
   log(`soak: ${minutes} min on ${url}, ${connections} connections; RSS every 10 s`)
   const loadBefore = machineInfo().load
   const samples: Array<{ atS: number; rssMb: number }> = []
@@ -211,10 +224,12 @@ async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
     samples.push(sample)
     if (sample.atS % 60 < 10) log(`  ${sample.atS} s: ${sample.rssMb.toFixed(1)} MB`)
   }, 10_000)
-  const result = await runWrk({ url, connections, seconds: minutes * 60 })
+  const result = await runWrk({ url, connections, seconds: minutes * 60, credentials })
   clearInterval(timer)
   const results = loadResults(ROOT)
-  results.soak = { date: new Date().toISOString(), command, machine: { ...machineInfo(), loadBefore }, minutes, connections, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, samples }
+  const soak = { date: new Date().toISOString(), command, machine: { ...machineInfo(), loadBefore }, route, minutes, connections, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, seconds: result.seconds, samples }
+  if (route === 'stripe') results.soakStripe = soak
+  else results.soak = soak
   await finish(results)
 }
 

@@ -37,6 +37,22 @@ export interface Machine {
   readonly load: string
 }
 
+export interface Soak {
+  date: string
+  command: string
+  machine: Machine & { loadBefore: string }
+  route?: string
+  minutes: number
+  connections: number
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  /** how long wrk ran (a paid soak could end early by running out of credentials) */
+  seconds?: number
+  samples: Array<{ atS: number; rssMb: number }>
+}
+
 export interface Results {
   main?: {
     date: string
@@ -50,7 +66,10 @@ export interface Results {
     /** at one connection */
     single: Record<string, Summary>
   }
-  soak?: { date: string; command: string; machine: Machine & { loadBefore: string }; minutes: number; connections: number; rps: number; p50Ms: number; p99Ms: number; errors: number; samples: Array<{ atS: number; rssMb: number }> }
+  /** free route */
+  soak?: Soak
+  /** every request a fresh Stripe payment */
+  soakStripe?: Soak
   store?: StoreCheck & { date: string; command: string; machine: Machine & { loadBefore: string } }
 }
 
@@ -85,6 +104,25 @@ export function machineInfo(): Machine {
 
 const n = (value: number | undefined, digits = 0) => (value === undefined ? '–' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }))
 const mark = (ok: boolean) => (ok ? 'met' : '**missed**')
+
+function renderSoak(what: string, soak: Soak | undefined, how: string): string[] {
+  if (!soak) return ['', `## Soak: ${what}`, '', `Not run yet: ${how}.`]
+  const early = soak.samples.filter((s) => s.atS >= 60 && s.atS < 120).map((s) => s.rssMb)
+  const late = soak.samples.slice(-6).map((s) => s.rssMb)
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
+  const growth = early.length && late.length ? (avg(late) - avg(early)) / avg(early) : NaN
+  const max = Math.max(...soak.samples.map((s) => s.rssMb))
+  return [
+    '',
+    `## Soak: ${soak.minutes} minutes at ${soak.connections} connections, ${what}`,
+    '',
+    `Run: \`${soak.command}\` on ${soak.date.slice(0, 16).replace('T', ' ')} UTC; load before ${soak.machine.loadBefore}. ${n(soak.rps)} req/s, p50 ${n(soak.p50Ms, 2)} ms, p99 ${n(soak.p99Ms, 2)} ms, ${soak.errors} errors${soak.seconds !== undefined ? `, ${n(soak.seconds)} s of load` : ''}.`,
+    '',
+    `RSS (MB) every 10 s: ${soak.samples.map((s) => n(s.rssMb)).join(' ')}.`,
+    '',
+    `Second minute ${n(avg(early), 1)} MB, last minute ${n(avg(late), 1)} MB (${Number.isNaN(growth) ? '–' : `${n(growth * 100, 1)} %`}); max ${n(max)} MB. Target (under 150 MB and flat): ${mark(max < 150 && growth < 0.1)}.`,
+  ]
+}
 
 /** BENCHMARKS.md, rendered from results.json (numbers only from a real run; nothing typed in by hand). */
 export function renderMarkdown(results: Results, analysis?: string): string {
@@ -137,25 +175,8 @@ export function renderMarkdown(results: Results, analysis?: string): string {
     out.push(`| gateway RSS < 150 MB at ${main.settings.connections} connections (one worker) | peak ${n(rss)} MB | ${mark(rss < 150)} |`)
     if (w2?.rssPeakMb !== undefined) out.push(`| (workers: 2, primary + 2 workers) | peak ${n(w2.rssPeakMb)} MB | – |`)
   }
-  const soak = results.soak
-  if (soak) {
-    const early = soak.samples.filter((s) => s.atS >= 60 && s.atS < 120).map((s) => s.rssMb)
-    const late = soak.samples.slice(-6).map((s) => s.rssMb)
-    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
-    const growth = early.length && late.length ? (avg(late) - avg(early)) / avg(early) : NaN
-    out.push(
-      '',
-      `## Soak: ${soak.minutes} minutes at ${soak.connections} connections (free route)`,
-      '',
-      `Run: \`${soak.command}\` on ${soak.date.slice(0, 16).replace('T', ' ')} UTC; load before ${soak.machine.loadBefore}. ${n(soak.rps)} req/s, p50 ${n(soak.p50Ms, 2)} ms, p99 ${n(soak.p99Ms, 2)} ms, ${soak.errors} errors.`,
-      '',
-      `RSS (MB) every 10 s: ${soak.samples.map((s) => n(s.rssMb)).join(' ')}.`,
-      '',
-      `Second minute ${n(avg(early), 1)} MB, last minute ${n(avg(late), 1)} MB (${Number.isNaN(growth) ? '–' : `${n(growth * 100, 1)} %`}); max ${n(Math.max(...soak.samples.map((s) => s.rssMb)))} MB. Target (under 150 MB and flat): ${mark(Math.max(...soak.samples.map((s) => s.rssMb)) < 150 && growth < 0.1)}.`,
-    )
-  } else {
-    out.push('', '## Soak', '', 'Not run yet: `npm run bench -- --soak` (10 minutes).')
-  }
+  out.push(...renderSoak('free route', results.soak, '`npm run bench -- --soak` (10 minutes)'))
+  out.push(...renderSoak('paid route, a fresh Stripe payment per request', results.soakStripe, '`npm run bench -- --soak --soak-route stripe` (10 minutes)'))
   const store = results.store
   if (store) {
     out.push(
