@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { stringify } from 'yaml'
 import { freePort, startRedisServer } from '../test/support/redis-server.js'
-import { type Backends, startBackends } from './lib/backends-client.js'
+import { type BackendBusy, type Backends, startBackends } from './lib/backends-client.js'
 import { startNginx } from './lib/nginx.js'
 import { ensureDebianPackage, forkServer, sampleRss, spawnQuiet, stopAll, waitForHttp } from './lib/processes.js'
 import { type Results, loadResults, machineInfo, renderMarkdown, saveResults, type PathRound, type Summary } from './lib/report.js'
@@ -60,7 +60,7 @@ const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.sl
 const log = (line: string) => process.stdout.write(`${line}\n`)
 
 type PaidKind = 'stripe' | 'tempo-push' | 'tempo-pull'
-const CREDENTIAL_CAP: Record<PaidKind, number> = { stripe: 60_000, 'tempo-push': 2_500, 'tempo-pull': 20_000 }
+const CREDENTIAL_CAP: Record<PaidKind, number> = { stripe: 60_000, 'tempo-push': 4_000, 'tempo-pull': 20_000 }
 interface Path {
   readonly key: string
   readonly label: string
@@ -132,7 +132,8 @@ async function main(): Promise<void> {
     }
     if (warm) {
       if (path.paid) credentials = await credentialFile(Math.min(500, Math.max(200, Math.round((lastRps.get(`${path.key}:${conns}`) ?? 500) * warmupSeconds))))
-      const warmed = await runWrk({ url: path.url, connections: conns, seconds: warmupSeconds, credentials })
+      await backends.busy()
+      const warmed = paidTiming(path, await runWrk({ url: path.url, connections: conns, seconds: warmupSeconds, credentials }), await backends.busy())
       if (!lastRps.has(`${path.key}:${conns}`)) lastRps.set(`${path.key}:${conns}`, warmed.rps)
     }
     if (path.paid) {
@@ -143,10 +144,11 @@ async function main(): Promise<void> {
     }
     await backends.busy() // resets the counters
     const stopRss = path.pid ? sampleRss(path.pid) : undefined
-    const result: WrkResult = await runWrk({ url: path.url, connections: conns, seconds: duration, credentials })
+    const measured: WrkResult = await runWrk({ url: path.url, connections: conns, seconds: duration, credentials })
     const rss = stopRss?.()
     const heap = path.key.startsWith('gateway') && path.key !== 'gateway-free-w2' ? await gatewayHeap(path.url) : undefined
     const busy = await backends.busy()
+    const result = paidTiming(path, measured, busy)
     lastRps.set(`${path.key}:${conns}`, result.rps)
     const backend = path.paid === undefined ? undefined : path.paid === 'stripe' ? busy.stripe : busy.tempo
     const round: PathRound = {
@@ -161,6 +163,19 @@ async function main(): Promise<void> {
         `${result.errors ? `  ERRORS ${result.errors} (non-2xx ${result.non2xx})` : ''}${path.paid ? `  (${result.seconds.toFixed(1)} s)` : ''}`,
     )
     return round
+  }
+
+  /**
+   * wrk divides by its whole duration even when a paid run stopped early for want of credentials;
+   * such a run is timed instead from the first to the last payment the stand-in saw.
+   */
+  function paidTiming(path: Path, result: WrkResult, busy: BackendBusy): WrkResult {
+    if (!path.paid) return result
+    const backend = path.paid === 'stripe' ? busy.stripe : busy.tempo
+    if (backend.calls === 0 || backend.lastAt <= backend.firstAt) return result
+    // one payment's own latency before the first call and after the last is not in the window
+    const seconds = Math.min(result.seconds, (backend.lastAt - backend.firstAt) / 1000 + result.p50Ms / 1000)
+    return { ...result, seconds, rps: result.requests / seconds }
   }
 
   for (let round = 0; round < rounds; round++) {
@@ -210,7 +225,7 @@ async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
   let credentials: string | undefined
   if (backends) {
     // More than the route can take in the time: the run ends by time, not by running out.
-    const count = Math.round(minutes * 60 * 900)
+    const count = Math.round(minutes * 60 * 1500)
     log(`soak: making ${count} Stripe credentials …`)
     credentials = join(mkdtempSync(join(tmpdir(), 'mppgw-bench-')), 'soak-stripe.txt')
     await backends.credentials({ kind: 'stripe', count, file: credentials, challengeLine: await challengeLine(url), secretKey: gw.secretKey, realm: gw.realm })
@@ -224,8 +239,13 @@ async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
     samples.push(sample)
     if (sample.atS % 60 < 10) log(`  ${sample.atS} s: ${sample.rssMb.toFixed(1)} MB`)
   }, 10_000)
-  const result = await runWrk({ url, connections, seconds: minutes * 60, credentials })
+  await backends?.busy()
+  const measured = await runWrk({ url, connections, seconds: minutes * 60, credentials })
   clearInterval(timer)
+  // a paid soak that ran out of credentials: its rate over the time payments happened
+  const stripe = backends ? (await backends.busy()).stripe : undefined
+  const loadSeconds = stripe && stripe.lastAt > stripe.firstAt ? Math.min(measured.seconds, (stripe.lastAt - stripe.firstAt) / 1000) : measured.seconds
+  const result = { ...measured, seconds: loadSeconds, rps: measured.requests / loadSeconds }
   const results = loadResults(ROOT)
   const soak = { date: new Date().toISOString(), command, machine: { ...machineInfo(), loadBefore }, route, minutes, connections, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, seconds: result.seconds, samples }
   if (route === 'stripe') results.soakStripe = soak

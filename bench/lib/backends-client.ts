@@ -1,9 +1,18 @@
 import type { CredentialRequest } from '../servers/backends.js'
 import { forkServer } from './processes.js'
 
+export interface BackendCalls {
+  /** server-side time summed over calls */
+  readonly ms: number
+  readonly calls: number
+  /** epoch ms of the first and last call (0: none) */
+  readonly firstAt: number
+  readonly lastAt: number
+}
+
 export interface BackendBusy {
-  readonly stripe: { ms: number; calls: number }
-  readonly tempo: { ms: number; calls: number }
+  readonly stripe: BackendCalls
+  readonly tempo: BackendCalls
 }
 
 export interface Backends {

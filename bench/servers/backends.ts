@@ -29,7 +29,9 @@ node.setBalance(PATH_USD, accounts.payer.address, 10n ** 15n)
 
 // Server-side time of every stand-in call, from request to the end of the response.
 const started = new WeakMap<ServerResponse, number>()
-const busy = { stripe: { ms: 0, calls: 0 }, tempo: { ms: 0, calls: 0 } }
+// firstAt/lastAt (epoch ms): when paid traffic reached the stand-in, so a run that used up its
+// credentials before wrk's duration ended is timed by when payments actually happened.
+const busy = { stripe: { ms: 0, calls: 0, firstAt: 0, lastAt: 0 }, tempo: { ms: 0, calls: 0, firstAt: 0, lastAt: 0 } }
 const backendOf = (port: number | undefined) => (port === stripe.port ? busy.stripe : port === Number(new URL(node.url).port) ? busy.tempo : undefined)
 diagnostics.subscribe('http.server.request.start', (message) => {
   const { response } = message as { response: ServerResponse }
@@ -42,6 +44,8 @@ diagnostics.subscribe('http.server.response.finish', (message) => {
   if (at === undefined || !backend) return
   backend.ms += performance.now() - at
   backend.calls++
+  backend.lastAt = Date.now()
+  if (backend.firstAt === 0) backend.firstAt = backend.lastAt
 })
 
 // Both stand-ins keep a log of every call for tests; a benchmark sends hundreds of thousands.
@@ -116,7 +120,7 @@ process.on('message', (message: { id: number; cmd: string; request?: CredentialR
     credentials(message.request!).then(() => reply({ ok: true }), (error: Error) => reply({ ok: false, error: error.message }))
   } else if (message.cmd === 'busy') {
     reply({ ok: true, busy: structuredClone(busy) })
-    for (const backend of Object.values(busy)) Object.assign(backend, { ms: 0, calls: 0 })
+    for (const backend of Object.values(busy)) Object.assign(backend, { ms: 0, calls: 0, firstAt: 0, lastAt: 0 })
   }
 })
 process.send!({ ready: true, stripeUrl: stripe.url, tempoRpcUrl: node.rpcUrl('gateway'), recipient: accounts.recipient.address, pathUsd: PATH_USD })
