@@ -107,20 +107,23 @@ const mark = (ok: boolean) => (ok ? 'met' : '**missed**')
 
 function renderSoak(what: string, soak: Soak | undefined, how: string): string[] {
   if (!soak) return ['', `## Soak: ${what}`, '', `Not run yet: ${how}.`]
-  const early = soak.samples.filter((s) => s.atS >= 60 && s.atS < 120).map((s) => s.rssMb)
-  const late = soak.samples.slice(-6).map((s) => s.rssMb)
+  // Only samples taken under load count (a paid soak can use up its credentials before the end).
+  const loaded = soak.samples.filter((s) => soak.seconds === undefined || s.atS <= soak.seconds)
+  const idle = soak.samples.length - loaded.length
+  const early = loaded.filter((s) => s.atS >= 60 && s.atS < 120).map((s) => s.rssMb)
+  const late = loaded.slice(-6).map((s) => s.rssMb)
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
   const growth = early.length && late.length ? (avg(late) - avg(early)) / avg(early) : NaN
-  const max = Math.max(...soak.samples.map((s) => s.rssMb))
+  const max = Math.max(...loaded.map((s) => s.rssMb))
   return [
     '',
-    `## Soak: ${soak.minutes} minutes at ${soak.connections} connections, ${what}`,
+    `## Soak: ${idle ? `${n((soak.seconds ?? 0) / 60, 1)} of ${soak.minutes} planned` : soak.minutes} minutes at ${soak.connections} connections, ${what}`,
     '',
     `Run: \`${soak.command}\` on ${soak.date.slice(0, 16).replace('T', ' ')} UTC; load before ${soak.machine.loadBefore}. ${n(soak.rps)} req/s, p50 ${n(soak.p50Ms, 2)} ms, p99 ${n(soak.p99Ms, 2)} ms, ${soak.errors} errors${soak.seconds !== undefined ? `, ${n(soak.seconds)} s of load` : ''}.`,
     '',
     `RSS (MB) every 10 s: ${soak.samples.map((s) => n(s.rssMb)).join(' ')}.`,
     '',
-    `Second minute ${n(avg(early), 1)} MB, last minute ${n(avg(late), 1)} MB (${Number.isNaN(growth) ? '–' : `${n(growth * 100, 1)} %`}); max ${n(max)} MB. Target (under 150 MB and flat): ${mark(max < 150 && growth < 0.1)}.`,
+    `Under load: second minute ${n(avg(early), 1)} MB, last minute ${n(avg(late), 1)} MB (${Number.isNaN(growth) ? '–' : `${n(growth * 100, 1)} %`}); max ${n(max)} MB.${idle ? ` The last ${idle} samples were taken after the load ended (credentials used up) and are not counted.` : ''} Target (under 150 MB and flat): ${mark(max < 150 && growth < 0.1)}.`,
   ]
 }
 
