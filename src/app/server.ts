@@ -129,7 +129,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     for (const warning of loaded.warnings) logger.warn(warning)
     const next = buildGeneration(loaded.config, loaded.hash, shared)
     if (!next.ok) return reloadFailed(next.errors)
-    for (const key of ['listen', 'store'] as const) {
+    for (const key of ['listen', 'store', 'workers'] as const) {
       if (JSON.stringify(loaded.config[key]) !== JSON.stringify(live.config[key])) logger.warn(`config reload: ${key} changes take effect only after a restart`)
     }
     const previous = current

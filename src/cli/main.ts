@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
 import { startGateway } from '../app/server.js'
 import { loadConfig } from '../config/load.js'
 import { createLogger } from '../log/logger.js'
 import { runCheck } from './check.js'
+import { runPrimary } from './workers.js'
 
 const USAGE = `Usage:
   mpp-gateway [serve] [--config FILE]   run the gateway (default config: ./gateway.config.yaml)
@@ -35,8 +37,11 @@ async function serve(file: string): Promise<number> {
     for (const error of loaded.errors) process.stderr.write(`${error}\n`)
     return 1
   }
-  const logger = createLogger({ level: loaded.config.logLevel })
-  for (const warning of loaded.warnings) logger.warn(warning)
+  const worker = cluster.isWorker ? cluster.worker?.id : undefined
+  const logger = createLogger({ level: loaded.config.logLevel, ...(worker !== undefined ? { base: { worker } } : {}) })
+  // With workers, the primary has said it once already.
+  if (worker === undefined) for (const warning of loaded.warnings) logger.warn(warning)
+  if (loaded.config.workers > 1 && cluster.isPrimary) return runPrimary(loaded.config.workers, logger)
   const gateway = await startGateway(loaded.config, { logger, hash: loaded.hash }).catch((error: Error) => {
     process.stderr.write(`${error.message}\n`)
     return undefined
@@ -48,7 +53,11 @@ async function serve(file: string): Promise<number> {
     void gateway.reload()
   })
   await new Promise<void>((resolve) => {
+    let stopping = false
     const stop = (signal: string) => {
+      // A worker gets Ctrl-C's SIGINT from the terminal and SIGTERM from its primary: drain once.
+      if (stopping) return
+      stopping = true
       logger.info('shutting down', { signal })
       void gateway.drain().then(resolve)
     }
@@ -61,6 +70,8 @@ async function serve(file: string): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
+    // A worker's IPC channel to its primary would keep it alive after the drain.
+    if (cluster.isWorker) process.exit(code)
   },
   (error: Error) => {
     process.stderr.write(`mpp-gateway: ${error.message}\n`)

@@ -224,7 +224,7 @@ describe('parseConfig: environment variables', () => {
   it('does not expand keys, and $$ is a literal $', () => {
     const { config } = ok(minimal({ route: '    price: "0.50"\n    description: "costs $$1"' }))
     expect(config.routes[0]!.description).toBe('costs $1')
-    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, watch)`])
+    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, watch, workers)`])
   })
 
   it('says which variable is not set when a required value ends up empty', () => {
@@ -880,6 +880,7 @@ describe('parseConfig: operations', () => {
       discovery: { openapiPath: '/openapi.json', llmsPath: '/llms.txt' },
       shutdown: { graceMs: 5_000, timeoutMs: 30_000 },
       watch: true,
+      workers: 1,
     })
     expect(loaded.ok && loaded.config.cors).toBeUndefined()
     expect(loaded.ok && loaded.config.challengeRateLimit).toBeUndefined()
@@ -921,6 +922,23 @@ describe('parseConfig: operations', () => {
       `${FILE}: discovery.openapi: must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off`,
       `${FILE}: watch: must be true or false (got a string)`,
     ])
+  })
+
+  it('reads workers, which needs the Redis store beyond one', () => {
+    const loaded = load(base('workers: 4\nstore: { url: "redis://127.0.0.1:6379" }'))
+    expect(loaded.ok && loaded.config.workers).toBe(4)
+    expect(load(base('workers: 2')).ok).toBe(false)
+    expect(!load(base('workers: 2')).ok && (load(base('workers: 2')) as { errors: string[] }).errors).toEqual([
+      `${FILE}: workers: 2 workers need store.url (Redis): the in-memory store keeps single use inside one process, so a credential could be spent once per worker`,
+    ])
+    expect(load(base('workers: 1')).ok).toBe(true)
+  })
+
+  it('names a bad workers value', () => {
+    for (const [value, shown] of [['0', '0'], ['1.5', '1.5'], ['65', '65'], ['"2"', 'a string']] as const) {
+      const loaded = load(base(`workers: ${value}\nstore: { url: "redis://127.0.0.1:6379" }`))
+      expect(!loaded.ok && loaded.errors).toEqual([`${FILE}: workers: must be a whole number from 1 to 64 (got ${shown})`])
+    }
   })
 
   it('a route may override the global mode', () => {

@@ -98,7 +98,7 @@ interface Issue {
 
 const TOP_KEYS = [
   'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
-  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'watch',
+  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'watch', 'workers',
 ]
 const CORS_KEYS = ['origins', 'maxAge']
 const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
@@ -119,6 +119,7 @@ const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'max
 const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode']
 const SPLIT_KEYS = ['recipient', 'amount', 'memo']
 const KNOWN_METHODS = ['stripe', 'tempo']
+const MAX_WORKERS = 64
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -239,6 +240,7 @@ class Validator {
     const discovery = this.discovery(top)
     const shutdown = this.shutdown(top)
     const watch = this.boolean(top, 'watch', '', true)
+    const workers = this.workers(top, store)
 
     if (this.issues.length > 0) return undefined
     // No issue means every required part was produced.
@@ -263,7 +265,22 @@ class Validator {
       discovery,
       shutdown,
       watch,
+      workers,
     }
+  }
+
+  /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
+  private workers(top: Mapping, store: GatewayConfig['store']): number {
+    const value = this.get(top, 'workers')
+    if (value === undefined || value === REPORTED) return 1
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_WORKERS) {
+      this.fail('workers', `must be a whole number from 1 to ${MAX_WORKERS} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      return 1
+    }
+    if (value > 1 && !store.url) {
+      this.fail('workers', `${value} workers need store.url (Redis): the in-memory store keeps single use inside one process, so a credential could be spent once per worker`)
+    }
+    return value
   }
 
   // ---- generic readers -------------------------------------------------------------------------

@@ -163,4 +163,6 @@ export interface GatewayConfig {
   }
   /** reload when the config file changes (SIGHUP always reloads) */
   readonly watch: boolean
+  /** gateway processes sharing the listening port (node:cluster); more than 1 requires store.url */
+  readonly workers: number
 }

@@ -114,6 +114,30 @@ function exactCounter(registry: Registry, name: string, help: string) {
 }
 
 /**
+ * A counter bumped on every request: plain numbers per label pair, handed to prom-client at scrape
+ * time, because prom-client's `inc` validates and hashes the labels on every call.
+ */
+function tallyCounter(registry: Registry, name: string, help: string, labelNames: readonly [string, string]) {
+  const totals = new Map<string, { labels: Record<string, string>; total: number }>()
+  new Counter({
+    name,
+    help,
+    labelNames: [...labelNames],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const { labels, total } of totals.values()) this.inc(labels, total)
+    },
+  })
+  return (first: string, second: string) => {
+    const key = `${first}\u0000${second}`
+    const entry = totals.get(key)
+    if (entry) entry.total++
+    else totals.set(key, { labels: { [labelNames[0]]: first, [labelNames[1]]: second }, total: 1 })
+  }
+}
+
+/**
  * Metric names: mpp_http_requests_total{route,status}, mpp_challenges_issued_total{route,method},
  * mpp_verifications_total{method,outcome}, mpp_replays_rejected_total{method},
  * mpp_revenue_base_units_total{route,method,currency}, mpp_upstream_duration_seconds{route},
@@ -126,7 +150,7 @@ export function createMetrics(): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
 
-  const requests = new Counter({ name: 'mpp_http_requests_total', help: 'Finished HTTP requests by route (config match, "none" or "gateway") and status.', labelNames: ['route', 'status'], registers })
+  const requests = tallyCounter(registry, 'mpp_http_requests_total', 'Finished HTTP requests by route (config match, "none" or "gateway") and status.', ['route', 'status'])
   const challenges = new Counter({ name: 'mpp_challenges_issued_total', help: 'Payment challenges issued in 402 responses, by route and method.', labelNames: ['route', 'method'], registers })
   const verifications = new Counter({ name: 'mpp_verifications_total', help: 'Credential verifications by method and outcome ("success" or a problem type slug).', labelNames: ['method', 'outcome'], registers })
   const replays = new Counter({ name: 'mpp_replays_rejected_total', help: 'Credentials rejected as replays, by method.', labelNames: ['method'], registers })
@@ -151,7 +175,7 @@ export function createMetrics(): GatewayMetrics {
 
   return {
     requestFinished(route, status) {
-      requests.inc({ route, status: String(status) })
+      requests(route, String(status))
     },
     challengesIssued(route, names) {
       for (const name of names) challenges.inc({ route, method: method(name) })

@@ -24,14 +24,17 @@ const GATEWAY_REQUEST_HEADERS = new Set([
   'forwarded',
 ])
 
+const NONE: ReadonlySet<string> = new Set()
+
 /** Header names a `Connection` header lists are hop-by-hop for that message too. */
-function connectionListed(rawHeaders: readonly string[]): Set<string> {
-  const listed = new Set<string>()
+function connectionListed(rawHeaders: readonly string[]): ReadonlySet<string> {
+  let listed: Set<string> | undefined
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]!.toLowerCase() !== 'connection') continue
+    listed ??= new Set()
     for (const name of rawHeaders[i + 1]!.split(',')) listed.add(name.trim().toLowerCase())
   }
-  return listed
+  return listed ?? NONE
 }
 
 /** [name, value] pairs of an inbound request that may go upstream, in their original order and case. */

@@ -99,7 +99,7 @@ describe('classifyRpcError', () => {
   })
 })
 
-/** createTempoRpc through viem's real HTTP transport, against a scripted JSON-RPC endpoint on loopback. */
+/** createTempoRpc through its HTTP client and viem's actions, against a scripted JSON-RPC endpoint on loopback. */
 describe('createTempoRpc', () => {
   type Answer = { result: unknown } | { error: { code: number; message: string } } | { status: number } | 'hang'
   let answer: (method: string, params: unknown[]) => Answer

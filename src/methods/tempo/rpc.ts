@@ -1,9 +1,12 @@
+import http from 'node:http'
+import https from 'node:https'
 import {
   BaseError,
   createClient,
+  custom,
   HttpRequestError,
-  http,
   RpcError,
+  RpcRequestError,
   TimeoutError,
   TransactionReceiptNotFoundError,
   type TransactionReceipt,
@@ -38,7 +41,7 @@ const REASON_MAX = 200
 
 export function createTempoRpc(url: string, timeoutMs: number): TempoRpc {
   // No retries: the payer holds a connection open, and retrying is theirs to do with the same credential.
-  const client = createClient({ transport: http(url, { timeout: timeoutMs, retryCount: 0 }) })
+  const client = createClient({ transport: custom({ request: jsonRpcOverHttp(url, timeoutMs) }, { retryCount: 0 }) })
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run()
@@ -63,6 +66,65 @@ export function createTempoRpc(url: string, timeoutMs: number): TempoRpc {
 }
 
 class NotFound extends Error {}
+
+/** The most of a node's answer read into memory (a receipt with many logs is well under it). */
+const MAX_ANSWER_BYTES = 10 * 1024 * 1024
+
+/**
+ * One JSON-RPC call per POST over a pooled keep-alive node:http client, failing with viem's own
+ * error classes (HttpRequestError, TimeoutError, RpcRequestError) so viem's actions and
+ * classifyRpcError see what viem's http transport would give them. That transport builds a fetch
+ * Request, a WHATWG stream and an eager TimeoutError (message and stack) for every call: most of
+ * the gateway's CPU and garbage on a Tempo push payment went there.
+ */
+function jsonRpcOverHttp(url: string, timeoutMs: number) {
+  const target = new URL(url)
+  const transport = target.protocol === 'https:' ? https : http
+  const agent = new transport.Agent({ keepAlive: true })
+  let nextId = 0
+  return ({ method, params }: { method: string; params?: unknown }): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const body = { method, params }
+      const payload = JSON.stringify({ jsonrpc: '2.0', id: ++nextId, method, params })
+      let settled = false
+      const fail = (error: Error) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        request.destroy()
+        reject(error)
+      }
+      const request = transport.request(target, { agent, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } }, (response) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > MAX_ANSWER_BYTES) return fail(new HttpRequestError({ body, url, status: response.statusCode, details: `answer larger than ${MAX_ANSWER_BYTES} bytes` }))
+          chunks.push(chunk)
+        })
+        response.on('error', (error) => fail(new HttpRequestError({ body, url, status: response.statusCode, details: error.message, cause: error })))
+        response.on('end', () => {
+          if (settled) return
+          const text = Buffer.concat(chunks).toString('utf8')
+          const status = response.statusCode ?? 0
+          let answer: { result?: unknown; error?: { code: number; message: string; data?: unknown } } | undefined
+          try {
+            answer = JSON.parse(text) as typeof answer
+          } catch {
+            answer = undefined
+          }
+          if (status < 200 || status > 299 || !answer || typeof answer !== 'object') return fail(new HttpRequestError({ body, url, status, details: text.slice(0, 200) }))
+          settled = true
+          clearTimeout(timer)
+          if (answer.error) reject(new RpcRequestError({ body, url, error: answer.error }))
+          else resolve(answer.result)
+        })
+      })
+      const timer = setTimeout(() => fail(new TimeoutError({ body, url })), timeoutMs)
+      request.on('error', (error) => fail(new HttpRequestError({ body, url, details: error.message, cause: error })))
+      request.end(payload)
+    })
+}
 
 /**
  * Maps a failed RPC call by viem error class and JSON-RPC code, never by message text (node
