@@ -77,4 +77,14 @@ describe('memory store', () => {
     expect(await store.listPending('records')).toEqual([{ id: 'b', job: '3' }])
     expect(await store.listPending('none')).toEqual([])
   })
+
+  it('keeps the newest payments in its ledger and forgets the oldest, so memory stays bounded', async () => {
+    const store = createMemoryStore({ ledgerMax: 3 })
+    const entry = (n: number) => ({ challengeId: `c${n}`, route: 'GET /x', method: 'stripe', amount: '50', currency: 'usd', reference: `pi_${n}`, settledAt: '2026-11-27T00:00:00Z', upstreamStatus: 200 })
+    for (let n = 1; n <= 20; n++) await store.record(entry(n))
+    const kept = await store.ledger()
+    expect(kept.length).toBeLessThan(6)
+    expect(kept.at(-1)!.challengeId).toBe('c20')
+    expect(kept.map((e) => e.challengeId)).toEqual(Array.from({ length: kept.length }, (_, i) => `c${21 - kept.length + i}`))
+  })
 })

@@ -12,7 +12,10 @@ export interface MemoryStore extends ReplayStore {
   rateWindowCount(): number
 }
 
-export function createMemoryStore(options: { now?: () => number; sweepEvery?: number } = {}): MemoryStore {
+/** payments the in-memory ledger keeps; each one's request log line is the lasting record */
+const LEDGER_MAX = 10_000
+
+export function createMemoryStore(options: { now?: () => number; sweepEvery?: number; ledgerMax?: number } = {}): MemoryStore {
   const now = options.now ?? Date.now
   const claims = new Map<string, number>()
   /** rate key → hits so far and when its fixed window ends (epoch ms) */
@@ -20,6 +23,7 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
   const entries: LedgerEntry[] = []
   const pending = new Map<string, Map<string, string>>()
   const sweepEvery = options.sweepEvery ?? 1024
+  const ledgerMax = options.ledgerMax ?? LEDGER_MAX
   let claimsSinceSweep = 0
   let hitsSinceSweep = 0
 
@@ -51,6 +55,9 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
     },
     async record(entry) {
       entries.push(entry)
+      // A long-running single instance must not grow without bound: drop the oldest in batches
+      // (one splice per ledgerMax payments, not one shift per payment).
+      if (entries.length >= 2 * ledgerMax) entries.splice(0, entries.length - ledgerMax)
     },
     async ledger(limit = 1000) {
       return entries.slice(0, limit)
