@@ -83,6 +83,8 @@ async function main(): Promise<void> {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
   }
   const redis = await startRedisServer()
+  // The bench ends with process.exit: take this Redis down with it.
+  process.on('exit', () => void redis.stop())
   const { hello: upstream } = await forkServer<{ url: string }>(join(HERE, 'servers/upstream.ts'), {}, TSX)
   log(`upstream ${upstream.url}, redis ${redis.url}`)
   if (options.soak) return soakMode(upstream.url, redis.url)

@@ -5,7 +5,8 @@ import { openSync, readdirSync, readFileSync } from 'node:fs'
 const started: ChildProcess[] = []
 
 export function stopAll(): void {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  // SIGTERM, not SIGKILL: a killed nginx master leaves its workers running; on SIGTERM it stops them.
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
 }
 process.on('exit', stopAll)
 
