@@ -24,27 +24,16 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
   const pending = new Map<string, Map<string, string>>()
   const sweepEvery = options.sweepEvery ?? 1024
   const ledgerMax = options.ledgerMax ?? LEDGER_MAX
-  let claimsSinceSweep = 0
-  let hitsSinceSweep = 0
-
-  // Expired claims are dropped in bulk now and then, so memory stays bounded by live challenges.
-  function sweep(at: number): void {
-    for (const [key, expiresAt] of claims) if (expiresAt <= at) claims.delete(key)
-  }
-
-  // Same for rate windows: one per client IP, so without this a scan of many IPs would grow it forever.
-  function sweepWindows(at: number): void {
-    for (const [key, window] of windows) if (window.endsAt <= at) windows.delete(key)
-  }
+  // Expired entries are dropped in bulk every `sweepEvery` writes, so memory stays bounded by what
+  // is live: claims by live challenges, rate windows (one per client IP) by the current window.
+  const sweepClaims = sweeper(sweepEvery, claims, (expiresAt, at) => expiresAt <= at)
+  const sweepWindows = sweeper(sweepEvery, windows, (window, at) => window.endsAt <= at)
 
   return {
     description: 'memory (single instance: claims are not shared with other gateway processes)',
     async claim(key, expiresAtMs) {
       const at = now()
-      if (++claimsSinceSweep >= sweepEvery) {
-        claimsSinceSweep = 0
-        sweep(at)
-      }
+      sweepClaims(at)
       const held = claims.get(key)
       if (held !== undefined && held > at) return false
       claims.set(key, expiresAtMs)
@@ -64,10 +53,7 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
     },
     async countHit(key, windowMs) {
       const at = now()
-      if (++hitsSinceSweep >= sweepEvery) {
-        hitsSinceSweep = 0
-        sweepWindows(at)
-      }
+      sweepWindows(at)
       const window = windows.get(key)
       if (window && window.endsAt > at) return ++window.count
       // The first hit starts the window, as in Redis: later hits do not extend it.
@@ -89,5 +75,15 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
     async close() {},
     claimCount: () => claims.size,
     rateWindowCount: () => windows.size,
+  }
+}
+
+/** Called on every write; every `every`-th call deletes the map's entries that `expired` says are done. */
+function sweeper<V>(every: number, map: Map<string, V>, expired: (value: V, at: number) => boolean): (at: number) => void {
+  let calls = 0
+  return (at) => {
+    if (++calls < every) return
+    calls = 0
+    for (const [key, value] of map) if (expired(value, at)) map.delete(key)
   }
 }
