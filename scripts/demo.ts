@@ -14,7 +14,7 @@
 import { rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Challenge, Credential, Receipt } from 'mppx'
-import { Mppx, stripe as mppxStripe, tempo as mppxTempo } from 'mppx/client'
+import { Mppx, tempo as mppxTempo } from 'mppx/client'
 import { TxEnvelopeTempo } from 'ox/tempo'
 import { type Address, createClient, decodeFunctionData, type Hex, http as viemHttp } from 'viem'
 import { tempoModerato } from 'viem/chains'
@@ -24,6 +24,7 @@ import { loadConfig } from '../src/config/load.js'
 import { createLogger } from '../src/log/logger.js'
 import { type FakeStripe, startFakeStripe } from '../test/support/fake-stripe.js'
 import { writeTestConfig } from '../test/support/gateway.js'
+import { mppxStripeClient } from '../test/support/mppx-stripe.js'
 import { PATH_USD, startTempoNode, type TempoNode } from '../test/support/tempo-node.js'
 import { accounts } from '../test/support/tempo-tx.js'
 
@@ -143,7 +144,7 @@ async function showChallenge(url: string, path: string, paying: string): Promise
 
 /** Sends the credential and prints the 200 with its decoded receipt. */
 async function sendPaid(url: string, path: string, authorization: string): Promise<Record<string, unknown>> {
-  out(`→ GET ${path}   Authorization: Payment ${authorization.replace(/^Payment /, '').slice(0, 24)}… (${authorization.length} bytes)`)
+  out(`→ GET ${path}   Authorization: Payment <credential, ${authorization.length} bytes>`)
   const response = await fetch(`${url}${path}`, { headers: { authorization } })
   const body = await response.text()
   check(response.status === 200, `expected 200 for the paid request, got ${response.status}: ${body}`)
@@ -165,19 +166,10 @@ async function demoFree(stack: Stack): Promise<void> {
 
 async function demoStripe(stack: Stack): Promise<void> {
   section('2. paying with Stripe (a Shared Payment Token)')
-  const client = Mppx.create({
-    polyfill: false,
-    methods: [
-      mppxStripe.charge({
-        paymentMethod: 'pm_card_visa',
-        createToken: async ({ amount, currency, networkId }) => {
-          const spt = await stack.stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: Number(amount), currency })
-          out(`   pay: mppx stripe.charge minted SPT ${short(spt, 8)} for pm_card_visa, capped at ${amount} ${currency}, network ${networkId}`)
-          return spt
-        },
-      }),
-    ],
-  })
+  // The SPT itself is a bearer token: the demo says that one was minted, never which.
+  const client = mppxStripeClient(stack.stripe, ({ amount, currency, networkId }) =>
+    out(`   pay: mppx stripe.charge minted a Shared Payment Token for pm_card_visa, capped at ${amount} ${currency}, network ${networkId}`),
+  )
   const challenge = await showChallenge(stack.gateway.url, '/v1/joke', 'stripe')
   const authorization = await client.createCredential(challenge)
   const receipt = await sendPaid(stack.gateway.url, '/v1/joke', authorization)

@@ -40,5 +40,8 @@ describe('npm run demo', () => {
     expect(receipts[2]!.reference).toMatch(/^0x[0-9a-f]{64}$/i)
     expect(stdout).toMatch(/recipient .*: 0\.00 → 0\.50 pathUSD/)
     expect(stdout).toMatch(/recipient .*: 0\.50 → 1\.00 pathUSD/)
+    // a newcomer may paste this output anywhere: it shows no SPT and no credential
+    expect(stdout).not.toMatch(/spt_[A-Za-z0-9]/)
+    expect(stdout).not.toMatch(/Payment eyJ/)
   })
 })

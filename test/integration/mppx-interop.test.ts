@@ -1,8 +1,8 @@
 import { Challenge as MppxChallenge, Receipt as MppxReceipt } from 'mppx'
-import { Mppx, stripe as mppxStripe } from 'mppx/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TEST_SECRET } from '../support/gateway.js'
 import { headerLines, request } from '../support/http.js'
+import { mppxStripeClient } from '../support/mppx-stripe.js'
 import { SHARED_REDIS_URL } from '../support/redis-server.js'
 import { type Stack, startStack } from '../support/stack.js'
 
@@ -19,18 +19,7 @@ afterAll(() => stack.close())
 
 function mppxClient() {
   const tokens: Array<{ amount: string; currency: string; networkId: string | undefined }> = []
-  const client = Mppx.create({
-    polyfill: false,
-    methods: [
-      mppxStripe.charge({
-        paymentMethod: 'pm_card_visa',
-        createToken: async ({ amount, currency, networkId }) => {
-          tokens.push({ amount, currency, networkId })
-          return stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: Number(amount), currency })
-        },
-      }),
-    ],
-  })
+  const client = mppxStripeClient(stripe, ({ amount, currency, networkId }) => tokens.push({ amount, currency, networkId }))
   return { client, tokens }
 }
 

@@ -1,5 +1,4 @@
 import { Receipt as MppxReceipt } from 'mppx'
-import { Mppx, stripe as mppxStripe } from 'mppx/client'
 import { createClient, getAddress, http, keccak256, type Hex } from 'viem'
 import { sendTransactionSync } from 'viem/actions'
 import { tempoModerato } from 'viem/chains'
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import * as AttributionMemo from '../../src/methods/tempo/attribution-memo.js'
 import { DEFAULT_ROUTES, type TestGateway, TEST_REALM, startTestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
+import { mppxStripeClient } from '../support/mppx-stripe.js'
 import { authorizationFor, challengeFor, challengesOf, problemOf, problemType } from '../support/pay.js'
 import { SHARED_REDIS_URL } from '../support/redis-server.js'
 import { type Stack, startStack } from '../support/stack.js'
@@ -133,10 +133,7 @@ describe('tempo through the gateway, paid by the mppx client', () => {
   })
 
   it('the same 402 can be paid with stripe instead', async () => {
-    const client = Mppx.create({
-      polyfill: false,
-      methods: [mppxStripe.charge({ paymentMethod: 'pm_card_visa', createToken: async ({ amount, currency }) => stack.stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: Number(amount), currency }) })],
-    })
+    const client = mppxStripeClient(stack.stripe)
     const res = await client.fetch(`${gw.url}/v1/cheap`)
     expect(res.status).toBe(200)
     expect(MppxReceipt.deserialize(res.headers.get('payment-receipt')!).method).toBe('stripe')
