@@ -314,6 +314,22 @@ describe('readiness', () => {
     await expect.poll(readiness, { timeout: 5_000, interval: 200 }).toMatchObject({ status: 200 })
   })
 
+  it('a Stripe key that Stripe refuses does not take the replica out of service (Stripe is reachable)', async () => {
+    const refused = await startTestGateway({
+      upstreamUrl: upstream.url,
+      extra: { methods: { stripe: { secretKey: 'sk_live_not_accepted_here', networkId: 'profile_test', apiBase: stripe.url, timeout: '1s' } } },
+    })
+    try {
+      const before = probes()
+      const res = await request(`${refused.url}/__gateway/readyz`)
+      expect(probes() - before).toBe(1)
+      expect(res.status).toBe(200)
+      expect(JSON.parse(res.body).checks).toMatchObject({ stripe: 'ok' })
+    } finally {
+      await refused.close()
+    }
+  })
+
   it('a burst of polls costs at most one Stripe call', async () => {
     const before = probes()
     const answers = await Promise.all(Array.from({ length: 30 }, readiness))

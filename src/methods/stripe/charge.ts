@@ -89,14 +89,17 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
   }
 
   /**
-   * Readiness: the cheapest call the key can surely make (it creates PaymentIntents, so it may list
-   * them). Only what would make a charge answer 503 fails it: no connection, a timeout, a 5xx,
-   * rate limiting, or a refused key.
+   * Readiness: whether Stripe can be reached, with the cheapest call the key can surely make (it
+   * creates PaymentIntents, so it may list them). No connection, a timeout, a 5xx or rate limiting
+   * fail it. A refused key does not: that is a configuration error no other replica would fix,
+   * and taking every replica out of service would also stop free routes and other methods (each
+   * Stripe payment answers 503 and logs why).
    */
   async function ping(): Promise<void> {
     try {
       await stripe.paymentIntents.list({ limit: 1 }, { apiVersion: config.apiVersion })
     } catch (error) {
+      if (error instanceof Stripe.errors.StripeAuthenticationError || error instanceof Stripe.errors.StripePermissionError) return
       const classified = classifyError(error, config.timeoutMs, (text) => redactSecrets(text, [config.secretKey]))
       if (!(classified instanceof PaymentRefused)) throw classified
     }
