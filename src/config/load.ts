@@ -89,6 +89,9 @@ const REPORTED = Symbol('reported')
 
 type Mapping = Map<string, unknown>
 
+/** stands in for an absent optional block: every key reads as absent */
+const EMPTY: Mapping = new Map()
+
 interface Issue {
   readonly path: string
   readonly problem: string
@@ -299,6 +302,15 @@ class Validator {
     }
   }
 
+  /** An optional nested block (`store:`, `cors:`, ...): its mapping, unknown keys reported; undefined when absent or not a mapping. */
+  private block(top: Mapping, key: string, known: readonly string[]): Mapping | undefined {
+    const value = this.get(top, key)
+    if (value === undefined) return undefined
+    const map = this.mapping(value, key)
+    if (map) this.knownKeys(map, key, known)
+    return map
+  }
+
   /** The value at `key`; YAML null (`key:` with nothing after it) counts as absent. */
   private get(map: Mapping, key: string): unknown {
     const value = map.get(key)
@@ -451,9 +463,7 @@ class Validator {
   }
 
   private store(top: Mapping): GatewayConfig['store'] {
-    const value = this.get(top, 'store')
-    const map = value === undefined ? new Map<string, unknown>() : (this.mapping(value, 'store') ?? new Map<string, unknown>())
-    this.knownKeys(map, 'store', STORE_KEYS)
+    const map = this.block(top, 'store', STORE_KEYS) ?? EMPTY
     const keyPrefix = this.string(map, 'keyPrefix', 'store') ?? 'mppgw:'
     const url = this.string(map, 'url', 'store')
     if (url === undefined || url === '') return { keyPrefix }
@@ -469,11 +479,8 @@ class Validator {
   }
 
   private logLevel(top: Mapping): GatewayConfig['logLevel'] {
-    const value = this.get(top, 'log')
-    if (value === undefined) return 'info'
-    const map = this.mapping(value, 'log')
+    const map = this.block(top, 'log', LOG_KEYS)
     if (!map) return 'info'
-    this.knownKeys(map, 'log', LOG_KEYS)
     const level = this.string(map, 'level', 'log') ?? 'info'
     const known = LOG_LEVELS.find((l) => l === level)
     if (!known) this.fail('log.level', `${show(level)} is not a log level (use ${LOG_LEVELS.join(', ')})`)
@@ -810,11 +817,8 @@ class Validator {
   }
 
   private cors(top: Mapping): CorsConfig | undefined {
-    const value = this.get(top, 'cors')
-    if (value === undefined || value === REPORTED) return undefined
-    const map = this.mapping(value, 'cors')
+    const map = this.block(top, 'cors', CORS_KEYS)
     if (!map) return undefined
-    this.knownKeys(map, 'cors', CORS_KEYS)
     const origins = this.stringList(map, 'origins', 'cors')
     if (!origins || origins.length === 0) return this.fail('cors.origins', 'must list at least one origin like "https://app.example.com", or "*"')
     let ok = true
@@ -833,11 +837,8 @@ class Validator {
   }
 
   private rateLimit(top: Mapping): RateBudget | undefined {
-    const value = this.get(top, 'rateLimit')
-    if (value === undefined || value === REPORTED) return undefined
-    const map = this.mapping(value, 'rateLimit')
+    const map = this.block(top, 'rateLimit', RATE_LIMIT_KEYS)
     if (!map) return undefined
-    this.knownKeys(map, 'rateLimit', RATE_LIMIT_KEYS)
     const budget = this.get(map, 'challenges')
     if (budget === undefined || budget === REPORTED) return undefined
     return this.budget(budget, 'rateLimit.challenges', '1m', 'challenges')
@@ -866,9 +867,7 @@ class Validator {
   }
 
   private discovery(top: Mapping): GatewayConfig['discovery'] {
-    const value = this.get(top, 'discovery')
-    const map = value === undefined || value === REPORTED ? new Map<string, unknown>() : (this.mapping(value, 'discovery') ?? new Map<string, unknown>())
-    this.knownKeys(map, 'discovery', DISCOVERY_KEYS)
+    const map = this.block(top, 'discovery', DISCOVERY_KEYS) ?? EMPTY
     const path = (key: string, fallback: string): string | undefined => {
       const at = join('discovery', key)
       const item = this.get(map, key)
@@ -885,9 +884,7 @@ class Validator {
   }
 
   private shutdown(top: Mapping): GatewayConfig['shutdown'] {
-    const value = this.get(top, 'shutdown')
-    const map = value === undefined || value === REPORTED ? new Map<string, unknown>() : (this.mapping(value, 'shutdown') ?? new Map<string, unknown>())
-    this.knownKeys(map, 'shutdown', SHUTDOWN_KEYS)
+    const map = this.block(top, 'shutdown', SHUTDOWN_KEYS) ?? EMPTY
     return { graceMs: this.duration(map, 'grace', 'shutdown', '5s', 0), timeoutMs: this.duration(map, 'timeout', 'shutdown', '30s', 0) }
   }
 
