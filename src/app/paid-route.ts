@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RateBudget } from '../config/types.js'
-import type { RouteOffers } from '../methods/offers.js'
+import type { Offer, RouteOffers } from '../methods/offers.js'
 import { BackendUnavailable, PaymentRefused, type Settlement } from '../methods/types.js'
 import * as BodyDigest from '../protocol/body-digest.js'
 import type { Challenge } from '../protocol/challenge.js'
@@ -51,12 +51,14 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), { retryAfterSeconds: RETRY_AFTER_SECONDS })
   }
   // Fresh challenges go with every payment failure, ordered by the client's Accept-Payment. Offers
-  // are ranked before they are issued, so none costs a backend call the client has ruled out.
-  const wanted = rank(
-    routeOffers.offers.map((offer) => ({ method: offer.method.name, intent: offer.intent, offer })),
-    headerText(incoming.headers['accept-payment']),
-  ).map((ranked) => ranked.offer)
-  const challengesFor = async () => {
+  // are ranked before they are issued, so none costs a backend call the client has ruled out; a
+  // payment that goes through never needs them.
+  const wantedOffers = () =>
+    rank(
+      routeOffers.offers.map((offer) => ({ method: offer.method.name, intent: offer.intent, offer })),
+      headerText(incoming.headers['accept-payment']),
+    ).map((ranked) => ranked.offer)
+  const challengesFor = async (wanted: readonly Offer[]) => {
     const { challenges, failures } = await issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest }, wanted)
     for (const { method, error } of failures) {
       const backend = error instanceof BackendUnavailable ? error.backend : method
@@ -73,12 +75,13 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     })
   }
   const refuse = async (type: ProblemType, detail: string) => {
+    const wanted = wantedOffers()
     if (config.challengeRateLimit && (await overBudget(ctx, `challenges:${record.clientIp}`, config.challengeRateLimit))) return rateLimited(config.challengeRateLimit, 'payment challenges')
     // Each such 402 creates a Stripe PaymentIntent: a stricter budget keeps a client from running up Stripe calls.
     if (wanted.some((o) => o.method.issueCreates) && (await overBudget(ctx, `deposit-intents:${record.clientIp}`, config.depositIntentRateLimit))) {
       return rateLimited(config.depositIntentRateLimit, 'payment challenges that create a Stripe PaymentIntent')
     }
-    const { challenges, failures } = await challengesFor()
+    const { challenges, failures } = await challengesFor(wanted)
     if (challenges.length === 0 && failures.length > 0) {
       const first = failures[0]!.error
       const backend = first instanceof BackendUnavailable ? first.backend : failures[0]!.method
