@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml, stringify } from 'yaml'
 import { request } from '../support/http.js'
 import { problemOf } from '../support/pay.js'
 import { connectSlow, parseRawResponse, within } from '../support/slow-client.js'
@@ -130,5 +132,29 @@ describe('limits.maxConnections', () => {
     // both slots are free again
     expect((await request(`${stack.gw.url}/v1/models`)).status).toBe(200)
     expect(await refusals(stack, 'maxConnections')).toBe(1)
+  })
+})
+
+describe('limits on reload', () => {
+  let stack: Stack
+  beforeAll(async () => {
+    stack = await startStack({ extra: { limits: { bodyTimeout: '5s', maxConnections: 50 } } })
+  })
+  afterAll(() => stack.close())
+
+  it('a new bodyTimeout applies to the next request; listen-level limits are said to need a restart', async () => {
+    const document = parseYaml(readFileSync(stack.gw.configFile, 'utf8')) as Record<string, unknown>
+    document['limits'] = { bodyTimeout: '300ms', maxConnections: 60, requestTimeout: '2m' }
+    writeFileSync(stack.gw.configFile, stringify(document))
+    expect(await stack.gw.gateway.reload()).toMatchObject({ ok: true, changed: true })
+    const warnings = stack.gw.logs.map((line) => JSON.parse(line) as { level: string; msg: string }).filter((line) => line.msg.startsWith('config reload:'))
+    expect(warnings.map((line) => line.msg)).toEqual([
+      'config reload: limits.maxConnections changes take effect only after a restart',
+      'config reload: limits.requestTimeout changes take effect only after a restart',
+    ])
+    expect(stack.gw.gateway.server.maxConnections).toBe(50)
+    const client = await connectSlow(stack.gw.url)
+    client.write(stalledPost(1000, 10))
+    expect(parseRawResponse(await within(client.closed, 3_000, 'still open')).status).toBe(408)
   })
 })
