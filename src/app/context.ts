@@ -5,6 +5,7 @@ import type { PaymentMethod } from '../methods/types.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { Upstream } from '../proxy/upstream.js'
 import type { ReplayStore } from '../store/types.js'
+import type { BodyBudget } from './body-budget.js'
 
 /** State shared by every loaded config of one running gateway. */
 export interface Lifecycle {
@@ -22,6 +23,8 @@ export interface GatewayContext {
   readonly logger: Logger
   readonly metrics: GatewayMetrics
   readonly lifecycle: Lifecycle
+  /** request-body bytes buffered across the process (limits.bufferedBytes), shared by every loaded config */
+  readonly bodyBudget: BodyBudget
   /** current HMAC key first, then previous keys still accepted */
   readonly secretKeys: readonly string[]
   readonly now: () => number

@@ -12,7 +12,7 @@ import { StoreUnavailable } from '../store/types.js'
 import { issueChallenges, serializeAll } from './challenges.js'
 import type { GatewayContext } from './context.js'
 import { forwardToUpstream } from './forward.js'
-import { hasBody, readBody } from './request-body.js'
+import { type BodyRefusal, hasBody, readBody } from './request-body.js'
 import { sendProblem } from './respond.js'
 import type { RequestRecord } from './request-record.js'
 import { verifyChallenge } from './verify-credential.js'
@@ -32,15 +32,11 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
 
   let body: Buffer | undefined
   if (hasBody(incoming)) {
-    const read = await readBody(incoming, routeOffers.route.maxBodyBytes)
-    if (!read.ok) {
-      if (read.reason === 'too-large') {
-        sendProblem(outgoing, gatewayProblem(413, 'body-too-large', 'Content Too Large', `The request body is larger than this route's limit of ${routeOffers.route.maxBodyBytes} bytes.`), { close: true })
-      } else {
-        outgoing.destroy()
-      }
-      return
-    }
+    const { maxBodyBytes } = routeOffers.route
+    const read = await readBody(incoming, { limit: maxBodyBytes, timeoutMs: config.limits.bodyTimeoutMs, budget: ctx.bodyBudget })
+    if (!read.ok) return refuseBody(ctx, outgoing, read.reason, maxBodyBytes)
+    // the bytes stay reserved while this request may still use them
+    outgoing.once('close', read.release)
     body = read.body
   }
   const digest = body && body.length > 0 ? BodyDigest.compute(body) : undefined
@@ -223,6 +219,21 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     metrics.backendError('store')
     ctx.logger.error('settled payment could not be written to the ledger', { ...entry, error })
   }
+}
+
+/** Answers a body that was not read; the rest of it is never read, so the connection closes. */
+function refuseBody(ctx: GatewayContext, outgoing: ServerResponse, reason: BodyRefusal, maxBodyBytes: number): void {
+  if (reason === 'aborted') return void outgoing.destroy()
+  if (reason === 'too-large') {
+    return sendProblem(outgoing, gatewayProblem(413, 'body-too-large', 'Content Too Large', `The request body is larger than this route's limit of ${maxBodyBytes} bytes.`), { close: true })
+  }
+  if (reason === 'timeout') {
+    ctx.metrics.limitRefused('bodyTimeout')
+    const seconds = ctx.config.limits.bodyTimeoutMs / 1000
+    return sendProblem(outgoing, gatewayProblem(408, 'body-timeout', 'Request Timeout', `The request body did not arrive within ${seconds} s.`), { close: true })
+  }
+  ctx.metrics.limitRefused('bufferedBytes')
+  sendProblem(outgoing, gatewayProblem(503, 'body-buffer-full', 'Service Unavailable', 'The gateway is holding as many request bodies as it may; retry shortly.'), { close: true, retryAfterSeconds: RETRY_AFTER_SECONDS })
 }
 
 /**

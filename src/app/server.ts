@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { restartOnlyLimitChanges } from '../config/limits.js'
 import { loadConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { watchConfigFile } from '../config/watch.js'
@@ -11,7 +12,9 @@ import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
 import { createStore } from '../store/create.js'
 import type { ReplayStore } from '../store/types.js'
+import type { BodyBudget } from './body-budget.js'
 import type { GatewayContext, Lifecycle } from './context.js'
+import { createBodyBudget } from './body-budget.js'
 import { createGatewayListener } from './gateway.js'
 
 /** Large enough that a 16 KiB credential reaches the gateway and gets the protocol's own answer. */
@@ -58,6 +61,7 @@ interface Shared {
   readonly logger: Logger
   readonly metrics: GatewayMetrics
   readonly lifecycle: Lifecycle
+  readonly bodyBudget: BodyBudget
   readonly now: () => number
   /** used while the config sets no secretKey: kept across reloads so issued challenges survive */
   readonly fallbackSecret: string
@@ -75,6 +79,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     logger,
     metrics: createMetrics(),
     lifecycle: { draining: false },
+    bodyBudget: createBodyBudget(config.limits.bufferedBytes),
     now: options.now ?? Date.now,
     fallbackSecret: randomBytes(32).toString('base64url'),
   }
@@ -87,7 +92,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   let current = first.generation
   const generations = new Set<Generation>([current])
 
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 }, (incoming, outgoing) => {
+  const { limits } = config
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both timeouts only this often (30 s by default): a short timeout needs a short check.
+    connectionsCheckingInterval: Math.min(30_000, Math.ceil(limits.headersTimeoutMs / 2)),
+  }
+  const server = http.createServer(serverOptions, (incoming, outgoing) => {
     // Each request stays on the config it started with; a reload affects only later requests.
     const generation = current
     generation.inFlight++
@@ -97,6 +111,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     })
     generation.listener(incoming, outgoing)
   })
+  server.maxConnections = limits.maxConnections
+  // Node closes a connection beyond maxConnections at once, before any byte is read.
+  server.on('drop', () => shared.metrics.limitRefused('maxConnections'))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.listen.port, config.listen.host, () => resolve())
@@ -132,6 +149,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     for (const key of ['listen', 'store', 'workers'] as const) {
       if (JSON.stringify(loaded.config[key]) !== JSON.stringify(live.config[key])) logger.warn(`config reload: ${key} changes take effect only after a restart`)
     }
+    for (const key of restartOnlyLimitChanges(live.config.limits, loaded.config.limits)) logger.warn(`config reload: ${key} changes take effect only after a restart`)
     const previous = current
     generations.add(next.generation)
     current = next.generation
@@ -201,6 +219,7 @@ function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): {
     logger: shared.logger,
     metrics: shared.metrics,
     lifecycle: shared.lifecycle,
+    bodyBudget: shared.bodyBudget,
     secretKeys: [config.secretKey ?? shared.fallbackSecret, ...config.previousSecretKeys],
     now: shared.now,
     loaded: { hash, at: new Date(shared.now()).toISOString() },

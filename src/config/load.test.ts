@@ -224,7 +224,7 @@ describe('parseConfig: environment variables', () => {
   it('does not expand keys, and $$ is a literal $', () => {
     const { config } = ok(minimal({ route: '    price: "0.50"\n    description: "costs $$1"' }))
     expect(config.routes[0]!.description).toBe('costs $1')
-    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, watch, workers)`])
+    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, limits, watch, workers)`])
   })
 
   it('says which variable is not set when a required value ends up empty', () => {
@@ -939,6 +939,55 @@ describe('parseConfig: operations', () => {
       const loaded = load(base(`workers: ${value}\nstore: { url: "redis://127.0.0.1:6379" }`))
       expect(!loaded.ok && loaded.errors).toEqual([`${FILE}: workers: must be a whole number from 1 to 64 (got ${shown})`])
     }
+  })
+
+  it('applies the limits defaults: Node\'s timeouts as before, 30 s for a body, 64 MiB buffered, 10,000 connections', () => {
+    const loaded = load(base(''))
+    expect(loaded.ok && loaded.config.limits).toEqual({
+      bodyTimeoutMs: 30_000,
+      bufferedBytes: 67_108_864,
+      maxConnections: 10_000,
+      headersTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 65_000,
+      requestTimeoutMs: 300_000,
+    })
+  })
+
+  it('reads every limits key', () => {
+    const loaded = load(base('limits: { bodyTimeout: "300ms", bufferedBytes: 2097152, maxConnections: 2, headersTimeout: "5s", keepAliveTimeout: "10s", requestTimeout: "1m" }'))
+    expect(loaded.ok && loaded.config.limits).toEqual({
+      bodyTimeoutMs: 300,
+      bufferedBytes: 2_097_152,
+      maxConnections: 2,
+      headersTimeoutMs: 5_000,
+      keepAliveTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+    })
+  })
+
+  it('names every bad limits value and unknown key', () => {
+    const loaded = load(base('limits: { bodyTimout: "1s", bufferedBytes: "64MiB", maxConnections: 0, headersTimeout: 60, keepAliveTimeout: "10ms" }'))
+    expect(!loaded.ok && loaded.errors).toEqual([
+      `${FILE}: limits.bodyTimout: unknown key (did you mean "bodyTimeout"?)`,
+      `${FILE}: limits.bufferedBytes: must be a positive integer number of bytes (got a string)`,
+      `${FILE}: limits.maxConnections: must be a positive integer number of connections (got 0)`,
+      `${FILE}: limits.headersTimeout: must be a duration string like "60s" (got a number)`,
+      `${FILE}: limits.keepAliveTimeout: must be at least 100ms`,
+    ])
+  })
+
+  it('refuses timeouts that Node cannot honour together', () => {
+    const loaded = load(base('limits: { headersTimeout: "2m", bodyTimeout: "90s", requestTimeout: "1m" }'))
+    expect(!loaded.ok && loaded.errors).toEqual([
+      `${FILE}: limits.headersTimeout: (120000 ms) must not exceed limits.requestTimeout (60000 ms): Node requires headersTimeout ≤ requestTimeout`,
+      `${FILE}: limits.bodyTimeout: (90000 ms) must not exceed limits.requestTimeout (60000 ms), which would cut the body first`,
+    ])
+  })
+
+  it('warns about a priced route whose maxBodyBytes the buffer budget can never hold', () => {
+    const text = `realm: r\nupstream: { url: "http://127.0.0.1:3000" }\nlimits: { bufferedBytes: 1000 }\nmethods: { stripe: { secretKey: sk_test_abc, networkId: n } }\nroutes:\n  - { match: "POST /a", price: "0.50", maxBodyBytes: 2000 }\n  - { match: "POST /b", price: free, maxBodyBytes: 2000 }\n`
+    const loaded = load(text)
+    expect(loaded.ok && loaded.warnings).toEqual([`${FILE}: routes[0].maxBodyBytes: maxBodyBytes 2000 is above limits.bufferedBytes 1000: a body that large always gets 503`])
   })
 
   it('a route may override the global mode', () => {

@@ -8,6 +8,7 @@ import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toB
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
+import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
 import type {
   Address,
@@ -15,6 +16,7 @@ import type {
   DecimalAmount,
   GatewayConfig,
   Hex,
+  LimitsConfig,
   MethodsConfig,
   RateBudget,
   RouteConfig,
@@ -101,7 +103,7 @@ interface Issue {
 
 const TOP_KEYS = [
   'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
-  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'watch', 'workers',
+  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'limits', 'watch', 'workers',
 ]
 const CORS_KEYS = ['origins', 'maxAge']
 const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
@@ -128,6 +130,8 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
 const MIN_SECRET_BYTES = 32
+/** below this a limits timeout would cut ordinary clients on a busy network */
+const MIN_LIMIT_TIMEOUT_MS = 100
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
 const DURATION_HINT = 'use e.g. "500ms", "30s", "5m", "1h" or "1m30s"'
 const TEMPO_MODES: readonly TempoMode[] = ['pull', 'push']
@@ -242,6 +246,7 @@ class Validator {
     const depositIntentRateLimit = this.depositIntentRateLimit(top)
     const discovery = this.discovery(top)
     const shutdown = this.shutdown(top)
+    const limits = this.limits(top, routes)
     const watch = this.boolean(top, 'watch', '', true)
     const workers = this.workers(top, store)
 
@@ -267,6 +272,7 @@ class Validator {
       depositIntentRateLimit,
       discovery,
       shutdown,
+      limits,
       watch,
       workers,
     }
@@ -888,6 +894,27 @@ class Validator {
     return { graceMs: this.duration(map, 'grace', 'shutdown', '5s', 0), timeoutMs: this.duration(map, 'timeout', 'shutdown', '30s', 0) }
   }
 
+  private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
+    const map = this.block(top, 'limits', LIMIT_KEYS) ?? EMPTY
+    const d = LIMIT_DEFAULTS
+    const timeout = (key: 'bodyTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'requestTimeout') => this.duration(map, key, 'limits', d[key], MIN_LIMIT_TIMEOUT_MS)
+    const limits: LimitsConfig = {
+      bodyTimeoutMs: timeout('bodyTimeout'),
+      bufferedBytes: this.positiveInteger(map, 'bufferedBytes', 'limits', d.bufferedBytes, 'bytes'),
+      maxConnections: this.positiveInteger(map, 'maxConnections', 'limits', d.maxConnections, 'connections'),
+      headersTimeoutMs: timeout('headersTimeout'),
+      keepAliveTimeoutMs: timeout('keepAliveTimeout'),
+      requestTimeoutMs: timeout('requestTimeout'),
+    }
+    for (const [key, problem] of limitRelationProblems(limits)) this.fail(`limits.${key}`, problem)
+    for (const route of routes ?? []) {
+      if (route.price.kind === 'free' || route.maxBodyBytes <= limits.bufferedBytes) continue
+      const message = `maxBodyBytes ${route.maxBodyBytes} is above limits.bufferedBytes ${limits.bufferedBytes}: a body that large always gets 503`
+      this.notices.push({ path: `routes[${route.index}].maxBodyBytes`, message })
+    }
+    return limits
+  }
+
   // ---- routes ----------------------------------------------------------------------------------
 
   private routes(top: Mapping, mode: RouteMode): RouteConfig[] | undefined {
@@ -1033,11 +1060,15 @@ class Validator {
   }
 
   private maxBodyBytes(map: Mapping, path: string): number {
-    const value = this.get(map, 'maxBodyBytes')
-    if (value === undefined || value === REPORTED) return DEFAULT_MAX_BODY_BYTES
+    return this.positiveInteger(map, 'maxBodyBytes', path, DEFAULT_MAX_BODY_BYTES, 'bytes')
+  }
+
+  private positiveInteger(map: Mapping, key: string, path: string, fallback: number, unit: string): number {
+    const value = this.get(map, key)
+    if (value === undefined || value === REPORTED) return fallback
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      this.fail(`${path}.maxBodyBytes`, `must be a positive integer number of bytes (got ${typeof value === 'number' ? String(value) : kind(value)})`)
-      return DEFAULT_MAX_BODY_BYTES
+      this.fail(join(path, key), `must be a positive integer number of ${unit} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      return fallback
     }
     return value
   }

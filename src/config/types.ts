@@ -120,6 +120,22 @@ export interface CorsConfig {
   readonly maxAgeSeconds: number
 }
 
+/** Bounds on what one gateway process holds for clients (`limits:`); all but bodyTimeoutMs apply at listen time. */
+export interface LimitsConfig {
+  /** a priced request's body not fully received by then: 408, connection closed */
+  readonly bodyTimeoutMs: number
+  /** request-body bytes buffered at once across the process; beyond it 503 + Retry-After */
+  readonly bufferedBytes: number
+  /** open client connections (Node's server.maxConnections); more are closed at once */
+  readonly maxConnections: number
+  /** Node's headersTimeout: a request's headers not received by then get 408 */
+  readonly headersTimeoutMs: number
+  /** Node's keepAliveTimeout: how long an idle keep-alive connection stays open */
+  readonly keepAliveTimeoutMs: number
+  /** Node's requestTimeout: a whole request not received by then gets 408 */
+  readonly requestTimeoutMs: number
+}
+
 /** A budget of `limit` events per client IP per `windowMs` (fixed window). */
 export interface RateBudget {
   readonly limit: number
@@ -161,6 +177,7 @@ export interface GatewayConfig {
     /** how long in-flight requests (streams included) may take to finish after that */
     readonly timeoutMs: number
   }
+  readonly limits: LimitsConfig
   /** reload when the config file changes (SIGHUP always reloads) */
   readonly watch: boolean
   /** gateway processes sharing the listening port (node:cluster); more than 1 requires store.url */

@@ -46,6 +46,8 @@ export interface GatewayMetrics {
   shadowRevenue(route: string, method: string, currency: string, baseUnits: string): void
   /** mpp_rate_limited_total{route}: 429s */
   rateLimited(route: string): void
+  /** mpp_limit_refusals_total{limit}: requests or connections refused by a `limits` key (bufferedBytes, bodyTimeout, maxConnections) */
+  limitRefused(limit: 'bufferedBytes' | 'bodyTimeout' | 'maxConnections'): void
   /** Prometheus text exposition */
   render(): Promise<string>
   readonly contentType: string
@@ -143,7 +145,8 @@ function tallyCounter(registry: Registry, name: string, help: string, labelNames
  * mpp_revenue_base_units_total{route,method,currency}, mpp_upstream_duration_seconds{route},
  * mpp_paid_upstream_failed_total{route}, mpp_backend_errors_total{backend},
  * mpp_config_reloads_total{outcome}, mpp_shadow_challenges_total{route,method},
- * mpp_shadow_revenue_base_units_total{route,method,currency}, mpp_rate_limited_total{route}, plus
+ * mpp_shadow_revenue_base_units_total{route,method,currency}, mpp_rate_limited_total{route},
+ * mpp_limit_refusals_total{limit}, plus
  * the process-wide default metrics (unprefixed). Recording functions never throw.
  */
 export function createMetrics(): GatewayMetrics {
@@ -162,6 +165,7 @@ export function createMetrics(): GatewayMetrics {
   const shadowChallenges = new Counter({ name: 'mpp_shadow_challenges_total', help: 'Challenges shadow-mode routes would have issued, by route and method.', labelNames: ['route', 'method'], registers })
   const shadowRevenue = exactCounter(registry, 'mpp_shadow_revenue_base_units_total', 'Base units shadow-mode routes would have asked for, by route, method and currency (float64: exact up to 2^53-1).')
   const rateLimited = new Counter({ name: 'mpp_rate_limited_total', help: 'Requests refused with 429 by the rate limiter, by route.', labelNames: ['route'], registers })
+  const limitRefusals = new Counter({ name: 'mpp_limit_refusals_total', help: 'Requests (or connections) refused by a limits key: bufferedBytes, bodyTimeout, maxConnections.', labelNames: ['limit'], registers })
 
   const exposed = Registry.merge([registry, defaultProcessMetrics()])
 
@@ -210,6 +214,9 @@ export function createMetrics(): GatewayMetrics {
     },
     rateLimited(route) {
       rateLimited.inc({ route })
+    },
+    limitRefused(limit) {
+      limitRefusals.inc({ limit })
     },
     render: () => exposed.metrics(),
     contentType: exposed.contentType,
