@@ -5,8 +5,8 @@ import { sendTransactionSync } from 'viem/actions'
 import { tempoModerato } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as AttributionMemo from '../../src/methods/tempo/attribution-memo.js'
-import type { Challenge } from '../../src/protocol/challenge.js'
-import { TEST_REALM } from '../support/gateway.js'
+import { type Challenge, computeId, decodeJson, encodeJson } from '../../src/protocol/challenge.js'
+import { TEST_REALM, TEST_SECRET } from '../support/gateway.js'
 import { request } from '../support/http.js'
 import { authorizationFor, challengeFor, problemOf } from '../support/pay.js'
 import { SHARED_REDIS_URL } from '../support/redis-server.js'
@@ -77,5 +77,22 @@ describe('challenge ids over real sockets', () => {
     const paid = await request(`${stack.gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(victim, { type: 'hash', hash: tx.transactionHash }, `did:pkh:eip155:42431:${payer.address}`) } })
     expect(paid.status, paid.body).toBe(200)
     expect(stack.upstream.requests.length).toBe(before + 1)
+  })
+
+  it('a challenge issued by the previous release (no nonce in opaque) is still paid and served', async () => {
+    const fresh = challengeFor(await request(`${stack.gw.url}/v1/cheap`), 'tempo')
+    expect(decodeJson(fresh.opaque!)).toMatchObject({ route: 'GET /v1/cheap' })
+    // what the previous release issued: the same fields, opaque {route} only, id over those
+    const { id: _id, ...fields } = { ...fresh, opaque: encodeJson({ route: 'GET /v1/cheap' }) }
+    const old: Challenge = { id: computeId(TEST_SECRET, fields), ...fields }
+    const payer = privateKeyToAccount(generatePrivateKey())
+    node.setBalance(PATH_USD, payer.address, 5_000_000n)
+    const wallet = createClient({ chain: tempoModerato, transport: viemHttp(node.rpcUrl('payer')) })
+    const memo = AttributionMemo.encode({ realm: TEST_REALM, challengeId: old.id })
+    const tx = await sendTransactionSync(wallet, { account: payer, calls: [transferCall({ to: accounts.recipient.address, amount: 500_000n, memo })], nonceKey: 'expiring', feeToken: PATH_USD } as never)
+    const paid = await request(`${stack.gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(old, { type: 'hash', hash: tx.transactionHash }, `did:pkh:eip155:42431:${payer.address}`) } })
+    expect(paid.status, paid.body).toBe(200)
+    const replay = await request(`${stack.gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(old, { type: 'hash', hash: tx.transactionHash }) } })
+    expect(replay.status).toBe(402)
   })
 })
