@@ -1,5 +1,6 @@
 import type { Offer, RouteOffers } from '../methods/offers.js'
 import { type Challenge, computeId, encodeJson, serialize } from '../protocol/challenge.js'
+import { withNonce } from '../protocol/challenge-nonce.js'
 
 export interface ChallengeContext {
   readonly realm: string
@@ -18,8 +19,8 @@ export interface IssueFailure {
 }
 
 /**
- * Fresh challenges for a route, one per offer. Stateless: the id is an HMAC over the challenge,
- * so nothing is stored on a 402 and any replica holding the key can verify it later. Offers whose
+ * Fresh challenges for a route, one per offer. Stateless: the id is an HMAC over the challenge
+ * (with a random nonce in opaque, so every id is unique), so nothing is stored on a 402 and any replica holding the key can verify it later. Offers whose
  * method completes the request per 402 (`issue`) are left out when that fails; the failures are
  * returned so the caller can log them and answer 503 when nothing is left.
  */
@@ -35,12 +36,13 @@ export async function issueChallenges(
   const issued = await Promise.all(
     offers.map(async (offer): Promise<Challenge | undefined> => {
       let request = offer.encodedRequest
-      let opaque = routeOffers.opaque
+      // Every challenge gets its own nonce, so no two ids collide (issue 11).
+      let opaque = encodeJson(withNonce({ route: routeOffers.route.match }))
       if (offer.method.issue) {
         try {
           const completed = await offer.method.issue(offer.request, routeOffers.route)
           request = encodeJson(completed.request)
-          opaque = encodeJson({ ...completed.bound, route: routeOffers.route.match })
+          opaque = encodeJson(withNonce({ ...completed.bound, route: routeOffers.route.match }))
         } catch (error) {
           failures.push({ method: offer.method.name, error })
           return undefined

@@ -158,6 +158,13 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
         if (claimed) methodClaims.push(storeKey)
         return claimed
       },
+      release: async (key) => {
+        const storeKey = `${offer.method.name}:${key}`
+        const at = methodClaims.indexOf(storeKey)
+        if (at === -1) return
+        methodClaims.splice(at, 1)
+        await ctx.store.release(storeKey)
+      },
     })
   } catch (error) {
     // No money moved: give the claims back so the payer can try again with the same credential.

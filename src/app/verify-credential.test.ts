@@ -12,7 +12,7 @@ const route = { match: 'GET /v1/cheap' } as RouteConfig
 const quoted: ChargeRequest = { amount: '500000', currency: '0x20C0000000000000000000000000000000000000', methodDetails: { chainId: 42431 } }
 
 function offersFor(method: PaymentMethod): RouteOffers {
-  return { route, opaque: encodeJson({ route: route.match }), offers: [{ method, intent: 'charge', request: quoted, encodedRequest: encodeJson(quoted) }], unavailable: [] }
+  return { route, offers: [{ method, intent: 'charge', request: quoted, encodedRequest: encodeJson(quoted) }], unavailable: [] }
 }
 
 const staticMethod = { name: 'tempo', quote: () => ({ ok: false, reason: '' }), settle: async () => ({ reference: '' }) } as PaymentMethod

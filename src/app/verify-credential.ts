@@ -1,6 +1,7 @@
 import type { Offer, RouteOffers } from '../methods/offers.js'
 import type { ChargeRequest } from '../methods/types.js'
 import { type Challenge, decodeJson, encodeJson, verifyId } from '../protocol/challenge.js'
+import { withoutNonce } from '../protocol/challenge-nonce.js'
 import type { ProblemType } from '../protocol/problem.js'
 
 export type Verdict =
@@ -37,7 +38,8 @@ export function verifyChallenge(challenge: Challenge, context: VerifyContext): V
   if (challenge.realm !== context.realm) return refuse('invalid-challenge', `The challenge was issued for realm "${challenge.realm}", not this one.`)
 
   const { routeOffers } = context
-  const { route, ...bound } = decodeMap(challenge.opaque) ?? {}
+  // The nonce only makes the id unique; challenges issued without one (the previous release) still verify.
+  const { route, ...bound } = withoutNonce(decodeMap(challenge.opaque) ?? {})
   if (route !== routeOffers.route.match) return refuse('invalid-challenge', 'The challenge was issued for another route.')
   const offer = routeOffers.offers.find((o) => o.method.name === challenge.method && o.intent === challenge.intent)
   if (!offer) return refuse('invalid-challenge', `This route does not accept ${challenge.method}/${challenge.intent}.`)

@@ -479,6 +479,7 @@ describe('parseConfig: the tempo method', () => {
         '  maxGas: 500000',
         '  maxFeePerGas: "20000000000"',
         '  maxFee: "0.012345"',
+        '  maxInFlight: 3',
         'timeout: "2s"',
         'txClaimTtl: "2h"',
       ],
@@ -491,7 +492,7 @@ describe('parseConfig: the tempo method', () => {
       currency: '0x20c0000000000000000000006a37DA5C996874BE',
       recipient: RECIPIENT,
       modes: ['pull'],
-      feePayer: { privateKey: FEE_KEY, feeToken: '0x20C0000000000000000000000000000000000001', maxGas: 500_000n, maxFeePerGas: 20_000_000_000n, maxFee: 12_345n },
+      feePayer: { privateKey: FEE_KEY, feeToken: '0x20C0000000000000000000000000000000000001', maxGas: 500_000n, maxFeePerGas: 20_000_000_000n, maxFee: 12_345n, maxInFlight: 3 },
       timeoutMs: 2000,
       txClaimTtlMs: 7_200_000,
     })
@@ -522,6 +523,7 @@ describe('parseConfig: the tempo method', () => {
       maxGas: 2_000_000n,
       maxFeePerGas: 100_000_000_000n,
       maxFee: 50_000n,
+      maxInFlight: 16,
     })
   })
 
@@ -641,6 +643,7 @@ describe('parseConfig: the tempo method', () => {
     ['a fractional maxFeePerGas', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFeePerGas: "1.5"'] }), `${FILE}: methods.tempo.feePayer.maxFeePerGas: "1.5" is not a whole number of attodollars per gas`],
     ['a zero maxFeePerGas', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFeePerGas: "0"'] }), `${FILE}: methods.tempo.feePayer.maxFeePerGas: must be greater than zero`],
     ['a YAML number maxFee', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFee: 0.05'] }), `${FILE}: methods.tempo.feePayer.maxFee: must be a quoted decimal string like "0.05" (YAML numbers are floats)`],
+    ['a zero maxInFlight', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxInFlight: 0'] }), `${FILE}: methods.tempo.feePayer.maxInFlight: must be a positive integer like 16 (got 0)`],
     ['a zero maxFee', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFee: "0.000"'] }), `${FILE}: methods.tempo.feePayer.maxFee: must be greater than zero`],
     ['a maxFee finer than the token', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFee: "0.0000001"'] }), `${FILE}: methods.tempo.feePayer.maxFee: "0.0000001" has more than 6 fraction digits (TIP-20 tokens have 6 decimals)`],
     ['a typo in a fee payer key', withTempo({ tempo: [`recipient: "${RECIPIENT_LOWER}"`, 'feePayer:', `  privateKey: "${FEE_KEY}"`, '  maxFees: "1"'] }), `${FILE}: methods.tempo.feePayer.maxFees: unknown key (did you mean "maxFee"?)`],

@@ -120,7 +120,7 @@ const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-p
 /** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
 const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
-const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee']
+const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee', 'maxInFlight']
 const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode']
 const SPLIT_KEYS = ['recipient', 'amount', 'memo']
 const KNOWN_METHODS = ['stripe', 'tempo']
@@ -149,6 +149,8 @@ const TIP20_PREFIX = '0x20c0'
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
 const DEFAULT_MAX_GAS = 2_000_000
+/** sponsored transactions awaiting the node, per process: bounds the sponsor's exposure to maxInFlight × maxFee */
+const DEFAULT_MAX_IN_FLIGHT = 16
 const DEFAULT_MAX_FEE_PER_GAS = '100000000000'
 const DEFAULT_MAX_FEE = '0.05'
 /** order of the secp256k1 group: a private key is in [1, n) */
@@ -696,8 +698,9 @@ class Validator {
     const maxGas = this.maxGas(map, path)
     const maxFeePerGas = this.maxFeePerGas(map, path)
     const maxFee = this.maxFee(map, path)
-    if (privateKey === undefined || !feeToken || maxGas === undefined || maxFeePerGas === undefined || maxFee === undefined) return undefined
-    return { privateKey, feeToken, maxGas, maxFeePerGas, maxFee }
+    const maxInFlight = this.maxInFlight(map, path)
+    if (privateKey === undefined || !feeToken || maxGas === undefined || maxFeePerGas === undefined || maxFee === undefined || maxInFlight === undefined) return undefined
+    return { privateKey, feeToken, maxGas, maxFeePerGas, maxFee, maxInFlight }
   }
 
   /** Checked for shape only: the key's value must never appear in a message. */
@@ -736,6 +739,16 @@ class Validator {
     const amount = BigInt(text)
     if (amount === 0n) return this.fail(at, 'must be greater than zero')
     return amount
+  }
+
+  private maxInFlight(map: Mapping, path: string): number | undefined {
+    const value = this.get(map, 'maxInFlight')
+    if (value === undefined) return DEFAULT_MAX_IN_FLIGHT
+    if (value === REPORTED) return undefined
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      return this.fail(join(path, 'maxInFlight'), `must be a positive integer like ${DEFAULT_MAX_IN_FLIGHT} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+    }
+    return value
   }
 
   private maxFee(map: Mapping, path: string): bigint | undefined {

@@ -73,6 +73,8 @@ export interface TempoFeePayerConfig {
   readonly maxFeePerGas: bigint
   /** largest fee one transaction may cost the sponsor (gas × maxFeePerGas), in fee-token base units */
   readonly maxFee: bigint
+  /** sponsored transactions co-signed and not yet answered by the node, per gateway process */
+  readonly maxInFlight: number
 }
 
 /** How payments reach a Stripe balance through Stripe crypto deposit addresses (research/stripe.md §4). */

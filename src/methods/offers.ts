@@ -13,8 +13,6 @@ export interface Offer {
 
 export interface RouteOffers {
   readonly route: RouteConfig
-  /** base64url(JCS({route})): binds a challenge to the route it was issued for */
-  readonly opaque: string
   /** in the order the methods are configured; empty for free routes */
   readonly offers: readonly Offer[]
   /** methods that were left out, with the reason (shown by `check`) */
@@ -35,9 +33,8 @@ export function resolveOffers(
   const table = new Map<RouteConfig, RouteOffers>()
   const errors: string[] = []
   for (const route of config.routes) {
-    const opaque = encodeJson({ route: route.match })
     if (route.price.kind === 'free') {
-      table.set(route, { route, opaque, offers: [], unavailable: [] })
+      table.set(route, { route, offers: [], unavailable: [] })
       continue
     }
     const offers: Offer[] = []
@@ -62,7 +59,7 @@ export function resolveOffers(
       const why = unavailable.map((u) => `${u.method}: ${u.reason}`).join('; ') || 'no payment method is configured'
       errors.push(`${config.displayName}: routes[${route.index}].price: no configured method can charge ${route.price.amount.text} ${config.currency} (${why})`)
     }
-    table.set(route, { route, opaque, offers, unavailable })
+    table.set(route, { route, offers, unavailable })
   }
   return { table, errors }
 }

@@ -47,6 +47,8 @@ export interface SettleInput {
    * Resolves false when another request already holds it.
    */
   readonly claimOnce: (key: string, expiresAtMs: number) => Promise<boolean>
+  /** Gives back a key claimed with `claimOnce` before settle ends (a short lock, such as one payer's in-flight sponsorship). */
+  readonly release: (key: string) => Promise<void>
 }
 
 export interface Settlement {

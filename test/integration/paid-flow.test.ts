@@ -43,7 +43,8 @@ describe('unpaid request to a priced route', () => {
     expect(lines[0]).toMatch(/^Payment id="[A-Za-z0-9_-]{43}", realm="api\.example\.com", method="stripe", intent="charge", request="[A-Za-z0-9_-]+", expires="[^"]+", opaque="[A-Za-z0-9_-]+"$/)
     const [challenge] = challengesOf(res)
     expect(decodeJson(challenge!.request)).toEqual({ amount: '50', currency: 'usd', methodDetails: { networkId: 'profile_test', paymentMethodTypes: ['card'] } })
-    expect(decodeJson(challenge!.opaque!)).toEqual({ route: 'GET /v1/cheap' })
+    // the route, and 256 bits of per-issuance randomness that make the id unique (issue 11)
+    expect(decodeJson(challenge!.opaque!)).toEqual({ route: 'GET /v1/cheap', _mppx_nonce: expect.stringMatching(/^0x[0-9a-f]{64}$/) })
     expect(problemOf(res)).toEqual({
       type: problemType('payment-required'),
       title: 'Payment Required',

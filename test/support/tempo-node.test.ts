@@ -170,6 +170,24 @@ describe('Tempo devnet stand-in', () => {
     expect(node.balanceOf(PATH_USD, recipient)).toBe(0n)
   })
 
+  it('includes a sponsored transaction whose gas limit is below the estimate: out of gas, status 0x0, the sponsor pays the whole limit', async () => {
+    const payer = account(1_000_000n)
+    const sponsor = account(1_000_000n)
+    const recipient = stranger()
+    const calls = [transfer(recipient, 250_000n)]
+    const estimate = await rpc('eth_estimateGas', [{ from: payer.address, calls, nonceKey: '0x' + maxUint256.toString(16) }])
+    expect(estimate.result).toBe('0x11558') // 71 000: 21 000 intrinsic + 50 000 per transfer
+    const { result } = await send(await coSign(await signHandoff(payer, { calls, gas: 50_000n }), sponsor))
+    const receipt = result as { status: Hex; logs: { topics: Hex[] }[]; gasUsed: Hex; effectiveGasPrice: Hex; feePayer: Address }
+    expect(receipt).toMatchObject({ status: '0x0', gasUsed: '0xc350', feePayer: sponsor.address })
+    const fee = feeInTokenUnits(50_000n, BigInt(receipt.effectiveGasPrice))
+    expect(fee).toBe(1_000n)
+    expect(parseEventLogs({ abi: Abis.tip20, logs: receipt.logs as never }).map((l) => l.args)).toEqual([{ from: sponsor.address, to: getAddress(FEE_MANAGER), amount: fee }])
+    expect(node.balanceOf(PATH_USD, sponsor.address)).toBe(1_000_000n - fee)
+    expect(node.balanceOf(PATH_USD, payer.address)).toBe(1_000_000n)
+    expect(node.balanceOf(PATH_USD, recipient)).toBe(0n)
+  })
+
   it('moves balances exactly through the viem actions a gateway verifier uses', async () => {
     const payer = account(2_000_000n)
     const recipient = stranger()

@@ -43,7 +43,7 @@ function requestOf(method: PaymentMethod, price = '0.50', extra: Partial<ChargeR
 }
 
 function input(request: ChargeRequest, payload: unknown, challengeId = `ch_${randomBytes(16).toString('base64url')}`): SettleInput {
-  return { challengeId, realm: 'api.example.com', route: ROUTE, request, payload, expiresAtMs: Date.now() + 300_000, claimOnce: async () => true }
+  return { challengeId, realm: 'api.example.com', route: ROUTE, request, payload, expiresAtMs: Date.now() + 300_000, claimOnce: async () => true, release: async () => {} }
 }
 
 /** The settle error, asserting it is of `type`. */

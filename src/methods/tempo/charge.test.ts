@@ -9,7 +9,7 @@ import type { Address, DecimalAmount, Hex, RouteConfig, RouteSplit, TempoFeePaye
 import { BackendUnavailable, type ChargeRequest, type PaymentMethod, PaymentRefused, type SettleInput, type Settlement } from '../types.js'
 import { encode } from './attribution-memo.js'
 import { createTempoMethod, VALID_BEFORE_ALLOWANCE_SECONDS } from './charge.js'
-import type { TempoRpc } from './rpc.js'
+import type { TempoCallRequest, TempoRpc } from './rpc.js'
 
 const CHAIN_ID = 42431
 const NOW_MS = 1_800_000_000_000
@@ -24,7 +24,7 @@ const PLATFORM = accounts.platform.address
 const PAYER = accounts.payer.address
 const payerDid = (address: Address = PAYER, chainId = CHAIN_ID) => `did:pkh:eip155:${chainId}:${address}`
 
-const FEE_PAYER: TempoFeePayerConfig = { privateKey: KEYS.sponsor, feeToken: FEE_TOKEN, maxGas: 1_000_000n, maxFeePerGas: 100_000_000_000n, maxFee: 100_000n }
+const FEE_PAYER: TempoFeePayerConfig = { privateKey: KEYS.sponsor, feeToken: FEE_TOKEN, maxGas: 1_000_000n, maxFeePerGas: 100_000_000_000n, maxFee: 100_000n, maxInFlight: 4 }
 const CONFIG: TempoMethodConfig = {
   rpcUrl: 'http://rpc.invalid',
   chainId: CHAIN_ID,
@@ -113,6 +113,12 @@ class FakeRpc implements TempoRpc {
     this.calls.push(`balanceOf ${getAddress(token)} ${getAddress(account)}`)
     return this.balances.get(getAddress(account)) ?? 0n
   }
+  /** what the node's simulation answers; default: enough gas for what was signed */
+  estimate: (request: TempoCallRequest) => Promise<bigint> = async (request) => 21_000n + 50_000n * BigInt(request.calls.length)
+  async estimateGas(request: TempoCallRequest): Promise<bigint> {
+    this.calls.push(`estimateGas ${getAddress(request.from)}`)
+    return this.estimate(request)
+  }
   async chainId(): Promise<number> {
     this.calls.push('chainId')
     return this.chain
@@ -165,6 +171,9 @@ function setup(config: TempoMethodConfig = CONFIG, price = '0.50', route: RouteC
           if (claims.includes(key)) return false
           claims.push(key)
           return true
+        },
+        release: async (key) => {
+          if (claims.includes(key)) claims.splice(claims.indexOf(key), 1)
         },
         ...extra,
       }),
@@ -376,7 +385,7 @@ describe('settle: sponsored pull', () => {
       s.rpc.balances.set(PAYER, 500_000n)
       const credential = await payTx(s, { sponsored })
       const settlement = await s.settle({ type: 'transaction', signature: credential }, { source: payerDid() })
-      expect(s.rpc.calls).toEqual([`balanceOf ${CURRENCY} ${PAYER}`, 'sendRawTransactionSync'])
+      expect(s.rpc.calls).toEqual([`balanceOf ${CURRENCY} ${PAYER}`, `estimateGas ${PAYER}`, 'sendRawTransactionSync'])
       const [final] = s.rpc.broadcasts as [Hex]
       expect(final.startsWith('0x76')).toBe(true)
       expect(feePayerOf(final, PAYER)).toBe(accounts.sponsor.address)
@@ -410,6 +419,81 @@ describe('settle: sponsored pull', () => {
     s.rpc.balances.set(PAYER, 500_000n)
     await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff', gas: FEE_PAYER.maxGas + 1n }) }), 'verification-failed')
     expect(s.rpc.broadcasts).toEqual([])
+  })
+
+  it('refuses a transaction whose gas limit is below the node\'s estimate without co-signing', async () => {
+    const s = setup(SPONSORING)
+    s.rpc.balances.set(PAYER, 500_000n)
+    s.rpc.estimate = async () => 90_001n
+    const error = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff', gas: 90_000n }) }), 'verification-failed')
+    expect(error.message).toBe('The gateway does not sponsor this transaction: its gas limit 90000 is below the 90001 the node estimates it needs, so it would run out of gas.')
+    expect(s.rpc.broadcasts).toEqual([])
+    expect(s.claims).toEqual([])
+  })
+
+  it('refuses a transaction the node\'s simulation says would revert, with the node\'s reason', async () => {
+    const s = setup(SPONSORING)
+    s.rpc.balances.set(PAYER, 500_000n)
+    s.rpc.estimate = async () => Promise.reject(new PaymentRefused('verification-failed', 'The Tempo node rejected the transaction (JSON-RPC error 3): execution reverted: InsufficientBalance'))
+    const error = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }), 'verification-failed')
+    expect(error.message).toBe("The gateway does not sponsor this transaction: the node's simulation says it would revert (The Tempo node rejected the transaction (JSON-RPC error 3): execution reverted: InsufficientBalance)")
+    expect(s.rpc.broadcasts).toEqual([])
+  })
+
+  it('simulates the exact calls as the payer, with the sponsor as fee payer', async () => {
+    const s = setup(SPONSORING)
+    s.rpc.balances.set(PAYER, 500_000n)
+    const seen: TempoCallRequest[] = []
+    s.rpc.estimate = async (request) => (seen.push(request), 71_000n)
+    await s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) })
+    expect(seen).toMatchObject([{ from: PAYER, calls: [{ to: PATH_USD_TOKEN }], feeToken: FEE_TOKEN, feePayer: accounts.sponsor.address }])
+    expect(seen[0]!.calls[0]!.data.slice(0, 10)).toBe('0x95777d59') // transferWithMemo
+  })
+
+  it('refuses a second sponsored transaction from a payer whose first is in flight, and frees the payer after', async () => {
+    const s = setup(SPONSORING)
+    s.rpc.balances.set(PAYER, 1_000_000n)
+    let include: () => void = () => {}
+    const inclusion = new Promise<void>((resolve) => (include = resolve))
+    const sendSync = s.rpc.sendRawTransactionSync.bind(s.rpc)
+    s.rpc.sendRawTransactionSync = async (serialized) => (await inclusion, sendSync(serialized))
+    const first = s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) })
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(s.claims).toContain(`sponsor:payer:${PAYER.toLowerCase()}`)
+    const second = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }), 'verification-failed')
+    expect(second.message).toBe('The gateway does not sponsor this transaction: another sponsored transaction from this payer is in flight; retry once it is included.')
+    include()
+    await first
+    expect(s.claims.filter((c) => c.startsWith('sponsor:'))).toEqual([])
+    expect(s.rpc.broadcasts).toHaveLength(1)
+  })
+
+  it('answers 503 (BackendUnavailable) beyond maxInFlight sponsored transactions in one process', async () => {
+    const rpc = new FakeRpc()
+    const method = createTempoMethod({ ...SPONSORING, feePayer: { ...FEE_PAYER, maxInFlight: 1 } }, 'usd', { rpc, now: () => NOW_MS })
+    const route = routeFor('0.50')
+    const quote = method.quote(decimal('0.50'), route)
+    if (!quote.ok) throw new Error(quote.reason)
+    rpc.balances.set(PAYER, 1_000_000n)
+    rpc.balances.set(accounts.other.address, 1_000_000n)
+    let include: () => void = () => {}
+    const inclusion = new Promise<void>((resolve) => (include = resolve))
+    const sendSync = rpc.sendRawTransactionSync.bind(rpc)
+    rpc.sendRawTransactionSync = async (serialized) => (await inclusion, sendSync(serialized))
+    const settle = async (account: typeof accounts.payer, challengeId: string) =>
+      method.settle({
+        challengeId, realm: REALM, route, request: quote.request, expiresAtMs: EXPIRES_MS, claimOnce: async () => true, release: async () => {},
+        payload: { type: 'transaction', signature: await signPaymentTx({ account, transfers: [{ to: MERCHANT, amount: 500_000n, memo: encode({ realm: REALM, challengeId }) }], validBefore, sponsored: 'handoff' }) },
+      })
+    const first = settle(accounts.payer, 'ch_budget_1')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const error = await failure(settle(accounts.other, 'ch_budget_2'), 'unavailable')
+    expect(error.message).toBe('The fee sponsor already has 1 transactions in flight.')
+    include()
+    await first
+    // the slot is free again once the node answered
+    await settle(accounts.other, 'ch_budget_3')
+    expect(rpc.broadcasts).toHaveLength(2)
   })
 
   it('broadcasts a payer-paid transaction as is, without co-signing', async () => {

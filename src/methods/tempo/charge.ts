@@ -5,6 +5,7 @@ import { TIP20_DECIMALS, toBaseUnits } from '../../config/amount.js'
 import type { Address, DecimalAmount, Hex, RouteConfig, TempoMethodConfig } from '../../config/types.js'
 import { BackendUnavailable, type ChargeRequest, type PaymentMethod, PaymentRefused, type Quote, type SettleInput, type Settlement } from '../types.js'
 import { checkSponsorable, cosign } from './fee-payer.js'
+import { checkGasCoversEstimate, InFlightBudget, payerLockKey, refuseSponsorship, simulationRefusal } from './sponsor-guard.js'
 import { payerAddress } from './payer-did.js'
 import * as Proof from './proof.js'
 import { transfersFromLogs } from './receipt-logs.js'
@@ -46,6 +47,7 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
   const now = options.now ?? Date.now
   const sponsor: LocalAccount | undefined = config.feePayer && privateKeyToAccount(config.feePayer.privateKey)
   const charges = new WeakMap<RouteConfig, TempoCharge>()
+  const sponsorBudget = config.feePayer && new InFlightBudget(config.feePayer.maxInFlight)
   if (config.stripeDeposit && !options.deposit) throw new Error('tempo: a Stripe deposit recipient needs the Stripe crypto client')
   const deposit = config.stripeDeposit && options.deposit?.(rpc, now)
 
@@ -136,19 +138,40 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
       latestValidBeforeSec: Math.floor(input.expiresAtMs / 1000) + VALID_BEFORE_ALLOWANCE_SECONDS,
     })
 
-    let final: Hex
-    if (tx.wantsSponsor) {
-      if (!config.feePayer || !sponsor) throw new PaymentRefused('verification-failed', 'This gateway does not pay transaction fees: sign with your own feeToken.')
-      checkSponsorable(tx, config.feePayer)
-      // A transfer that would revert still costs the sponsor its fee; refuse the obvious case first.
-      const total = required.reduce((sum, r) => sum + r.amount, 0n)
-      const balance = await rpc.balanceOf(currency, tx.sender)
-      if (balance < total) throw new PaymentRefused('payment-insufficient', `The payer holds ${balance} base units of ${currency}; the payment needs ${total}.`)
-      final = await cosign(tx, sponsor, config.feePayer.feeToken)
-    } else {
+    if (!tx.wantsSponsor) {
       // Re-serialized canonically, without any embedded sender: the gateway broadcasts what it parsed.
-      final = TxEnvelopeTempo.serialize(tx.envelope)
+      return broadcast(TxEnvelopeTempo.serialize(tx.envelope), tx, input, currency, required, binding)
     }
+    if (!config.feePayer || !sponsor || !sponsorBudget) throw new PaymentRefused('verification-failed', 'This gateway does not pay transaction fees: sign with your own feeToken.')
+    checkSponsorable(tx, config.feePayer)
+    const releaseSlot = sponsorBudget.acquire()
+    try {
+      // One sponsored transaction per payer at a time, across replicas: concurrent ones would all
+      // pass the balance check and all but one revert at the sponsor's expense. The lock outlives
+      // a crash only briefly: every RPC call below is bounded by the timeout.
+      const lock = payerLockKey(tx.sender)
+      if (!(await input.claimOnce(lock, now() + 4 * config.timeoutMs))) {
+        throw refuseSponsorship('another sponsored transaction from this payer is in flight; retry once it is included.')
+      }
+      try {
+        // A transfer that would revert still costs the sponsor its fee; refuse the obvious case first.
+        const total = required.reduce((sum, r) => sum + r.amount, 0n)
+        const balance = await rpc.balanceOf(currency, tx.sender)
+        if (balance < total) throw new PaymentRefused('payment-insufficient', `The payer holds ${balance} base units of ${currency}; the payment needs ${total}.`)
+        const estimate = await rpc
+          .estimateGas({ from: tx.sender, calls: tx.envelope.calls.map((c) => ({ to: c.to!, data: c.data ?? '0x' })), nonceKey: tx.envelope.nonceKey, feeToken: config.feePayer.feeToken, feePayer: sponsor.address })
+          .catch((error: unknown) => Promise.reject(simulationRefusal(error)))
+        checkGasCoversEstimate(tx.envelope.gas ?? 0n, estimate)
+        return await broadcast(await cosign(tx, sponsor, config.feePayer.feeToken), tx, input, currency, required, binding)
+      } finally {
+        await input.release(lock)
+      }
+    } finally {
+      releaseSlot()
+    }
+  }
+
+  async function broadcast(final: Hex, tx: Transaction.PaymentTransaction, input: SettleInput, currency: Address, required: RequiredTransfer[], binding: Binding): Promise<TransactionReceipt> {
     const hash = keccak256(final)
     await claimTransaction(input, hash)
 

@@ -20,6 +20,7 @@ const LIMITS: TempoFeePayerConfig = {
   maxGas: 200_000n,
   maxFeePerGas: 50_000_000_000n,
   maxFee: 10_000n,
+  maxInFlight: 4,
 }
 
 const sponsoredTx = (options: { gas?: bigint; maxFeePerGas?: bigint } = {}) => signPaymentTx({ transfers: [PAY], validBefore: VALID_BEFORE, sponsored: 'handoff', ...options })

@@ -22,9 +22,21 @@ export interface TempoRpc {
   /** undefined when the node knows no such transaction */
   getTransactionReceipt(hash: Hex): Promise<TransactionReceipt | undefined>
   balanceOf(token: Address, account: Address): Promise<bigint>
+  /** `eth_estimateGas` of a Tempo request; a revert rejects with PaymentRefused (JSON-RPC code 3) */
+  estimateGas(request: TempoCallRequest): Promise<bigint>
   chainId(): Promise<number>
   /** the timestamp of a block, unix seconds */
   blockTime(blockNumber: bigint): Promise<number>
+}
+
+/** A Tempo transaction request as `eth_estimateGas` takes it: the calls, run as `from`. */
+export interface TempoCallRequest {
+  readonly from: Address
+  readonly calls: ReadonlyArray<{ readonly to: Address; readonly data: Hex }>
+  readonly nonceKey?: bigint
+  readonly feeToken?: Address
+  /** the sponsor, for a sponsored transaction (as mppx's sponsored eth_call sends it) */
+  readonly feePayer?: Address
 }
 
 const BALANCE_OF_ABI = [
@@ -60,6 +72,18 @@ export function createTempoRpc(url: string, timeoutMs: number): TempoRpc {
       }
     },
     balanceOf: (token, account) => call('balance lookup', () => readContract(client, { address: token, abi: BALANCE_OF_ABI, functionName: 'balanceOf', args: [account] })),
+    estimateGas: async (request) => {
+      const params = {
+        from: request.from,
+        calls: request.calls.map((c) => ({ to: c.to, data: c.data, value: '0x0' })),
+        ...(request.nonceKey !== undefined && { nonceKey: `0x${request.nonceKey.toString(16)}` }),
+        ...(request.feeToken && { feeToken: request.feeToken }),
+        ...(request.feePayer && { feePayer: request.feePayer }),
+      }
+      const gas = await call('simulation', () => client.request({ method: 'eth_estimateGas', params: [params] } as never))
+      if (typeof gas !== 'string' || !/^0x[0-9a-fA-F]+$/.test(gas)) throw new BackendUnavailable('tempo-rpc', 'The Tempo node gave an unusable answer to the simulation.')
+      return BigInt(gas)
+    },
     chainId: () => call('chain id lookup', () => getChainId(client)),
     blockTime: async (blockNumber) => Number((await call('block lookup', () => getBlock(client, { blockNumber }))).timestamp),
   }

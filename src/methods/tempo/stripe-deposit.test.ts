@@ -52,7 +52,7 @@ function fakeCrypto(intent: Partial<DepositIntent> = {}) {
 
 const rpc = { blockTime: async () => Math.floor((NOW - 60_000) / 1000) } as unknown as TempoRpc
 const settleInput = (bound: Record<string, string> = { paymentIntent: 'pi_1' }): SettleInput =>
-  ({ challengeId: 'ch_1', realm: 'api.example.com', route, request: { ...quoted, recipient: ADDRESS }, bound, payload: {}, expiresAtMs: NOW, claimOnce: async () => true }) as SettleInput
+  ({ challengeId: 'ch_1', realm: 'api.example.com', route, request: { ...quoted, recipient: ADDRESS }, bound, payload: {}, expiresAtMs: NOW, claimOnce: async () => true, release: async () => {} }) as SettleInput
 
 function perPayment(intent: Partial<DepositIntent>, grace = 120_000) {
   const fake = fakeCrypto(intent)
