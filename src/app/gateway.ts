@@ -3,6 +3,7 @@ import { RegExpRouter } from 'hono/router/reg-exp-router'
 import { SmartRouter } from 'hono/router/smart-router'
 import { TrieRouter } from 'hono/router/trie-router'
 import { canonicalizePath } from '../config/canonical-path.js'
+import { routingPath } from '../config/route-overlap.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { createClientIpResolver } from '../proxy/client-ip.js'
@@ -20,17 +21,30 @@ import { handleShadowRoute } from './shadow-route.js'
 /** Handles one request whose path is already canonical; `pathAndQuery` is what goes upstream. */
 export type Handler = (incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string, record: RequestRecord) => Promise<unknown> | void
 
+/** A handler and its place in the route table: the first match wins across both routers. */
+type Entry = { readonly order: number; readonly handler: Handler }
+const newRouter = () => new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] })
+
 /**
  * The HTTP app for one loaded config. Hono's router matches (first matching route wins, as
  * configured); request and response bytes flow through Node streams, and no Web Request or
  * Response object is built per request, which is what keeps a free route close to a bare proxy.
+ * Paths match without their trailing "/" and, unless a route is caseSensitive, in lower case, as
+ * Express and most frameworks route by default: no spelling the upstream routes to a priced handler
+ * can reach it through a free route.
  */
 export function createGatewayListener(ctx: GatewayContext): RequestListener {
-  const router = new SmartRouter<Handler>({ routers: [new RegExpRouter(), new TrieRouter()] })
-  const add = (method: string, path: string, handler: Handler) => {
-    router.add(method, path, handler)
+  const folded = newRouter()
+  // Only built when some route is case-sensitive, so the default costs one match per request.
+  const exact = ctx.config.routes.some((route) => route.caseSensitive) ? newRouter() : undefined
+  let order = 0
+  const add = (method: string, path: string, handler: Handler, caseSensitive = false) => {
+    const router = caseSensitive ? exact! : folded
+    const pattern = routingPath(caseSensitive ? path : path.toLowerCase())
+    const entry = { order: order++, handler }
+    router.add(method, pattern, entry)
     // HEAD follows the GET route, as in every HTTP framework.
-    if (method === 'GET') router.add('HEAD', path, handler)
+    if (method === 'GET') router.add('HEAD', pattern, entry)
   }
   const own = (handler: Handler): Handler => (incoming, outgoing, pathAndQuery, record) => {
     record.route = 'gateway'
@@ -51,7 +65,7 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
     add(route.method === '*' ? 'ALL' : route.method, route.path, (incoming, outgoing, pathAndQuery, record) => {
       record.route = route.match
       return handle(incoming, outgoing, pathAndQuery, record)
-    })
+    }, route.caseSensitive)
   }
   const clientIpOf = createClientIpResolver(ctx.config.trustedProxies)
   const { cors } = ctx.config
@@ -76,8 +90,14 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
       return
     }
     finishRecord(record, incoming, outgoing, canonical.path, startedAt, ctx.logger, ctx.metrics)
-    const [matches] = router.match(incoming.method ?? 'GET', canonical.path)
-    const handler = matches[0]?.[0]
+    const method = incoming.method ?? 'GET'
+    const path = routingPath(canonical.path)
+    let entry = folded.match(method, path.toLowerCase())[0][0]?.[0]
+    if (exact) {
+      const strict = exact.match(method, path)[0][0]?.[0]
+      if (strict && (!entry || strict.order < entry.order)) entry = strict
+    }
+    const handler = entry?.handler
     if (!handler) {
       sendProblem(outgoing, gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'))
       return
