@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ExpressUpstream, startExpressUpstream } from '../support/express-upstream.js'
 import { type FakeStripe, startFakeStripe } from '../support/fake-stripe.js'
@@ -94,6 +95,25 @@ describe('routes[].caseSensitive: true', () => {
       expect(upstream.requests.at(-1)).toEqual({ method: 'GET', url: '/V1/PAID', handler: 'GET /v1/paid' })
     } finally {
       await strict.close()
+    }
+  })
+})
+
+describe('a route shadowed by an earlier, cheaper one', () => {
+  it('is refused on reload, and the old config keeps charging', async () => {
+    const priced = await startTestGateway({ upstreamUrl: upstream.url, stripeUrl: stripe.url, routes: [{ match: 'GET /v1/joke', price: '2.00' }], extra: { watch: false } })
+    try {
+      const text = readFileSync(priced.configFile, 'utf8')
+      // A free wildcard inserted before the priced route would serve the joke free.
+      writeFileSync(priced.configFile, text.replace('routes:\n', 'routes:\n  - match: GET /v1/*\n    price: free\n'))
+      const reloaded = await priced.gateway.reload()
+      expect(reloaded.ok).toBe(false)
+      expect(!reloaded.ok && reloaded.errors).toEqual([
+        `${priced.configFile}: routes[1].match: "GET /v1/joke" (price 2.00) is shadowed by routes[0].match "GET /v1/*" (price free), which comes first and takes requests such as GET /v1/joke; list the more specific route first, or set routes[0].shadows: ok if that is intended`,
+      ])
+      expect((await request(`${priced.url}/v1/joke`)).status).toBe(402)
+    } finally {
+      await priced.close()
     }
   })
 })
