@@ -12,7 +12,8 @@ export interface ExpressUpstream {
 /**
  * A stock Express 5 app (default settings: case-insensitive, non-strict routing) with a handler per
  * gateway route pattern and a catch-all, so its router is the oracle for which handler a spelling
- * reaches. Each handler answers `{ handler }`: the gateway `match` it stands for, or "catch-all".
+ * reaches. Each handler answers `{ handler }` and an `X-Handler` header (for HEAD): the gateway
+ * `match` it stands for, or "catch-all".
  */
 export async function startExpressUpstream(matches: readonly string[]): Promise<ExpressUpstream> {
   const app = express()
@@ -24,12 +25,12 @@ export async function startExpressUpstream(matches: readonly string[]): Promise<
     const verb = method === '*' ? 'all' : (method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options')
     app[verb](pattern, (req, res) => {
       requests.push({ method: req.method, url: req.originalUrl, handler: match })
-      res.json({ handler: match })
+      res.set('x-handler', match).json({ handler: match })
     })
   }
   app.all('/{*rest}', (req, res) => {
     requests.push({ method: req.method, url: req.originalUrl, handler: 'catch-all' })
-    res.json({ handler: 'catch-all' })
+    res.set('x-handler', 'catch-all').json({ handler: 'catch-all' })
   })
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
