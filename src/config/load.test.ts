@@ -312,6 +312,7 @@ describe('parseConfig: errors', () => {
     ['a path climbing above the root', minimal().replace('GET /x', 'GET /../x'), `${FILE}: routes[0].match: path "/../x" is not acceptable: ".." climbs above the root`],
     ['a path with percent-escapes', minimal().replace('GET /x', 'GET /caf%C3%A9'), `${FILE}: routes[0].match: path "/caf%C3%A9" must not contain percent-escapes`],
     ['a gateway path', minimal().replace('GET /x', 'GET /__gateway/health'), `${FILE}: routes[0].match: paths under /__gateway/ are reserved for the gateway`],
+    ['a gateway path in another case', minimal().replace('GET /x', 'GET /__Gateway/health'), `${FILE}: routes[0].match: paths under /__gateway/ are reserved for the gateway`],
     ['a wildcard in the middle', minimal().replace('GET /x', 'GET /a/*/b'), `${FILE}: routes[0].match: "*" is only allowed as the last segment`],
     ['a partial wildcard', minimal().replace('GET /x', 'GET /a*'), `${FILE}: routes[0].match: "*" is only allowed as a whole last segment`],
     ['a bad parameter name', minimal().replace('GET /x', 'GET /a/:1d'), `${FILE}: routes[0].match: invalid parameter ":1d" (a name is a letter or "_" followed by letters, digits or "_")`],

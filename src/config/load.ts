@@ -992,7 +992,8 @@ class Validator {
     const canonical = canonicalizePath(path)
     if (!canonical.ok) return this.fail(at, `path ${show(path)} is not acceptable: ${canonical.reason}`)
     if (canonical.path !== path) return this.fail(at, `path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
-    if (path === '/__gateway' || path.startsWith('/__gateway/')) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
+    // The gateway's own paths match in any case, like routes.
+    if (/^\/__gateway(?:\/|$)/i.test(path)) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
     const segments = path.split('/').slice(1)
     const params = new Set<string>()
     for (const [i, segment] of segments.entries()) {
