@@ -1,9 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { RegExpRouter } from 'hono/router/reg-exp-router'
-import { SmartRouter } from 'hono/router/smart-router'
-import { TrieRouter } from 'hono/router/trie-router'
 import { canonicalizePath } from '../config/canonical-path.js'
-import { routingPath } from '../config/route-overlap.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { createClientIpResolver } from '../proxy/client-ip.js'
@@ -14,16 +10,13 @@ import { discoveryHandlers } from './discovery-routes.js'
 import { forwardToUpstream } from './forward.js'
 import { healthHandlers } from './health.js'
 import { handlePaidRoute } from './paid-route.js'
+import { createRouteTable } from './route-table.js'
 import { finishRecord, type RequestRecord } from './request-record.js'
 import { sendProblem } from './respond.js'
 import { handleShadowRoute } from './shadow-route.js'
 
 /** Handles one request whose path is already canonical; `pathAndQuery` is what goes upstream. */
 export type Handler = (incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string, record: RequestRecord) => Promise<unknown> | void
-
-/** A handler and its place in the route table: the first match wins across both routers. */
-type Entry = { readonly order: number; readonly handler: Handler }
-const newRouter = () => new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] })
 
 /**
  * The HTTP app for one loaded config. Hono's router matches (first matching route wins, as
@@ -34,18 +27,8 @@ const newRouter = () => new SmartRouter<Entry>({ routers: [new RegExpRouter(), n
  * can reach it through a free route.
  */
 export function createGatewayListener(ctx: GatewayContext): RequestListener {
-  const folded = newRouter()
-  // Only built when some route is case-sensitive, so the default costs one match per request.
-  const exact = ctx.config.routes.some((route) => route.caseSensitive) ? newRouter() : undefined
-  let order = 0
-  const add = (method: string, path: string, handler: Handler, caseSensitive = false) => {
-    const router = caseSensitive ? exact! : folded
-    const pattern = routingPath(caseSensitive ? path : path.toLowerCase())
-    const entry = { order: order++, handler }
-    router.add(method, pattern, entry)
-    // HEAD follows the GET route, as in every HTTP framework.
-    if (method === 'GET') router.add('HEAD', pattern, entry)
-  }
+  const router = createRouteTable<Handler>()
+  const { add } = router
   const own = (handler: Handler): Handler => (incoming, outgoing, pathAndQuery, record) => {
     record.route = 'gateway'
     return handler(incoming, outgoing, pathAndQuery, record)
@@ -90,14 +73,7 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
       return
     }
     finishRecord(record, incoming, outgoing, canonical.path, startedAt, ctx.logger, ctx.metrics)
-    const method = incoming.method ?? 'GET'
-    const path = routingPath(canonical.path)
-    let entry = folded.match(method, path.toLowerCase())[0][0]?.[0]
-    if (exact) {
-      const strict = exact.match(method, path)[0][0]?.[0]
-      if (strict && (!entry || strict.order < entry.order)) entry = strict
-    }
-    const handler = entry?.handler
+    const handler = router.match(incoming.method ?? 'GET', canonical.path)
     if (!handler) {
       sendProblem(outgoing, gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'))
       return
