@@ -1,7 +1,4 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { RegExpRouter } from 'hono/router/reg-exp-router'
-import { SmartRouter } from 'hono/router/smart-router'
-import { TrieRouter } from 'hono/router/trie-router'
 import { canonicalizePath } from '../config/canonical-path.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
@@ -13,6 +10,7 @@ import { discoveryHandlers } from './discovery-routes.js'
 import { forwardToUpstream } from './forward.js'
 import { healthHandlers } from './health.js'
 import { handlePaidRoute } from './paid-route.js'
+import { createRouteTable } from './route-table.js'
 import { finishRecord, type RequestRecord } from './request-record.js'
 import { sendProblem } from './respond.js'
 import { handleShadowRoute } from './shadow-route.js'
@@ -24,14 +22,13 @@ export type Handler = (incoming: IncomingMessage, outgoing: ServerResponse, path
  * The HTTP app for one loaded config. Hono's router matches (first matching route wins, as
  * configured); request and response bytes flow through Node streams, and no Web Request or
  * Response object is built per request, which is what keeps a free route close to a bare proxy.
+ * Paths match without their trailing "/" and, unless a route is caseSensitive, in lower case, as
+ * Express and most frameworks route by default: no spelling the upstream routes to a priced handler
+ * can reach it through a free route.
  */
 export function createGatewayListener(ctx: GatewayContext): RequestListener {
-  const router = new SmartRouter<Handler>({ routers: [new RegExpRouter(), new TrieRouter()] })
-  const add = (method: string, path: string, handler: Handler) => {
-    router.add(method, path, handler)
-    // HEAD follows the GET route, as in every HTTP framework.
-    if (method === 'GET') router.add('HEAD', path, handler)
-  }
+  const router = createRouteTable<Handler>()
+  const { add } = router
   const own = (handler: Handler): Handler => (incoming, outgoing, pathAndQuery, record) => {
     record.route = 'gateway'
     return handler(incoming, outgoing, pathAndQuery, record)
@@ -51,7 +48,7 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
     add(route.method === '*' ? 'ALL' : route.method, route.path, (incoming, outgoing, pathAndQuery, record) => {
       record.route = route.match
       return handle(incoming, outgoing, pathAndQuery, record)
-    })
+    }, route.caseSensitive)
   }
   const clientIpOf = createClientIpResolver(ctx.config.trustedProxies)
   const { cors } = ctx.config
@@ -76,8 +73,7 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
       return
     }
     finishRecord(record, incoming, outgoing, canonical.path, startedAt, ctx.logger, ctx.metrics)
-    const [matches] = router.match(incoming.method ?? 'GET', canonical.path)
-    const handler = matches[0]?.[0]
+    const handler = router.match(incoming.method ?? 'GET', canonical.path)
     if (!handler) {
       sendProblem(outgoing, gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'))
       return

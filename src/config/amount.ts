@@ -37,3 +37,11 @@ export function formatBaseUnits(units: bigint, decimals: number): string {
   const padded = digits.padStart(decimals + 1, '0')
   return `${sign}${padded.slice(0, -decimals)}.${padded.slice(-decimals)}`
 }
+
+/** -1, 0 or 1 as `a` is less than, equal to or more than `b` ("0.5" equals "0.50"). */
+export function compareDecimal(a: DecimalAmount, b: DecimalAmount): -1 | 0 | 1 {
+  const scale = Math.max(a.scale, b.scale)
+  const x = a.units * 10n ** BigInt(scale - a.scale)
+  const y = b.units * 10n ** BigInt(scale - b.scale)
+  return x < y ? -1 : x > y ? 1 : 0
+}

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalizePath } from './canonical-path.js'
 
@@ -25,7 +26,12 @@ describe('canonicalizePath', () => {
     ['/a b', '/a%20b'],
     ['/a{b}|', '/a%7Bb%7D%7C'],
     ['/a%25', '/a%25'],
-    ['/a%252e', '/a%252e'],
+    ['/a%25zz', '/a%25zz'],
+    ['/a%25%41', '/a%25A'],
+    ['/a%25/b', '/a%25/b'],
+    ['/caf%C3%A9%e2%82%ac', '/caf%C3%A9%E2%82%AC'],
+    ['/%f0%9f%98%80/x', '/%F0%9F%98%80/x'],
+    ['/a%3Bb', '/a%3Bb'],
     ['/v1/chat/', '/v1/chat/'],
     ['/v1/chat//', '/v1/chat/'],
     ['/v1/chat/.', '/v1/chat/'],
@@ -34,7 +40,7 @@ describe('canonicalizePath', () => {
     ['/a/..', '/'],
     ['/public/*', '/public/*'],
     ['/v1/reports/:id', '/v1/reports/:id'],
-    ["/!$&'()*+,;=:@", "/!$&'()*+,;=:@"],
+    ["/!$&'()*+,=:@", "/!$&'()*+,=:@"],
     ['/...', '/...'],
     ['/.a/..b', '/.a/..b'],
   ])('%s → %s', (raw, path) => {
@@ -66,6 +72,24 @@ describe('canonicalizePath', () => {
     ['/café', 'non-ASCII'],
     ['/a?b', 'unexpected "?"'],
     ['/a#b', 'unexpected "#"'],
+    ['/v1/%252e%252e/paid', 'double-encoded'],
+    ['/v1/paid%252f', 'double-encoded'],
+    ['/a%25Ab', 'double-encoded'],
+    ['/a%25%41%42', 'double-encoded'],
+    ['/a%25%32e', 'double-encoded'],
+    ['/%c0%ae%c0%ae/x', 'not valid UTF-8'],
+    ['/v1/%C0%AE/paid', 'not valid UTF-8'],
+    ['/v1/%E0%80%AE/paid', 'not valid UTF-8'],
+    ['/a%C3', 'not valid UTF-8'],
+    ['/a%C3/b', 'not valid UTF-8'],
+    ['/a%A9', 'not valid UTF-8'],
+    ['/a%ED%A0%80', 'not valid UTF-8'],
+    ['/a%F4%90%80%80', 'not valid UTF-8'],
+    ['/a%FF', 'not valid UTF-8'],
+    ['/v1/paid;x', 'path parameter'],
+    ['/v1/..;/paid', 'path parameter'],
+    ['/v1;/paid', 'path parameter'],
+    ["/!$&'()*+,;=:@", 'path parameter'],
   ])('rejects %j (%s)', (raw, reason) => {
     const result = canonicalizePath(raw)
     expect(result.ok).toBe(false)
@@ -78,5 +102,27 @@ describe('canonicalizePath', () => {
       expect(once.ok).toBe(true)
       if (once.ok) expect(canonicalizePath(once.path)).toEqual(once)
     }
+  })
+})
+
+// Paths built from the pieces that canonicalisation treats specially, so the fuzzer reaches them.
+const piece = fc.oneof(
+  fc.constantFrom('/', '//', '.', '..', '/./', '/../', ';', '%', '%25', '%2e', '%2E', '%2f', '%5c', '%3b', '%41', '%c3%a9', '%C0%AE', '%E0%80%AE', '%e2%82', '%ff', 'A', 'paid', 'v1', '~', ' ', '?', '\\'),
+  fc.string({ maxLength: 3 }),
+  fc.integer({ min: 0, max: 255 }).map((byte) => `%${byte.toString(16).padStart(2, '0')}`),
+)
+const rawPath = fc.array(piece, { maxLength: 12 }).map((pieces) => `/${pieces.join('')}`)
+
+describe('canonicalizePath (property)', () => {
+  it('never throws, is idempotent, and returns only paths free of what it refuses', () => {
+    fc.assert(
+      fc.property(rawPath, (raw) => {
+        const once = canonicalizePath(raw)
+        if (!once.ok) return
+        expect(canonicalizePath(once.path)).toEqual(once)
+        expect(once.path).not.toMatch(/\/\/|\/\.\.?(?:\/|$)|;|%25[0-9A-Fa-f]{2}|%2[Ff]|%5[Cc]|[^\x21-\x7e]/)
+      }),
+      { numRuns: 5000 },
+    )
   })
 })

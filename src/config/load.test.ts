@@ -224,7 +224,7 @@ describe('parseConfig: environment variables', () => {
   it('does not expand keys, and $$ is a literal $', () => {
     const { config } = ok(minimal({ route: '    price: "0.50"\n    description: "costs $$1"' }))
     expect(config.routes[0]!.description).toBe('costs $1')
-    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, limits, watch, workers)`])
+    expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([`${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, limits, watch, workers, routing)`])
   })
 
   it('says which variable is not set when a required value ends up empty', () => {
@@ -312,6 +312,7 @@ describe('parseConfig: errors', () => {
     ['a path climbing above the root', minimal().replace('GET /x', 'GET /../x'), `${FILE}: routes[0].match: path "/../x" is not acceptable: ".." climbs above the root`],
     ['a path with percent-escapes', minimal().replace('GET /x', 'GET /caf%C3%A9'), `${FILE}: routes[0].match: path "/caf%C3%A9" must not contain percent-escapes`],
     ['a gateway path', minimal().replace('GET /x', 'GET /__gateway/health'), `${FILE}: routes[0].match: paths under /__gateway/ are reserved for the gateway`],
+    ['a gateway path in another case', minimal().replace('GET /x', 'GET /__Gateway/health'), `${FILE}: routes[0].match: paths under /__gateway/ are reserved for the gateway`],
     ['a wildcard in the middle', minimal().replace('GET /x', 'GET /a/*/b'), `${FILE}: routes[0].match: "*" is only allowed as the last segment`],
     ['a partial wildcard', minimal().replace('GET /x', 'GET /a*'), `${FILE}: routes[0].match: "*" is only allowed as a whole last segment`],
     ['a bad parameter name', minimal().replace('GET /x', 'GET /a/:1d'), `${FILE}: routes[0].match: invalid parameter ":1d" (a name is a letter or "_" followed by letters, digits or "_")`],
@@ -997,5 +998,59 @@ describe('parseConfig: operations', () => {
     const text = `realm: r\nupstream: { url: "http://127.0.0.1:3000" }\nmode: shadow\nroutes:\n  - { match: "GET /a", price: free, mode: enforce }\n  - { match: "GET /b", price: free }\n`
     const loaded = load(text)
     expect(loaded.ok && loaded.config.routes.map((r) => r.mode)).toEqual(['enforce', 'shadow'])
+  })
+})
+
+describe('parseConfig: route matching and shadowing', () => {
+  const withRoutes = (routes: string, extra = '') =>
+    `realm: r\nupstream: { url: "http://127.0.0.1:3000" }\nmethods: { stripe: { secretKey: "sk_test_abc", networkId: "net_1" } }\n${extra}routes:\n${routes}`
+
+  it('matches case-insensitively by default; routing.caseSensitive and routes[].caseSensitive override it', () => {
+    const routes = '  - { match: "GET /a", price: "1" }\n  - { match: "GET /b", price: "1", caseSensitive: true }\n  - { match: "GET /c", price: "1", caseSensitive: false }\n'
+    expect(ok(withRoutes(routes)).config.routes.map((r) => r.caseSensitive)).toEqual([undefined, true, undefined])
+    expect(ok(withRoutes(routes, 'routing: { caseSensitive: true }\n')).config.routes.map((r) => r.caseSensitive)).toEqual([true, true, undefined])
+  })
+
+  it.each([
+    [
+      'a free wildcard before a priced route',
+      '  - { match: "GET /v1/*", price: free }\n  - { match: "GET /v1/joke", price: "2.00" }\n',
+      `${FILE}: routes[1].match: "GET /v1/joke" (price 2.00) is shadowed by routes[0].match "GET /v1/*" (price free), which comes first and takes requests such as GET /v1/joke; list the more specific route first, or set routes[0].shadows: ok if that is intended`,
+    ],
+    [
+      'a cheaper any-method route before a dearer GET',
+      '  - { match: "* /v1/joke", price: "0.50" }\n  - { match: "GET /v1/joke", price: "2.00" }\n',
+      `${FILE}: routes[1].match: "GET /v1/joke" (price 2.00) is shadowed by routes[0].match "* /v1/joke" (price 0.50), which comes first and takes requests such as GET /v1/joke; list the more specific route first, or set routes[0].shadows: ok if that is intended`,
+    ],
+    [
+      'a shadow-mode route, which forwards unpaid',
+      '  - { match: "GET /v1/:id", price: "5", mode: shadow }\n  - { match: "HEAD /v1/joke", price: "2.00" }\n',
+      `${FILE}: routes[1].match: "HEAD /v1/joke" (price 2.00) is shadowed by routes[0].match "GET /v1/:id" (price 5, but mode: shadow forwards it unpaid), which comes first and takes requests such as HEAD /v1/joke; list the more specific route first, or set routes[0].shadows: ok if that is intended`,
+    ],
+    [
+      'a route spelled in another case',
+      '  - { match: "GET /V1/Joke", price: free }\n  - { match: "GET /v1/joke", price: "1" }\n',
+      `${FILE}: routes[1].match: "GET /v1/joke" (price 1) is shadowed by routes[0].match "GET /V1/Joke" (price free), which comes first and takes requests such as GET /v1/joke; list the more specific route first, or set routes[0].shadows: ok if that is intended`,
+    ],
+    ['a shadows value other than ok', '  - { match: "GET /a", price: free, shadows: true }\n', `${FILE}: routes[0].shadows: must be "ok" (got a boolean)`],
+    ['a caseSensitive that is not a boolean', '  - { match: "GET /a", price: free, caseSensitive: "yes" }\n', `${FILE}: routes[0].caseSensitive: must be true or false (got a string)`],
+  ])('refuses %s', (_name, routes, expected) => {
+    expect(errors(withRoutes(routes))).toEqual([expected])
+  })
+
+  it('names an unknown routing key', () => {
+    expect(errors(withRoutes('  - { match: "GET /a", price: free }\n', 'routing: { caseSensitiv: true }\n'))).toEqual([
+      `${FILE}: routing.caseSensitiv: unknown key (did you mean "caseSensitive"?)`,
+    ])
+  })
+
+  it.each([
+    ['the opt-out on the earlier route', '  - { match: "GET /v1/*", price: free, shadows: ok }\n  - { match: "GET /v1/joke", price: "2.00" }\n'],
+    ['an earlier route that costs as much', '  - { match: "* /v1/*", price: "2" }\n  - { match: "GET /v1/joke", price: "2.00" }\n'],
+    ['a free catch-all last', '  - { match: "GET /v1/joke", price: "2.00" }\n  - { match: "* /*", price: free }\n'],
+    ['case-sensitive routes in different cases', '  - { match: "GET /V1/joke", price: free, caseSensitive: true }\n  - { match: "GET /v1/joke", price: "1", caseSensitive: true }\n'],
+    ['a free route before a shadow-mode one', '  - { match: "GET /v1/*", price: free }\n  - { match: "GET /v1/joke", price: "2", mode: shadow }\n'],
+  ])('accepts %s', (_name, routes) => {
+    expect(ok(withRoutes(routes)).config.routes).toHaveLength(2)
   })
 })

@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
+import { findShadowing } from './route-overlap.js'
 import type {
   Address,
   CorsConfig,
@@ -103,8 +104,9 @@ interface Issue {
 
 const TOP_KEYS = [
   'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
-  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'limits', 'watch', 'workers',
+  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'limits', 'watch', 'workers', 'routing',
 ]
+const ROUTING_KEYS = ['caseSensitive']
 const CORS_KEYS = ['origins', 'maxAge']
 const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
 const BUDGET_KEYS = ['limit', 'window']
@@ -121,7 +123,7 @@ const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-p
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
 const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
 const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee', 'maxInFlight']
-const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode']
+const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode', 'caseSensitive', 'shadows']
 const SPLIT_KEYS = ['recipient', 'amount', 'memo']
 const KNOWN_METHODS = ['stripe', 'tempo']
 const MAX_WORKERS = 64
@@ -935,16 +937,44 @@ class Validator {
     if (value === undefined || value === REPORTED) return undefined
     if (!Array.isArray(value)) return this.fail('routes', `must be a list of routes (got ${kind(value)})`)
     if (value.length === 0) return this.fail('routes', 'must list at least one route')
+    const routing = this.block(top, 'routing', ROUTING_KEYS) ?? EMPTY
+    const caseSensitive = this.boolean(routing, 'caseSensitive', 'routing', false)
     const routes: RouteConfig[] = []
     const seen = new Map<string, number>()
+    const shadowsOk = new Set<number>()
     value.forEach((item: unknown, index) => {
-      const route = this.route(item, index, seen, mode)
+      const route = this.route(item, index, seen, mode, caseSensitive, shadowsOk)
       if (route) routes.push(route)
     })
+    this.shadowing(routes, shadowsOk)
     return routes
   }
 
-  private route(value: unknown, index: number, seen: Map<string, number>, defaultMode: RouteMode): RouteConfig | undefined {
+  /** Routes match first-to-last: an earlier route must not serve a later one's requests for less. */
+  private shadowing(routes: readonly RouteConfig[], shadowsOk: ReadonlySet<number>): void {
+    const patterns = routes.map((route) => ({
+      index: route.index,
+      method: route.method,
+      path: route.path,
+      caseSensitive: route.caseSensitive === true,
+      ...(route.price.kind === 'charge' && route.mode === 'enforce' ? { amount: route.price.amount } : {}),
+      shadowsOk: shadowsOk.has(route.index),
+    }))
+    const priceOf = (route: RouteConfig) =>
+      route.price.kind === 'free' ? 'free' : route.mode === 'shadow' ? `${route.price.amount.text}, but mode: shadow forwards it unpaid` : route.price.amount.text
+    for (const { earlier, later, example } of findShadowing(patterns)) {
+      const a = routes.find((route) => route.index === earlier)!
+      const b = routes.find((route) => route.index === later)!
+      this.fail(
+        `routes[${later}].match`,
+        `${show(b.match)} (price ${priceOf(b)}) is shadowed by routes[${earlier}].match ${show(a.match)} (price ${priceOf(a)}), ` +
+          `which comes first and takes requests such as ${example.method} ${example.path}; ` +
+          `list the more specific route first, or set routes[${earlier}].shadows: ok if that is intended`,
+      )
+    }
+  }
+
+  private route(value: unknown, index: number, seen: Map<string, number>, defaultMode: RouteMode, defaultCaseSensitive: boolean, shadowsOk: Set<number>): RouteConfig | undefined {
     const path = `routes[${index}]`
     const map = this.mapping(value, path)
     if (!map) return undefined
@@ -965,6 +995,10 @@ class Validator {
     const maxBodyBytes = this.maxBodyBytes(map, path)
     const splits = this.splits(map, path, price)
     const mode = this.mode(map, `${path}.mode`) ?? defaultMode
+    const caseSensitive = this.boolean(map, 'caseSensitive', path, defaultCaseSensitive)
+    const shadows = this.get(map, 'shadows')
+    if (shadows === 'ok') shadowsOk.add(index)
+    else if (shadows !== undefined && shadows !== REPORTED) this.fail(`${path}.shadows`, `must be "ok" (got ${typeof shadows === 'string' ? show(shadows) : kind(shadows)})`)
 
     if (match === undefined || !parsed || !price) return undefined
     return {
@@ -978,6 +1012,7 @@ class Validator {
       ...(methods !== undefined ? { methods } : {}),
       maxBodyBytes,
       ...(splits !== undefined ? { splits } : {}),
+      ...(caseSensitive ? { caseSensitive: true as const } : {}),
     }
   }
 
@@ -997,7 +1032,8 @@ class Validator {
     const canonical = canonicalizePath(path)
     if (!canonical.ok) return this.fail(at, `path ${show(path)} is not acceptable: ${canonical.reason}`)
     if (canonical.path !== path) return this.fail(at, `path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
-    if (path === '/__gateway' || path.startsWith('/__gateway/')) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
+    // The gateway's own paths match in any case, like routes.
+    if (/^\/__gateway(?:\/|$)/i.test(path)) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
     const segments = path.split('/').slice(1)
     const params = new Set<string>()
     for (const [i, segment] of segments.entries()) {

@@ -29,6 +29,8 @@ export interface RouteConfig {
   readonly mode: RouteMode
   /** parts of the price paid to other recipients (Tempo only, draft-tempo-charge §Split Payments) */
   readonly splits?: readonly RouteSplit[]
+  /** true: the path matches only in its own case; absent: case-insensitively (a trailing "/" never matters) */
+  readonly caseSensitive?: true
 }
 
 /** `0x` + 40 hex digits, in EIP-55 checksum form once loaded */

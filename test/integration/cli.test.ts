@@ -55,6 +55,16 @@ routes:
     expect(defaulted.code).toBe(1)
     expect(defaulted.stdout).toContain('routes[0].price: no configured method can charge 0.10 usd')
   })
+  it('refuses a priced route that an earlier free route takes requests of, naming both routes', async () => {
+    const file = configFile(`${base}\nroutes:\n  - { match: "GET /v1/*", price: free }\n  - { match: "GET /v1/joke", price: "2.00" }\n`)
+    const { code, stdout } = await runCli(['check', '--config', file])
+    expect(code).toBe(1)
+    expect(stdout).toContain(
+      `${file}: routes[1].match: "GET /v1/joke" (price 2.00) is shadowed by routes[0].match "GET /v1/*" (price free), which comes first and takes requests such as GET /v1/joke; list the more specific route first, or set routes[0].shadows: ok if that is intended`,
+    )
+    const intended = configFile(`${base}\nroutes:\n  - { match: "GET /v1/*", price: free, shadows: ok }\n  - { match: "GET /v1/joke", price: "2.00" }\n`)
+    expect((await runCli(['check', '--config', intended])).code).toBe(0)
+  })
 })
 
 describe('mpp-gateway serve', () => {
