@@ -91,6 +91,27 @@ describe('a body on a free or shadow route reaches the upstream as that request\
   })
 })
 
+describe('a body on a paid GET', () => {
+  it('is bound by its digest and forwarded as that request\'s body with a Content-Length', async () => {
+    const chunkedBody = { body: SMUGGLED, headers: { 'transfer-encoding': 'chunked' } }
+    const unpaid = await request(`${gw.url}/v1/paid`, chunkedBody)
+    const challenge = challengeFor(unpaid)
+    expect(challenge.digest).toMatch(/^sha-256=/)
+    const authorization = authorizationFor(challenge, { spt: await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' }) })
+    const seen = await upstreamRequestsDuring(async () => {
+      const paid = await request(`${gw.url}/v1/paid`, { body: SMUGGLED, headers: { 'transfer-encoding': 'chunked', authorization } })
+      expect(paid.status).toBe(200)
+    })
+    expect(seen.map((r) => [r.method, r.target, r.framing, r.body])).toEqual([['GET', '/v1/paid', 'length', SMUGGLED]])
+  })
+
+  it('in a transfer coding that cannot be re-framed is refused with 501 before any challenge', async () => {
+    const answer = await rawExchange(gw.url, `GET /v1/paid HTTP/1.1\r\nHost: gw\r\nConnection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`)
+    expect(answer).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/)
+    expect(answer).not.toMatch(/WWW-Authenticate/i)
+  })
+})
+
 describe('the next client on the pooled upstream socket gets its own answer', () => {
   it('a free victim after a smuggling attempt', async () => {
     const seen = await upstreamRequestsDuring(async () => {
