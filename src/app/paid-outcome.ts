@@ -9,6 +9,7 @@ export interface PaidResult {
   readonly bytesExpected?: number
 }
 
+// `framing` cannot happen after payment (a paid body is read and re-sent with a Content-Length).
 const FAILURES = { connect: 'upstream-unreachable', timeout: 'upstream-timeout', 'payment-challenge': 'upstream-challenge', framing: 'upstream-unreachable' } as const
 
 /** What a settled payment bought, from the forward's outcome and, when relayed, how the response ended. */
