@@ -8,10 +8,12 @@ import { type Credential, MalformedCredential, extract, parse as parseCredential
 import { rank } from '../protocol/accept-payment.js'
 import { type ProblemType, gatewayProblem, paymentProblem } from '../protocol/problem.js'
 import { serialize as serializeReceipt } from '../protocol/receipt.js'
-import { StoreUnavailable } from '../store/types.js'
+import { requestFraming } from '../proxy/framing.js'
+import { type LedgerEntry, StoreUnavailable } from '../store/types.js'
 import { issueChallenges, serializeAll } from './challenges.js'
 import type { GatewayContext } from './context.js'
-import { forwardToUpstream } from './forward.js'
+import { UNSUPPORTED_FRAMING, forwardToUpstream } from './forward.js'
+import { paidButNotServed, paidResult } from './paid-outcome.js'
 import { type BodyRefusal, hasBody, readBody } from './request-body.js'
 import { sendProblem } from './respond.js'
 import type { RequestRecord } from './request-record.js'
@@ -30,6 +32,8 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   const routeName = routeOffers.route.match
   const authorization = extract(incoming.headersDistinct.authorization)
 
+  // refused before any challenge: a body we could not re-frame must never be paid for
+  if (requestFraming(incoming.headers) === 'unsupported') return sendProblem(outgoing, UNSUPPORTED_FRAMING, { close: true })
   let body: Buffer | undefined
   if (hasBody(incoming)) {
     const { maxBodyBytes } = routeOffers.route
@@ -201,14 +205,16 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   metrics.settled(routeName, offer.method.name, verdict.request.currency, verdict.request.amount)
   const settledAt = new Date(ctx.now()).toISOString()
   const receipt = serializeReceipt({ status: 'success', method: offer.method.name, timestamp: settledAt, reference: settlement.reference, ...settlement.receipt })
-  const outcome = await forwardToUpstream(ctx, incoming, outgoing, record, {
+  const forwarded = await forwardToUpstream(ctx, incoming, outgoing, record, {
     pathAndQuery,
     body,
     authorization: authorization.others,
     receipt,
+    trackDelivery: true,
   })
-  if (!outcome.ok) metrics.paidButUpstreamFailed(routeName)
-  const entry = {
+  // The ledger entry waits for the end of the response, so a body cut short is recorded as such.
+  const result = paidResult(forwarded, forwarded.ok ? await forwarded.delivery : undefined)
+  const entry: LedgerEntry = {
     challengeId: challenge.id,
     route: routeName,
     method: offer.method.name,
@@ -216,9 +222,18 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     currency: verdict.request.currency,
     reference: settlement.reference,
     settledAt,
-    upstreamStatus: outcome.ok ? outcome.status : 0,
+    ...result,
   }
-  if (!outcome.ok) ctx.logger.error('payment settled but the upstream failed; refund or serve manually', { challengeId: challenge.id, reference: settlement.reference, failure: outcome.failure })
+  if (paidButNotServed(result.outcome)) {
+    metrics.paidButUpstreamFailed(routeName)
+    ctx.logger.error('payment settled but the upstream did not serve it; refund or serve manually', {
+      route: routeName,
+      challengeId: challenge.id,
+      reference: settlement.reference,
+      ...result,
+      ...(forwarded.ok ? {} : { failure: forwarded.failure }),
+    })
+  }
   try {
     await ctx.store.record(entry)
   } catch (error) {

@@ -215,7 +215,7 @@ function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): {
     offers: table,
     methods,
     store: shared.store,
-    upstream: createUpstream(config.upstream.url, config.upstream.timeoutMs),
+    upstream: createUpstream(config.upstream.url, config.upstream.timeoutMs, config.upstream.stripRequestHeaders),
     logger: shared.logger,
     metrics: shared.metrics,
     lifecycle: shared.lifecycle,

@@ -82,6 +82,7 @@ describe('parseConfig: the example config', () => {
     expect(config.currency).toBe('usd')
     expect(config.upstream.url.href).toBe('http://127.0.0.1:3000/')
     expect(config.upstream.timeoutMs).toBe(30_000)
+    expect(config.upstream.stripRequestHeaders).toEqual([])
     expect(config.store).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'mppgw:' })
     expect(config.logLevel).toBe('info')
     expect(config.methods.stripe).toEqual({
@@ -154,6 +155,11 @@ describe('parseConfig: defaults and accepted forms', () => {
     const { config } = ok(minimal({ extra: 'store:\nlog:\npreviousSecretKeys:' }))
     expect(config.store).toEqual({ keyPrefix: 'mppgw:' })
     expect(config.logLevel).toBe('info')
+  })
+
+  it('reads upstream.stripRequestHeaders lower-cased', () => {
+    const text = minimal().replace('  url: "http://127.0.0.1:3000"', '  url: "http://127.0.0.1:3000"\n  stripRequestHeaders: ["X-Debug-User", "x-tenant"]')
+    expect(ok(text).config.upstream.stripRequestHeaders).toEqual(['x-debug-user', 'x-tenant'])
   })
 
   it('normalizes the upstream URL and keeps its base path', () => {
@@ -335,7 +341,11 @@ describe('parseConfig: errors', () => {
     ['a typo in a route key', minimal({ route: '    prise: "1"\n    price: "1"' }), `${FILE}: routes[0].prise: unknown key (did you mean "price"?)`],
     ['a typo in a top-level key', minimal({ extra: 'secret_key: "x"' }), `${FILE}: secret_key: unknown key (did you mean "secretKey"?)`],
     ['a typo in a stripe key', minimal().replace('networkId', 'networkID'), `${FILE}: methods.stripe.networkID: unknown key (did you mean "networkId"?)`],
-    ['an unknown upstream key', minimal().replace('  url: "http://127.0.0.1:3000"', '  url: "http://127.0.0.1:3000"\n  retries: 3'), `${FILE}: upstream.retries: unknown key (known keys: url, timeout)`],
+    ['an unknown upstream key', minimal().replace('  url: "http://127.0.0.1:3000"', '  url: "http://127.0.0.1:3000"\n  retries: 3'), `${FILE}: upstream.retries: unknown key (known keys: url, timeout, stripRequestHeaders)`],
+    ['a typo in stripRequestHeaders', minimal().replace('  url: "http://127.0.0.1:3000"', '  url: "http://127.0.0.1:3000"\n  stripRequestHeader: []'), `${FILE}: upstream.stripRequestHeader: unknown key (did you mean "stripRequestHeaders"?)`],
+    ['stripRequestHeaders not a list', minimal().replace('  url: "http://127.0.0.1:3000"', '  url: "http://127.0.0.1:3000"\n  stripRequestHeaders: "X-A"'), `${FILE}: upstream.stripRequestHeaders: must be a list of strings (got a string)`],
+    ['a stripped header that is no header name', minimal().replace('  url: "http://127.0.0.1:3000"', '  url: "http://127.0.0.1:3000"\n  stripRequestHeaders: ["X-Ok", "X-Debug: 1"]'), `${FILE}: upstream.stripRequestHeaders[1]: "X-Debug: 1" is not a header name (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces or colons)`],
+    ['stripping a header the gateway sets', minimal().replace('  url: "http://127.0.0.1:3000"', '  url: "http://127.0.0.1:3000"\n  stripRequestHeaders: ["Host"]'), `${FILE}: upstream.stripRequestHeaders[0]: "Host" is set by the gateway itself and cannot be stripped`],
   ]
 
   it.each(cases)('reports %s', (_what, text, expected) => {

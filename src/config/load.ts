@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
+import { headerNameProblem } from './header-name.js'
 import { findShadowing } from './route-overlap.js'
 import type {
   Address,
@@ -113,7 +114,7 @@ const BUDGET_KEYS = ['limit', 'window']
 const DISCOVERY_KEYS = ['openapi', 'llms']
 const SHUTDOWN_KEYS = ['grace', 'timeout']
 const MODES = ['enforce', 'shadow'] as const
-const UPSTREAM_KEYS = ['url', 'timeout']
+const UPSTREAM_KEYS = ['url', 'timeout', 'stripRequestHeaders']
 const STORE_KEYS = ['url', 'keyPrefix']
 const LOG_KEYS = ['level']
 const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout', 'cryptoApiVersion', 'account']
@@ -469,7 +470,12 @@ class Validator {
     const text = this.nonEmpty(map, 'url', 'upstream')
     const url = text === undefined ? undefined : this.httpUrl(text, 'upstream.url')
     const timeoutMs = this.duration(map, 'timeout', 'upstream', '30s', 1)
-    return url && { url, timeoutMs }
+    const names = this.stringList(map, 'stripRequestHeaders', 'upstream') ?? []
+    names.forEach((name, i) => {
+      const problem = headerNameProblem(name)
+      if (problem) this.fail(`upstream.stripRequestHeaders[${i}]`, problem)
+    })
+    return url && { url, timeoutMs, stripRequestHeaders: names.map((name) => name.toLowerCase()) }
   }
 
   private store(top: Mapping): GatewayConfig['store'] {

@@ -159,7 +159,12 @@ export interface GatewayConfig {
   readonly challengeTtlMs: number
   /** lower-case ISO 4217 code of route prices */
   readonly currency: string
-  readonly upstream: { readonly url: URL; readonly timeoutMs: number }
+  readonly upstream: {
+    readonly url: URL
+    readonly timeoutMs: number
+    /** lower-cased request header names stripped before forwarding, beyond the built-in rerouting ones */
+    readonly stripRequestHeaders: readonly string[]
+  }
   readonly store: { readonly url?: string; readonly keyPrefix: string }
   readonly methods: MethodsConfig
   readonly routes: readonly RouteConfig[]

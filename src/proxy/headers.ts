@@ -1,4 +1,5 @@
 /** Header rules for forwarding, per RFC 9110 §7.6.1 (hop-by-hop) and the payment scheme. */
+import { splitElements } from '../protocol/auth-header.js'
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -24,27 +25,64 @@ const GATEWAY_REQUEST_HEADERS = new Set([
   'forwarded',
 ])
 
+/**
+ * Headers a `Connection` list may never remove: the message's framing and what the gateway sets
+ * or relies on. Listing one of them is how a client would make the gateway drop its framing.
+ */
+const NOT_CONNECTION_LISTABLE = new Set(['content-length', 'transfer-encoding', 'host', 'authorization', 'payment-receipt', 'forwarded'])
+
+/**
+ * Request headers that make common upstream stacks re-method or re-route a request after the
+ * gateway priced it (Express method-override, IIS/Symfony X-Original-URL, ...). Always stripped;
+ * `upstream.stripRequestHeaders` adds to them.
+ */
+export const REROUTING_REQUEST_HEADERS: readonly string[] = [
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-forwarded-prefix',
+]
+
+const DEFAULT_STRIPPED: ReadonlySet<string> = new Set(REROUTING_REQUEST_HEADERS)
+
+/** The set of request header names to strip: the rerouting ones plus the operator's (lower-cased). */
+export function strippedRequestHeaders(extra: readonly string[]): ReadonlySet<string> {
+  return extra.length === 0 ? DEFAULT_STRIPPED : new Set([...REROUTING_REQUEST_HEADERS, ...extra.map((name) => name.toLowerCase())])
+}
+
+/** Response headers only the gateway may send: an upstream's receipt is never relayed. */
+const GATEWAY_RESPONSE_HEADERS = new Set(['payment-receipt'])
+
 const NONE: ReadonlySet<string> = new Set()
 
-/** Header names a `Connection` header lists are hop-by-hop for that message too. */
+/** Header names a `Connection` header lists are hop-by-hop for that message too (the protected ones excepted). */
 function connectionListed(rawHeaders: readonly string[]): ReadonlySet<string> {
   let listed: Set<string> | undefined
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]!.toLowerCase() !== 'connection') continue
     listed ??= new Set()
-    for (const name of rawHeaders[i + 1]!.split(',')) listed.add(name.trim().toLowerCase())
+    for (const name of rawHeaders[i + 1]!.split(',')) {
+      const lower = name.trim().toLowerCase()
+      if (!NOT_CONNECTION_LISTABLE.has(lower) && !lower.startsWith('x-forwarded-')) listed.add(lower)
+    }
   }
   return listed ?? NONE
 }
 
-/** [name, value] pairs of an inbound request that may go upstream, in their original order and case. */
-export function forwardableRequestHeaders(rawHeaders: readonly string[], dropContentLength: boolean): Array<[string, string]> {
+/**
+ * [name, value] pairs of an inbound request that may go upstream, in their original order and case.
+ * Names with an underscore go too, as nginx does by default: servers that map `_` to `-` (CGI,
+ * WSGI, PHP) would read `Payment_Receipt` as the gateway's `Payment-Receipt`.
+ */
+export function forwardableRequestHeaders(rawHeaders: readonly string[], dropContentLength: boolean, stripped: ReadonlySet<string> = DEFAULT_STRIPPED): Array<[string, string]> {
   const listed = connectionListed(rawHeaders)
   const out: Array<[string, string]> = []
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || GATEWAY_REQUEST_HEADERS.has(lower) || listed.has(lower)) continue
+    if (HOP_BY_HOP.has(lower) || GATEWAY_REQUEST_HEADERS.has(lower) || stripped.has(lower) || listed.has(lower) || lower.includes('_')) continue
     if (dropContentLength && lower === 'content-length') continue
     out.push([name, rawHeaders[i + 1]!])
   }
@@ -57,10 +95,23 @@ export function forwardableResponseHeaders(rawHeaders: readonly string[]): Array
   const out: Array<[string, string]> = []
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const lower = rawHeaders[i]!.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue
+    if (HOP_BY_HOP.has(lower) || GATEWAY_RESPONSE_HEADERS.has(lower) || listed.has(lower)) continue
     out.push([rawHeaders[i]!, rawHeaders[i + 1]!])
   }
   return out
+}
+
+/**
+ * Whether an upstream response asks for payment itself: a 402, or a `WWW-Authenticate` with a
+ * `Payment` challenge. Relayed, a client would pay someone else's challenge through us.
+ */
+export function asksForPayment(status: number, wwwAuthenticate: string | string[] | undefined): boolean {
+  if (status === 402) return true
+  if (wwwAuthenticate === undefined) return false
+  for (const line of Array.isArray(wwwAuthenticate) ? wwwAuthenticate : [wwwAuthenticate]) {
+    if (splitElements(line).some((element) => element.scheme.toLowerCase() === 'payment')) return true
+  }
+  return false
 }
 
 /**

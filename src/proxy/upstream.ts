@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
-import { forwardableRequestHeaders, forwardableResponseHeaders, privateCacheControl } from './headers.js'
+import { requestFraming } from './framing.js'
+import { asksForPayment, forwardableRequestHeaders, forwardableResponseHeaders, privateCacheControl, strippedRequestHeaders } from './headers.js'
 
 export interface ForwardRequest {
   /** the inbound request; its body is streamed upstream unless `body` is given */
@@ -13,41 +14,66 @@ export interface ForwardRequest {
   /** what remains of Authorization once the Payment credential is taken out */
   readonly authorization?: string
   readonly clientIp: string
-  /** set on paid requests: sent upstream and returned to the client */
+  /** set on paid requests: sent upstream, and returned to the client on a 2xx only */
   readonly receipt?: string
   /** called with the upstream's status just before its response is passed on */
   readonly onResponse?: (status: number) => void
+  /** paid requests: the outcome then carries `delivery`, settled once the response is over */
+  readonly trackDelivery?: boolean
 }
 
+/** How a relayed response ended: in full, cut short by the upstream, or abandoned by the client. */
+export interface Delivery {
+  readonly end: 'complete' | 'cut' | 'client-gone'
+  /** response body bytes passed to the client */
+  readonly bytesSent: number
+  /** the upstream's Content-Length, when it sent one for a response with a body */
+  readonly bytesExpected?: number
+}
+
+export type ForwardFailure = 'connect' | 'timeout' | 'payment-challenge' | 'framing'
+
 export type ForwardOutcome =
-  | { readonly ok: true; readonly status: number }
-  | { readonly ok: false; readonly failure: 'connect' | 'timeout'; readonly message: string }
+  | { readonly ok: true; readonly status: number; readonly delivery?: Promise<Delivery> }
+  /** `status`: what the upstream answered, for `payment-challenge` (nothing was relayed) */
+  | { readonly ok: false; readonly failure: ForwardFailure; readonly message: string; readonly status?: number }
 
 export interface Upstream {
   /**
    * Sends the request upstream and, once response headers arrive, streams the response to the
-   * client. Resolves at that point with the status, or with the failure when no response came
-   * (the caller answers 502/504; nothing has been written to the client then).
+   * client. Resolves at that point with the status, or with the failure when nothing may be
+   * relayed: no response (502/504), an upstream asking for payment (502), a transfer coding that
+   * cannot be re-framed (501). The caller answers those; nothing has been written to the client.
    */
   forward(request: ForwardRequest): Promise<ForwardOutcome>
   close(): void
 }
 
 /** A pooled keep-alive HTTP(S) client for one upstream base URL. */
-export function createUpstream(base: URL, timeoutMs: number): Upstream {
+export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders: readonly string[] = []): Upstream {
   const secure = base.protocol === 'https:'
   const transport = secure ? https : http
   const agent = new transport.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' })
   const basePath = base.pathname === '/' ? '' : base.pathname
   const hostHeader = base.host
+  const stripped = strippedRequestHeaders(stripRequestHeaders)
 
   function forward(request: ForwardRequest): Promise<ForwardOutcome> {
     const { incoming, outgoing, body } = request
-    const headers = forwardableRequestHeaders(incoming.rawHeaders, body !== undefined)
+    // The inbound framing headers never go upstream: the gateway frames what it sends itself, so a
+    // body Node's client would write unframed (GET, HEAD, DELETE, OPTIONS) cannot become a
+    // second request on the pooled upstream connection.
+    const framing = body === undefined ? requestFraming(incoming.headers) : 'length'
+    if (framing === 'unsupported') {
+      return Promise.resolve({ ok: false, failure: 'framing', message: `unsupported transfer coding ${JSON.stringify(incoming.headers['transfer-encoding'])}` })
+    }
+    const headers = forwardableRequestHeaders(incoming.rawHeaders, true, stripped)
     headers.push(['Host', hostHeader])
     if (request.authorization) headers.push(['Authorization', request.authorization])
     if (request.receipt) headers.push(['Payment-Receipt', request.receipt])
     if (body !== undefined) headers.push(['Content-Length', String(body.length)])
+    else if (framing === 'length') headers.push(['Content-Length', incoming.headers['content-length']!])
+    else if (framing === 'chunked') headers.push(['Transfer-Encoding', 'chunked'])
     headers.push(['X-Forwarded-For', request.clientIp])
     headers.push(['X-Forwarded-Proto', 'encrypted' in incoming.socket ? 'https' : 'http'])
     if (incoming.headers.host) headers.push(['X-Forwarded-Host', incoming.headers.host])
@@ -91,10 +117,16 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
         settled = true
         const status = upstreamResponse.statusCode ?? 502
         request.onResponse?.(status)
+        if (asksForPayment(status, upstreamResponse.headers['www-authenticate'])) {
+          // Only the gateway challenges: a client must never pay a challenge it did not issue.
+          upstreamResponse.resume()
+          resolve({ ok: false, failure: 'payment-challenge', status, message: `the upstream answered ${status} asking for payment itself` })
+          return
+        }
         if (outgoing.destroyed) {
           // The client left while we waited; the status still goes to the ledger.
           upstreamResponse.resume()
-          resolve({ ok: true, status })
+          resolve({ ok: true, status, ...(request.trackDelivery ? { delivery: Promise.resolve<Delivery>({ end: 'client-gone', bytesSent: 0 }) } : {}) })
           return
         }
         let responseHeaders = forwardableResponseHeaders(upstreamResponse.rawHeaders)
@@ -110,9 +142,12 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
             for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined) responseHeaders.push([name, String(item)])
           }
         }
-        if (request.receipt) {
+        // core spec, draft-httpauth-payment §Receipt Status Semantics: "Receipts are only issued on
+        // successful payment responses (2xx status codes). Servers MUST NOT return a
+        // `Payment-Receipt` header on error responses."
+        if (request.receipt && status >= 200 && status < 300) {
           const cacheControl = upstreamResponse.headers['cache-control']
-          const kept = responseHeaders.filter(([name]) => !/^(cache-control|payment-receipt)$/i.test(name))
+          const kept = responseHeaders.filter(([name]) => name.toLowerCase() !== 'cache-control')
           kept.push(['Payment-Receipt', request.receipt], ['Cache-Control', privateCacheControl(cacheControl)])
           outgoing.writeHead(status, kept.flat())
         } else {
@@ -121,9 +156,10 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
         // A streamed response (no length: SSE, chunked) shows its headers at once rather than with
         // the first chunk; a sized one sends headers and body together, saving a write.
         if (upstreamResponse.headers['content-length'] === undefined) outgoing.flushHeaders()
+        const delivery = request.trackDelivery ? trackDelivery(incoming, upstreamResponse, outgoing) : undefined
         upstreamResponse.pipe(outgoing)
         upstreamResponse.on('error', () => outgoing.destroy())
-        resolve({ ok: true, status })
+        resolve(delivery ? { ok: true, status, delivery } : { ok: true, status })
       })
 
       // A client that goes away takes its upstream request with it.
@@ -132,6 +168,7 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
       })
 
       if (body !== undefined) upstreamRequest.end(body)
+      else if (framing === 'none') upstreamRequest.end()
       else incoming.pipe(upstreamRequest)
     })
   }
@@ -140,4 +177,32 @@ export function createUpstream(base: URL, timeoutMs: number): Upstream {
     forward,
     close: () => agent.destroy(),
   }
+}
+
+/**
+ * Settles when the client's response is over: `complete` when the upstream's body ended in full and
+ * reached the client, `cut` when the upstream stopped short (the client is cut off too, so it can
+ * tell), `client-gone` when the client left first.
+ */
+function trackDelivery(incoming: IncomingMessage, upstreamResponse: IncomingMessage, outgoing: ServerResponse): Promise<Delivery> {
+  const length = upstreamResponse.headers['content-length']
+  const status = upstreamResponse.statusCode ?? 0
+  const hasBody = incoming.method !== 'HEAD' && status !== 204 && status !== 304
+  const bytesExpected = hasBody && length !== undefined ? Number(length) : undefined
+  let bytesSent = 0
+  let cut = false
+  upstreamResponse.on('data', (chunk: Buffer) => {
+    bytesSent += chunk.length
+  })
+  const onCut = () => {
+    cut = true
+  }
+  upstreamResponse.once('aborted', onCut)
+  upstreamResponse.once('error', onCut)
+  return new Promise((resolve) => {
+    outgoing.once('close', () => {
+      const end = upstreamResponse.complete && outgoing.writableFinished ? 'complete' : cut ? 'cut' : 'client-gone'
+      resolve(bytesExpected === undefined ? { end, bytesSent } : { end, bytesSent, bytesExpected })
+    })
+  })
 }

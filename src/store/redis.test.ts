@@ -58,6 +58,17 @@ describe('redis store', () => {
     expect(await store.ledger()).toEqual([entry, { ...entry, challengeId: 'ch_2', reference: 'pi_2', upstreamStatus: 0 }])
   })
 
+  it('keeps what the payer got: the outcome and the bytes sent and expected', async () => {
+    const store = open(prefix())
+    const cut: LedgerEntry = { ...entry, outcome: 'cut', bytesSent: 5, bytesExpected: 2048 }
+    const streamed: LedgerEntry = { ...entry, challengeId: 'ch_3', outcome: 'served', bytesSent: 12 }
+    await store.record(cut)
+    await store.record(streamed)
+    const [first, second] = await store.ledger()
+    expect(first).toStrictEqual(cut)
+    expect(second).toStrictEqual(streamed)
+  })
+
   it('counts hits 1, 2, 3 within a window, per key', async () => {
     const store = open(prefix())
     expect(await store.countHit('challenges:203.0.113.7', 60_000)).toBe(1)

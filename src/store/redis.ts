@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { type LedgerEntry, type ReplayStore, StoreUnavailable } from './types.js'
+import { type LedgerEntry, type PaidOutcome, type ReplayStore, StoreUnavailable } from './types.js'
 
 export interface RedisStoreOptions {
   url: string
@@ -22,6 +22,8 @@ return count
 `
 
 const LEDGER_FIELDS = ['challengeId', 'route', 'method', 'amount', 'currency', 'reference', 'settledAt', 'upstreamStatus'] as const
+/** written only when set, so entries from before them read back as they were */
+const OPTIONAL_LEDGER_FIELDS = ['outcome', 'bytesSent', 'bytesExpected'] as const
 
 /**
  * Redis-backed replay store, shared by every gateway replica on the same Redis.
@@ -67,6 +69,7 @@ export function createRedisStore(options: RedisStoreOptions): ReplayStore {
     },
     async record(entry) {
       const fields = LEDGER_FIELDS.flatMap((name) => [name, String(entry[name])])
+      for (const name of OPTIONAL_LEDGER_FIELDS) if (entry[name] !== undefined) fields.push(name, String(entry[name]))
       await run('ledger write', () => redis.xadd(ledgerKey, '*', ...fields))
     },
     async ledger(limit = 1000) {
@@ -116,6 +119,9 @@ function toEntry(flat: string[]): LedgerEntry {
     reference: text('reference'),
     settledAt: text('settledAt'),
     upstreamStatus: Number(text('upstreamStatus')),
+    ...(map.has('outcome') ? { outcome: text('outcome') as PaidOutcome } : {}),
+    ...(map.has('bytesSent') ? { bytesSent: Number(text('bytesSent')) } : {}),
+    ...(map.has('bytesExpected') ? { bytesExpected: Number(text('bytesExpected')) } : {}),
   }
 }
 
