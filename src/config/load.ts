@@ -4,6 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { parseAddress, ZERO_ADDRESS } from './address.js'
+import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
@@ -11,6 +12,7 @@ import { expandEnv } from './expand-env.js'
 import { parseCidr } from './cidr.js'
 import type {
   Address,
+  AdminConfig,
   CorsConfig,
   DecimalAmount,
   GatewayConfig,
@@ -101,9 +103,12 @@ interface Issue {
 
 const TOP_KEYS = [
   'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
-  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'watch', 'workers',
+  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'watch', 'workers', 'admin',
 ]
-const CORS_KEYS = ['origins', 'maxAge']
+const CORS_KEYS = ['origins', 'maxAge', 'credentials']
+const ADMIN_KEYS = ['listen', 'token']
+/** where the admin listener binds when the config has no `admin` block: this machine only */
+const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
 const BUDGET_KEYS = ['limit', 'window']
 const DISCOVERY_KEYS = ['openapi', 'llms']
@@ -244,6 +249,7 @@ class Validator {
     const shutdown = this.shutdown(top)
     const watch = this.boolean(top, 'watch', '', true)
     const workers = this.workers(top, store)
+    const admin = this.admin(top)
 
     if (this.issues.length > 0) return undefined
     // No issue means every required part was produced.
@@ -269,6 +275,7 @@ class Validator {
       shutdown,
       watch,
       workers,
+      ...(admin ? { admin } : {}),
     }
   }
 
@@ -833,7 +840,40 @@ class Validator {
       }
     })
     const maxAgeMs = this.duration(map, 'maxAge', 'cors', '10m', 0)
-    return ok ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000) } : undefined
+    const credentials = this.boolean(map, 'credentials', 'cors', false)
+    if (credentials && origins.includes('*')) {
+      ok = this.fail('cors.credentials', 'cannot be true with origins "*": any site could then call the API with its visitors\' cookies; list the origins') ?? false
+    }
+    return ok ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000), ...(credentials ? { credentials: true as const } : {}) } : undefined
+  }
+
+  /**
+   * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
+   * listener anyone else can reach must have a token. The token is never quoted in an error.
+   */
+  private admin(top: Mapping): AdminConfig | undefined {
+    const value = this.get(top, 'admin')
+    if (value === false) return undefined
+    if (value !== undefined && value !== REPORTED && !(value instanceof Map)) {
+      return this.fail('admin', `must be a mapping like { listen: "${DEFAULT_ADMIN_LISTEN}", token: "\${MPP_ADMIN_TOKEN}" }, or false (got ${kind(value)})`)
+    }
+    const map = this.block(top, 'admin', ADMIN_KEYS) ?? EMPTY
+    const listenValue = this.get(map, 'listen')
+    if (typeof listenValue === 'number') return this.fail('admin.listen', `must be a quoted string like "${DEFAULT_ADMIN_LISTEN}" (got a number)`)
+    const listen = this.listen(this.string(map, 'listen', 'admin') ?? DEFAULT_ADMIN_LISTEN, 'admin.listen')
+    const tokenValue = this.get(map, 'token')
+    const token = typeof tokenValue === 'string' ? tokenValue : this.asString(tokenValue, 'admin.token')
+    if (!listen) return undefined
+    if (token) {
+      const problem = adminTokenProblem(token)
+      return problem ? this.fail('admin.token', problem, false) : { ...listen, token }
+    }
+    if (!isLoopbackHost(listen.host)) {
+      const unset = this.missing.get('admin.token')
+      const why = unset ? ` (admin.token is empty: ${notSet(unset)})` : ''
+      return this.fail('admin.listen', `${show(listen.host)} is reachable from other machines: set admin.token${why}, or listen on 127.0.0.1`, false)
+    }
+    return listen
   }
 
   private rateLimit(top: Mapping): RateBudget | undefined {

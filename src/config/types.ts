@@ -118,6 +118,16 @@ export interface CorsConfig {
   readonly origins: readonly string[]
   /** how long a browser may cache a preflight answer */
   readonly maxAgeSeconds: number
+  /** send `Access-Control-Allow-Credentials: true` (allowlist only; never with "*"); absent: never */
+  readonly credentials?: true
+}
+
+/** The admin listener: metrics, the live config and every other operator endpoint, off the public port. */
+export interface AdminConfig {
+  readonly host: string
+  readonly port: number
+  /** bearer token every admin request must carry; undefined: none, and then `host` is a loopback address */
+  readonly token?: string
 }
 
 /** A budget of `limit` events per client IP per `windowMs` (fixed window). */
@@ -165,4 +175,6 @@ export interface GatewayConfig {
   readonly watch: boolean
   /** gateway processes sharing the listening port (node:cluster); more than 1 requires store.url */
   readonly workers: number
+  /** undefined: no admin listener (`admin: false`) */
+  readonly admin?: AdminConfig
 }
