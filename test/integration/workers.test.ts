@@ -27,6 +27,7 @@ function configFile(extra: Record<string, unknown>): string {
       upstream: { url: upstream.url },
       routes: [{ match: 'GET /v1/models', price: 'free' }],
       shutdown: { grace: '0s', timeout: '5s' },
+      admin: { listen: '127.0.0.1:0' },
       ...extra,
     }),
   )
@@ -63,6 +64,9 @@ describe('workers: 2', () => {
       await waitForLines(gateway, (all) => all.filter((l) => l.msg === 'gateway listening').length === 2)
       const listening = lines(gateway).filter((l) => l.msg === 'gateway listening')
       expect(new Set(listening.map((l) => l.url)).size).toBe(1)
+      // the admin port is shared the same way: one address, answered by whichever worker takes the connection
+      expect(new Set(listening.map((l) => l.admin)).size).toBe(1)
+      expect((await request(`${gateway.adminUrl}/__gateway/metrics`)).body).toContain('mpp_http_requests_total')
       expect(lines(gateway).find((l) => l.msg === 'workers started')).toMatchObject({ workers: 2 })
 
       // The primary hands each new connection to the next worker; every request here opens one.
