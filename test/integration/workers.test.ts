@@ -1,5 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import net, { type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
@@ -81,6 +82,21 @@ describe('workers: 2', () => {
       expect(lines(gateway).filter((l) => l.msg === 'stopped').map((l) => l.worker).sort()).toEqual([1, 2])
     } finally {
       await gateway.stop('SIGKILL')
+    }
+  })
+
+  it('stops, rather than forking again and again, when workers bind the admin port but not the public one', async () => {
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as AddressInfo
+    try {
+      const file = configFile({ workers: 2, listen: `127.0.0.1:${port}`, store: { url: SHARED_REDIS_URL, keyPrefix: `test:workers:${process.pid}:${Date.now()}:` } })
+      const { code, stdout } = await runCli(['serve', '--config', file])
+      expect(code).toBe(1)
+      expect(stdout).toContain('worker failed to start; stopping the gateway')
+      expect(stdout).not.toContain('worker died; starting another')
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()))
     }
   })
 
