@@ -64,6 +64,9 @@ describe('parseConfig: admin', () => {
     expect(errors.join('\n')).not.toContain(shortToken)
     expect(errorsOf('admin: { listen: 9402 }')).toEqual([`${FILE}: admin.listen: must be a quoted string like "127.0.0.1:9402" (got a number)`])
     expect(errorsOf('admin: { listen: "127.0.0.1" }')).toEqual([`${FILE}: admin.listen: "127.0.0.1" must be "host:port", ":port" or "[ipv6]:port"`])
+    expect(errorsOf('listen: ":9402"\nadmin: { listen: "127.0.0.1:9402" }')).toEqual([`${FILE}: admin.listen: port 9402 is the public port (listen); the admin port needs its own`])
+    expect(load('listen: "127.0.0.1:0"\nadmin: { listen: "127.0.0.1:0" }').ok).toBe(true)
+    expect(load('listen: "127.0.0.2:9402"\nadmin: { listen: "127.0.0.1:9402" }').ok).toBe(true)
     expect(errorsOf('admin: { listn: "127.0.0.1:9402" }')).toEqual([`${FILE}: admin.listn: unknown key (did you mean "listen"?)`])
     expect(errorsOf('admin: "127.0.0.1:9402"')).toEqual([
       `${FILE}: admin: must be a mapping like { listen: "127.0.0.1:9402", token: "\${MPP_ADMIN_TOKEN}" }, or false (got a string)`,

@@ -249,7 +249,7 @@ class Validator {
     const shutdown = this.shutdown(top)
     const watch = this.boolean(top, 'watch', '', true)
     const workers = this.workers(top, store)
-    const admin = this.admin(top)
+    const admin = this.admin(top, listen)
 
     if (this.issues.length > 0) return undefined
     // No issue means every required part was produced.
@@ -851,7 +851,7 @@ class Validator {
    * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
    * listener anyone else can reach must have a token. The token is never quoted in an error.
    */
-  private admin(top: Mapping): AdminConfig | undefined {
+  private admin(top: Mapping, publicListen: { host: string; port: number } | undefined): AdminConfig | undefined {
     const value = this.get(top, 'admin')
     if (value === false) return undefined
     if (value !== undefined && value !== REPORTED && !(value instanceof Map)) {
@@ -864,6 +864,10 @@ class Validator {
     const tokenValue = this.get(map, 'token')
     const token = typeof tokenValue === 'string' ? tokenValue : this.asString(tokenValue, 'admin.token')
     if (!listen) return undefined
+    const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
+    if (publicListen && listen.port !== 0 && listen.port === publicListen.port && (listen.host === publicListen.host || wildcard(listen.host) || wildcard(publicListen.host))) {
+      return this.fail('admin.listen', `port ${listen.port} is the public port (listen); the admin port needs its own`)
+    }
     if (token) {
       const problem = adminTokenProblem(token)
       return problem ? this.fail('admin.token', problem, false) : { ...listen, token }
