@@ -17,7 +17,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY gateway.config.yaml /etc/mpp-gateway/gateway.config.yaml
 USER node
-EXPOSE 8402
+# 9402: the admin port (metrics, config), which needs MPP_ADMIN_TOKEN to listen beyond loopback
+EXPOSE 8402 9402
 # Mount your own config over /etc/mpp-gateway/gateway.config.yaml (or pass --config elsewhere).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8402/__gateway/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -109,12 +109,12 @@ async function main(): Promise<void> {
     ...(nodeProxy ? [{ key: 'node-proxy', label: 'node:http proxy (12 lines)', url: `${nodeProxy.hello.url}/v1/models`, pid: nodeProxy.child.pid, single: true }] : []),
     ...(nginx?.ok ? [{ key: 'nginx', label: `nginx ${nginx.version} proxy_pass, keep-alive, ${nginx.workers} workers`, url: `${nginx.url}/v1/models`, pid: nginx.pid }] : []),
     ...(mppx ? [{ key: 'mppx', label: 'mppx Proxy 0.11, free route', url: `${mppx.hello.url}/api/v1/models`, pid: mppx.child.pid }] : []),
-    { key: 'gateway-free', label: 'mpp-gateway, free route', url: `${gw.url}/v1/models`, pid: gw.pid, single: true },
-    ...(base ? [{ key: 'gateway-free-baseline', label: `mpp-gateway at ${options.baseline}, free route`, url: `${base.url}/v1/models`, pid: base.pid, single: true }] : []),
+    { key: 'gateway-free', label: 'mpp-gateway, free route', url: `${gw.url}/v1/models`, pid: gw.pid, metricsUrl: gw.metricsUrl, single: true },
+    ...(base ? [{ key: 'gateway-free-baseline', label: `mpp-gateway at ${options.baseline}, free route`, url: `${base.url}/v1/models`, pid: base.pid, metricsUrl: base.metricsUrl, single: true }] : []),
     ...(gw2 ? [{ key: 'gateway-free-w2', label: 'mpp-gateway, free route, workers: 2', url: `${gw2.url}/v1/models`, pid: gw2.pid }] : []),
-    { key: 'gateway-stripe', label: 'mpp-gateway, paid: Stripe (fake), Redis', url: `${gw.url}/v1/paid/stripe`, pid: gw.pid, paid: 'stripe' as const, single: true },
-    { key: 'gateway-tempo-push', label: 'mpp-gateway, paid: Tempo push (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, paid: 'tempo-push' as const, single: true },
-    { key: 'gateway-tempo-pull', label: 'mpp-gateway, paid: Tempo pull (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, paid: 'tempo-pull' as const, single: true },
+    { key: 'gateway-stripe', label: 'mpp-gateway, paid: Stripe (fake), Redis', url: `${gw.url}/v1/paid/stripe`, pid: gw.pid, metricsUrl: gw.metricsUrl, paid: 'stripe' as const, single: true },
+    { key: 'gateway-tempo-push', label: 'mpp-gateway, paid: Tempo push (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, metricsUrl: gw.metricsUrl, paid: 'tempo-push' as const, single: true },
+    { key: 'gateway-tempo-pull', label: 'mpp-gateway, paid: Tempo pull (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, metricsUrl: gw.metricsUrl, paid: 'tempo-pull' as const, single: true },
   ].filter((p) => want(p.key) || p.key === 'gateway-free-baseline')
 
   const loadBefore = machineInfo().load
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     const stopRss = path.pid ? sampleRss(path.pid) : undefined
     const measured: WrkResult = await runWrk({ url: path.url, connections: conns, seconds: duration, credentials })
     const rss = stopRss?.()
-    const heap = path.key.startsWith('gateway') && path.key !== 'gateway-free-w2' ? await gatewayHeap(path.url) : undefined
+    const heap = 'metricsUrl' in path && typeof path.metricsUrl === 'string' ? await gatewayHeap(path.metricsUrl) : undefined
     const busy = await backends.busy()
     const result = paidTiming(path, measured, busy)
     lastRps.set(`${path.key}:${conns}`, result.rps)
@@ -284,6 +284,8 @@ async function finish(results: Results): Promise<void> {
 
 interface GatewayProcess {
   readonly url: string
+  /** where its metrics are: the admin port (a --baseline checkout from before it: the public one) */
+  readonly metricsUrl: string
   readonly pid: number
   readonly secretKey: string
   readonly realm: string
@@ -291,10 +293,12 @@ interface GatewayProcess {
 
 async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; backends?: Backends; workers: number; root?: string }): Promise<GatewayProcess> {
   const port = await freePort()
+  const adminPort = o.root ? undefined : await freePort()
   const secretKey = randomBytes(32).toString('base64')
   const realm = 'bench.mpp-gateway.local'
   const document = {
     listen: `127.0.0.1:${port}`,
+    ...(adminPort ? { admin: { listen: `127.0.0.1:${adminPort}` } } : {}),
     realm,
     secretKey,
     challengeTtl: '30m',
@@ -334,13 +338,13 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
     child.kill('SIGTERM')
     return exited
   })
-  return { url, pid: child.pid!, secretKey, realm }
+  return { url, metricsUrl: adminPort ? `http://127.0.0.1:${adminPort}` : url, pid: child.pid!, secretKey, realm }
 }
 
 /** The gateway's V8 heap (used, total) right after a run, from its own metrics endpoint. */
-async function gatewayHeap(pathUrl: string): Promise<{ usedMb: number; totalMb: number } | undefined> {
+async function gatewayHeap(metricsUrl: string): Promise<{ usedMb: number; totalMb: number } | undefined> {
   try {
-    const text = await (await fetch(new URL('/__gateway/metrics', pathUrl))).text()
+    const text = await (await fetch(new URL('/__gateway/metrics', metricsUrl))).text()
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20
     return { usedMb: value('nodejs_heap_size_used_bytes'), totalMb: value('nodejs_heap_size_total_bytes') }
   } catch {

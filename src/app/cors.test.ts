@@ -138,3 +138,36 @@ describe('CORS with "*"', () => {
     expect(reply.headers['access-control-allow-origin']).toBeUndefined()
   })
 })
+
+describe('CORS with credentials', () => {
+  let gateway: Awaited<ReturnType<typeof serve>>
+  beforeAll(async () => {
+    gateway = await serve({ origins: ['https://app.example.com'], maxAgeSeconds: 60, credentials: true })
+  })
+  afterAll(() => new Promise<void>((r) => gateway.server.close(() => r())))
+
+  it('allows credentials for a listed origin, on the answer and on the preflight', async () => {
+    const reply = await gateway.send('GET', '/v1/cheap', { Origin: 'https://app.example.com' })
+    expect(reply.headers['access-control-allow-origin']).toBe('https://app.example.com')
+    expect(reply.headers['access-control-allow-credentials']).toBe('true')
+    const preflight = await gateway.send('OPTIONS', '/v1/cheap', { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers['access-control-allow-credentials']).toBe('true')
+  })
+
+  it('sends nothing to an origin that is not listed', async () => {
+    const reply = await gateway.send('GET', '/v1/cheap', { Origin: 'https://evil.example' })
+    for (const name of CORS_HEADERS) expect(reply.headers[name]).toBeUndefined()
+  })
+
+  it('never with "*", even if a hand-built config asks for it', async () => {
+    const star = await serve({ origins: ['*'], maxAgeSeconds: 60, credentials: true })
+    try {
+      const reply = await star.send('GET', '/v1/cheap', { Origin: 'https://anyone.example' })
+      expect(reply.headers['access-control-allow-origin']).toBe('https://anyone.example')
+      expect(reply.headers['access-control-allow-credentials']).toBeUndefined()
+    } finally {
+      await new Promise<void>((r) => star.server.close(() => r()))
+    }
+  })
+})

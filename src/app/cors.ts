@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CorsConfig } from '../config/types.js'
 
 /*
- * CORS for browser clients that pay (Fetch standard §3.2). Deliberately no
- * Access-Control-Allow-Credentials: a payment is a bearer credential carried in Authorization, which
- * a script sets explicitly; cookies and TLS client certificates are not needed to pay, and leaving
- * credentials mode off means no other site can ride on a user's cookies for the upstream.
+ * CORS for browser clients that pay (Fetch standard §3.2). No Access-Control-Allow-Credentials
+ * unless `cors.credentials` is set (only with a list of origins): a payment is a bearer credential
+ * carried in Authorization, which a script sets explicitly; cookies and TLS client certificates are
+ * not needed to pay, and leaving credentials mode off means no other site can ride on a user's
+ * cookies for the upstream.
  */
 
 /** Without these exposed, a script sees a 402 but cannot read the challenge, nor the receipt of a paid answer. */
@@ -18,14 +19,22 @@ const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
  * which methods the client can pay with.
  */
 const ALWAYS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Accept-Payment']
+/**
+ * The headers that grant a cross-origin read. With `cors` configured the gateway's policy alone
+ * decides them: an upstream that reflects any Origin with credentials must not widen it.
+ */
+const GATEWAY_OWNED_HEADERS = ['Access-Control-Allow-Origin', 'Access-Control-Allow-Credentials']
 /** RFC 9110 §5.6.2 token: what a method or header name may be; anything else is not echoed. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /** Adds CORS response headers for an allowed Origin; returns false when the request has no Origin or it is not allowed (then nothing is added). */
 export function applyCors(cors: CorsConfig, incoming: IncomingMessage, outgoing: ServerResponse): boolean {
+  // Headers set before forwarding replace the upstream's of the same name (proxy/upstream.ts); an
+  // empty list sends nothing, so this drops the upstream's unless the lines below set ours.
+  for (const name of GATEWAY_OWNED_HEADERS) outgoing.setHeader(name, [])
   const origin = allowedOrigin(cors, incoming)
   if (origin === undefined) return false
-  allowOrigin(outgoing, origin)
+  allowOrigin(cors, outgoing, origin)
   outgoing.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS)
   return true
 }
@@ -41,7 +50,7 @@ export function answerPreflight(cors: CorsConfig, incoming: IncomingMessage, out
     outgoing.end()
     return true
   }
-  allowOrigin(outgoing, origin)
+  allowOrigin(cors, outgoing, origin)
   outgoing.setHeader('Access-Control-Allow-Methods', allowedMethods(requestedMethod.trim()).join(', '))
   outgoing.setHeader('Access-Control-Allow-Headers', allowedHeaders(incoming.headers['access-control-request-headers']).join(', '))
   outgoing.setHeader('Access-Control-Max-Age', String(cors.maxAgeSeconds))
@@ -61,10 +70,12 @@ function allowedOrigin(cors: CorsConfig, incoming: IncomingMessage): string | un
   return cors.origins.includes('*') || cors.origins.includes(origin) ? origin : undefined
 }
 
-function allowOrigin(outgoing: ServerResponse, origin: string): void {
+function allowOrigin(cors: CorsConfig, outgoing: ServerResponse, origin: string): void {
   // The origin is echoed rather than "*", so the answer depends on Origin: shared caches must key on it.
   outgoing.setHeader('Access-Control-Allow-Origin', origin)
   addVary(outgoing, 'Origin')
+  // Under "*" every origin is echoed: credentials then would let any site act with a visitor's cookies.
+  if (cors.credentials && !cors.origins.includes('*')) outgoing.setHeader('Access-Control-Allow-Credentials', 'true')
 }
 
 /** Appends to an existing Vary instead of replacing what the caller (or upstream) already set. */

@@ -3,7 +3,6 @@ import { canonicalizePath } from '../config/canonical-path.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { createClientIpResolver } from '../proxy/client-ip.js'
-import { adminHandlers } from './admin.js'
 import type { GatewayContext } from './context.js'
 import { answerPreflight, applyCors } from './cors.js'
 import { discoveryHandlers } from './discovery-routes.js'
@@ -33,7 +32,8 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
     record.route = 'gateway'
     return handler(incoming, outgoing, pathAndQuery, record)
   }
-  for (const [path, handler] of Object.entries({ ...healthHandlers(ctx), ...adminHandlers(ctx) })) add('GET', path, own(handler))
+  // Probes only: metrics, config and every other operator endpoint are on the admin listener (admin.ts).
+  for (const [path, handler] of Object.entries(healthHandlers(ctx))) add('GET', path, own(handler))
   add('ALL', '/__gateway/*', own((_incoming, outgoing) => sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))))
   // Discovery documents come before the routes: a catch-all free route must not hide them.
   for (const [path, handler] of Object.entries(discoveryHandlers(ctx))) add('GET', path, own(handler))

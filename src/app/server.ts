@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { restartOnlyLimitChanges } from '../config/limits.js'
 import { loadConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
@@ -15,6 +14,8 @@ import type { ReplayStore } from '../store/types.js'
 import type { BodyBudget } from './body-budget.js'
 import type { GatewayContext, Lifecycle } from './context.js'
 import { createBodyBudget } from './body-budget.js'
+import { createAdminListener } from './admin.js'
+import { type AdminServer, listeningUrl, startAdminServer } from './admin-server.js'
 import { createGatewayListener } from './gateway.js'
 
 /** Large enough that a 16 KiB credential reaches the gateway and gets the protocol's own answer. */
@@ -26,6 +27,8 @@ export interface RunningGateway {
   readonly server: Server
   /** e.g. http://127.0.0.1:8402 */
   readonly url: string
+  /** the admin listener (metrics, config), e.g. http://127.0.0.1:9402; undefined with `admin: false` */
+  readonly adminUrl?: string
   readonly store: ReplayStore
   readonly metrics: GatewayMetrics
   /** the live config */
@@ -92,6 +95,19 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   let current = first.generation
   const generations = new Set<Generation>([current])
 
+  // The token can change on reload; the bind address only on restart.
+  let adminToken = config.admin?.token
+  let admin: AdminServer | undefined
+  if (config.admin) {
+    try {
+      admin = await startAdminServer(config.admin, createAdminListener({ current: () => current.ctx, token: () => adminToken }))
+    } catch (error) {
+      await Promise.all([...generations].map((g) => retireMethods(g)))
+      await store.close()
+      throw error
+    }
+  }
+
   const { limits } = config
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: MAX_HEADER_BYTES,
@@ -117,16 +133,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.listen.port, config.listen.host, () => resolve())
+  }).catch(async (error: unknown) => {
+    await admin?.close()
+    throw error
   })
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
-  logger.info('gateway listening', { url, realm: config.realm, upstream: config.upstream.url.origin, routes: config.routes.length, methods: [...current.ctx.methods.keys()], configHash: options.hash })
+  const url = listeningUrl(server)
+  logger.info('gateway listening', { url, ...(admin ? { admin: admin.url } : {}), realm: config.realm, upstream: config.upstream.url.origin, routes: config.routes.length, methods: [...current.ctx.methods.keys()], configHash: options.hash })
 
   async function retire(generation: Generation): Promise<void> {
     if (!generations.delete(generation)) return
-    generation.ctx.upstream.close()
-    await Promise.all([...generation.ctx.methods.values()].map((m) => m.close?.()))
+    await retireMethods(generation)
   }
 
   let reloading: Promise<ReloadResult> | undefined
@@ -150,6 +166,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
       if (JSON.stringify(loaded.config[key]) !== JSON.stringify(live.config[key])) logger.warn(`config reload: ${key} changes take effect only after a restart`)
     }
     for (const key of restartOnlyLimitChanges(live.config.limits, loaded.config.limits)) logger.warn(`config reload: ${key} changes take effect only after a restart`)
+    // A new token applies at once, but only to the address it was configured for: a reload must
+    // never drop the token of a listener still bound where other machines reach it.
+    const bound = (c: GatewayConfig) => (c.admin ? `${c.admin.host}:${c.admin.port}` : 'off')
+    if (bound(loaded.config) === bound(config)) adminToken = loaded.config.admin?.token
+    else logger.warn('config reload: admin changes other than the token take effect only after a restart')
     const previous = current
     generations.add(next.generation)
     current = next.generation
@@ -177,11 +198,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   function close(): Promise<void> {
     closing ??= (async () => {
       watcher?.close()
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeIdleConnections()
-        server.closeAllConnections()
-      })
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeIdleConnections()
+          server.closeAllConnections()
+        }),
+        admin?.close(),
+      ])
       await Promise.all([...generations].map(retire))
       await store.close()
     })()
@@ -203,7 +227,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     logger.info('stopped')
   }
 
-  return { server, url, store, metrics: shared.metrics, config: () => current.ctx.config, reload, drain, close }
+  return { server, url, ...(admin ? { adminUrl: admin.url } : {}), store, metrics: shared.metrics, config: () => current.ctx.config, reload, drain, close }
 }
 
 function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
@@ -225,6 +249,11 @@ function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): {
     loaded: { hash, at: new Date(shared.now()).toISOString() },
   }
   return { ok: true, generation: { ctx, listener: createGatewayListener(ctx), inFlight: 0, retired: false } }
+}
+
+function retireMethods(generation: Generation): Promise<unknown> {
+  generation.ctx.upstream.close()
+  return Promise.all([...generation.ctx.methods.values()].map((m) => m.close?.()))
 }
 
 function warnRandomSecret(logger: Logger): void {

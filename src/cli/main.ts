@@ -5,7 +5,7 @@ import { startGateway } from '../app/server.js'
 import { loadConfig } from '../config/load.js'
 import { createLogger } from '../log/logger.js'
 import { runCheck } from './check.js'
-import { runPrimary } from './workers.js'
+import { runPrimary, WORKER_STARTED } from './workers.js'
 
 const USAGE = `Usage:
   mpp-gateway [serve] [--config FILE]   run the gateway (default config: ./gateway.config.yaml)
@@ -47,6 +47,8 @@ async function serve(file: string): Promise<number> {
     return undefined
   })
   if (!gateway) return 1
+  // Tell the primary this worker serves: a worker that dies later is replaced, one that never got here is not.
+  if (cluster.isWorker) process.send?.(WORKER_STARTED)
   // SIGHUP reloads, as nginx and Envoy operators expect; the file is also watched (config.watch).
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: reloading the config')

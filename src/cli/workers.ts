@@ -1,6 +1,9 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { Logger } from '../log/logger.js'
 
+/** What a worker sends its primary once its gateway listens on every port (public and admin). */
+export const WORKER_STARTED = 'mpp-gateway:worker-started'
+
 /**
  * The primary of `workers: N`: forks N gateway processes that share the listening port (the
  * primary hands out connections round-robin) and serves nothing itself. SIGHUP is passed on, so
@@ -21,8 +24,10 @@ export async function runPrimary(count: number, logger: Logger): Promise<number>
     const worker = cluster.fork()
     let listening = false
     workers.add(worker)
-    worker.once('listening', () => {
-      listening = true
+    // Not cluster's 'listening': that fires for the first port a worker binds (the admin one), and
+    // a worker that then fails on the public port would be re-forked forever.
+    worker.on('message', (message: unknown) => {
+      if (message === WORKER_STARTED) listening = true
     })
     worker.once('exit', (code, signal) => {
       workers.delete(worker)

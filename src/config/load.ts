@@ -4,6 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { parseAddress, ZERO_ADDRESS } from './address.js'
+import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
@@ -14,6 +15,7 @@ import { headerNameProblem } from './header-name.js'
 import { findShadowing } from './route-overlap.js'
 import type {
   Address,
+  AdminConfig,
   CorsConfig,
   DecimalAmount,
   GatewayConfig,
@@ -105,10 +107,13 @@ interface Issue {
 
 const TOP_KEYS = [
   'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
-  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'limits', 'watch', 'workers', 'routing',
+  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'limits', 'watch', 'workers', 'routing', 'admin',
 ]
 const ROUTING_KEYS = ['caseSensitive']
-const CORS_KEYS = ['origins', 'maxAge']
+const CORS_KEYS = ['origins', 'maxAge', 'credentials']
+const ADMIN_KEYS = ['listen', 'token']
+/** where the admin listener binds when the config has no `admin` block: this machine only */
+const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
 const BUDGET_KEYS = ['limit', 'window']
 const DISCOVERY_KEYS = ['openapi', 'llms']
@@ -254,6 +259,7 @@ class Validator {
     const limits = this.limits(top, routes)
     const watch = this.boolean(top, 'watch', '', true)
     const workers = this.workers(top, store)
+    const admin = this.admin(top, listen)
 
     if (this.issues.length > 0) return undefined
     // No issue means every required part was produced.
@@ -280,6 +286,7 @@ class Validator {
       limits,
       watch,
       workers,
+      ...(admin ? { admin } : {}),
     }
   }
 
@@ -860,7 +867,44 @@ class Validator {
       }
     })
     const maxAgeMs = this.duration(map, 'maxAge', 'cors', '10m', 0)
-    return ok ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000) } : undefined
+    const credentials = this.boolean(map, 'credentials', 'cors', false)
+    if (credentials && origins.includes('*')) {
+      ok = this.fail('cors.credentials', 'cannot be true with origins "*": any site could then call the API with its visitors\' cookies; list the origins') ?? false
+    }
+    return ok ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000), ...(credentials ? { credentials: true as const } : {}) } : undefined
+  }
+
+  /**
+   * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
+   * listener anyone else can reach must have a token. The token is never quoted in an error.
+   */
+  private admin(top: Mapping, publicListen: { host: string; port: number } | undefined): AdminConfig | undefined {
+    const value = this.get(top, 'admin')
+    if (value === false) return undefined
+    if (value !== undefined && value !== REPORTED && !(value instanceof Map)) {
+      return this.fail('admin', `must be a mapping like { listen: "${DEFAULT_ADMIN_LISTEN}", token: "\${MPP_ADMIN_TOKEN}" }, or false (got ${kind(value)})`)
+    }
+    const map = this.block(top, 'admin', ADMIN_KEYS) ?? EMPTY
+    const listenValue = this.get(map, 'listen')
+    if (typeof listenValue === 'number') return this.fail('admin.listen', `must be a quoted string like "${DEFAULT_ADMIN_LISTEN}" (got a number)`)
+    const listen = this.listen(this.string(map, 'listen', 'admin') ?? DEFAULT_ADMIN_LISTEN, 'admin.listen')
+    const tokenValue = this.get(map, 'token')
+    const token = typeof tokenValue === 'string' ? tokenValue : this.asString(tokenValue, 'admin.token')
+    if (!listen) return undefined
+    const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
+    if (publicListen && listen.port !== 0 && listen.port === publicListen.port && (listen.host === publicListen.host || wildcard(listen.host) || wildcard(publicListen.host))) {
+      return this.fail('admin.listen', `port ${listen.port} is the public port (listen); the admin port needs its own`)
+    }
+    if (token) {
+      const problem = adminTokenProblem(token)
+      return problem ? this.fail('admin.token', problem, false) : { ...listen, token }
+    }
+    if (!isLoopbackHost(listen.host)) {
+      const unset = this.missing.get('admin.token')
+      const why = unset ? ` (admin.token is empty: ${notSet(unset)})` : ''
+      return this.fail('admin.listen', `${show(listen.host)} is reachable from other machines: set admin.token${why}, or listen on 127.0.0.1`, false)
+    }
+    return listen
   }
 
   private rateLimit(top: Mapping): RateBudget | undefined {

@@ -122,6 +122,16 @@ export interface CorsConfig {
   readonly origins: readonly string[]
   /** how long a browser may cache a preflight answer */
   readonly maxAgeSeconds: number
+  /** send `Access-Control-Allow-Credentials: true` (allowlist only; never with "*"); absent: never */
+  readonly credentials?: true
+}
+
+/** The admin listener: metrics, the live config and every other operator endpoint, off the public port. */
+export interface AdminConfig {
+  readonly host: string
+  readonly port: number
+  /** bearer token every admin request must carry; undefined: none, and then `host` is a loopback address */
+  readonly token?: string
 }
 
 /** Bounds on what one gateway process holds for clients (`limits:`); all but bodyTimeoutMs apply at listen time. */
@@ -191,4 +201,6 @@ export interface GatewayConfig {
   readonly watch: boolean
   /** gateway processes sharing the listening port (node:cluster); more than 1 requires store.url */
   readonly workers: number
+  /** undefined: no admin listener (`admin: false`) */
+  readonly admin?: AdminConfig
 }

@@ -77,6 +77,7 @@ describe('mpp-gateway serve', () => {
   it('without secretKey or store: warns loudly, still serves, and exits 0 on SIGTERM', async () => {
     const file = configFile(`
 listen: "127.0.0.1:0"
+admin: { listen: "127.0.0.1:0" }
 realm: api.example.com
 upstream: { url: "http://127.0.0.1:9" }
 methods:

@@ -12,6 +12,7 @@ const EXAMPLES = join(ROOT, 'examples')
 const ENV = { REDIS_URL: 'redis://x:6379', UPSTREAM_URL: 'http://api:3000', TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' }
 
 type Doc = Record<string, any>
+const ADMIN_TOKEN = 'example-admin-token-0123456789abcdef'
 
 const yamlFiles = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' })
   .filter((name) => /\.ya?ml$/.test(name))
@@ -35,8 +36,10 @@ describe('examples/', () => {
       expect.arrayContaining([
         'docker-compose.yml',
         'gateway.config.yaml',
+        'prometheus.yml',
         'kubernetes/configmap.yaml',
         'kubernetes/deployment.yaml',
+        'kubernetes/podmonitor.yaml',
         'kubernetes/secret.example.yaml',
         'kubernetes/service.yaml',
       ]),
@@ -57,6 +60,18 @@ describe('examples/', () => {
     expect(loaded.config.store.url).toBe(ENV.REDIS_URL)
     expect(loaded.config.upstream.url.href).toBe('http://api:3000/')
     expect(loaded.config.routes.map((r) => r.match)).toContain('GET /v1/joke')
+    // no token: the admin port stays on loopback
+    expect(loaded.config.admin).toEqual({ host: '127.0.0.1', port: 9402 })
+  })
+
+  it('gateway.config.yaml opens the admin port to other hosts only with a token', async () => {
+    const open = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: { ...ENV, MPP_ADMIN_LISTEN: '0.0.0.0:9402', MPP_ADMIN_TOKEN: ADMIN_TOKEN } })
+    if (!open.ok) throw new Error(open.errors.join('\n'))
+    expect(open.config.admin).toEqual({ host: '0.0.0.0', port: 9402, token: ADMIN_TOKEN })
+    const tokenless = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: { ...ENV, MPP_ADMIN_LISTEN: '0.0.0.0:9402' } })
+    expect(!tokenless.ok && tokenless.errors.filter((e) => e.includes('admin.'))).toEqual([
+      `${join(EXAMPLES, 'gateway.config.yaml')}: admin.listen: "0.0.0.0" is reachable from other machines: set admin.token, or listen on 127.0.0.1`,
+    ])
   })
 
   it('the Kubernetes ConfigMap carries examples/gateway.config.yaml and upstream/server.mjs verbatim', () => {
@@ -72,6 +87,10 @@ describe('examples/', () => {
     const pod = deployment!.spec.template.spec
     const gateway = pod.containers.find((c: Doc) => c.name === 'mpp-gateway')
     expect(gateway.ports).toContainEqual({ name: 'http', containerPort: 8402 })
+    // the admin port on the pod IP, which the config allows only with the token from the Secret
+    expect(gateway.ports).toContainEqual({ name: 'admin', containerPort: 9402 })
+    expect(gateway.env.find((e: Doc) => e.name === 'MPP_ADMIN_LISTEN')).toEqual({ name: 'MPP_ADMIN_LISTEN', value: '0.0.0.0:9402' })
+    expect(gateway.env.find((e: Doc) => e.name === 'MPP_ADMIN_TOKEN').valueFrom.secretKeyRef.key).toBe('MPP_ADMIN_TOKEN')
     expect(gateway.readinessProbe.httpGet).toMatchObject({ path: '/__gateway/readyz', port: 'http' })
     expect(gateway.livenessProbe.httpGet).toMatchObject({ path: '/__gateway/healthz', port: 'http' })
     // a directory mount: subPath mounts never receive ConfigMap updates
@@ -92,6 +111,18 @@ describe('examples/', () => {
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(graceMs + timeoutMs)
   })
 
+  it('the PodMonitor scrapes the admin port with the token from the gateway\'s Secret', () => {
+    const [monitor] = kube('podmonitor.yaml')
+    const [deployment] = kube('deployment.yaml')
+    const secret = kube('secret.example.yaml')[0]!
+    expect(monitor!.kind).toBe('PodMonitor')
+    expect(monitor!.spec.selector.matchLabels).toEqual(deployment!.spec.selector.matchLabels)
+    expect(monitor!.spec.podMetricsEndpoints).toEqual([
+      expect.objectContaining({ port: 'admin', path: '/__gateway/metrics', authorization: { type: 'Bearer', credentials: { name: secret.metadata.name, key: 'MPP_ADMIN_TOKEN' } } }),
+    ])
+    expect(Object.keys(secret.stringData)).toContain('MPP_ADMIN_TOKEN')
+  })
+
   it('the Service targets the gateway port, not the API', () => {
     const [service] = kube('service.yaml')
     const [deployment] = kube('deployment.yaml')
@@ -108,6 +139,23 @@ describe('examples/', () => {
     expect(Object.keys(gateway.environment)).toEqual(expect.arrayContaining(['MPP_SECRET_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT']))
     expect(gateway.healthcheck.test.join(' ')).toContain('/__gateway/healthz')
     expect(Object.keys(gateway.depends_on).sort()).toEqual(['api', 'redis'])
+    // the admin port: on the host's loopback, opened in the container only with a token
+    expect(gateway.ports).toEqual(['8402:8402', '127.0.0.1:9402:9402'])
+    expect(gateway.environment).toMatchObject({ MPP_ADMIN_TOKEN: '${MPP_ADMIN_TOKEN:-}', MPP_ADMIN_LISTEN: '${MPP_ADMIN_TOKEN:+0.0.0.0:9402}' })
+    // Prometheus reads the same token as a Compose secret, the file prometheus.yml names
+    const prometheus = compose!.services.prometheus
+    expect(prometheus.volumes).toContain('./prometheus.yml:/etc/prometheus/prometheus.yml:ro')
+    expect(prometheus.secrets).toEqual(['mpp_admin_token'])
+    expect(compose!.secrets.mpp_admin_token).toEqual({ environment: 'MPP_ADMIN_TOKEN' })
+    const [scrape] = documents(join(EXAMPLES, 'prometheus.yml'))
+    expect(scrape!.scrape_configs).toEqual([
+      {
+        job_name: 'mpp-gateway',
+        metrics_path: '/__gateway/metrics',
+        authorization: { type: 'Bearer', credentials_file: '/run/secrets/mpp_admin_token' },
+        static_configs: [{ targets: ['gateway:9402'] }],
+      },
+    ])
     expect(compose!.services.redis.image).toBe('redis:7-alpine')
     expect(compose!.services.api.image).toBe('node:20-alpine')
   })

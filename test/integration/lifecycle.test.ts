@@ -68,7 +68,7 @@ describe('the CLI as a sidecar', () => {
     const file = writeTestConfig({ upstreamUrl: upstream.url, stripeUrl: 'http://127.0.0.1:9', routes, extra: { watch: false } })
     const gateway = await spawnGateway(file)
     try {
-      const hashOf = async () => JSON.parse((await request(`${gateway.url}/__gateway/config`)).body).hash as string
+      const hashOf = async () => JSON.parse((await request(`${gateway.adminUrl}/__gateway/config`)).body).hash as string
       const first = await hashOf()
       writeFileSync(file, readFileSync(file, 'utf8').replace('price: free\n', 'price: "0.50"\n'))
       gateway.child.kill('SIGHUP')

@@ -25,7 +25,7 @@ async function editConfig(gateway: TestGateway, edit: (document: Record<string, 
   return gateway.gateway.reload()
 }
 
-const metricsText = async () => (await request(`${gw.url}/__gateway/metrics`)).body
+const metricsText = async () => (await request(`${gw.adminUrl}/__gateway/metrics`)).body
 const metric = (text: string, line: RegExp) => text.split('\n').find((l) => line.test(l))
 
 beforeAll(async () => {
@@ -48,12 +48,12 @@ beforeEach(() => {
 describe('hot reload', () => {
   it('a price edit is live for new requests; a challenge from before it no longer buys the route', async () => {
     const before = challengeFor(await request(`${gw.url}/v1/cheap`))
-    const { hash: oldHash } = JSON.parse((await request(`${gw.url}/__gateway/config`)).body)
+    const { hash: oldHash } = JSON.parse((await request(`${gw.adminUrl}/__gateway/config`)).body)
     const result = await editConfig(gw, (doc) => {
       ;(doc.routes as Array<{ match: string; price: string }>)[1]!.price = '0.60'
     })
     expect(result).toMatchObject({ ok: true, changed: true })
-    const live = JSON.parse((await request(`${gw.url}/__gateway/config`)).body)
+    const live = JSON.parse((await request(`${gw.adminUrl}/__gateway/config`)).body)
     expect(live.hash).not.toBe(oldHash)
     expect(live.routes[1]).toMatchObject({ match: 'GET /v1/cheap', price: '0.60' })
     expect(JSON.parse(Buffer.from(challengeFor(await request(`${gw.url}/v1/cheap`)).request, 'base64url').toString()).amount).toBe('60')
@@ -66,7 +66,7 @@ describe('hot reload', () => {
   })
 
   it('an invalid edit is refused with every error logged, and the old config keeps serving', async () => {
-    const { hash } = JSON.parse((await request(`${gw.url}/__gateway/config`)).body)
+    const { hash } = JSON.parse((await request(`${gw.adminUrl}/__gateway/config`)).body)
     const result = await editConfig(gw, (doc) => {
       ;(doc.routes as Array<Record<string, unknown>>)[1]!.price = 'cheap'
       ;(doc.routes as Array<Record<string, unknown>>)[2]!.prise = '1.00'
@@ -75,7 +75,7 @@ describe('hot reload', () => {
     const log = gw.logs.join('\n')
     expect(log).toContain('routes[1].price: \\"cheap\\" is not a decimal amount')
     expect(log).toContain('routes[2].prise: unknown key')
-    expect(JSON.parse((await request(`${gw.url}/__gateway/config`)).body).hash).toBe(hash)
+    expect(JSON.parse((await request(`${gw.adminUrl}/__gateway/config`)).body).hash).toBe(hash)
     expect((await request(`${gw.url}/v1/models`)).status).toBe(200)
     expect(await metricsText()).toMatch(/mpp_config_reloads_total\{outcome="failure"\} [1-9]/)
     await editConfig(gw, (doc) => {
@@ -113,7 +113,7 @@ describe('hot reload', () => {
       const document = parseYaml(readFileSync(watched.configFile, 'utf8')) as { routes: Array<{ price: string }> }
       document.routes[1]!.price = '0.90'
       writeFileSync(watched.configFile, stringify(document))
-      await expect.poll(async () => JSON.parse((await request(`${watched.url}/__gateway/config`)).body).routes[1].price, { timeout: 5_000 }).toBe('0.90')
+      await expect.poll(async () => JSON.parse((await request(`${watched.adminUrl}/__gateway/config`)).body).routes[1].price, { timeout: 5_000 }).toBe('0.90')
     } finally {
       await watched.close()
     }
@@ -182,7 +182,7 @@ describe('shadow mode and metrics', () => {
   it('Prometheus text counts requests, 402s, verifications, revenue and upstream latency', async () => {
     const challenge = challengeFor(await request(`${gw.url}/v1/reports/1`))
     expect((await request(`${gw.url}/v1/reports/1`, { headers: { authorization: authorizationFor(challenge, { spt: await stack.spt() }) } })).status).toBe(200)
-    const res = await request(`${gw.url}/__gateway/metrics`)
+    const res = await request(`${gw.adminUrl}/__gateway/metrics`)
     expect(res.headers['content-type']).toMatch(/text\/plain/)
     const text = res.body
     expect(metric(text, /^mpp_http_requests_total\{route="GET \/v1\/reports\/:id",status="200"\}/)).toBeDefined()

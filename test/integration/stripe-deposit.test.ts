@@ -141,7 +141,7 @@ describe('reusable: one Stripe deposit address, payments recorded by transaction
     await new Promise((r) => setTimeout(r, 500)) // several retries, all failing
     expect(stripe.cryptoRecords(hash)).toEqual([])
     expect((await reusable.gateway.store.listPending(CRYPTO_RECORD_QUEUE)).map((p) => p.id)).toEqual([hash])
-    expect((await request(`${reusable.url}/__gateway/metrics`)).body).toMatch(/mpp_backend_errors_total\{backend="stripe"\} [1-9]/)
+    expect((await request(`${reusable.adminUrl}/__gateway/metrics`)).body).toMatch(/mpp_backend_errors_total\{backend="stripe"\} [1-9]/)
     expect(reusable.logs.join('\n')).not.toContain(STRIPE_TEST_KEY)
 
     stripe.faults.down = false

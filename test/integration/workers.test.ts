@@ -1,5 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import net, { type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
@@ -27,6 +28,7 @@ function configFile(extra: Record<string, unknown>): string {
       upstream: { url: upstream.url },
       routes: [{ match: 'GET /v1/models', price: 'free' }],
       shutdown: { grace: '0s', timeout: '5s' },
+      admin: { listen: '127.0.0.1:0' },
       ...extra,
     }),
   )
@@ -63,6 +65,9 @@ describe('workers: 2', () => {
       await waitForLines(gateway, (all) => all.filter((l) => l.msg === 'gateway listening').length === 2)
       const listening = lines(gateway).filter((l) => l.msg === 'gateway listening')
       expect(new Set(listening.map((l) => l.url)).size).toBe(1)
+      // the admin port is shared the same way: one address, answered by whichever worker takes the connection
+      expect(new Set(listening.map((l) => l.admin)).size).toBe(1)
+      expect((await request(`${gateway.adminUrl}/__gateway/metrics`)).body).toContain('mpp_http_requests_total')
       expect(lines(gateway).find((l) => l.msg === 'workers started')).toMatchObject({ workers: 2 })
 
       // The primary hands each new connection to the next worker; every request here opens one.
@@ -77,6 +82,21 @@ describe('workers: 2', () => {
       expect(lines(gateway).filter((l) => l.msg === 'stopped').map((l) => l.worker).sort()).toEqual([1, 2])
     } finally {
       await gateway.stop('SIGKILL')
+    }
+  })
+
+  it('stops, rather than forking again and again, when workers bind the admin port but not the public one', async () => {
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as AddressInfo
+    try {
+      const file = configFile({ workers: 2, listen: `127.0.0.1:${port}`, store: { url: SHARED_REDIS_URL, keyPrefix: `test:workers:${process.pid}:${Date.now()}:` } })
+      const { code, stdout } = await runCli(['serve', '--config', file])
+      expect(code).toBe(1)
+      expect(stdout).toContain('worker failed to start; stopping the gateway')
+      expect(stdout).not.toContain('worker died; starting another')
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()))
     }
   })
 

@@ -5,6 +5,8 @@ export const CLI = resolve('dist/cli/main.js')
 
 export interface GatewayProcess {
   url: string
+  /** the admin listener, from the same log line; undefined with `admin: false` */
+  adminUrl?: string
   output: string[]
   child: ChildProcess
   stop(signal?: NodeJS.Signals): Promise<number | null>
@@ -14,6 +16,7 @@ export interface GatewayProcess {
 export async function spawnGateway(configFile: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const output: string[] = []
+  let adminUrl: string | undefined
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output.join('')}`)), 15_000)
     const onData = (data: Buffer) => {
@@ -21,7 +24,9 @@ export async function spawnGateway(configFile: string, env: Record<string, strin
       for (const line of data.toString().split('\n')) {
         if (!line.includes('gateway listening')) continue
         clearTimeout(timer)
-        resolveUrl((JSON.parse(line) as { url: string }).url)
+        const listening = JSON.parse(line) as { url: string; admin?: string }
+        adminUrl = listening.admin
+        resolveUrl(listening.url)
       }
     }
     child.stdout!.on('data', onData)
@@ -33,6 +38,7 @@ export async function spawnGateway(configFile: string, env: Record<string, strin
   })
   return {
     url,
+    adminUrl,
     output,
     child,
     stop: (signal = 'SIGTERM') =>

@@ -36,6 +36,8 @@ export interface TestGatewayOptions {
 
 export interface TestGateway {
   url: string
+  /** the admin listener: /__gateway/metrics and /__gateway/config */
+  adminUrl: string
   config: GatewayConfig
   configFile: string
   logs: string[]
@@ -61,6 +63,8 @@ export function writeTestConfig(options: TestGatewayOptions): string {
     log: { level: 'debug' },
     // tests stop gateways all the time; the production grace would only slow them down
     shutdown: { grace: '0s', timeout: '5s' },
+    // a free port per gateway: tests run many at once, and the default 9402 would collide
+    admin: { listen: '127.0.0.1:0' },
     ...options.extra,
   }
   const dir = mkdtempSync(join(tmpdir(), 'mppgw-'))
@@ -76,5 +80,5 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const logs: string[] = []
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) })
   const gateway = await startGateway(loaded.config, { logger, now: options.now })
-  return { url: gateway.url, config: loaded.config, configFile, logs, gateway, close: () => gateway.close() }
+  return { url: gateway.url, adminUrl: gateway.adminUrl ?? '', config: loaded.config, configFile, logs, gateway, close: () => gateway.close() }
 }
