@@ -97,10 +97,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     })
     generation.listener(incoming, outgoing)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(config.listen.port, config.listen.host, () => resolve())
-  })
+  try {
+    await listen(server, config.listen.port, config.listen.host)
+  } catch (error) {
+    // Release what keeps the process alive (a Redis connection retries forever), so the CLI exits 1.
+    await Promise.all([...current.ctx.methods.values()].map((m) => m.close?.()))
+    current.ctx.upstream.close()
+    await store.close()
+    throw new Error(listenError(error as NodeJS.ErrnoException, config), { cause: error })
+  }
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
@@ -206,6 +211,25 @@ function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): {
     loaded: { hash, at: new Date(shared.now()).toISOString() },
   }
   return { ok: true, generation: { ctx, listener: createGatewayListener(ctx), inFlight: 0, retired: false } }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** e.g. `gateway.config.yaml: listen: 127.0.0.1:8402 is already in use by another process` */
+export function listenError(error: NodeJS.ErrnoException, config: GatewayConfig): string {
+  const where = `${config.displayName}: listen: ${config.listen.host}:${config.listen.port}`
+  if (error.code === 'EADDRINUSE') return `${where} is already in use by another process; stop it or choose another listen address`
+  if (error.code === 'EACCES') return `${where}: permission denied (ports below 1024 need privileges)`
+  if (error.code === 'EADDRNOTAVAIL') return `${where}: no local interface has this address`
+  return `${where}: ${error.message}`
 }
 
 function warnRandomSecret(logger: Logger): void {

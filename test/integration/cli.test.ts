@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, spawnGateway } from '../support/cli.js'
 import { request } from '../support/http.js'
+import { SHARED_REDIS_URL } from '../support/redis-server.js'
 
 function configFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'mppgw-cli-')), 'gateway.config.yaml')
@@ -80,5 +82,22 @@ routes:
     expect(log).toContain('random challenge key')
     expect(log).toContain('in-memory, single instance')
     expect(await gateway.stop()).toBe(0)
+  })
+
+  it.each([
+    ['the in-memory store', ''],
+    ['a Redis store', `store: { url: "${SHARED_REDIS_URL}", keyPrefix: "mppgw-test-cli-port:" }`],
+  ])('exits 1 with a clear error when the port is taken, with %s', async (_name, store) => {
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as net.AddressInfo
+    try {
+      const file = configFile(`listen: "127.0.0.1:${port}"\n${base}\n${store}\nroutes:\n  - { match: "GET /paid", price: "1.00" }\n`)
+      const { code, stderr } = await runCli(['serve', '--config', file], {}, 10_000)
+      expect(code).toBe(1)
+      expect(stderr).toContain(`${file}: listen: 127.0.0.1:${port} is already in use by another process; stop it or choose another listen address`)
+    } finally {
+      taken.close()
+    }
   })
 })
