@@ -37,3 +37,10 @@ export function formatBaseUnits(units: bigint, decimals: number): string {
   const padded = digits.padStart(decimals + 1, '0')
   return `${sign}${padded.slice(0, -decimals)}.${padded.slice(-decimals)}`
 }
+
+/** Base units as a price a person reads: trailing zeros dropped down to two fraction digits (500000n at 6 → "0.50"). */
+export function formatMajorUnits(units: bigint, decimals: number): string {
+  const exact = formatBaseUnits(units, decimals)
+  if (decimals <= 2) return exact
+  return exact.replace(/0+$/, '').replace(/\.(\d?)$/, (_, digit: string) => `.${digit.padEnd(2, '0')}`)
+}

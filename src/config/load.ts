@@ -9,6 +9,7 @@ import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
 import { parseCidr } from './cidr.js'
+import { isPlaceholder } from './placeholders.js'
 import type {
   Address,
   CorsConfig,
@@ -229,6 +230,11 @@ class Validator {
     const currency = this.currency(top)
     const upstream = this.upstream(top)
     const store = this.store(top)
+    if (store.url && secretKey === undefined && !this.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')) {
+      const unset = this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')
+      const hint = unset.length > 0 ? `; set ${unset.join(', ')}` : ''
+      this.fail('secretKey', `is required with store.url: replicas sharing a store must share the challenge key, or each refuses the challenges of the others (openssl rand -base64 32)${hint}`)
+    }
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
     if (methods.tempo?.stripeDeposit?.shape === 'reusable' && !store.url) {
@@ -427,6 +433,7 @@ class Validator {
   /** An HMAC key: absent or empty means none; otherwise long enough to resist guessing. Never echoed. */
   private secret(value: string | undefined, path: string): string | undefined {
     if (value === undefined || value === '') return undefined
+    if (isPlaceholder(value)) return this.fail(path, 'is a placeholder copied from the examples; set a random key (openssl rand -base64 32)', false)
     const bytes = Buffer.byteLength(value, 'utf8')
     if (bytes < MIN_SECRET_BYTES) {
       return this.fail(path, `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``)
@@ -511,7 +518,10 @@ class Validator {
         if (tempo) methods.tempo = tempo
       }
     }
-    if (methods.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
+    const stripeOff = this.disabled.get('stripe')
+    if (methods.tempo?.stripeDeposit && stripeOff !== undefined) {
+      this.fail('methods.tempo.recipient.stripeDeposit', `needs methods.stripe, which is disabled because ${stripeOff}`)
+    } else if (methods.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
       this.fail('methods.tempo.recipient.stripeDeposit', 'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into')
     }
     return methods
@@ -522,6 +532,7 @@ class Validator {
     const map = this.mapping(value, path)
     if (!map) return undefined
     this.knownKeys(map, path, STRIPE_KEYS)
+    const placeholder = this.stripePlaceholder(map, path)
     const secretKey = this.stripeSecretKey(map, path)
     const networkId = this.nonEmpty(map, 'networkId', path)
     const paymentMethodTypes = this.paymentMethodTypes(map, path)
@@ -534,8 +545,27 @@ class Validator {
     if (!cryptoApiVersion.endsWith('.preview')) this.fail(join(path, 'cryptoApiVersion'), `${show(cryptoApiVersion)} is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`)
     const account = this.string(map, 'account', path)
     if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account)) this.fail(join(path, 'account'), 'must be a connected account id (acct_...)')
-    if (secretKey === undefined || networkId === undefined || !paymentMethodTypes || apiBase === undefined) return undefined
+    if (placeholder || secretKey === undefined || networkId === undefined || !paymentMethodTypes || apiBase === undefined) return undefined
     return { secretKey, networkId, paymentMethodTypes, apiVersion, apiBase, timeoutMs, cryptoApiVersion, ...(account ? { account } : {}) }
+  }
+
+  /**
+   * A Stripe key or network id copied from the examples can never take a payment: like an empty
+   * Tempo recipient, it switches the method off with a warning, so the sample config still runs.
+   */
+  private stripePlaceholder(map: Mapping, path: string): boolean {
+    const found = ['secretKey', 'networkId'].filter((key) => {
+      const value = this.get(map, key)
+      return typeof value === 'string' && isPlaceholder(value)
+    })
+    if (found.length === 0) return false
+    const at = found.map((key) => join(path, key)).join(' and ')
+    const names = found.flatMap((key) => [...(this.written.get(join(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))
+    const how = names.length > 0 ? `set ${names.join(', ')} to your own Stripe values` : 'replace it with your own Stripe value'
+    const is = found.length === 1 ? 'is a placeholder' : 'are placeholders'
+    this.disabled.set('stripe', `${at} ${is} (${how})`)
+    this.notices.push({ path: at, message: `${is} from the examples, so the stripe method is disabled (${how})` })
+    return true
   }
 
   /** Checked for shape only: the key's value must never appear in a message. */
