@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { loadConfig } from '../config/load.js'
+import { loadConfig, type RuntimeOptions } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { watchConfigFile } from '../config/watch.js'
 import type { Logger } from '../log/logger.js'
@@ -43,6 +43,8 @@ export interface StartOptions {
   readonly now?: () => number
   /** sha-256 of the config file's text, from `loadConfig` */
   readonly hash?: string
+  /** given to `loadConfig` again on every reload (the example API's URL, the sandbox) */
+  readonly runtime?: RuntimeOptions
 }
 
 /** One loaded config and everything built from it; a reload builds the next one. */
@@ -128,7 +130,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
 
   async function reloadOnce(): Promise<ReloadResult> {
     const live = current.ctx
-    const loaded = await loadConfig(live.config.file, { displayName: live.config.displayName })
+    const loaded = await loadConfig(live.config.file, { displayName: live.config.displayName, ...options.runtime })
     if (!loaded.ok) return reloadFailed(loaded.errors)
     if (loaded.hash === live.loaded.hash) return { ok: true, changed: false, hash: loaded.hash }
     for (const warning of loaded.warnings) logger.warn(warning)

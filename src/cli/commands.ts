@@ -29,10 +29,11 @@ const HELP: FlagSpec = { short: 'h', type: 'boolean', help: 'show this help' }
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'serve',
-    usage: 'mpp-gateway [serve] [-c FILE]',
+    usage: 'mpp-gateway [serve] [-c FILE] [--sandbox]',
     summary: 'run the gateway (the default command)',
     flags: {
       config: CONFIG,
+      sandbox: { type: 'boolean', help: 'also run local Stripe and Tempo stand-ins and point the methods at them (no keys, no network)' },
       help: HELP,
     },
     notes: ['SIGHUP reloads the config; SIGTERM or SIGINT drains and exits 0.'],
@@ -52,6 +53,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: { config: CONFIG, help: HELP },
     notes: ['Exits 0 when healthz answers 200 within 3 s, else 1.'],
     positionals: { min: 0, max: 0 },
+  },
+  {
+    name: 'pay',
+    usage: 'mpp-gateway pay URL [-m stripe|tempo] [-X METHOD] [-d BODY] [-H "Name: value"] [--sandbox]',
+    summary: 'pay for a priced URL with the mppx client and print the 402, the payment and the receipt',
+    flags: {
+      method: { short: 'm', type: 'string', value: 'NAME', help: 'the payment method: stripe or tempo (default: the first one the 402 offers)' },
+      request: { short: 'X', type: 'string', value: 'METHOD', help: 'the HTTP method (default: GET, or POST with -d)' },
+      data: { short: 'd', type: 'string', value: 'BODY', help: 'the request body' },
+      header: { short: 'H', type: 'string', multiple: true, value: '"Name: value"', help: 'a request header (repeatable)' },
+      sandbox: { type: 'boolean', help: 'pay with the stand-ins of `serve --sandbox` (a funded test wallet, a test card)' },
+      help: HELP,
+    },
+    notes: [
+      'Without --sandbox the keys come from the environment: STRIPE_SECRET_KEY (mints a Shared Payment Token',
+      'for pm_card_visa on a test key), TEMPO_PRIVATE_KEY and TEMPO_RPC_URL (default https://rpc.moderato.tempo.xyz).',
+      'Exits 0 when the paid request gets a 2xx with a Payment-Receipt, else 1. No token, key or credential is printed.',
+    ],
+    positionals: { min: 1, max: 1, name: 'the URL to pay for' },
   },
   {
     name: 'help',

@@ -5,6 +5,7 @@ import { parseCommandLine } from './args.js'
 import { runCheck } from './check.js'
 import { commandHelp, overview } from './commands.js'
 import { runHealthcheck } from './healthcheck.js'
+import { runPay, UsageError } from './pay.js'
 import { serve } from './serve.js'
 
 /** Exit codes (documented in `help`): 0 ok, 1 config error or failure, 2 usage error. */
@@ -27,7 +28,17 @@ async function main(argv: string[]): Promise<number> {
   const config = String(values.config)
   if (command.name === 'check') return runCheck(config, process.stdout)
   if (command.name === 'healthcheck') return runHealthcheck(config, process.stdout)
-  return serve(config)
+  if (command.name === 'pay') {
+    const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined)
+    return runPay(
+      { url: parsed.positionals[0]!, method: flag('method'), request: flag('request'), data: flag('data'), headers: (values.header as string[] | undefined) ?? [], sandbox: values.sandbox === true },
+      process.stdout,
+    ).catch((error: Error) => {
+      process.stderr.write(`mpp-gateway pay: ${error.message}\n`)
+      return error instanceof UsageError ? 2 : 1
+    })
+  }
+  return serve(config, { sandbox: values.sandbox === true })
 }
 
 function version(): string {

@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
 import { parseCidr } from './cidr.js'
 import { isPlaceholder } from './placeholders.js'
+import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import type {
   Address,
   CorsConfig,
@@ -40,7 +41,14 @@ export interface LoadOptions {
   env?: Env
   /** how errors name the file; defaults to the path as given */
   displayName?: string
+  /** where the bundled example API runs, for `upstream.url: "example"` (default http://127.0.0.1:3000) */
+  exampleUpstream?: string
+  /** `serve --sandbox`: the stand-ins the methods are pointed at */
+  sandbox?: SandboxEndpoints
 }
+
+/** The parts of LoadOptions that come from the running process rather than the file. */
+export type RuntimeOptions = Pick<LoadOptions, 'exampleUpstream' | 'sandbox'>
 
 /** Reads and validates a config file; every problem is reported, not just the first. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
@@ -51,11 +59,11 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   } catch (error) {
     return { ok: false, errors: [`${displayName}: cannot read: ${readFailure(error)}`] }
   }
-  return parseConfig(text, file, options.env ?? process.env, displayName)
+  return parseConfig(text, file, options.env ?? process.env, displayName, options)
 }
 
 /** Parses and validates config text; `file` becomes `config.file` (made absolute). */
-export function parseConfig(text: string, file: string, env: Env = process.env, displayName: string = file): LoadResult {
+export function parseConfig(text: string, file: string, env: Env = process.env, displayName: string = file, runtime: RuntimeOptions = {}): LoadResult {
   const doc = parseDocument(text)
   const located = (error: { message: string; linePos?: ReadonlyArray<{ line: number; col: number }> }) => {
     const pos = error.linePos?.[0]
@@ -70,8 +78,10 @@ export function parseConfig(text: string, file: string, env: Env = process.env, 
   } catch (error) {
     return { ok: false, errors: [`${displayName}: ${error instanceof Error ? error.message : String(error)}`] }
   }
-  const validator = new Validator(env)
-  const config = validator.gateway(validator.expand(raw, ''), resolve(file), displayName)
+  const validator = new Validator(env, runtime.exampleUpstream)
+  const expanded = validator.expand(raw, '')
+  if (runtime.sandbox) applySandbox(expanded, runtime.sandbox)
+  const config = validator.gateway(expanded, resolve(file), displayName)
   const errors = validator.errors(displayName)
   if (errors.length > 0 || !config) return { ok: false, errors }
   return { ok: true, config, warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)], hash: createHash('sha256').update(text).digest('hex') }
@@ -165,7 +175,13 @@ class Validator {
   /** the text as written, before expansion, of every string that references a variable */
   private readonly written = new Map<string, string>()
 
-  constructor(private readonly env: Env) {}
+  /** `upstream.url: "example"`: the sample config, in front of the bundled example API */
+  private example = false
+
+  constructor(
+    private readonly env: Env,
+    private readonly exampleUpstream = 'http://127.0.0.1:3000',
+  ) {}
 
   errors(displayName: string): string[] {
     return this.issues.map(({ path, problem, aboutValue }) => {
@@ -464,9 +480,14 @@ class Validator {
     if (!map) return undefined
     this.knownKeys(map, 'upstream', UPSTREAM_KEYS)
     const text = this.nonEmpty(map, 'url', 'upstream')
-    const url = text === undefined ? undefined : this.httpUrl(text, 'upstream.url')
+    this.example = text === 'example'
+    if (this.example) {
+      const how = this.unsetVariables('upstream.url').length > 0 ? `set ${this.unsetVariables('upstream.url').join(', ')}` : 'set upstream.url'
+      this.notices.push({ path: 'upstream.url', message: `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL` })
+    }
+    const url = text === undefined ? undefined : this.example ? new URL(this.exampleUpstream) : this.httpUrl(text, 'upstream.url')
     const timeoutMs = this.duration(map, 'timeout', 'upstream', '30s', 1)
-    return url && { url, timeoutMs }
+    return url && { url, timeoutMs, ...(this.example ? { example: true } : {}) }
   }
 
   private store(top: Mapping): GatewayConfig['store'] {
@@ -1016,9 +1037,16 @@ class Validator {
     // With explicit methods, routeMethods says why each named one cannot be used.
     if (this.configuredMethods.every((name) => this.disabled.has(name)) && this.get(map, 'methods') === undefined) {
       const why = [...this.disabled].map(([name, reason]) => `${name} is disabled because ${reason}`).join('; ')
+      // The unfilled sample config still runs: its priced routes answer 503 until a method is set up.
+      if (this.example) return this.noMethodYet(at, why) ?? { kind: 'charge', amount }
       return this.fail(at, `no payment method is enabled: ${why}`)
     }
     return { kind: 'charge', amount }
+  }
+
+  private noMethodYet(at: string, why: string): undefined {
+    this.notices.push({ path: at, message: `no payment method is enabled, so this route answers 503 (${why}; or run with --sandbox)` })
+    return undefined
   }
 
   /** A quoted decimal amount such as "0.50", read exactly; undefined when absent or reported. */
@@ -1057,9 +1085,10 @@ class Validator {
       const disabled = this.disabled.get(name)
       if (!this.configuredMethods.includes(name)) ok = this.fail(`${at}[${i}]`, `${show(name)} is not configured under methods`) ?? false
       else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
+      else if (disabled !== undefined && this.example) this.noMethodYet(`${at}[${i}]`, `${name} is disabled because ${disabled}`)
       else if (disabled !== undefined) ok = this.fail(`${at}[${i}]`, `${show(name)} is disabled because ${disabled}`) ?? false
     })
-    return ok ? names : undefined
+    return ok ? names.filter((name) => !this.disabled.has(name)) : undefined
   }
 
   private maxBodyBytes(map: Mapping, path: string): number {

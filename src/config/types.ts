@@ -139,7 +139,8 @@ export interface GatewayConfig {
   readonly challengeTtlMs: number
   /** lower-case ISO 4217 code of route prices */
   readonly currency: string
-  readonly upstream: { readonly url: URL; readonly timeoutMs: number }
+  /** example: `upstream.url: "example"`, the bundled example API of the sample config */
+  readonly upstream: { readonly url: URL; readonly timeoutMs: number; readonly example?: boolean }
   readonly store: { readonly url?: string; readonly keyPrefix: string }
   readonly methods: MethodsConfig
   readonly routes: readonly RouteConfig[]

@@ -92,7 +92,7 @@ describe('mpp-gateway: version, help and usage errors', () => {
   it('help lists every command and the exit codes; help COMMAND lists every flag, short and long', async () => {
     const overview = await runCli(['help'])
     expect(overview.code).toBe(0)
-    for (const command of ['serve', 'check', 'healthcheck', 'help', 'version']) expect(overview.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
+    for (const command of ['serve', 'check', 'healthcheck', 'pay', 'help', 'version']) expect(overview.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
     expect(overview.stdout).toContain('  2  usage error (an unknown command or flag)\n')
     expect((await runCli(['--help'])).stdout).toBe(overview.stdout)
     const serve = await runCli(['help', 'serve'])
@@ -107,6 +107,8 @@ describe('mpp-gateway: version, help and usage errors', () => {
     expect(await runCli(['check', '--nope'])).toEqual({ code: 2, stdout: '', stderr: 'mpp-gateway: Unknown option \'--nope\'\nRun "mpp-gateway help check" for the usage.\n' })
     expect((await runCli(['help', 'bogus'])).code).toBe(2)
     expect((await runCli(['check', 'extra'])).stderr).toContain('unexpected argument "extra"')
+    expect(await runCli(['pay'])).toEqual({ code: 2, stdout: '', stderr: 'mpp-gateway: missing the URL to pay for\nRun "mpp-gateway help pay" for the usage.\n' })
+    expect(await runCli(['pay', '-m', 'paypal', 'http://127.0.0.1:9/x'])).toEqual({ code: 2, stdout: '', stderr: 'mpp-gateway pay: -m paypal: use stripe or tempo\n' })
   })
 })
 
