@@ -9,7 +9,7 @@
  * then pays for a route with the mppx client three ways (Stripe, Tempo pull, Tempo push), printing the
  * 402, what the client did to pay, and the 200 with its decoded receipt. Exit 0 on success, 1 on failure.
  *
- * Run with tsx (Node 20 cannot run TypeScript itself): `npx tsx scripts/demo.ts`.
+ * Run with tsx (it also runs on Node versions that cannot strip TypeScript types): `npx tsx scripts/demo.ts`.
  */
 import { rmSync } from 'node:fs'
 import { dirname } from 'node:path'

@@ -114,7 +114,7 @@ describe('examples/', () => {
     expect(gateway.healthcheck.test.join(' ')).toContain('/__gateway/healthz')
     expect(Object.keys(gateway.depends_on).sort()).toEqual(['api', 'redis'])
     expect(compose!.services.redis.image).toBe('redis:7-alpine')
-    expect(compose!.services.api.image).toBe('node:20-alpine')
+    expect(compose!.services.api.image).toBe('node:24-alpine')
   })
 })
 
