@@ -157,9 +157,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   }
 
   const watcher = config.watch
-    ? watchConfigFile(config.file, () => {
-        void reload()
-      })
+    ? watchConfigFile(
+        config.file,
+        () => {
+          void reload()
+        },
+        config.watchPollMs !== undefined ? { pollMs: config.watchPollMs } : {},
+      )
     : undefined
 
   let closing: Promise<void> | undefined

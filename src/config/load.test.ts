@@ -948,7 +948,7 @@ describe('parseConfig: operations', () => {
       `${FILE}: cors.origins[0]: "https://app.example.com/" is not an origin (scheme://host[:port], no path or trailing slash)`,
       `${FILE}: rateLimit.challenges.limit: must be a positive integer number of challenges per window (got 0)`,
       `${FILE}: discovery.openapi: must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off`,
-      `${FILE}: watch: must be true or false (got a string)`,
+      `${FILE}: watch: must be true, false or { poll: "2s" } (got a string)`,
     ])
   })
 
@@ -967,6 +967,13 @@ describe('parseConfig: operations', () => {
       const loaded = load(base(`workers: ${value}\nsecretKey: "${SECRET}"\nstore: { url: "redis://127.0.0.1:6379" }`))
       expect(!loaded.ok && loaded.errors).toEqual([`${FILE}: workers: must be a whole number from 1 to 64 (got ${shown})`])
     }
+  })
+
+  it('reads watch: true, false, or a poll interval', () => {
+    expect(ok(minimal({ extra: 'watch: { poll: "2s" }' })).config).toMatchObject({ watch: true, watchPollMs: 2000 })
+    expect('watchPollMs' in ok(minimal({ extra: 'watch: false' })).config).toBe(false)
+    expect(errors(minimal({ extra: 'watch: { poll: "10ms" }' }))).toEqual([`${FILE}: watch.poll: must be at least 100ms`])
+    expect(errors(minimal({ extra: 'watch: { pol: "2s" }' }))).toEqual([`${FILE}: watch.pol: unknown key (did you mean "poll"?)`])
   })
 
   it('a route may override the global mode', () => {

@@ -128,6 +128,7 @@ const STRIPE_DEPOSIT_KEYS = ['stripeDeposit', 'processingGrace', 'recordRetry']
 const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-payment']
 /** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
+const WATCH_KEYS = ['poll']
 const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
 const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee']
 const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode']
@@ -264,7 +265,7 @@ class Validator {
     const depositIntentRateLimit = this.depositIntentRateLimit(top)
     const discovery = this.discovery(top)
     const shutdown = this.shutdown(top)
-    const watch = this.boolean(top, 'watch', '', true)
+    const { watch, watchPollMs } = this.watch(top)
     const workers = this.workers(top, store)
 
     if (this.issues.length > 0) return undefined
@@ -290,8 +291,22 @@ class Validator {
       discovery,
       shutdown,
       watch,
+      ...(watchPollMs !== undefined ? { watchPollMs } : {}),
       workers,
     }
+  }
+
+  /** `watch: true | false | { poll: "2s" }`: poll the file's stat too, where file events do not arrive (some bind mounts). */
+  private watch(top: Mapping): { watch: boolean; watchPollMs?: number } {
+    const value = this.get(top, 'watch')
+    if (value === undefined || value === REPORTED) return { watch: true }
+    if (typeof value === 'boolean') return { watch: value }
+    if (!(value instanceof Map)) {
+      this.fail('watch', `must be true, false or { poll: "2s" } (got ${kind(value)})`)
+      return { watch: true }
+    }
+    this.knownKeys(value as Mapping, 'watch', WATCH_KEYS)
+    return { watch: true, watchPollMs: this.duration(value as Mapping, 'poll', 'watch', '2s', 100) }
   }
 
   /** Processes serving one port (node:cluster). Single use across them needs the shared store. */

@@ -164,6 +164,8 @@ export interface GatewayConfig {
   }
   /** reload when the config file changes (SIGHUP always reloads) */
   readonly watch: boolean
+  /** `watch: { poll }`: also compare the file's stat this often (ms) */
+  readonly watchPollMs?: number
   /** gateway processes sharing the listening port (node:cluster); more than 1 requires store.url */
   readonly workers: number
 }
