@@ -10,12 +10,13 @@ COPY src ./src
 COPY examples/upstream ./examples/upstream
 RUN npx tsc -p tsconfig.build.json
 
-# Runtime stage: production dependencies (no typescript) and compiled JavaScript only, as the unprivileged `node` user.
+# Runtime stage: production dependencies and compiled JavaScript only, as the unprivileged `node` user.
+# --omit=optional too: typescript is an optional peer of viem/ox/abitype, so --omit=dev alone keeps it.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The bundled example API, for a config whose upstream.url is "example" (the sample config only).
 COPY examples/upstream/server.mjs ./examples/upstream/server.mjs

@@ -128,7 +128,7 @@ describe('the Dockerfile', () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8')
     expect(dockerfile).toContain('CMD ["node", "dist/cli/main.js", "healthcheck", "--config", "/etc/mpp-gateway/gateway.config.yaml"]')
     expect(dockerfile.match(/^FROM .*/gm)).toEqual(['FROM node:24-bookworm-slim AS build', 'FROM node:24-bookworm-slim'])
-    expect(dockerfile).toContain('RUN npm ci --omit=dev --ignore-scripts')
+    expect(dockerfile).toContain('RUN npm ci --omit=dev --omit=optional --ignore-scripts')
     const ignored = readFileSync('.dockerignore', 'utf8').split('\n')
     expect(ignored[ignored.findIndex((l) => !l.startsWith('#'))]).toBe('*')
     expect(ignored).not.toContain('!node_modules')
