@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, spawnGateway } from '../support/cli.js'
 import { request } from '../support/http.js'
-import { SHARED_REDIS_URL } from '../support/redis-server.js'
+import { freePort, SHARED_REDIS_URL } from '../support/redis-server.js'
 
 function configFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'mppgw-cli-')), 'gateway.config.yaml')
@@ -152,5 +152,14 @@ routes:
     } finally {
       taken.close()
     }
+  })
+
+  it('healthcheck probes healthz at the config\'s listen: 0 while it runs, 1 once it is gone', async () => {
+    const port = await freePort()
+    const file = configFile(`listen: "0.0.0.0:${port}"\n${base}\nroutes:\n  - { match: "GET /free", price: free }\n`)
+    const gateway = await spawnGateway(file)
+    expect(await runCli(['healthcheck', '-c', file])).toEqual({ code: 0, stdout: `http://127.0.0.1:${port}/__gateway/healthz: 200\n`, stderr: '' })
+    expect(await gateway.stop()).toBe(0)
+    expect(await runCli(['healthcheck', '--config', file])).toEqual({ code: 1, stdout: `http://127.0.0.1:${port}/__gateway/healthz: ECONNREFUSED\n`, stderr: '' })
   })
 })
