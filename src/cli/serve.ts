@@ -19,6 +19,11 @@ export async function serve(file: string, options: { sandbox?: boolean } = {}): 
   const worker = cluster.isWorker ? cluster.worker?.id : undefined
   const logger = createLogger({ level: first.config.logLevel, ...(worker !== undefined ? { base: { worker } } : {}) })
   if (options.sandbox && first.config.workers > 1) return fail([`${first.config.displayName}: workers: --sandbox runs one gateway process; set workers: 1`])
+  // The primary of workers: N serves nothing; each worker runs this again (and its own example API).
+  if (first.config.workers > 1 && cluster.isPrimary) {
+    for (const warning of first.warnings) logger.warn(warning)
+    return runPrimary(first.config.workers, logger)
+  }
 
   const extras: Array<() => Promise<void>> = []
   const closeExtras = () => Promise.all(extras.map((close) => close())).then(() => undefined)
@@ -47,7 +52,6 @@ export async function serve(file: string, options: { sandbox?: boolean } = {}): 
   }
   // With workers, the primary has said it once already.
   if (worker === undefined) for (const warning of loaded.warnings) logger.warn(warning)
-  if (loaded.config.workers > 1 && cluster.isPrimary) return runPrimary(loaded.config.workers, logger)
   const gateway = await startGateway(loaded.config, { logger, hash: loaded.hash, runtime }).catch((error: Error) => {
     process.stderr.write(`${error.message}\n`)
     return undefined
