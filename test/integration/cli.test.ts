@@ -162,4 +162,29 @@ routes:
     expect(await gateway.stop()).toBe(0)
     expect(await runCli(['healthcheck', '--config', file])).toEqual({ code: 1, stdout: `http://127.0.0.1:${port}/__gateway/healthz: ECONNREFUSED\n`, stderr: '' })
   })
+
+  it('a 402 never carries the examples\' placeholder Stripe values: the stripe method is off, tempo still offered', async () => {
+    const file = configFile(`
+listen: "127.0.0.1:0"
+realm: api.example.com
+secretKey: "0123456789abcdef0123456789abcdef"
+upstream: { url: "http://127.0.0.1:9" }
+methods:
+  stripe: { secretKey: "\${STRIPE_SECRET_KEY:-sk_test_replace_me}", networkId: "\${STRIPE_NETWORK_ID:-profile_replace_me}" }
+  tempo: { recipient: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", rpcUrl: "http://127.0.0.1:9" }
+routes:
+  - { match: "GET /paid", price: "1.00" }
+`)
+    const gateway = await spawnGateway(file, { STRIPE_SECRET_KEY: '', STRIPE_NETWORK_ID: '' })
+    try {
+      const response = await request(`${gateway.url}/paid`)
+      expect(response.status).toBe(402)
+      const challenges = String(response.headers['www-authenticate'])
+      expect(challenges).toContain('method="tempo"')
+      expect(challenges).not.toContain('method="stripe"')
+      expect(gateway.output.join('')).toContain('are placeholders from the examples, so the stripe method is disabled (set STRIPE_SECRET_KEY, STRIPE_NETWORK_ID to your own Stripe values)')
+    } finally {
+      await gateway.stop()
+    }
+  })
 })
