@@ -3,13 +3,13 @@
  *
  * It starts, all on 127.0.0.1 (random ports):
  *   - the example upstream (examples/upstream/server.mjs), a JSON API that knows nothing about payments,
- *   - the local payment stand-ins the test suite uses: a fake Stripe (test/support/fake-stripe.ts) and a
- *     Tempo node (test/support/tempo-node.ts) with a funded payer,
+ *   - the local payment stand-ins of `serve --sandbox` and the tests: a fake Stripe (src/sandbox/fake-stripe.ts) and a
+ *     Tempo node (src/sandbox/tempo-node.ts) with a funded payer,
  *   - the real gateway (src/app/server.ts) with a YAML config loaded through the real loader,
  * then pays for a route with the mppx client three ways (Stripe, Tempo pull, Tempo push), printing the
  * 402, what the client did to pay, and the 200 with its decoded receipt. Exit 0 on success, 1 on failure.
  *
- * Run with tsx (Node 20 cannot run TypeScript itself): `npx tsx scripts/demo.ts`.
+ * Run with tsx (it also runs on Node versions that cannot strip TypeScript types): `npx tsx scripts/demo.ts`.
  */
 import { rmSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -235,8 +235,8 @@ async function main(): Promise<number> {
     out('mpp-gateway demo: everything runs locally on 127.0.0.1; no network, no real money.')
     out()
     out(`  example API     ${stack.api.url}   examples/upstream/server.mjs (knows nothing about payments)`)
-    out(`  fake Stripe     ${stack.stripe.url}   test/support/fake-stripe.ts`)
-    out(`  Tempo node      ${stack.node.url}   test/support/tempo-node.ts (chain 42431; payer ${short(accounts.payer.address)} funded with ${usd6(PAYER_FUNDS)} pathUSD)`)
+    out(`  fake Stripe     ${stack.stripe.url}   src/sandbox/fake-stripe.ts`)
+    out(`  Tempo node      ${stack.node.url}   src/sandbox/tempo-node.ts (chain 42431; payer ${short(accounts.payer.address)} funded with ${usd6(PAYER_FUNDS)} pathUSD)`)
     out(`  gateway         ${stack.gateway.url}   src/app/server.ts, config ${stack.configFile}`)
     out()
     for (const route of ROUTES) out(`  route  ${route.match.padEnd(16)} ${route.price === 'free' ? 'free' : `${route.price} USD via stripe or tempo`}`)

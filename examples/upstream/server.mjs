@@ -1,5 +1,6 @@
 // The example upstream: a tiny JSON API that knows nothing about payments. mpp-gateway sits in
-// front of it and puts prices on its routes (see ../gateway.config.yaml). No dependencies:
+// front of it and puts prices on its routes: the jokes for ../gateway.config.yaml, the OpenAI-like
+// routes for the repository's sample gateway.config.yaml (`upstream.url: "example"`). No dependencies:
 //
 //   node examples/upstream/server.mjs            # listens on 0.0.0.0:3000 (PORT and HOST override)
 //
@@ -37,6 +38,15 @@ function readBody(req) {
   })
 }
 
+/** @param {string} text @returns {unknown} */
+function safeJson(text) {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
 async function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://upstream.invalid')
@@ -65,6 +75,21 @@ async function handle(req, res) {
     const words = source.split(/\s+/).filter(Boolean)
     return sendJson(res, 200, { words: words.length, summary: words.slice(0, 12).join(' ') + (words.length > 12 ? ' …' : '') })
   }
+  // The OpenAI-like API the repository's sample config prices.
+  if (route === 'GET /v1/models') return sendJson(res, 200, { object: 'list', data: [{ id: 'example-small', object: 'model', owned_by: 'example' }] })
+  if (route === 'POST /v1/chat/completions') {
+    const text = await readBody(req)
+    const model = /** @type {{ model?: unknown }} */ (safeJson(text) ?? {}).model
+    const joke = JOKES[Math.floor(Math.random() * JOKES.length)]
+    return sendJson(res, 200, {
+      object: 'chat.completion',
+      model: typeof model === 'string' ? model : 'example-small',
+      choices: [{ index: 0, message: { role: 'assistant', content: `${joke?.setup} ${joke?.punchline}` }, finish_reason: 'stop' }],
+    })
+  }
+  const report = /^\/v1\/reports\/([^/]+)$/.exec(url.pathname)
+  if (report && req.method === 'GET') return sendJson(res, 200, { id: report[1], status: 'ready', rows: 3 })
+  if (url.pathname.startsWith('/public/')) return sendJson(res, 200, { public: true, path: url.pathname })
   return sendJson(res, 404, { error: 'not found', path: url.pathname })
 }
 

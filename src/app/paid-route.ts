@@ -30,6 +30,11 @@ const RETRY_AFTER_SECONDS = 2
 export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOffers, pathAndQuery: string, incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord): Promise<void> {
   const { config, metrics } = ctx
   const routeName = routeOffers.route.match
+  if (routeOffers.offers.length === 0) {
+    // The sample config before any method is set up: fail closed, and say what to do.
+    record.payment = 'unavailable'
+    return sendProblem(outgoing, gatewayProblem(503, 'no-payment-method', 'Service Unavailable', 'No payment method is enabled for this route yet: the gateway log says what to set (or run it with --sandbox).'), { close: hasBody(incoming) })
+  }
   const authorization = extract(incoming.headersDistinct.authorization)
 
   // refused before any challenge: a body we could not re-frame must never be paid for

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { restartOnlyLimitChanges } from '../config/limits.js'
-import { loadConfig } from '../config/load.js'
+import { loadConfig, type RuntimeOptions } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { watchConfigFile } from '../config/watch.js'
 import type { Logger } from '../log/logger.js'
@@ -49,6 +49,8 @@ export interface StartOptions {
   readonly now?: () => number
   /** sha-256 of the config file's text, from `loadConfig` */
   readonly hash?: string
+  /** given to `loadConfig` again on every reload (the example API's URL, the sandbox) */
+  readonly runtime?: RuntimeOptions
 }
 
 /** One loaded config and everything built from it; a reload builds the next one. */
@@ -130,13 +132,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   server.maxConnections = limits.maxConnections
   // Node closes a connection beyond maxConnections at once, before any byte is read.
   server.on('drop', () => shared.metrics.limitRefused('maxConnections'))
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(config.listen.port, config.listen.host, () => resolve())
-  }).catch(async (error: unknown) => {
+  try {
+    await listen(server, config.listen.port, config.listen.host)
+  } catch (error) {
+    // Release what keeps the process alive (a Redis connection retries forever), so the CLI exits 1.
     await admin?.close()
-    throw error
-  })
+    await retireMethods(current)
+    await store.close()
+    throw new Error(listenError(error as NodeJS.ErrnoException, config), { cause: error })
+  }
   const url = listeningUrl(server)
   logger.info('gateway listening', { url, ...(admin ? { admin: admin.url } : {}), realm: config.realm, upstream: config.upstream.url.origin, routes: config.routes.length, methods: [...current.ctx.methods.keys()], configHash: options.hash })
 
@@ -156,7 +160,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
 
   async function reloadOnce(): Promise<ReloadResult> {
     const live = current.ctx
-    const loaded = await loadConfig(live.config.file, { displayName: live.config.displayName })
+    const loaded = await loadConfig(live.config.file, { displayName: live.config.displayName, ...options.runtime })
     if (!loaded.ok) return reloadFailed(loaded.errors)
     if (loaded.hash === live.loaded.hash) return { ok: true, changed: false, hash: loaded.hash }
     for (const warning of loaded.warnings) logger.warn(warning)
@@ -189,9 +193,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   }
 
   const watcher = config.watch
-    ? watchConfigFile(config.file, () => {
-        void reload()
-      })
+    ? watchConfigFile(
+        config.file,
+        () => {
+          void reload()
+        },
+        config.watchPollMs !== undefined ? { pollMs: config.watchPollMs } : {},
+      )
     : undefined
 
   let closing: Promise<void> | undefined
@@ -254,6 +262,25 @@ function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): {
 function retireMethods(generation: Generation): Promise<unknown> {
   generation.ctx.upstream.close()
   return Promise.all([...generation.ctx.methods.values()].map((m) => m.close?.()))
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** e.g. `gateway.config.yaml: listen: 127.0.0.1:8402 is already in use by another process` */
+export function listenError(error: NodeJS.ErrnoException, config: GatewayConfig): string {
+  const where = `${config.displayName}: listen: ${config.listen.host}:${config.listen.port}`
+  if (error.code === 'EADDRINUSE') return `${where} is already in use by another process; stop it or choose another listen address`
+  if (error.code === 'EACCES') return `${where}: permission denied (ports below 1024 need privileges)`
+  if (error.code === 'EADDRNOTAVAIL') return `${where}: no local interface has this address`
+  return `${where}: ${error.message}`
 }
 
 function warnRandomSecret(logger: Logger): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBaseUnits, parseDecimal, toBaseUnits } from './amount.js'
+import { formatBaseUnits, formatMajorUnits, parseDecimal, toBaseUnits } from './amount.js'
 
 describe('parseDecimal', () => {
   it.each([
@@ -57,4 +57,17 @@ describe('formatBaseUnits', () => {
   ])('formats %s at %i', (units, decimals, text) => {
     expect(formatBaseUnits(units, decimals)).toBe(text)
   })
+})
+
+describe('formatMajorUnits', () => {
+  it.each([
+    [50n, 2, '0.50'],
+    [125n, 2, '1.25'],
+    [500000n, 6, '0.50'],
+    [1250000n, 6, '1.25'],
+    [1234567n, 6, '1.234567'],
+    [1000000n, 6, '1.00'],
+    [120n, 6, '0.00012'],
+    [50n, 0, '50'],
+  ])('%s at %s decimals is %s', (units, decimals, text) => expect(formatMajorUnits(units, decimals)).toBe(text))
 })

@@ -45,3 +45,10 @@ export function compareDecimal(a: DecimalAmount, b: DecimalAmount): -1 | 0 | 1 {
   const y = b.units * 10n ** BigInt(scale - b.scale)
   return x < y ? -1 : x > y ? 1 : 0
 }
+
+/** Base units as a price a person reads: trailing zeros dropped down to two fraction digits (500000n at 6 → "0.50"). */
+export function formatMajorUnits(units: bigint, decimals: number): string {
+  const exact = formatBaseUnits(units, decimals)
+  if (decimals <= 2) return exact
+  return exact.replace(/0+$/, '').replace(/\.(\d?)$/, (_, digit: string) => `.${digit.padEnd(2, '0')}`)
+}

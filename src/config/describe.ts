@@ -2,7 +2,7 @@ import type { GatewayConfig, RouteConfig } from './types.js'
 
 export interface MethodOffer {
   readonly method: string
-  /** the amount charged, already formatted, e.g. "50 usd" */
+  /** the amount charged, already formatted in major units, e.g. "0.50 usd" */
   readonly price?: string
   /** why the method does not offer this route */
   readonly unavailable?: string

@@ -118,11 +118,39 @@ describe('parseConfig: the example config', () => {
     ])
   })
 
-  it('leaves secretKey undefined and warns when its variable is unset', () => {
-    const { config, warnings } = ok(EXAMPLE, { ...ENV, MPP_SECRET_KEY: undefined })
+  it('leaves secretKey undefined and warns when its variable is unset, without a shared store', () => {
+    const { config, warnings } = ok(EXAMPLE.replace('url: "redis://127.0.0.1:6379"', 'url: ""'), { ...ENV, MPP_SECRET_KEY: undefined })
     expect(config.secretKey).toBeUndefined()
     expect('secretKey' in config).toBe(false)
     expect(warnings).toEqual([`${FILE}: secretKey: environment variable MPP_SECRET_KEY is not set, so it expands to ""`])
+  })
+
+  it('refuses an unset secretKey with a shared store: replicas would refuse each other\'s challenges', () => {
+    expect(errors(EXAMPLE, { ...ENV, MPP_SECRET_KEY: undefined })).toEqual([
+      `${FILE}: secretKey: is required with store.url: replicas sharing a store must share the challenge key, or each refuses the challenges of the others (openssl rand -base64 32) (environment variable MPP_SECRET_KEY is not set)`,
+    ])
+  })
+
+  it('refuses a challenge key copied from the examples, without echoing it', () => {
+    const found = errors(EXAMPLE, { ...ENV, MPP_SECRET_KEY: 'replace-with-openssl-rand-base64-32-output' })
+    expect(found).toEqual([`${FILE}: secretKey: is a placeholder copied from the examples; set a random key (openssl rand -base64 32)`])
+    expect(errors(EXAMPLE.replace('previousSecretKeys: []', 'previousSecretKeys: ["sk_..._replace_me_with_a_real_key_ok"]'))).toEqual([
+      `${FILE}: previousSecretKeys[0]: is a placeholder copied from the examples; set a random key (openssl rand -base64 32)`,
+    ])
+  })
+
+  it('disables stripe with a warning on a placeholder key or network id, naming the variables to set', () => {
+    const { config, warnings } = ok(EXAMPLE.replace('"${STRIPE_SECRET_KEY}"', '"${STRIPE_SECRET_KEY:-sk_test_replace_me}"').replace('"${STRIPE_NETWORK_ID}"', '"${STRIPE_NETWORK_ID:-profile_replace_me}"').replace(/  - match: "POST[^]*$/, ''), {
+      MPP_SECRET_KEY: SECRET,
+    })
+    expect(config.methods).toEqual({})
+    expect(warnings).toEqual([
+      `${FILE}: methods.stripe.secretKey and methods.stripe.networkId: are placeholders from the examples, so the stripe method is disabled (set STRIPE_SECRET_KEY, STRIPE_NETWORK_ID to your own Stripe values)`,
+    ])
+    expect(errors(EXAMPLE, { ...ENV, STRIPE_NETWORK_ID: 'profile_replace_me' })).toEqual([
+      `${FILE}: routes[1].price: no payment method is enabled: stripe is disabled because methods.stripe.networkId is a placeholder (set STRIPE_NETWORK_ID to your own Stripe values)`,
+      `${FILE}: routes[2].methods[0]: "stripe" is disabled because methods.stripe.networkId is a placeholder (set STRIPE_NETWORK_ID to your own Stripe values)`,
+    ])
   })
 })
 
@@ -208,7 +236,7 @@ describe('parseConfig: defaults and accepted forms', () => {
   })
 
   it('accepts rediss:// stores and restricted Stripe keys', () => {
-    const text = minimal({ extra: 'store:\n  url: "rediss://:pw@redis.internal:6380/1"' }).replace('sk_test_abc', 'rk_live_abc')
+    const text = minimal({ extra: `secretKey: "${SECRET}"\nstore:\n  url: "rediss://:pw@redis.internal:6380/1"` }).replace('sk_test_abc', 'rk_live_abc')
     const { config } = ok(text)
     expect(config.store.url).toBe('rediss://:pw@redis.internal:6380/1')
     expect(config.methods.stripe?.secretKey).toBe('rk_live_abc')
@@ -734,7 +762,7 @@ describe('parseConfig: the tempo method', () => {
       expect(ok(deposit()).warnings).toEqual([
         `${FILE}: methods.tempo.recipient.stripeDeposit: keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url`,
       ])
-      expect(ok(deposit({ extra: ['store: { url: "redis://127.0.0.1:6379" }'] })).warnings).toEqual([])
+      expect(ok(deposit({ extra: ['store: { url: "redis://127.0.0.1:6379" }', `secretKey: "${SECRET}"`] })).warnings).toEqual([])
       expect(ok(deposit({ recipient: '{ stripeDeposit: "per-payment" }' })).warnings).toEqual([])
     })
 
@@ -934,12 +962,12 @@ describe('parseConfig: operations', () => {
       `${FILE}: cors.origins[0]: "https://app.example.com/" is not an origin (scheme://host[:port], no path or trailing slash)`,
       `${FILE}: rateLimit.challenges.limit: must be a positive integer number of challenges per window (got 0)`,
       `${FILE}: discovery.openapi: must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off`,
-      `${FILE}: watch: must be true or false (got a string)`,
+      `${FILE}: watch: must be true, false or { poll: "2s" } (got a string)`,
     ])
   })
 
   it('reads workers, which needs the Redis store beyond one', () => {
-    const loaded = load(base('workers: 4\nstore: { url: "redis://127.0.0.1:6379" }'))
+    const loaded = load(base(`workers: 4\nsecretKey: "${SECRET}"\nstore: { url: "redis://127.0.0.1:6379" }`))
     expect(loaded.ok && loaded.config.workers).toBe(4)
     expect(load(base('workers: 2')).ok).toBe(false)
     expect(!load(base('workers: 2')).ok && (load(base('workers: 2')) as { errors: string[] }).errors).toEqual([
@@ -950,7 +978,7 @@ describe('parseConfig: operations', () => {
 
   it('names a bad workers value', () => {
     for (const [value, shown] of [['0', '0'], ['1.5', '1.5'], ['65', '65'], ['"2"', 'a string']] as const) {
-      const loaded = load(base(`workers: ${value}\nstore: { url: "redis://127.0.0.1:6379" }`))
+      const loaded = load(base(`workers: ${value}\nsecretKey: "${SECRET}"\nstore: { url: "redis://127.0.0.1:6379" }`))
       expect(!loaded.ok && loaded.errors).toEqual([`${FILE}: workers: must be a whole number from 1 to 64 (got ${shown})`])
     }
   })
@@ -1002,6 +1030,13 @@ describe('parseConfig: operations', () => {
     const text = `realm: r\nupstream: { url: "http://127.0.0.1:3000" }\nlimits: { bufferedBytes: 1000 }\nmethods: { stripe: { secretKey: sk_test_abc, networkId: n } }\nroutes:\n  - { match: "POST /a", price: "0.50", maxBodyBytes: 2000 }\n  - { match: "POST /b", price: free, maxBodyBytes: 2000 }\n`
     const loaded = load(text)
     expect(loaded.ok && loaded.warnings).toEqual([`${FILE}: routes[0].maxBodyBytes: maxBodyBytes 2000 is above limits.bufferedBytes 1000: a body that large always gets 503`])
+  })
+
+  it('reads watch: true, false, or a poll interval', () => {
+    expect(ok(minimal({ extra: 'watch: { poll: "2s" }' })).config).toMatchObject({ watch: true, watchPollMs: 2000 })
+    expect('watchPollMs' in ok(minimal({ extra: 'watch: false' })).config).toBe(false)
+    expect(errors(minimal({ extra: 'watch: { poll: "10ms" }' }))).toEqual([`${FILE}: watch.poll: must be at least 100ms`])
+    expect(errors(minimal({ extra: 'watch: { pol: "2s" }' }))).toEqual([`${FILE}: watch.pol: unknown key (did you mean "poll"?)`])
   })
 
   it('a route may override the global mode', () => {

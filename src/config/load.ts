@@ -13,6 +13,8 @@ import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
 import { findShadowing } from './route-overlap.js'
+import { isPlaceholder } from './placeholders.js'
+import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import type {
   Address,
   AdminConfig,
@@ -45,7 +47,14 @@ export interface LoadOptions {
   env?: Env
   /** how errors name the file; defaults to the path as given */
   displayName?: string
+  /** where the bundled example API runs, for `upstream.url: "example"` (default http://127.0.0.1:3000) */
+  exampleUpstream?: string
+  /** `serve --sandbox`: the stand-ins the methods are pointed at */
+  sandbox?: SandboxEndpoints
 }
+
+/** The parts of LoadOptions that come from the running process rather than the file. */
+export type RuntimeOptions = Pick<LoadOptions, 'exampleUpstream' | 'sandbox'>
 
 /** Reads and validates a config file; every problem is reported, not just the first. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
@@ -56,11 +65,11 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   } catch (error) {
     return { ok: false, errors: [`${displayName}: cannot read: ${readFailure(error)}`] }
   }
-  return parseConfig(text, file, options.env ?? process.env, displayName)
+  return parseConfig(text, file, options.env ?? process.env, displayName, options)
 }
 
 /** Parses and validates config text; `file` becomes `config.file` (made absolute). */
-export function parseConfig(text: string, file: string, env: Env = process.env, displayName: string = file): LoadResult {
+export function parseConfig(text: string, file: string, env: Env = process.env, displayName: string = file, runtime: RuntimeOptions = {}): LoadResult {
   const doc = parseDocument(text)
   const located = (error: { message: string; linePos?: ReadonlyArray<{ line: number; col: number }> }) => {
     const pos = error.linePos?.[0]
@@ -75,8 +84,10 @@ export function parseConfig(text: string, file: string, env: Env = process.env, 
   } catch (error) {
     return { ok: false, errors: [`${displayName}: ${error instanceof Error ? error.message : String(error)}`] }
   }
-  const validator = new Validator(env)
-  const config = validator.gateway(validator.expand(raw, ''), resolve(file), displayName)
+  const validator = new Validator(env, runtime.exampleUpstream)
+  const expanded = validator.expand(raw, '')
+  if (runtime.sandbox) applySandbox(expanded, runtime.sandbox)
+  const config = validator.gateway(expanded, resolve(file), displayName)
   const errors = validator.errors(displayName)
   if (errors.length > 0 || !config) return { ok: false, errors }
   return { ok: true, config, warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)], hash: createHash('sha256').update(text).digest('hex') }
@@ -127,6 +138,7 @@ const STRIPE_DEPOSIT_KEYS = ['stripeDeposit', 'processingGrace', 'recordRetry']
 const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-payment']
 /** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
+const WATCH_KEYS = ['poll']
 const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
 const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee', 'maxInFlight']
 const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode', 'caseSensitive', 'shadows']
@@ -178,7 +190,13 @@ class Validator {
   /** the text as written, before expansion, of every string that references a variable */
   private readonly written = new Map<string, string>()
 
-  constructor(private readonly env: Env) {}
+  /** `upstream.url: "example"`: the sample config, in front of the bundled example API */
+  private example = false
+
+  constructor(
+    private readonly env: Env,
+    private readonly exampleUpstream = 'http://127.0.0.1:3000',
+  ) {}
 
   errors(displayName: string): string[] {
     return this.issues.map(({ path, problem, aboutValue }) => {
@@ -243,6 +261,11 @@ class Validator {
     const currency = this.currency(top)
     const upstream = this.upstream(top)
     const store = this.store(top)
+    if (store.url && secretKey === undefined && !this.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')) {
+      const unset = this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')
+      const hint = unset.length > 0 ? `; set ${unset.join(', ')}` : ''
+      this.fail('secretKey', `is required with store.url: replicas sharing a store must share the challenge key, or each refuses the challenges of the others (openssl rand -base64 32)${hint}`)
+    }
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
     if (methods.tempo?.stripeDeposit?.shape === 'reusable' && !store.url) {
@@ -257,7 +280,7 @@ class Validator {
     const discovery = this.discovery(top)
     const shutdown = this.shutdown(top)
     const limits = this.limits(top, routes)
-    const watch = this.boolean(top, 'watch', '', true)
+    const { watch, watchPollMs } = this.watch(top)
     const workers = this.workers(top, store)
     const admin = this.admin(top, listen)
 
@@ -285,9 +308,23 @@ class Validator {
       shutdown,
       limits,
       watch,
+      ...(watchPollMs !== undefined ? { watchPollMs } : {}),
       workers,
       ...(admin ? { admin } : {}),
     }
+  }
+
+  /** `watch: true | false | { poll: "2s" }`: poll the file's stat too, where file events do not arrive (some bind mounts). */
+  private watch(top: Mapping): { watch: boolean; watchPollMs?: number } {
+    const value = this.get(top, 'watch')
+    if (value === undefined || value === REPORTED) return { watch: true }
+    if (typeof value === 'boolean') return { watch: value }
+    if (!(value instanceof Map)) {
+      this.fail('watch', `must be true, false or { poll: "2s" } (got ${kind(value)})`)
+      return { watch: true }
+    }
+    this.knownKeys(value as Mapping, 'watch', WATCH_KEYS)
+    return { watch: true, watchPollMs: this.duration(value as Mapping, 'poll', 'watch', '2s', 100) }
   }
 
   /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
@@ -445,6 +482,7 @@ class Validator {
   /** An HMAC key: absent or empty means none; otherwise long enough to resist guessing. Never echoed. */
   private secret(value: string | undefined, path: string): string | undefined {
     if (value === undefined || value === '') return undefined
+    if (isPlaceholder(value)) return this.fail(path, 'is a placeholder copied from the examples; set a random key (openssl rand -base64 32)', false)
     const bytes = Buffer.byteLength(value, 'utf8')
     if (bytes < MIN_SECRET_BYTES) {
       return this.fail(path, `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``)
@@ -475,14 +513,19 @@ class Validator {
     if (!map) return undefined
     this.knownKeys(map, 'upstream', UPSTREAM_KEYS)
     const text = this.nonEmpty(map, 'url', 'upstream')
-    const url = text === undefined ? undefined : this.httpUrl(text, 'upstream.url')
+    this.example = text === 'example'
+    if (this.example) {
+      const how = this.unsetVariables('upstream.url').length > 0 ? `set ${this.unsetVariables('upstream.url').join(', ')}` : 'set upstream.url'
+      this.notices.push({ path: 'upstream.url', message: `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL` })
+    }
+    const url = text === undefined ? undefined : this.example ? new URL(this.exampleUpstream) : this.httpUrl(text, 'upstream.url')
     const timeoutMs = this.duration(map, 'timeout', 'upstream', '30s', 1)
     const names = this.stringList(map, 'stripRequestHeaders', 'upstream') ?? []
     names.forEach((name, i) => {
       const problem = headerNameProblem(name)
       if (problem) this.fail(`upstream.stripRequestHeaders[${i}]`, problem)
     })
-    return url && { url, timeoutMs, stripRequestHeaders: names.map((name) => name.toLowerCase()) }
+    return url && { url, timeoutMs, stripRequestHeaders: names.map((name) => name.toLowerCase()), ...(this.example ? { example: true } : {}) }
   }
 
   private store(top: Mapping): GatewayConfig['store'] {
@@ -534,7 +577,10 @@ class Validator {
         if (tempo) methods.tempo = tempo
       }
     }
-    if (methods.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
+    const stripeOff = this.disabled.get('stripe')
+    if (methods.tempo?.stripeDeposit && stripeOff !== undefined) {
+      this.fail('methods.tempo.recipient.stripeDeposit', `needs methods.stripe, which is disabled because ${stripeOff}`)
+    } else if (methods.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
       this.fail('methods.tempo.recipient.stripeDeposit', 'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into')
     }
     return methods
@@ -545,6 +591,7 @@ class Validator {
     const map = this.mapping(value, path)
     if (!map) return undefined
     this.knownKeys(map, path, STRIPE_KEYS)
+    const placeholder = this.stripePlaceholder(map, path)
     const secretKey = this.stripeSecretKey(map, path)
     const networkId = this.nonEmpty(map, 'networkId', path)
     const paymentMethodTypes = this.paymentMethodTypes(map, path)
@@ -557,8 +604,27 @@ class Validator {
     if (!cryptoApiVersion.endsWith('.preview')) this.fail(join(path, 'cryptoApiVersion'), `${show(cryptoApiVersion)} is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`)
     const account = this.string(map, 'account', path)
     if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account)) this.fail(join(path, 'account'), 'must be a connected account id (acct_...)')
-    if (secretKey === undefined || networkId === undefined || !paymentMethodTypes || apiBase === undefined) return undefined
+    if (placeholder || secretKey === undefined || networkId === undefined || !paymentMethodTypes || apiBase === undefined) return undefined
     return { secretKey, networkId, paymentMethodTypes, apiVersion, apiBase, timeoutMs, cryptoApiVersion, ...(account ? { account } : {}) }
+  }
+
+  /**
+   * A Stripe key or network id copied from the examples can never take a payment: like an empty
+   * Tempo recipient, it switches the method off with a warning, so the sample config still runs.
+   */
+  private stripePlaceholder(map: Mapping, path: string): boolean {
+    const found = ['secretKey', 'networkId'].filter((key) => {
+      const value = this.get(map, key)
+      return typeof value === 'string' && isPlaceholder(value)
+    })
+    if (found.length === 0) return false
+    const at = found.map((key) => join(path, key)).join(' and ')
+    const names = found.flatMap((key) => [...(this.written.get(join(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))
+    const how = names.length > 0 ? `set ${names.join(', ')} to your own Stripe values` : 'replace it with your own Stripe value'
+    const is = found.length === 1 ? 'is a placeholder' : 'are placeholders'
+    this.disabled.set('stripe', `${at} ${is} (${how})`)
+    this.notices.push({ path: at, message: `${is} from the examples, so the stripe method is disabled (${how})` })
+    return true
   }
 
   /** Checked for shape only: the key's value must never appear in a message. */
@@ -1112,9 +1178,16 @@ class Validator {
     // With explicit methods, routeMethods says why each named one cannot be used.
     if (this.configuredMethods.every((name) => this.disabled.has(name)) && this.get(map, 'methods') === undefined) {
       const why = [...this.disabled].map(([name, reason]) => `${name} is disabled because ${reason}`).join('; ')
+      // The unfilled sample config still runs: its priced routes answer 503 until a method is set up.
+      if (this.example) return this.noMethodYet(at, why) ?? { kind: 'charge', amount }
       return this.fail(at, `no payment method is enabled: ${why}`)
     }
     return { kind: 'charge', amount }
+  }
+
+  private noMethodYet(at: string, why: string): undefined {
+    this.notices.push({ path: at, message: `no payment method is enabled, so this route answers 503 (${why}; or run with --sandbox)` })
+    return undefined
   }
 
   /** A quoted decimal amount such as "0.50", read exactly; undefined when absent or reported. */
@@ -1153,9 +1226,10 @@ class Validator {
       const disabled = this.disabled.get(name)
       if (!this.configuredMethods.includes(name)) ok = this.fail(`${at}[${i}]`, `${show(name)} is not configured under methods`) ?? false
       else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
+      else if (disabled !== undefined && this.example) this.noMethodYet(`${at}[${i}]`, `${name} is disabled because ${disabled}`)
       else if (disabled !== undefined) ok = this.fail(`${at}[${i}]`, `${show(name)} is disabled because ${disabled}`) ?? false
     })
-    return ok ? names : undefined
+    return ok ? names.filter((name) => !this.disabled.has(name)) : undefined
   }
 
   private maxBodyBytes(map: Mapping, path: string): number {

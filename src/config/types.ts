@@ -174,6 +174,8 @@ export interface GatewayConfig {
     readonly timeoutMs: number
     /** lower-cased request header names stripped before forwarding, beyond the built-in rerouting ones */
     readonly stripRequestHeaders: readonly string[]
+    /** `upstream.url: "example"`: the bundled example API of the sample config */
+    readonly example?: boolean
   }
   readonly store: { readonly url?: string; readonly keyPrefix: string }
   readonly methods: MethodsConfig
@@ -199,6 +201,8 @@ export interface GatewayConfig {
   readonly limits: LimitsConfig
   /** reload when the config file changes (SIGHUP always reloads) */
   readonly watch: boolean
+  /** `watch: { poll }`: also compare the file's stat this often (ms) */
+  readonly watchPollMs?: number
   /** gateway processes sharing the listening port (node:cluster); more than 1 requires store.url */
   readonly workers: number
   /** undefined: no admin listener (`admin: false`) */

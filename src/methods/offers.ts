@@ -55,7 +55,8 @@ export function resolveOffers(
         unavailable.push({ method: name, reason: quote.reason })
       }
     }
-    if (offers.length === 0 && !route.methods) {
+    // Only the sample config (upstream "example") may run with no method at all: it answers 503.
+    if (offers.length === 0 && !route.methods && !(config.upstream.example && methods.size === 0)) {
       const why = unavailable.map((u) => `${u.method}: ${u.reason}`).join('; ') || 'no payment method is configured'
       errors.push(`${config.displayName}: routes[${route.index}].price: no configured method can charge ${route.price.amount.text} ${config.currency} (${why})`)
     }

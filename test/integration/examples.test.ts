@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config/load.js'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const EXAMPLES = join(ROOT, 'examples')
 /** what docker-compose.yml and the Kubernetes Deployment give the gateway (plus the Secret's values) */
-const ENV = { REDIS_URL: 'redis://x:6379', UPSTREAM_URL: 'http://api:3000', TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' }
+// MPP_SECRET_KEY: both set it (compose from the shell, Kubernetes from the Secret); a shared store needs it.
+const ENV = { MPP_SECRET_KEY: 'k'.repeat(44), REDIS_URL: 'redis://x:6379', UPSTREAM_URL: 'http://api:3000', TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' }
 
 type Doc = Record<string, any>
 const ADMIN_TOKEN = 'example-admin-token-0123456789abcdef'
@@ -56,7 +57,11 @@ describe('examples/', () => {
     const loaded = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: ENV })
     if (!loaded.ok) throw new Error(loaded.errors.join('\n'))
     expect(loaded.ok).toBe(true)
-    expect(Object.keys(loaded.config.methods).sort()).toEqual(['stripe', 'tempo'])
+    // The placeholder Stripe values disable stripe (with a warning) until real ones are set.
+    expect(Object.keys(loaded.config.methods).sort()).toEqual(['tempo'])
+    expect(loaded.warnings).toContain(`${join(EXAMPLES, 'gateway.config.yaml')}: methods.stripe.secretKey and methods.stripe.networkId: are placeholders from the examples, so the stripe method is disabled (set STRIPE_SECRET_KEY, STRIPE_NETWORK_ID to your own Stripe values)`)
+    const keyed = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: { ...ENV, STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_NETWORK_ID: 'profile_abc' } })
+    expect(keyed.ok && Object.keys(keyed.config.methods).sort()).toEqual(['stripe', 'tempo'])
     expect(loaded.config.store.url).toBe(ENV.REDIS_URL)
     expect(loaded.config.upstream.url.href).toBe('http://api:3000/')
     expect(loaded.config.routes.map((r) => r.match)).toContain('GET /v1/joke')
@@ -137,7 +142,12 @@ describe('examples/', () => {
     expect(gateway.volumes).toContain('./gateway.config.yaml:/etc/mpp-gateway/gateway.config.yaml:ro')
     expect(gateway.environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', UPSTREAM_URL: 'http://api:3000' })
     expect(Object.keys(gateway.environment)).toEqual(expect.arrayContaining(['MPP_SECRET_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT']))
-    expect(gateway.healthcheck.test.join(' ')).toContain('/__gateway/healthz')
+    // the image's own health check command, reading the mounted config's listen
+    expect(gateway.healthcheck.test).toEqual(['CMD', 'node', 'dist/cli/main.js', 'healthcheck', '--config', '/etc/mpp-gateway/gateway.config.yaml'])
+    // Debian 12's docker-compose 1.29 refuses a top-level name; the gateway is published on loopback only
+    expect(Object.keys(compose!)).toEqual(['services'])
+    expect(gateway.ports).toEqual(['127.0.0.1:8402:8402'])
+    expect(gateway.environment.MPP_SECRET_KEY).toMatch(/^\$\{MPP_SECRET_KEY:\?/)
     expect(Object.keys(gateway.depends_on).sort()).toEqual(['api', 'redis'])
     // the admin port: on the host's loopback, opened in the container only with a token
     expect(gateway.ports).toEqual(['8402:8402', '127.0.0.1:9402:9402'])
@@ -157,7 +167,19 @@ describe('examples/', () => {
       },
     ])
     expect(compose!.services.redis.image).toBe('redis:7-alpine')
-    expect(compose!.services.api.image).toBe('node:20-alpine')
+    expect(compose!.services.api.image).toBe('node:24-alpine')
+  })
+})
+
+describe('the Dockerfile', () => {
+  it('health-checks with the CLI at the config\'s listen, and keeps dev dependencies out of the runtime image', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8')
+    expect(dockerfile).toContain('CMD ["node", "dist/cli/main.js", "healthcheck", "--config", "/etc/mpp-gateway/gateway.config.yaml"]')
+    expect(dockerfile.match(/^FROM .*/gm)).toEqual(['FROM node:24-bookworm-slim AS build', 'FROM node:24-bookworm-slim'])
+    expect(dockerfile).toContain('RUN npm ci --omit=dev --omit=optional --ignore-scripts')
+    const ignored = readFileSync('.dockerignore', 'utf8').split('\n')
+    expect(ignored[ignored.findIndex((l) => !l.startsWith('#'))]).toBe('*')
+    expect(ignored).not.toContain('!node_modules')
   })
 })
 

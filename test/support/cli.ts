@@ -50,14 +50,21 @@ export async function spawnGateway(configFile: string, env: Record<string, strin
   }
 }
 
-/** Runs the CLI to completion and returns its exit code and output. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs the CLI to completion and returns its exit code and output. After `timeoutMs` the child is
+ * killed and `code` is null, so a CLI that hangs fails the test instead of outliving it.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('exit', (code) => resolveRun({ code, stdout, stderr }))
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolveRun({ code, stdout, stderr })
+    })
   })
 }
