@@ -145,18 +145,18 @@ describe('examples/', () => {
     // the image's own health check command, reading the mounted config's listen
     expect(gateway.healthcheck.test).toEqual(['CMD', 'node', 'dist/cli/main.js', 'healthcheck', '--config', '/etc/mpp-gateway/gateway.config.yaml'])
     // Debian 12's docker-compose 1.29 refuses a top-level name; the gateway is published on loopback only
-    expect(Object.keys(compose!)).toEqual(['services'])
-    expect(gateway.ports).toEqual(['127.0.0.1:8402:8402'])
+    expect(Object.keys(compose!)).toEqual(['services', 'secrets'])
     expect(gateway.environment.MPP_SECRET_KEY).toMatch(/^\$\{MPP_SECRET_KEY:\?/)
     expect(Object.keys(gateway.depends_on).sort()).toEqual(['api', 'redis'])
-    // the admin port: on the host's loopback, opened in the container only with a token
-    expect(gateway.ports).toEqual(['8402:8402', '127.0.0.1:9402:9402'])
-    expect(gateway.environment).toMatchObject({ MPP_ADMIN_TOKEN: '${MPP_ADMIN_TOKEN:-}', MPP_ADMIN_LISTEN: '${MPP_ADMIN_TOKEN:+0.0.0.0:9402}' })
+    // the admin port: on the host's loopback, and in the container on its loopback unless the operator opens it
+    // (with the token); no ${VAR:+...}, which docker-compose 1.29 cannot interpolate
+    expect(gateway.ports).toEqual(['127.0.0.1:8402:8402', '127.0.0.1:9402:9402'])
+    expect(gateway.environment).toMatchObject({ MPP_ADMIN_TOKEN: '${MPP_ADMIN_TOKEN:-}', MPP_ADMIN_LISTEN: '${MPP_ADMIN_LISTEN:-127.0.0.1:9402}' })
     // Prometheus reads the same token as a Compose secret, the file prometheus.yml names
     const prometheus = compose!.services.prometheus
     expect(prometheus.volumes).toContain('./prometheus.yml:/etc/prometheus/prometheus.yml:ro')
     expect(prometheus.secrets).toEqual(['mpp_admin_token'])
-    expect(compose!.secrets.mpp_admin_token).toEqual({ environment: 'MPP_ADMIN_TOKEN' })
+    expect(compose!.secrets.mpp_admin_token).toEqual({ file: './admin-token' })
     const [scrape] = documents(join(EXAMPLES, 'prometheus.yml'))
     expect(scrape!.scrape_configs).toEqual([
       {

@@ -82,11 +82,13 @@ async function runSteps(marker: string): Promise<string[]> {
   const env: Record<string, string | undefined> = {
     ...process.env,
     MPP_LISTEN: `127.0.0.1:${port}`,
+    // The sample's admin port (9402) is one per machine; tests run gateways side by side.
+    MPP_ADMIN_LISTEN: `127.0.0.1:${await freePort()}`,
     MPP_SANDBOX_STRIPE_PORT: String(await freePort()),
     MPP_SANDBOX_TEMPO_PORT: String(await freePort()),
   }
   // A fresh machine: none of the variables the sample config reads is set.
-  for (const name of ['UPSTREAM_URL', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT', 'MPP_SECRET_KEY', 'REDIS_URL', 'TEMPO_PRIVATE_KEY']) delete env[name]
+  for (const name of ['MPP_ADMIN_TOKEN', 'UPSTREAM_URL', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT', 'MPP_SECRET_KEY', 'REDIS_URL', 'TEMPO_PRIVATE_KEY']) delete env[name]
   const ran: string[] = []
   for (const step of readSteps(marker)) {
     const command = step.command.replaceAll('localhost:8402', `localhost:${port}`)
