@@ -248,7 +248,7 @@ async function main(): Promise<number> {
 
     section('done')
     out(`402 → pay → 200 with a Payment-Receipt, for stripe, tempo pull and tempo push (${Date.now() - started} ms).`)
-    out('Next: README.md (configuration), examples/ (docker compose and Kubernetes sidecar), `npm test`.')
+    out('Next: docs/configuration.md, examples/ (docker compose and Kubernetes sidecar), `npm test`.')
     return 0
   } catch (error) {
     const message = error instanceof Error ? (error instanceof DemoFailure ? error.message : error.stack ?? error.message) : String(error)

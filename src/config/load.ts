@@ -9,6 +9,10 @@ import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toB
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
+import {
+  ADMIN_KEYS, BUDGET_KEYS, CORS_KEYS, DISCOVERY_KEYS, FEE_PAYER_KEYS, LOG_KEYS, RATE_LIMIT_KEYS, ROUTE_KEYS, ROUTING_KEYS, SHUTDOWN_KEYS,
+  SPLIT_KEYS, STORE_KEYS, STRIPE_DEPOSIT_KEYS, STRIPE_KEYS, TEMPO_KEYS, TOP_KEYS, UPSTREAM_KEYS, WATCH_KEYS,
+} from './keys.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
@@ -116,33 +120,12 @@ interface Issue {
   readonly aboutValue: boolean
 }
 
-const TOP_KEYS = [
-  'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
-  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'limits', 'watch', 'workers', 'routing', 'admin',
-]
-const ROUTING_KEYS = ['caseSensitive']
-const CORS_KEYS = ['origins', 'maxAge', 'credentials']
-const ADMIN_KEYS = ['listen', 'token']
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
-const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
-const BUDGET_KEYS = ['limit', 'window']
-const DISCOVERY_KEYS = ['openapi', 'llms']
-const SHUTDOWN_KEYS = ['grace', 'timeout']
 const MODES = ['enforce', 'shadow'] as const
-const UPSTREAM_KEYS = ['url', 'timeout', 'stripRequestHeaders']
-const STORE_KEYS = ['url', 'keyPrefix']
-const LOG_KEYS = ['level']
-const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout', 'cryptoApiVersion', 'account']
-const STRIPE_DEPOSIT_KEYS = ['stripeDeposit', 'processingGrace', 'recordRetry']
 const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-payment']
 /** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
-const WATCH_KEYS = ['poll']
-const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
-const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee', 'maxInFlight']
-const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode', 'caseSensitive', 'shadows']
-const SPLIT_KEYS = ['recipient', 'amount', 'memo']
 const KNOWN_METHODS = ['stripe', 'tempo']
 const MAX_WORKERS = 64
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
