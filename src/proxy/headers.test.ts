@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { asksForPayment, forwardableRequestHeaders, forwardableResponseHeaders, privateCacheControl, strippedRequestHeaders } from './headers.js'
+import { asksForPayment, forwardableRequestHeaders, forwardableResponseHeaders, mergeVary, privateCacheControl, strippedRequestHeaders } from './headers.js'
 
 describe('forwardableRequestHeaders', () => {
   it('drops hop-by-hop, Connection-listed and gateway-owned headers, keeps the rest in order', () => {
@@ -39,7 +39,8 @@ describe('forwardableRequestHeaders: headers that re-route, impersonate or unfra
 
   it('lets Connection remove no framing or gateway header', () => {
     const raw = ['Connection', 'content-length, host, X-Forwarded-Port, x-hop', 'Content-Length', '5', 'X-Forwarded-Port', '443', 'X-Hop', '1']
-    expect(forwardableRequestHeaders(raw, false)).toEqual([['Content-Length', '5'], ['X-Forwarded-Port', '443']])
+    // X-Forwarded-Port goes anyway: every client X-Forwarded-* is dropped, the gateway sets its own
+    expect(forwardableRequestHeaders(raw, false)).toEqual([['Content-Length', '5']])
     expect(forwardableResponseHeaders(['Connection', 'Content-Length', 'Content-Length', '5'])).toEqual([['Content-Length', '5']])
   })
 })
@@ -76,5 +77,17 @@ describe('asksForPayment', () => {
     expect(asksForPayment(401, 'Bearer realm="Payment x, Payment y"')).toBe(false)
     expect(asksForPayment(401, 'Bearer error="invalid_token"')).toBe(false)
     expect(asksForPayment(200, undefined)).toBe(false)
+  })
+})
+
+describe('mergeVary', () => {
+  it.each([
+    [['Accept-Encoding'], ['Origin'], 'Accept-Encoding, Origin'],
+    [['Accept-Encoding, origin'], ['Origin'], 'Accept-Encoding, origin'],
+    [[], ['Origin'], 'Origin'],
+    [['Accept', 'Accept-Language'], ['Origin'], 'Accept, Accept-Language, Origin'],
+    [['*'], ['Origin'], '*'],
+  ])('%j then %j gives %s', (first, second, merged) => {
+    expect(mergeVary(first, second)).toBe(merged)
   })
 })

@@ -23,6 +23,8 @@ const GATEWAY_REQUEST_HEADERS = new Set([
   'x-forwarded-proto',
   'x-forwarded-host',
   'forwarded',
+  // a client IP the upstream may believe: only the gateway's X-Forwarded-For says who the client is
+  'x-real-ip',
 ])
 
 /**
@@ -82,7 +84,8 @@ export function forwardableRequestHeaders(rawHeaders: readonly string[], dropCon
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || GATEWAY_REQUEST_HEADERS.has(lower) || stripped.has(lower) || listed.has(lower) || lower.includes('_')) continue
+    // Every client X-Forwarded-* goes (-Port, -Scheme, -Ssl, ...): the gateway sets the ones it knows.
+    if (HOP_BY_HOP.has(lower) || GATEWAY_REQUEST_HEADERS.has(lower) || stripped.has(lower) || listed.has(lower) || lower.includes('_') || lower.startsWith('x-forwarded-')) continue
     if (dropContentLength && lower === 'content-length') continue
     out.push([name, rawHeaders[i + 1]!])
   }
@@ -112,6 +115,18 @@ export function asksForPayment(status: number, wwwAuthenticate: string | string[
     if (splitElements(line).some((element) => element.scheme.toLowerCase() === 'payment')) return true
   }
   return false
+}
+
+/** One Vary value holding every token of `first` then `second`, each once (case-insensitive); `*` wins. */
+export function mergeVary(first: readonly string[], second: readonly string[]): string {
+  const tokens = new Map<string, string>()
+  for (const value of [...first, ...second]) {
+    for (const token of value.split(',')) {
+      const trimmed = token.trim()
+      if (trimmed !== '' && !tokens.has(trimmed.toLowerCase())) tokens.set(trimmed.toLowerCase(), trimmed)
+    }
+  }
+  return tokens.has('*') ? '*' : [...tokens.values()].join(', ')
 }
 
 /**

@@ -77,7 +77,7 @@ describe('headers stripped before forwarding', () => {
     await upstream.close()
   })
 
-  it('rewrite headers and names with underscores never reach the upstream', async () => {
+  it('rewrite headers, client X-Forwarded-* and X-Real-IP, and names with underscores never reach the upstream', async () => {
     const gw = await gateway()
     const res = await request(`${gw.url}/anything`, {
       headers: {
@@ -86,6 +86,9 @@ describe('headers stripped before forwarding', () => {
         'X-Forwarded-Prefix': '/admin',
         Payment_Receipt: 'eyJzdGF0dXMiOiJzdWNjZXNzIn0',
         X_Forwarded_For: '10.0.0.1',
+        'X-Forwarded-Port': '443',
+        'X-Forwarded-Ssl': 'on',
+        'X-Real-IP': '10.0.0.2',
         'X-Kept': 'yes',
       },
     })
