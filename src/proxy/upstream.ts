@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
 import { requestFraming } from './framing.js'
-import { asksForPayment, forwardableRequestHeaders, forwardableResponseHeaders, privateCacheControl, strippedRequestHeaders } from './headers.js'
+import { asksForPayment, forwardableRequestHeaders, forwardableResponseHeaders, mergeVary, privateCacheControl, strippedRequestHeaders } from './headers.js'
 
 export interface ForwardRequest {
   /** the inbound request; its body is streamed upstream unless `body` is given */
@@ -133,13 +133,16 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
         // Headers the gateway set before forwarding (CORS) replace the upstream's of the same name.
         // They are moved into the raw list: writeHead would otherwise merge through setHeader and
         // collapse repeated upstream headers (Set-Cookie, Link) into their last value.
+        // Vary is the exception: the gateway's tokens (Origin) add to the upstream's, which caches need.
         const preset = outgoing.getHeaderNames()
         if (preset.length > 0) {
+          const upstreamVary = preset.includes('vary') ? responseHeaders.filter(([name]) => name.toLowerCase() === 'vary').map(([, value]) => value) : []
           responseHeaders = responseHeaders.filter(([name]) => !preset.includes(name.toLowerCase()))
           for (const name of preset) {
-            const value = outgoing.getHeader(name)
+            const set = outgoing.getHeader(name)
             outgoing.removeHeader(name)
-            for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined) responseHeaders.push([name, String(item)])
+            const values = (Array.isArray(set) ? set : [set]).filter((item) => item !== undefined).map(String)
+            for (const item of name === 'vary' ? [mergeVary(upstreamVary, values)] : values) responseHeaders.push([name, item])
           }
         }
         // core spec, draft-httpauth-payment §Receipt Status Semantics: "Receipts are only issued on

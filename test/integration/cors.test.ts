@@ -19,6 +19,10 @@ function hostileCors(stack: Stack): void {
   stack.upstream.handlers.set('/public/reflect', reflect)
   stack.upstream.handlers.set('/public/star', answer(() => '*'))
   stack.upstream.handlers.set('/v1/cheap', reflect)
+  stack.upstream.handlers.set('/public/varied', (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', Vary: 'Accept-Encoding', 'Content-Length': '2' })
+    res.end('{}')
+  })
 }
 
 async function startCorsStack(cors: Record<string, unknown>): Promise<Stack> {
@@ -45,6 +49,11 @@ describe('cors.origins "*" in front of an upstream that allows credentials', () 
     const plain = await request(`${stack.gw.url}/public/star`)
     expect(headerLines(plain, 'access-control-allow-origin')).toEqual([])
     expect(headerLines(plain, 'access-control-allow-credentials')).toEqual([])
+  })
+
+  it("adds Origin to the upstream's Vary rather than replacing it", async () => {
+    const res = await request(`${stack.gw.url}/public/varied`, { headers: { origin: 'https://app.example' } })
+    expect(headerLines(res, 'vary')).toEqual(['Accept-Encoding, Origin'])
   })
 
   it('nor on a paid answer', async () => {
