@@ -1,9 +1,9 @@
 import http from 'node:http'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ExpressUpstream, startExpressUpstream } from '../support/express-upstream.js'
-import { type FakeStripe, startFakeStripe } from '../support/fake-stripe.js'
-import { type TestGateway, startTestGateway } from '../support/gateway.js'
+import { type ExpressUpstream, type PricedBehindExpress, startPricedBehindExpress } from '../support/express-upstream.js'
+import type { FakeStripe } from '../support/fake-stripe.js'
+import type { TestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
 
 // The property of issue 11: no request target on which Express (stock, default settings) routes the
@@ -17,20 +17,15 @@ let upstream: ExpressUpstream
 let gw: TestGateway
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
 
+let stack: PricedBehindExpress
+
 beforeAll(async () => {
-  stripe = await startFakeStripe()
-  upstream = await startExpressUpstream(PRICED)
-  gw = await startTestGateway({
-    upstreamUrl: upstream.url,
-    stripeUrl: stripe.url,
-    routes: [...PRICED.map((match) => ({ match, price: '0.50' })), { match: '* /*', price: 'free' }],
-  })
+  stack = await startPricedBehindExpress(PRICED)
+  ;({ stripe, upstream, gw } = stack)
 })
 afterAll(async () => {
   agent.destroy()
-  await gw?.close()
-  await upstream?.close()
-  await stripe?.close()
+  await stack?.close()
 })
 
 const hex = (code: number, lower: boolean) => {

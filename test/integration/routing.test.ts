@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ExpressUpstream, startExpressUpstream } from '../support/express-upstream.js'
-import { type FakeStripe, startFakeStripe } from '../support/fake-stripe.js'
+import { type ExpressUpstream, type PricedBehindExpress, startPricedBehindExpress } from '../support/express-upstream.js'
+import type { FakeStripe } from '../support/fake-stripe.js'
 import { type TestGateway, startTestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
 import { authorizationFor, challengeFor, problemOf } from '../support/pay.js'
@@ -14,20 +14,13 @@ let stripe: FakeStripe
 let upstream: ExpressUpstream
 let gw: TestGateway
 
+let stack: PricedBehindExpress
+
 beforeAll(async () => {
-  stripe = await startFakeStripe()
-  upstream = await startExpressUpstream(PRICED)
-  gw = await startTestGateway({
-    upstreamUrl: upstream.url,
-    stripeUrl: stripe.url,
-    routes: [...PRICED.map((match) => ({ match, price: '0.50' })), { match: '* /*', price: 'free' }],
-  })
+  stack = await startPricedBehindExpress(PRICED)
+  ;({ stripe, upstream, gw } = stack)
 })
-afterAll(async () => {
-  await gw?.close()
-  await upstream?.close()
-  await stripe?.close()
-})
+afterAll(() => stack?.close())
 
 describe('priced paths behind a free catch-all', () => {
   it.each([

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
+import { type FakeStripe, startFakeStripe } from './fake-stripe.js'
+import { type TestGateway, startTestGateway } from './gateway.js'
 
 export interface ExpressUpstream {
   url: string
@@ -44,5 +46,33 @@ export async function startExpressUpstream(matches: readonly string[]): Promise<
         server.closeAllConnections()
         server.close(() => resolve())
       }),
+  }
+}
+
+export interface PricedBehindExpress {
+  readonly stripe: FakeStripe
+  readonly upstream: ExpressUpstream
+  readonly gw: TestGateway
+  close(): Promise<void>
+}
+
+/** The gateway pricing `priced` at 0.50 in front of a free `* /*`, with stock Express routing the same patterns upstream. */
+export async function startPricedBehindExpress(priced: readonly string[]): Promise<PricedBehindExpress> {
+  const stripe = await startFakeStripe()
+  const upstream = await startExpressUpstream(priced)
+  const gw = await startTestGateway({
+    upstreamUrl: upstream.url,
+    stripeUrl: stripe.url,
+    routes: [...priced.map((match) => ({ match, price: '0.50' })), { match: '* /*', price: 'free' }],
+  })
+  return {
+    stripe,
+    upstream,
+    gw,
+    close: async () => {
+      await gw.close()
+      await upstream.close()
+      await stripe.close()
+    },
   }
 }
