@@ -17,5 +17,5 @@ function newestSource(dir) {
 const stale = !existsSync(entry) || statSync(entry).mtimeMs < Math.max(newestSource('src'), statSync('package.json').mtimeMs)
 if (stale) {
   console.error('mpp-gateway: building (npm run build)...')
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
 }

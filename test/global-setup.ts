@@ -10,7 +10,7 @@ let redis: ChildProcess | undefined
 
 export async function setup(): Promise<void> {
   // MPP_TEST_NO_BUILD=1 skips the compile when iterating on tests that do not spawn the CLI.
-  if (!process.env.MPP_TEST_NO_BUILD) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+  if (!process.env.MPP_TEST_NO_BUILD) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
   if (await answers(6379)) return
   try {
     redis = spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
