@@ -20,9 +20,10 @@ export interface IssueFailure {
 
 /**
  * Fresh challenges for a route, one per offer. Stateless: the id is an HMAC over the challenge
- * (with a random nonce in opaque, so every id is unique), so nothing is stored on a 402 and any replica holding the key can verify it later. Offers whose
- * method completes the request per 402 (`issue`) are left out when that fails; the failures are
- * returned so the caller can log them and answer 503 when nothing is left.
+ * (with a random nonce in opaque, so every id is unique), so nothing is stored on a 402 and any
+ * replica holding the key can verify it later. Offers whose method completes the request per 402
+ * (`issue`) are left out when that fails; the failures are returned so the caller can log them
+ * and answer 503 when nothing is left.
  */
 export async function issueChallenges(
   routeOffers: RouteOffers,

@@ -7,6 +7,7 @@ import { accounts, KEYS, PATH_USD_TOKEN, signPaymentTx } from '../../../test/sup
 import { parseDecimal } from '../../config/amount.js'
 import type { Address, DecimalAmount, Hex, RouteConfig, RouteSplit, TempoFeePayerConfig, TempoMethodConfig } from '../../config/types.js'
 import { BackendUnavailable, type ChargeRequest, type PaymentMethod, PaymentRefused, type SettleInput, type Settlement } from '../types.js'
+import { StoreUnavailable } from '../../store/types.js'
 import { encode } from './attribution-memo.js'
 import { createTempoMethod, VALID_BEFORE_ALLOWANCE_SECONDS } from './charge.js'
 import type { TempoCallRequest, TempoRpc } from './rpc.js'
@@ -448,6 +449,16 @@ describe('settle: sponsored pull', () => {
     await s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) })
     expect(seen).toMatchObject([{ from: PAYER, calls: [{ to: PATH_USD_TOKEN }], feeToken: FEE_TOKEN, feePayer: accounts.sponsor.address }])
     expect(seen[0]!.calls[0]!.data.slice(0, 10)).toBe('0x95777d59') // transferWithMemo
+  })
+
+  it('keeps a broadcast payment settled when the store cannot release the payer lock (the lock expires by itself)', async () => {
+    const s = setup(SPONSORING)
+    s.rpc.balances.set(PAYER, 500_000n)
+    const settlement = await s.settle(
+      { type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) },
+      { release: () => Promise.reject(new StoreUnavailable('redis down')) },
+    )
+    expect(settlement.reference).toBe(keccak256(s.rpc.broadcasts[0]!))
   })
 
   it('refuses a second sponsored transaction from a payer whose first is in flight, and frees the payer after', async () => {

@@ -164,7 +164,9 @@ export function createTempoMethod(config: TempoMethodConfig, gatewayCurrency: st
         checkGasCoversEstimate(tx.envelope.gas ?? 0n, estimate)
         return await broadcast(await cosign(tx, sponsor, config.feePayer.feeToken), tx, input, currency, required, binding)
       } finally {
-        await input.release(lock)
+        // Best effort: the lock expires on its own, and a store hiccup here must not turn a
+        // broadcast payment into an error (which would release its claims as if nothing was paid).
+        await input.release(lock).catch(() => undefined)
       }
     } finally {
       releaseSlot()

@@ -40,8 +40,4 @@ export class InFlightBudget {
       this.inFlight--
     }
   }
-
-  get current(): number {
-    return this.inFlight
-  }
 }
