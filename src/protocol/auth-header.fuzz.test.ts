@@ -2,9 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseParam, splitElements, splitPieces } from './auth-header.js'
 import { extract } from './credential.js'
-import { authFieldValue, headerText, longRuns } from '../../test/support/fuzz.js'
-
-const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/)
+import { authFieldValue, headerText, longRuns, token } from '../../test/support/fuzz.js'
 
 describe('auth-header parsing, fuzzed', () => {
   it('splitPieces, splitElements and extract never throw and lose no piece, on any string', () => {

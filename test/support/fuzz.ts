@@ -8,7 +8,8 @@ import fc from 'fast-check'
 export const headerText = (options: { minLength?: number; maxLength?: number } = {}) =>
   fc.string({ unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), fc.constant('\t')), ...options })
 
-const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/)
+/** An RFC 9110 token: a scheme or parameter name. */
+export const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/)
 
 /** Field values made of schemes, tokens, separators, quotes, escapes and arbitrary characters. */
 export const authFieldValue = fc
