@@ -3,8 +3,17 @@
 //   node --import tsx bench/profile-summary.ts DIR/CPU.*.cpuprofile [top]
 import { readFileSync } from 'node:fs'
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }
-const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+interface Node {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  hitCount: number
+  children?: number[]
+}
+const profile = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
+  nodes: Node[]
+  samples: number[]
+  timeDeltas: number[]
+}
 const top = Number(process.argv[3] ?? 25)
 const byId = new Map(profile.nodes.map((n) => [n.id, n]))
 const parent = new Map<number, number>()
@@ -13,7 +22,8 @@ const self = new Map<number, number>()
 profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
 const total = [...self.values()].reduce((a, b) => a + b, 0)
 const short = (url: string) => url.replace(/^file:\/\/\/work\/[^/]+\//, '').replace(/^node:/, 'node:')
-const label = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`
+const label = (n: Node) =>
+  `${n.callFrame.functionName || '(anon)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`
 
 const selfBy = new Map<string, number>()
 const fileBy = new Map<string, number>()
@@ -33,7 +43,11 @@ for (const [id, us] of self) {
 }
 const print = (title: string, map: Map<string, number>, filter: (k: string) => boolean = () => true) => {
   console.log(`\n${title}`)
-  for (const [k, us] of [...map].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${k}`)
+  for (const [k, us] of [...map]
+    .filter(([k]) => filter(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${k}`)
 }
 console.log(`total ${(total / 1e6).toFixed(1)} s sampled`)
 print('self time by function', selfBy)

@@ -18,7 +18,15 @@ import { freePort, startRedisServer } from '../test/support/redis-server.js'
 import { type BackendBusy, type Backends, startBackends } from './lib/backends-client.js'
 import { startNginx } from './lib/nginx.js'
 import { ensureDebianPackage, forkServer, sampleRss, spawnQuiet, stopAll, waitForHttp } from './lib/processes.js'
-import { type Results, loadResults, machineInfo, renderMarkdown, saveResults, type PathRound, type Summary } from './lib/report.js'
+import {
+  type Results,
+  loadResults,
+  machineInfo,
+  renderMarkdown,
+  saveResults,
+  type PathRound,
+  type Summary,
+} from './lib/report.js'
 import { runStoreCheck } from './lib/store-check.js'
 import { runWrk, type WrkResult } from './lib/wrk.js'
 
@@ -91,9 +99,21 @@ async function main(): Promise<void> {
 
   const want = (key: string) => !options.only || options.only.split(',').includes(key)
   const backends = await startBackends(join(HERE, 'servers/backends.ts'), TSX)
-  const nodeProxy = want('node-proxy') ? await forkServer<{ url: string }>(join(HERE, 'servers/node-proxy.mjs'), { UPSTREAM_URL: upstream.url, PORT: String(await freePort()) }) : undefined
+  const nodeProxy = want('node-proxy')
+    ? await forkServer<{ url: string }>(join(HERE, 'servers/node-proxy.mjs'), {
+        UPSTREAM_URL: upstream.url,
+        PORT: String(await freePort()),
+      })
+    : undefined
   // mppx logs every request a client aborts (wrk does at the end of each run): its stderr is dropped.
-  const mppx = want('mppx') ? await forkServer<{ url: string }>(join(HERE, 'servers/mppx-proxy.mjs'), { UPSTREAM_URL: upstream.url, PORT: String(await freePort()) }, [], 'ignore') : undefined
+  const mppx = want('mppx')
+    ? await forkServer<{ url: string }>(
+        join(HERE, 'servers/mppx-proxy.mjs'),
+        { UPSTREAM_URL: upstream.url, PORT: String(await freePort()) },
+        [],
+        'ignore',
+      )
+    : undefined
   const nginx = want('nginx') ? await startNginx(upstream.url) : undefined
   const notes: string[] = []
   if (nginx && !nginx.ok) {
@@ -101,20 +121,103 @@ async function main(): Promise<void> {
     log(`NOTE: nginx skipped: ${nginx.reason}`)
   }
   const gw = await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, backends, workers: 1 })
-  const base = options.baseline ? await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, workers: 1, root: options.baseline }) : undefined
-  const gw2 = want('gateway-free-w2') ? await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, backends, workers: 2 }) : undefined
+  const base = options.baseline
+    ? await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, workers: 1, root: options.baseline })
+    : undefined
+  const gw2 = want('gateway-free-w2')
+    ? await startGatewayProcess({ upstreamUrl: upstream.url, redisUrl: redis.url, backends, workers: 2 })
+    : undefined
 
   const paths: Path[] = [
     { key: 'direct', label: 'upstream directly', url: `${upstream.url}/v1/models`, single: true },
-    ...(nodeProxy ? [{ key: 'node-proxy', label: 'node:http proxy (12 lines)', url: `${nodeProxy.hello.url}/v1/models`, pid: nodeProxy.child.pid, single: true }] : []),
-    ...(nginx?.ok ? [{ key: 'nginx', label: `nginx ${nginx.version} proxy_pass, keep-alive, ${nginx.workers} workers`, url: `${nginx.url}/v1/models`, pid: nginx.pid }] : []),
-    ...(mppx ? [{ key: 'mppx', label: 'mppx Proxy 0.11, free route', url: `${mppx.hello.url}/api/v1/models`, pid: mppx.child.pid }] : []),
-    { key: 'gateway-free', label: 'mpp-gateway, free route', url: `${gw.url}/v1/models`, pid: gw.pid, metricsUrl: gw.metricsUrl, single: true },
-    ...(base ? [{ key: 'gateway-free-baseline', label: `mpp-gateway at ${options.baseline}, free route`, url: `${base.url}/v1/models`, pid: base.pid, metricsUrl: base.metricsUrl, single: true }] : []),
-    ...(gw2 ? [{ key: 'gateway-free-w2', label: 'mpp-gateway, free route, workers: 2', url: `${gw2.url}/v1/models`, pid: gw2.pid }] : []),
-    { key: 'gateway-stripe', label: 'mpp-gateway, paid: Stripe (fake), Redis', url: `${gw.url}/v1/paid/stripe`, pid: gw.pid, metricsUrl: gw.metricsUrl, paid: 'stripe' as const, single: true },
-    { key: 'gateway-tempo-push', label: 'mpp-gateway, paid: Tempo push (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, metricsUrl: gw.metricsUrl, paid: 'tempo-push' as const, single: true },
-    { key: 'gateway-tempo-pull', label: 'mpp-gateway, paid: Tempo pull (stand-in), Redis', url: `${gw.url}/v1/paid/tempo`, pid: gw.pid, metricsUrl: gw.metricsUrl, paid: 'tempo-pull' as const, single: true },
+    ...(nodeProxy
+      ? [
+          {
+            key: 'node-proxy',
+            label: 'node:http proxy (12 lines)',
+            url: `${nodeProxy.hello.url}/v1/models`,
+            pid: nodeProxy.child.pid,
+            single: true,
+          },
+        ]
+      : []),
+    ...(nginx?.ok
+      ? [
+          {
+            key: 'nginx',
+            label: `nginx ${nginx.version} proxy_pass, keep-alive, ${nginx.workers} workers`,
+            url: `${nginx.url}/v1/models`,
+            pid: nginx.pid,
+          },
+        ]
+      : []),
+    ...(mppx
+      ? [
+          {
+            key: 'mppx',
+            label: 'mppx Proxy 0.11, free route',
+            url: `${mppx.hello.url}/api/v1/models`,
+            pid: mppx.child.pid,
+          },
+        ]
+      : []),
+    {
+      key: 'gateway-free',
+      label: 'mpp-gateway, free route',
+      url: `${gw.url}/v1/models`,
+      pid: gw.pid,
+      metricsUrl: gw.metricsUrl,
+      single: true,
+    },
+    ...(base
+      ? [
+          {
+            key: 'gateway-free-baseline',
+            label: `mpp-gateway at ${options.baseline}, free route`,
+            url: `${base.url}/v1/models`,
+            pid: base.pid,
+            metricsUrl: base.metricsUrl,
+            single: true,
+          },
+        ]
+      : []),
+    ...(gw2
+      ? [
+          {
+            key: 'gateway-free-w2',
+            label: 'mpp-gateway, free route, workers: 2',
+            url: `${gw2.url}/v1/models`,
+            pid: gw2.pid,
+          },
+        ]
+      : []),
+    {
+      key: 'gateway-stripe',
+      label: 'mpp-gateway, paid: Stripe (fake), Redis',
+      url: `${gw.url}/v1/paid/stripe`,
+      pid: gw.pid,
+      metricsUrl: gw.metricsUrl,
+      paid: 'stripe' as const,
+      single: true,
+    },
+    {
+      key: 'gateway-tempo-push',
+      label: 'mpp-gateway, paid: Tempo push (stand-in), Redis',
+      url: `${gw.url}/v1/paid/tempo`,
+      pid: gw.pid,
+      metricsUrl: gw.metricsUrl,
+      paid: 'tempo-push' as const,
+      single: true,
+    },
+    {
+      key: 'gateway-tempo-pull',
+      label: 'mpp-gateway, paid: Tempo pull (stand-in), Redis',
+      url: `${gw.url}/v1/paid/tempo`,
+      pid: gw.pid,
+      metricsUrl: gw.metricsUrl,
+      paid: 'tempo-pull' as const,
+      single: true,
+    },
   ].filter((p) => want(p.key) || p.key === 'gateway-free-baseline')
 
   const loadBefore = machineInfo().load
@@ -129,13 +232,27 @@ async function main(): Promise<void> {
     let credentials: string | undefined
     const credentialFile = async (count: number) => {
       const file = join(tmp, `${path.key}-${conns}.txt`)
-      await backends.credentials({ kind: path.paid!, count, file, challengeLine: await challengeLine(path.url), secretKey: gw.secretKey, realm: gw.realm })
+      await backends.credentials({
+        kind: path.paid!,
+        count,
+        file,
+        challengeLine: await challengeLine(path.url),
+        secretKey: gw.secretKey,
+        realm: gw.realm,
+      })
       return file
     }
     if (warm) {
-      if (path.paid) credentials = await credentialFile(Math.min(500, Math.max(200, Math.round((lastRps.get(`${path.key}:${conns}`) ?? 500) * warmupSeconds))))
+      if (path.paid)
+        credentials = await credentialFile(
+          Math.min(500, Math.max(200, Math.round((lastRps.get(`${path.key}:${conns}`) ?? 500) * warmupSeconds))),
+        )
       await backends.busy()
-      const warmed = paidTiming(path, await runWrk({ url: path.url, connections: conns, seconds: warmupSeconds, credentials }), await backends.busy())
+      const warmed = paidTiming(
+        path,
+        await runWrk({ url: path.url, connections: conns, seconds: warmupSeconds, credentials }),
+        await backends.busy(),
+      )
       if (!lastRps.has(`${path.key}:${conns}`)) lastRps.set(`${path.key}:${conns}`, warmed.rps)
     }
     if (path.paid) {
@@ -148,7 +265,8 @@ async function main(): Promise<void> {
     const stopRss = path.pid ? sampleRss(path.pid) : undefined
     const measured: WrkResult = await runWrk({ url: path.url, connections: conns, seconds: duration, credentials })
     const rss = stopRss?.()
-    const heap = 'metricsUrl' in path && typeof path.metricsUrl === 'string' ? await gatewayHeap(path.metricsUrl) : undefined
+    const heap =
+      'metricsUrl' in path && typeof path.metricsUrl === 'string' ? await gatewayHeap(path.metricsUrl) : undefined
     const busy = await backends.busy()
     const result = paidTiming(path, measured, busy)
     lastRps.set(`${path.key}:${conns}`, result.rps)
@@ -157,7 +275,9 @@ async function main(): Promise<void> {
       ...result,
       ...(rss ? { rssPeakMb: rss.peakMb, cpuUsPerRequest: (rss.cpuMs * 1000) / Math.max(1, result.requests) } : {}),
       ...(heap ? { heapUsedMb: heap.usedMb, heapTotalMb: heap.totalMb } : {}),
-      ...(backend && result.requests > 0 ? { backendMsPerRequest: backend.ms / result.requests, backendCallsPerRequest: backend.calls / result.requests } : {}),
+      ...(backend && result.requests > 0
+        ? { backendMsPerRequest: backend.ms / result.requests, backendCallsPerRequest: backend.calls / result.requests }
+        : {}),
     }
     log(
       `  ${path.key.padEnd(20)} c=${String(conns).padEnd(3)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
@@ -185,7 +305,8 @@ async function main(): Promise<void> {
     const order = round % 2 === 0 ? paths : [...paths].reverse()
     log(`round ${round + 1}/${rounds} (${order.map((p) => p.key).join(' → ')})`)
     for (const path of order) (runs[path.key] ??= []).push(await measure(path, connections, seconds, true))
-    for (const path of order.filter((p) => p.single)) (singles[path.key] ??= []).push(await measure(path, 1, Math.max(2, Math.round(seconds / 2)), round === 0))
+    for (const path of order.filter((p) => p.single))
+      (singles[path.key] ??= []).push(await measure(path, 1, Math.max(2, Math.round(seconds / 2)), round === 0))
   }
   const loadAfter = machineInfo().load
 
@@ -199,7 +320,22 @@ async function main(): Promise<void> {
             const values = list.map(f).filter((v): v is number => v !== undefined)
             return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined
           }
-          return [p.key, { label: p.label, rps: mean((r) => r.rps)!, p50Ms: mean((r) => r.p50Ms)!, p99Ms: mean((r) => r.p99Ms)!, rssPeakMb: list.some((r) => r.rssPeakMb !== undefined) ? Math.max(...list.map((r) => r.rssPeakMb ?? 0)) : undefined, cpuUsPerRequest: mean((r) => r.cpuUsPerRequest), backendMsPerRequest: mean((r) => r.backendMsPerRequest), errors: list.reduce((n, r) => n + r.errors, 0), rounds: list }]
+          return [
+            p.key,
+            {
+              label: p.label,
+              rps: mean((r) => r.rps)!,
+              p50Ms: mean((r) => r.p50Ms)!,
+              p99Ms: mean((r) => r.p99Ms)!,
+              rssPeakMb: list.some((r) => r.rssPeakMb !== undefined)
+                ? Math.max(...list.map((r) => r.rssPeakMb ?? 0))
+                : undefined,
+              cpuUsPerRequest: mean((r) => r.cpuUsPerRequest),
+              backendMsPerRequest: mean((r) => r.backendMsPerRequest),
+              errors: list.reduce((n, r) => n + r.errors, 0),
+              rounds: list,
+            },
+          ]
         }),
     )
 
@@ -209,7 +345,14 @@ async function main(): Promise<void> {
     command,
     machine: { ...machineInfo(), loadBefore, loadAfter },
     versions: { ...versions(), ...(nginx?.ok ? { nginx: nginx.version } : {}) },
-    settings: { connections, seconds, warmupSeconds, rounds, wrk: '1 thread', logs: 'gateway request log (info) to /dev/null' },
+    settings: {
+      connections,
+      seconds,
+      warmupSeconds,
+      rounds,
+      wrk: '1 thread',
+      logs: 'gateway request log (info) to /dev/null',
+    },
     notes,
     paths: summarize(runs),
     single: summarize(singles),
@@ -230,7 +373,14 @@ async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
     const count = Math.round(minutes * 60 * 1500)
     log(`soak: making ${count} Stripe credentials …`)
     credentials = join(mkdtempSync(join(tmpdir(), 'mppgw-bench-')), 'soak-stripe.txt')
-    await backends.credentials({ kind: 'stripe', count, file: credentials, challengeLine: await challengeLine(url), secretKey: gw.secretKey, realm: gw.realm })
+    await backends.credentials({
+      kind: 'stripe',
+      count,
+      file: credentials,
+      challengeLine: await challengeLine(url),
+      secretKey: gw.secretKey,
+      realm: gw.realm,
+    })
   }
   log(`soak: ${minutes} min on ${url}, ${connections} connections; RSS every 10 s`)
   const loadBefore = machineInfo().load
@@ -246,10 +396,26 @@ async function soakMode(upstreamUrl: string, redisUrl: string): Promise<void> {
   clearInterval(timer)
   // a paid soak that ran out of credentials: its rate over the time payments happened
   const stripe = backends ? (await backends.busy()).stripe : undefined
-  const loadSeconds = stripe && stripe.lastAt > stripe.firstAt ? Math.min(measured.seconds, (stripe.lastAt - stripe.firstAt) / 1000) : measured.seconds
+  const loadSeconds =
+    stripe && stripe.lastAt > stripe.firstAt
+      ? Math.min(measured.seconds, (stripe.lastAt - stripe.firstAt) / 1000)
+      : measured.seconds
   const result = { ...measured, seconds: loadSeconds, rps: measured.requests / loadSeconds }
   const results = loadResults(ROOT)
-  const soak = { date: new Date().toISOString(), command, machine: { ...machineInfo(), loadBefore }, route, minutes, connections, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, seconds: result.seconds, samples }
+  const soak = {
+    date: new Date().toISOString(),
+    command,
+    machine: { ...machineInfo(), loadBefore },
+    route,
+    minutes,
+    connections,
+    rps: result.rps,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    errors: result.errors,
+    seconds: result.seconds,
+    samples,
+  }
   if (route === 'stripe') results.soakStripe = soak
   else results.soak = soak
   await finish(results)
@@ -274,7 +440,10 @@ async function finish(results: Results): Promise<void> {
     saveResults(ROOT, results)
     // The analysis (what costs the time, what would remove it) is written by hand in bench/analysis.md.
     const analysisFile = join(HERE, 'analysis.md')
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(results, existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : undefined))
+    writeFileSync(
+      join(ROOT, 'BENCHMARKS.md'),
+      renderMarkdown(results, existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : undefined),
+    )
     log('wrote BENCHMARKS.md and bench/results.json')
   }
   await Promise.all(gateways.map((stop) => stop()))
@@ -291,7 +460,13 @@ interface GatewayProcess {
   readonly realm: string
 }
 
-async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; backends?: Backends; workers: number; root?: string }): Promise<GatewayProcess> {
+async function startGatewayProcess(o: {
+  upstreamUrl: string
+  redisUrl: string
+  backends?: Backends
+  workers: number
+  root?: string
+}): Promise<GatewayProcess> {
   const port = await freePort()
   const adminPort = o.root ? undefined : await freePort()
   const secretKey = randomBytes(32).toString('base64')
@@ -311,7 +486,13 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
     methods: o.backends
       ? {
           stripe: { secretKey: 'sk_test_bench_0123456789', networkId: 'profile_bench', apiBase: o.backends.stripeUrl },
-          tempo: { recipient: o.backends.recipient, rpcUrl: o.backends.tempoRpcUrl, chainId: 42431, currency: o.backends.pathUsd, modes: ['pull', 'push'] },
+          tempo: {
+            recipient: o.backends.recipient,
+            rpcUrl: o.backends.tempoRpcUrl,
+            chainId: 42431,
+            currency: o.backends.pathUsd,
+            modes: ['pull', 'push'],
+          },
         }
       : {},
     routes: [
@@ -329,7 +510,14 @@ async function startGatewayProcess(o: { upstreamUrl: string; redisUrl: string; b
   writeFileSync(file, stringify(document))
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : []
   const flags = options['gateway-node-flags']?.split(' ').filter(Boolean) ?? []
-  const child = spawnQuiet(process.execPath, [...flags, ...profile, join(o.root ?? ROOT, 'dist/cli/main.js'), 'serve', '--config', file])
+  const child = spawnQuiet(process.execPath, [
+    ...flags,
+    ...profile,
+    join(o.root ?? ROOT, 'dist/cli/main.js'),
+    'serve',
+    '--config',
+    file,
+  ])
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/__gateway/healthz`)
   // SIGTERM drains and exits 0, which is when a --cpu-prof profile is written.
@@ -357,14 +545,16 @@ async function challengeLine(url: string): Promise<string> {
   const response = await fetch(url)
   await response.arrayBuffer()
   const line = response.headers.get('www-authenticate')
-  if (response.status !== 402 || !line) throw new Error(`expected a 402 with a challenge from ${url}, got ${response.status}`)
+  if (response.status !== 402 || !line)
+    throw new Error(`expected a 402 with a challenge from ${url}, got ${response.status}`)
   return line
 }
 
 function versions(): Record<string, string> {
   const read = (name: string) => {
     try {
-      return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+      return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+        .version
     } catch {
       return 'unknown'
     }
@@ -383,7 +573,15 @@ function versions(): Record<string, string> {
       return 'unknown'
     }
   })()
-  return { node: process.version, 'mpp-gateway': commit, mppx: read('mppx'), hono: read('hono'), wrk, redis: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).split(' ')[2]?.replace('v=', '') ?? 'unknown' }
+  return {
+    node: process.version,
+    'mpp-gateway': commit,
+    mppx: read('mppx'),
+    hono: read('hono'),
+    wrk,
+    redis:
+      execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).split(' ')[2]?.replace('v=', '') ?? 'unknown',
+  }
 }
 
 main().catch((error: Error) => {

@@ -14,7 +14,8 @@ function newestSource(dir) {
   return newest
 }
 
-const stale = !existsSync(entry) || statSync(entry).mtimeMs < Math.max(newestSource('src'), statSync('package.json').mtimeMs)
+const stale =
+  !existsSync(entry) || statSync(entry).mtimeMs < Math.max(newestSource('src'), statSync('package.json').mtimeMs)
 if (stale) {
   console.error('mpp-gateway: building (npm run build)...')
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })

@@ -43,13 +43,19 @@ function check(condition: unknown, message: string): asserts condition {
 
 const out = (line = '') => process.stdout.write(`${line}\n`)
 const section = (title: string) => out(`\n── ${title} ${'─'.repeat(Math.max(4, 72 - title.length))}`)
-const short = (text: string, keep = 10) => (text.length > keep * 2 + 1 ? `${text.slice(0, keep)}…${text.slice(-6)}` : text)
-const usd6 = (units: bigint) => `${units / 1_000_000n}.${(units % 1_000_000n).toString().padStart(6, '0').replace(/0{1,4}$/, '')}`
+const short = (text: string, keep = 10) =>
+  text.length > keep * 2 + 1 ? `${text.slice(0, keep)}…${text.slice(-6)}` : text
+const usd6 = (units: bigint) =>
+  `${units / 1_000_000n}.${(units % 1_000_000n)
+    .toString()
+    .padStart(6, '0')
+    .replace(/0{1,4}$/, '')}`
 
 /** An amount from a challenge request in words: base units and the human form. */
 function describeAmount(method: string, request: Record<string, unknown>): string {
   const amount = String(request.amount)
-  if (method === 'tempo') return `${usd6(BigInt(amount))} pathUSD (${amount} base units) → ${short(String(request.recipient))}`
+  if (method === 'tempo')
+    return `${usd6(BigInt(amount))} pathUSD (${amount} base units) → ${short(String(request.recipient))}`
   if (method === 'stripe') {
     const cents = Number(amount)
     return `${(cents / 100).toFixed(2)} ${String(request.currency).toUpperCase()} (${amount} minor units)`
@@ -67,8 +73,27 @@ function decodeReceipt(response: Response): Record<string, unknown> {
 }
 
 const TIP20_ABI = [
-  { type: 'function', name: 'transfer', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [{ type: 'bool' }] },
-  { type: 'function', name: 'transferWithMemo', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }, { name: 'memo', type: 'bytes32' }], outputs: [] },
+  {
+    type: 'function',
+    name: 'transfer',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+    ],
+    outputs: [{ type: 'bool' }],
+  },
+  {
+    type: 'function',
+    name: 'transferWithMemo',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+      { name: 'memo', type: 'bytes32' },
+    ],
+    outputs: [],
+  },
 ] as const
 
 /** What a signed Tempo transaction does, in one line per call. */
@@ -108,7 +133,14 @@ async function start(logs: string[], opened: Array<() => Promise<void>>): Promis
   const configFile = writeTestConfig({
     upstreamUrl: api.url,
     stripeUrl: stripe.url,
-    tempo: { rpcUrl: node.rpcUrl('gateway'), chainId: 42431, currency: PATH_USD, recipient: accounts.recipient.address, modes: ['pull', 'push'], timeout: '2s' },
+    tempo: {
+      rpcUrl: node.rpcUrl('gateway'),
+      chainId: 42431,
+      currency: PATH_USD,
+      recipient: accounts.recipient.address,
+      modes: ['pull', 'push'],
+      timeout: '2s',
+    },
     routes: ROUTES,
     extra: { watch: false, log: { level: 'info' } },
   })
@@ -133,12 +165,19 @@ async function showChallenge(url: string, path: string, paying: string): Promise
   const challenges = Challenge.fromResponseList(response)
   check(challenges.length > 0, 'the 402 carried no Payment challenge')
   for (const challenge of challenges) {
-    out(`   WWW-Authenticate: Payment method="${challenge.method}" intent="${challenge.intent}"  ${describeAmount(challenge.method, challenge.request)}`)
+    out(
+      `   WWW-Authenticate: Payment method="${challenge.method}" intent="${challenge.intent}"  ${describeAmount(challenge.method, challenge.request)}`,
+    )
     if (challenge.method !== paying) continue
-    out(`       id ${short(challenge.id)}  expires ${challenge.expires ?? '-'}  (the id is an HMAC over the challenge: nothing is stored)`)
+    out(
+      `       id ${short(challenge.id)}  expires ${challenge.expires ?? '-'}  (the id is an HMAC over the challenge: nothing is stored)`,
+    )
     out(`       request (decoded) ${JSON.stringify(challenge.request)}`)
   }
-  check(challenges.some((c) => c.method === paying), `the 402 offered no ${paying} challenge`)
+  check(
+    challenges.some((c) => c.method === paying),
+    `the 402 offered no ${paying} challenge`,
+  )
   return response
 }
 
@@ -168,7 +207,9 @@ async function demoStripe(stack: Stack): Promise<void> {
   section('2. paying with Stripe (a Shared Payment Token)')
   // The SPT itself is a bearer token: the demo says that one was minted, never which.
   const client = mppxStripeClient(stack.stripe, ({ amount, currency, networkId }) =>
-    out(`   pay: mppx stripe.charge minted a Shared Payment Token for pm_card_visa, capped at ${amount} ${currency}, network ${networkId}`),
+    out(
+      `   pay: mppx stripe.charge minted a Shared Payment Token for pm_card_visa, capped at ${amount} ${currency}, network ${networkId}`,
+    ),
   )
   const challenge = await showChallenge(stack.gateway.url, '/v1/joke', 'stripe')
   const authorization = await client.createCredential(challenge)
@@ -176,7 +217,9 @@ async function demoStripe(stack: Stack): Promise<void> {
   check(receipt.method === 'stripe' && typeof receipt.reference === 'string', 'expected a stripe receipt')
   const intent = stack.stripe.paymentIntents.get(receipt.reference)
   check(intent?.status === 'succeeded', `expected PaymentIntent ${receipt.reference} to have succeeded`)
-  out(`   Stripe: PaymentIntent ${intent.id} ${intent.status}, ${intent.amount} ${intent.currency} (metadata mpp_challenge_id ${short(intent.metadata.mpp_challenge_id ?? '')})`)
+  out(
+    `   Stripe: PaymentIntent ${intent.id} ${intent.status}, ${intent.amount} ${intent.currency} (metadata mpp_challenge_id ${short(intent.metadata.mpp_challenge_id ?? '')})`,
+  )
 }
 
 async function demoTempo(stack: Stack, mode: 'pull' | 'push'): Promise<void> {
@@ -192,34 +235,57 @@ async function demoTempo(stack: Stack, mode: 'pull' | 'push'): Promise<void> {
   node.reset() // the call log only: balances and receipts stay
   const client = Mppx.create({
     polyfill: false,
-    methods: [mppxTempo.charge({ account: accounts.payer, mode, getClient: () => createClient({ chain: tempoModerato, transport: viemHttp(node.rpcUrl('client')) }) })],
+    methods: [
+      mppxTempo.charge({
+        account: accounts.payer,
+        mode,
+        getClient: () => createClient({ chain: tempoModerato, transport: viemHttp(node.rpcUrl('client')) }),
+      }),
+    ],
   })
   const challenge = await showChallenge(stack.gateway.url, '/v1/joke', 'tempo')
   const authorization = await client.createCredential(challenge)
   const credential = Credential.deserialize<{ type: string; signature?: Hex; hash?: Hex }>(authorization)
   const clientBroadcasts = node.methodsCalledBy('client').filter((m) => m.startsWith('eth_sendRawTransaction'))
   if (mode === 'pull') {
-    check(credential.payload.type === 'transaction' && credential.payload.signature, `expected a transaction payload, got ${credential.payload.type}`)
+    check(
+      credential.payload.type === 'transaction' && credential.payload.signature,
+      `expected a transaction payload, got ${credential.payload.type}`,
+    )
     check(clientBroadcasts.length === 0, 'in pull mode the client must not broadcast')
-    out(`   pay: mppx tempo.charge signed a Tempo transaction (type ${credential.payload.signature.slice(0, 4)}, ${(credential.payload.signature.length - 2) / 2} bytes) as ${short(accounts.payer.address)}, NOT broadcast:`)
+    out(
+      `   pay: mppx tempo.charge signed a Tempo transaction (type ${credential.payload.signature.slice(0, 4)}, ${(credential.payload.signature.length - 2) / 2} bytes) as ${short(accounts.payer.address)}, NOT broadcast:`,
+    )
     for (const line of describeTransaction(credential.payload.signature)) out(`        ${line}`)
   } else {
-    check(credential.payload.type === 'hash' && credential.payload.hash, `expected a hash payload, got ${credential.payload.type}`)
+    check(
+      credential.payload.type === 'hash' && credential.payload.hash,
+      `expected a hash payload, got ${credential.payload.type}`,
+    )
     check(clientBroadcasts.length > 0, 'in push mode the client broadcasts the transaction itself')
-    out(`   pay: mppx tempo.charge broadcast the transfer itself (${clientBroadcasts.join(', ')}): tx ${credential.payload.hash}`)
+    out(
+      `   pay: mppx tempo.charge broadcast the transfer itself (${clientBroadcasts.join(', ')}): tx ${credential.payload.hash}`,
+    )
     out(`        the credential carries only the hash and source ${credential.source ?? '-'}`)
   }
   const receipt = await sendPaid(stack.gateway.url, '/v1/joke', authorization)
-  check(receipt.method === 'tempo' && typeof receipt.reference === 'string' && /^0x[0-9a-f]{64}$/i.test(receipt.reference), 'expected a tempo receipt with a transaction hash')
+  check(
+    receipt.method === 'tempo' && typeof receipt.reference === 'string' && /^0x[0-9a-f]{64}$/i.test(receipt.reference),
+    'expected a tempo receipt with a transaction hash',
+  )
   const onChain = node.receipt(receipt.reference as Hex)
   check(onChain?.status === '0x1', `expected transaction ${receipt.reference} to have succeeded on chain`)
   const gatewayCalls = [...new Set(node.methodsCalledBy('gateway'))]
-  out(`   chain: tx ${short(receipt.reference, 12)} in block ${BigInt(onChain.blockNumber)}, status success; the gateway called ${gatewayCalls.join(', ')}`)
+  out(
+    `   chain: tx ${short(receipt.reference, 12)} in block ${BigInt(onChain.blockNumber)}, status success; the gateway called ${gatewayCalls.join(', ')}`,
+  )
   const after = node.balanceOf(PATH_USD, recipient)
   const payerAfter = node.balanceOf(PATH_USD, accounts.payer.address)
   check(after - before === 500_000n, `expected the recipient to receive 0.50 pathUSD, got ${usd6(after - before)}`)
   out(`   recipient ${short(recipient)}: ${usd6(before)} → ${usd6(after)} pathUSD`)
-  out(`   payer     ${short(accounts.payer.address)}: ${usd6(payerBefore)} → ${usd6(payerAfter)} pathUSD (price + its own network fee)`)
+  out(
+    `   payer     ${short(accounts.payer.address)}: ${usd6(payerBefore)} → ${usd6(payerAfter)} pathUSD (price + its own network fee)`,
+  )
 }
 
 async function main(): Promise<number> {
@@ -236,10 +302,15 @@ async function main(): Promise<number> {
     out()
     out(`  example API     ${stack.api.url}   examples/upstream/server.mjs (knows nothing about payments)`)
     out(`  fake Stripe     ${stack.stripe.url}   src/sandbox/fake-stripe.ts`)
-    out(`  Tempo node      ${stack.node.url}   src/sandbox/tempo-node.ts (chain 42431; payer ${short(accounts.payer.address)} funded with ${usd6(PAYER_FUNDS)} pathUSD)`)
+    out(
+      `  Tempo node      ${stack.node.url}   src/sandbox/tempo-node.ts (chain 42431; payer ${short(accounts.payer.address)} funded with ${usd6(PAYER_FUNDS)} pathUSD)`,
+    )
     out(`  gateway         ${stack.gateway.url}   src/app/server.ts, config ${stack.configFile}`)
     out()
-    for (const route of ROUTES) out(`  route  ${route.match.padEnd(16)} ${route.price === 'free' ? 'free' : `${route.price} USD via stripe or tempo`}`)
+    for (const route of ROUTES)
+      out(
+        `  route  ${route.match.padEnd(16)} ${route.price === 'free' ? 'free' : `${route.price} USD via stripe or tempo`}`,
+      )
 
     await demoFree(stack)
     await demoStripe(stack)
@@ -251,7 +322,12 @@ async function main(): Promise<number> {
     out('Next: docs/configuration.md, examples/ (docker compose and Kubernetes sidecar), `npm test`.')
     return 0
   } catch (error) {
-    const message = error instanceof Error ? (error instanceof DemoFailure ? error.message : error.stack ?? error.message) : String(error)
+    const message =
+      error instanceof Error
+        ? error instanceof DemoFailure
+          ? error.message
+          : (error.stack ?? error.message)
+        : String(error)
     process.stderr.write(`\ndemo failed: ${message}\n`)
     if (logs.length > 0) process.stderr.write(`\nthe gateway's last log lines:\n${logs.slice(-15).join('')}`)
     return 1

@@ -4,13 +4,26 @@ import { describe, expect, it } from 'vitest'
 import { configKeyPaths } from '../src/config/keys.js'
 
 // The README is a front page; the reference lives in docs/. These hold the layers to their promises.
-const LAYERS = ['README.md', 'CONTRIBUTING.md', 'docs/configuration.md', 'docs/clients.md', 'docs/operations.md', 'docs/security.md']
+const LAYERS = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'docs/configuration.md',
+  'docs/clients.md',
+  'docs/operations.md',
+  'docs/security.md',
+]
 const read = (path: string) => readFileSync(path, 'utf8')
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 function anchors(text: string): Set<string> {
   const found = new Set<string>()
-  for (const [, heading] of text.matchAll(/^#+ (.*)$/gm)) found.add(heading!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-'))
+  for (const [, heading] of text.matchAll(/^#+ (.*)$/gm))
+    found.add(
+      heading!
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replaceAll(' ', '-'),
+    )
   for (const [, id] of text.matchAll(/<a id="([^"]+)"/g)) found.add(id!)
   return found
 }

@@ -13,7 +13,9 @@ export async function setup(): Promise<void> {
   if (!process.env.MPP_TEST_NO_BUILD) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
   if (await answers(6379)) return
   try {
-    redis = spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    redis = spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    })
   } catch {
     redis = undefined
   }
@@ -22,7 +24,9 @@ export async function setup(): Promise<void> {
     if (await answers(6379)) return
     await new Promise((r) => setTimeout(r, 100))
   }
-  throw new Error('No Redis on 127.0.0.1:6379 and redis-server could not be started: install it (apt-get install redis-server) or run `bash .ci/run`.')
+  throw new Error(
+    'No Redis on 127.0.0.1:6379 and redis-server could not be started: install it (apt-get install redis-server) or run `bash .ci/run`.',
+  )
 }
 
 export async function teardown(): Promise<void> {

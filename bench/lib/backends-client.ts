@@ -28,7 +28,12 @@ export interface Backends {
 
 /** The fake Stripe and the Tempo stand-in in their own process (bench/servers/backends.ts). */
 export async function startBackends(script: string, execArgv: string[]): Promise<Backends> {
-  const { child, hello } = await forkServer<{ stripeUrl: string; tempoRpcUrl: string; recipient: string; pathUsd: string }>(script, {}, execArgv)
+  const { child, hello } = await forkServer<{
+    stripeUrl: string
+    tempoRpcUrl: string
+    recipient: string
+    pathUsd: string
+  }>(script, {}, execArgv)
   let nextId = 0
   const pending = new Map<number, (reply: { ok: boolean; error?: string; busy?: BackendBusy }) => void>()
   child.on('message', (message: { id?: number; ok: boolean; error?: string; busy?: BackendBusy }) => {

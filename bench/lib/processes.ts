@@ -11,8 +11,17 @@ export function stopAll(): void {
 process.on('exit', stopAll)
 
 /** A Node child with an IPC channel; resolves with its first message (where it listens). */
-export async function forkServer<T extends object>(script: string, env: Record<string, string> = {}, execArgv: string[] = [], stderr: 'inherit' | 'ignore' = 'inherit'): Promise<{ child: ChildProcess; hello: T }> {
-  const child = fork(script, [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', stderr, 'ipc'] })
+export async function forkServer<T extends object>(
+  script: string,
+  env: Record<string, string> = {},
+  execArgv: string[] = [],
+  stderr: 'inherit' | 'ignore' = 'inherit',
+): Promise<{ child: ChildProcess; hello: T }> {
+  const child = fork(script, [], {
+    env: { ...process.env, ...env },
+    execArgv,
+    stdio: ['ignore', 'ignore', stderr, 'ipc'],
+  })
   started.push(child)
   const hello = await new Promise<T>((resolve, reject) => {
     child.once('message', (message) => resolve(message as T))
@@ -126,10 +135,15 @@ export function ensureDebianPackage(command: string, pkg: string): string | unde
   if (which(command)) return undefined
   const root = process.getuid?.() === 0
   const sudo = root ? [] : which('sudo') ? ['sudo', '-n'] : undefined
-  if (!sudo || !which('apt-get')) return `${command} is missing and cannot be installed here (no apt-get${root ? '' : ' or sudo'})`
+  if (!sudo || !which('apt-get'))
+    return `${command} is missing and cannot be installed here (no apt-get${root ? '' : ' or sudo'})`
   process.stdout.write(`installing ${pkg} from Debian's packages …\n`)
   try {
-    const run = (args: string[]) => execFileSync(sudo[0] ?? args[0]!, sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+    const run = (args: string[]) =>
+      execFileSync(sudo[0] ?? args[0]!, sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      })
     run(['apt-get', 'update', '-qq'])
     run(['apt-get', 'install', '-y', '-qq', pkg])
   } catch (error) {

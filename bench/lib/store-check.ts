@@ -17,8 +17,16 @@ export interface StoreCheck {
 }
 
 /** Claims `count` fresh ids, `concurrency` in flight (as concurrent requests would), then replays a sample. */
-async function claimMany(store: ReplayStore, count: number, concurrency: number, ttlMs: number): Promise<{ claimsPerSecond: number; refusedReplays: number; ids: string[] }> {
-  const ids = Array.from({ length: count }, (_, i) => `challenge:${i.toString(36)}:${randomBytes(8).toString('base64url')}`)
+async function claimMany(
+  store: ReplayStore,
+  count: number,
+  concurrency: number,
+  ttlMs: number,
+): Promise<{ claimsPerSecond: number; refusedReplays: number; ids: string[] }> {
+  const ids = Array.from(
+    { length: count },
+    (_, i) => `challenge:${i.toString(36)}:${randomBytes(8).toString('base64url')}`,
+  )
   let next = 0
   const started = performance.now()
   await Promise.all(
@@ -32,7 +40,8 @@ async function claimMany(store: ReplayStore, count: number, concurrency: number,
   const claimsPerSecond = count / ((performance.now() - started) / 1000)
   // Single use still holds at the end: every replay of a sample is refused.
   let refusedReplays = 0
-  for (let i = 0; i < ids.length; i += Math.ceil(ids.length / 1000)) if (!(await store.claim(ids[i]!, Date.now() + ttlMs))) refusedReplays++
+  for (let i = 0; i < ids.length; i += Math.ceil(ids.length / 1000))
+    if (!(await store.claim(ids[i]!, Date.now() + ttlMs))) refusedReplays++
   return { claimsPerSecond, refusedReplays, ids }
 }
 
@@ -41,7 +50,11 @@ const heapMb = () => {
   return process.memoryUsage().heapUsed / 1024 / 1024
 }
 
-export async function runStoreCheck(o: { redisUrl: string; claims: number; log: (line: string) => void }): Promise<StoreCheck> {
+export async function runStoreCheck(o: {
+  redisUrl: string
+  claims: number
+  log: (line: string) => void
+}): Promise<StoreCheck> {
   const concurrency = 64
   o.log(`store check: ${o.claims} claims, ${concurrency} in flight`)
 
@@ -77,6 +90,8 @@ export async function runStoreCheck(o: { redisUrl: string; claims: number; log: 
       claimCount: { live: liveCount, afterExpiry: memory.claimCount() },
     },
   }
-  o.log(`  memory: ${onMemory.claimsPerSecond.toFixed(0)} claims/s; heap ${before.toFixed(1)} → ${live.toFixed(1)} MB with ${liveCount} live claims → ${afterExpiry.toFixed(1)} MB (${memory.claimCount()} claims) after expiry`)
+  o.log(
+    `  memory: ${onMemory.claimsPerSecond.toFixed(0)} claims/s; heap ${before.toFixed(1)} → ${live.toFixed(1)} MB with ${liveCount} live claims → ${afterExpiry.toFixed(1)} MB (${memory.claimCount()} claims) after expiry`,
+  )
   return result
 }

@@ -32,7 +32,8 @@ const started = new WeakMap<ServerResponse, number>()
 // firstAt/lastAt (epoch ms): when paid traffic reached the stand-in, so a run that used up its
 // credentials before wrk's duration ended is timed by when payments actually happened.
 const busy = { stripe: { ms: 0, calls: 0, firstAt: 0, lastAt: 0 }, tempo: { ms: 0, calls: 0, firstAt: 0, lastAt: 0 } }
-const backendOf = (port: number | undefined) => (port === stripe.port ? busy.stripe : port === Number(new URL(node.url).port) ? busy.tempo : undefined)
+const backendOf = (port: number | undefined) =>
+  port === stripe.port ? busy.stripe : port === Number(new URL(node.url).port) ? busy.tempo : undefined
 diagnostics.subscribe('http.server.request.start', (message) => {
   const { response } = message as { response: ServerResponse }
   started.set(response, performance.now())
@@ -69,12 +70,22 @@ function mintChallenges(request: CredentialRequest): Challenge[] {
   })
 }
 
-const authorization = (challenge: Challenge, payload: unknown, source?: string) => `Payment ${serializeCredential({ challenge, payload, ...(source ? { source } : {}) })}`
+const authorization = (challenge: Challenge, payload: unknown, source?: string) =>
+  `Payment ${serializeCredential({ challenge, payload, ...(source ? { source } : {}) })}`
 
 async function signedTransfer(challenge: Challenge, realm: string): Promise<Hex> {
-  const charged = JSON.parse(Buffer.from(challenge.request, 'base64url').toString()) as { amount: string; recipient: Hex }
+  const charged = JSON.parse(Buffer.from(challenge.request, 'base64url').toString()) as {
+    amount: string
+    recipient: Hex
+  }
   return signPaymentTx({
-    transfers: [{ to: charged.recipient, amount: BigInt(charged.amount), memo: AttributionMemo.encode({ realm, challengeId: challenge.id }) }],
+    transfers: [
+      {
+        to: charged.recipient,
+        amount: BigInt(charged.amount),
+        memo: AttributionMemo.encode({ realm, challengeId: challenge.id }),
+      },
+    ],
     validBefore: Math.floor(Date.now() / 1000) + 150,
   })
 }
@@ -82,8 +93,16 @@ async function signedTransfer(challenge: Challenge, realm: string): Promise<Hex>
 async function broadcast(rawTransactions: Hex[]): Promise<Hex[]> {
   const hashes: Hex[] = []
   for (let i = 0; i < rawTransactions.length; i += 100) {
-    const batch = rawTransactions.slice(i, i + 100).map((raw, j) => ({ jsonrpc: '2.0', id: j, method: 'eth_sendRawTransaction', params: [raw] }))
-    const answers = (await (await fetch(node.rpcUrl('payer'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) })).json()) as Array<{ result?: Hex; error?: { message: string } }>
+    const batch = rawTransactions
+      .slice(i, i + 100)
+      .map((raw, j) => ({ jsonrpc: '2.0', id: j, method: 'eth_sendRawTransaction', params: [raw] }))
+    const answers = (await (
+      await fetch(node.rpcUrl('payer'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+      })
+    ).json()) as Array<{ result?: Hex; error?: { message: string } }>
     for (const answer of answers) {
       if (!answer.result) throw new Error(`tempo stand-in refused a payer transaction: ${answer.error?.message}`)
       hashes.push(answer.result)
@@ -104,11 +123,13 @@ async function credentials(request: CredentialRequest): Promise<void> {
     const signed: Hex[] = []
     for (const challenge of challenges) signed.push(await signedTransfer(challenge, request.realm))
     if (request.kind === 'tempo-pull') {
-      for (const [i, challenge] of challenges.entries()) lines.push(authorization(challenge, { type: 'transaction', signature: signed[i] }))
+      for (const [i, challenge] of challenges.entries())
+        lines.push(authorization(challenge, { type: 'transaction', signature: signed[i] }))
     } else {
       const hashes = await broadcast(signed)
       const source = `did:pkh:eip155:${node.chainId}:${accounts.payer.address}`
-      for (const [i, challenge] of challenges.entries()) lines.push(authorization(challenge, { type: 'hash', hash: hashes[i] }, source))
+      for (const [i, challenge] of challenges.entries())
+        lines.push(authorization(challenge, { type: 'hash', hash: hashes[i] }, source))
     }
   }
   writeFileSync(request.file, `${lines.join('\n')}\n`)
@@ -117,10 +138,19 @@ async function credentials(request: CredentialRequest): Promise<void> {
 process.on('message', (message: { id: number; cmd: string; request?: CredentialRequest }) => {
   const reply = (body: object) => process.send!({ id: message.id, ...body })
   if (message.cmd === 'credentials') {
-    credentials(message.request!).then(() => reply({ ok: true }), (error: Error) => reply({ ok: false, error: error.message }))
+    credentials(message.request!).then(
+      () => reply({ ok: true }),
+      (error: Error) => reply({ ok: false, error: error.message }),
+    )
   } else if (message.cmd === 'busy') {
     reply({ ok: true, busy: structuredClone(busy) })
     for (const backend of Object.values(busy)) Object.assign(backend, { ms: 0, calls: 0, firstAt: 0, lastAt: 0 })
   }
 })
-process.send!({ ready: true, stripeUrl: stripe.url, tempoRpcUrl: node.rpcUrl('gateway'), recipient: accounts.recipient.address, pathUsd: PATH_USD })
+process.send!({
+  ready: true,
+  stripeUrl: stripe.url,
+  tempoRpcUrl: node.rpcUrl('gateway'),
+  recipient: accounts.recipient.address,
+  pathUsd: PATH_USD,
+})

@@ -9,4 +9,6 @@ const proxy = Proxy.create({
 })
 const server = http.createServer(proxy.listener)
 server.keepAliveTimeout = 65_000
-server.listen(Number(process.env.PORT), '127.0.0.1', () => process.send?.({ url: `http://127.0.0.1:${server.address().port}` }))
+server.listen(Number(process.env.PORT), '127.0.0.1', () =>
+  process.send?.({ url: `http://127.0.0.1:${server.address().port}` }),
+)

@@ -8,7 +8,9 @@ import { isLoopbackHost } from '../config/admin.js'
  */
 export function bearerMatches(authorization: readonly string[] | undefined, token: string): boolean {
   const match = authorization?.length === 1 ? /^Bearer +([^\s]+) *$/i.exec(authorization[0]!) : null
-  const presented = createHash('sha256').update(match?.[1] ?? '').digest()
+  const presented = createHash('sha256')
+    .update(match?.[1] ?? '')
+    .digest()
   const expected = createHash('sha256').update(token).digest()
   return timingSafeEqual(presented, expected) && match !== null
 }

@@ -19,7 +19,8 @@ export async function startAdminServer(admin: AdminConfig, listener: RequestList
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${admin.host.includes(':') ? `[${admin.host}]` : admin.host}:${admin.port}`
-      const hint = error.code === 'EADDRINUSE' ? ' (another gateway on this machine? set admin.listen, or admin: false)' : ''
+      const hint =
+        error.code === 'EADDRINUSE' ? ' (another gateway on this machine? set admin.listen, or admin: false)' : ''
       reject(new Error(`admin.listen ${where}: ${error.message}${hint}`))
     })
     server.listen(admin.port, admin.host, () => resolve())

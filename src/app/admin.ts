@@ -27,13 +27,21 @@ export function adminHandlers(ctx: GatewayContext): Record<string, AdminHandler>
             price: route.price.kind === 'free' ? 'free' : route.price.amount.text,
             mode: route.mode,
             ...(route.description !== undefined ? { description: route.description } : {}),
-            offers: offers.map((offer) => ({ method: offer.method.name, intent: offer.intent, request: offer.request })),
+            offers: offers.map((offer) => ({
+              method: offer.method.name,
+              intent: offer.intent,
+              request: offer.request,
+            })),
           }
         }),
       }),
     '/__gateway/metrics': async (_incoming, outgoing) => {
       const body = await ctx.metrics.render()
-      outgoing.writeHead(200, { 'Content-Type': ctx.metrics.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) })
+      outgoing.writeHead(200, {
+        'Content-Type': ctx.metrics.contentType,
+        'Cache-Control': 'no-store',
+        'Content-Length': Buffer.byteLength(body),
+      })
       outgoing.end(body)
     },
   }
@@ -54,25 +62,47 @@ export function createAdminListener(options: AdminListenerOptions): RequestListe
   return (incoming, outgoing) => {
     const ctx = options.current()
     const token = options.token()
-    if (token !== undefined ? !bearerMatches(incoming.headersDistinct.authorization, token) : !isLoopbackHostHeader(incoming.headers.host)) {
+    if (
+      token !== undefined
+        ? !bearerMatches(incoming.headersDistinct.authorization, token)
+        : !isLoopbackHostHeader(incoming.headers.host)
+    ) {
       if (token !== undefined) outgoing.setHeader('WWW-Authenticate', 'Bearer realm="mpp-gateway admin"')
       const problem =
         token !== undefined
-          ? gatewayProblem(401, 'admin-unauthorized', 'Unauthorized', 'The admin endpoints need Authorization: Bearer <admin.token>.')
-          : gatewayProblem(403, 'admin-host', 'Forbidden', 'Without admin.token, the admin endpoints answer only requests for localhost, 127.0.0.1 or [::1].')
+          ? gatewayProblem(
+              401,
+              'admin-unauthorized',
+              'Unauthorized',
+              'The admin endpoints need Authorization: Bearer <admin.token>.',
+            )
+          : gatewayProblem(
+              403,
+              'admin-host',
+              'Forbidden',
+              'Without admin.token, the admin endpoints answer only requests for localhost, 127.0.0.1 or [::1].',
+            )
       ctx.logger.debug('admin request refused', { status: problem.status, path: (incoming.url ?? '').slice(0, 200) })
       return sendProblem(outgoing, problem)
     }
     if (incoming.method !== 'GET' && incoming.method !== 'HEAD') {
       outgoing.setHeader('Allow', 'GET, HEAD')
-      return sendProblem(outgoing, gatewayProblem(405, 'method-not-allowed', 'Method Not Allowed', 'The admin endpoints answer GET and HEAD.'))
+      return sendProblem(
+        outgoing,
+        gatewayProblem(405, 'method-not-allowed', 'Method Not Allowed', 'The admin endpoints answer GET and HEAD.'),
+      )
     }
     const path = (incoming.url ?? '/').split('?')[0]!
     const handler = adminHandlers(ctx)[path]
-    if (!handler) return sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))
+    if (!handler)
+      return sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))
     Promise.resolve(handler(incoming, outgoing)).catch((error: unknown) => {
       ctx.logger.error('admin request failed', { error })
-      if (!outgoing.headersSent) sendProblem(outgoing, gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'))
+      if (!outgoing.headersSent)
+        sendProblem(
+          outgoing,
+          gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'),
+        )
       else outgoing.destroy()
     })
   }

@@ -11,10 +11,25 @@ const KEY = 'challenges-test-key-0123456789-abcdefghijkl'
 const NOW = Date.parse('2026-12-01T10:00:00Z')
 const route = { match: 'GET /v1/cheap' } as RouteConfig
 const quoted: ChargeRequest = { amount: '500000', currency: 'usd' }
-const method = { name: 'stripe', quote: () => ({ ok: false, reason: '' }), settle: async () => ({ reference: '' }) } as PaymentMethod
-const routeOffers: RouteOffers = { route, offers: [{ method, intent: 'charge', request: quoted, encodedRequest: encodeJson(quoted) }], unavailable: [] }
+const method = {
+  name: 'stripe',
+  quote: () => ({ ok: false, reason: '' }),
+  settle: async () => ({ reference: '' }),
+} as PaymentMethod
+const routeOffers: RouteOffers = {
+  route,
+  offers: [{ method, intent: 'charge', request: quoted, encodedRequest: encodeJson(quoted) }],
+  unavailable: [],
+}
 const context = { realm: 'api.example.com', secretKey: KEY, ttlMs: 60_000, now: NOW }
-const verify = (challenge: Challenge) => verifyChallenge(challenge, { routeOffers, realm: 'api.example.com', secretKeys: [KEY], now: NOW + 1_000, digestMatches: () => true })
+const verify = (challenge: Challenge) =>
+  verifyChallenge(challenge, {
+    routeOffers,
+    realm: 'api.example.com',
+    secretKeys: [KEY],
+    now: NOW + 1_000,
+    digestMatches: () => true,
+  })
 
 describe('issueChallenges: ids', () => {
   it('gives 10,000 distinct ids for one route in the same millisecond, each verifying', async () => {
@@ -34,10 +49,23 @@ describe('issueChallenges: ids', () => {
   })
 
   it('still accepts a challenge issued without a nonce (the previous release) until it expires', () => {
-    const bound = { realm: 'api.example.com', method: 'stripe', intent: 'charge', request: encodeJson(quoted), expires: new Date(NOW + 60_000).toISOString(), opaque: encodeJson({ route: route.match }) }
+    const bound = {
+      realm: 'api.example.com',
+      method: 'stripe',
+      intent: 'charge',
+      request: encodeJson(quoted),
+      expires: new Date(NOW + 60_000).toISOString(),
+      opaque: encodeJson({ route: route.match }),
+    }
     const old: Challenge = { id: computeId(KEY, bound), ...bound }
     expect(verify(old)).toMatchObject({ ok: true, bound: {} })
-    const late = verifyChallenge(old, { routeOffers, realm: 'api.example.com', secretKeys: [KEY], now: NOW + 60_000, digestMatches: () => true })
+    const late = verifyChallenge(old, {
+      routeOffers,
+      realm: 'api.example.com',
+      secretKeys: [KEY],
+      now: NOW + 60_000,
+      digestMatches: () => true,
+    })
     expect(late).toMatchObject({ ok: false, problem: 'payment-expired' })
   })
 
@@ -49,11 +77,26 @@ describe('issueChallenges: ids', () => {
   })
 
   it('binds a per-payment method’s fields beside the nonce and hands back only those', async () => {
-    const deposit = { ...method, name: 'tempo', issuedFields: ['recipient'], issue: async (r: ChargeRequest) => ({ request: { ...r, recipient: '0x11' }, bound: { paymentIntent: 'pi_1' } }) } as PaymentMethod
-    const offers: RouteOffers = { route, offers: [{ method: deposit, intent: 'charge', request: quoted, encodedRequest: encodeJson(quoted) }], unavailable: [] }
+    const deposit = {
+      ...method,
+      name: 'tempo',
+      issuedFields: ['recipient'],
+      issue: async (r: ChargeRequest) => ({ request: { ...r, recipient: '0x11' }, bound: { paymentIntent: 'pi_1' } }),
+    } as PaymentMethod
+    const offers: RouteOffers = {
+      route,
+      offers: [{ method: deposit, intent: 'charge', request: quoted, encodedRequest: encodeJson(quoted) }],
+      unavailable: [],
+    }
     const [a, b] = await Promise.all([issueChallenges(offers, context), issueChallenges(offers, context)])
     expect(a.challenges[0]!.id).not.toBe(b.challenges[0]!.id)
-    const verdict = verifyChallenge(a.challenges[0]!, { routeOffers: offers, realm: 'api.example.com', secretKeys: [KEY], now: NOW, digestMatches: () => true })
+    const verdict = verifyChallenge(a.challenges[0]!, {
+      routeOffers: offers,
+      realm: 'api.example.com',
+      secretKeys: [KEY],
+      now: NOW,
+      digestMatches: () => true,
+    })
     expect(verdict).toMatchObject({ ok: true, bound: { paymentIntent: 'pi_1' } })
   })
 })

@@ -55,7 +55,12 @@ export async function issueChallenges(
   return { challenges: issued.filter((c): c is Challenge => c !== undefined), failures }
 }
 
-function challengeFor(offer: Offer, fields: { request: string; opaque: string; expires: string }, context: ChallengeContext, description: string | undefined): Challenge {
+function challengeFor(
+  offer: Offer,
+  fields: { request: string; opaque: string; expires: string },
+  context: ChallengeContext,
+  description: string | undefined,
+): Challenge {
   const bound = {
     realm: context.realm,
     method: offer.method.name,

@@ -11,7 +11,10 @@ interface Reply {
 }
 
 /** A real server wired the way the gateway uses these functions: preflight first, then headers, then the answer. */
-function serve(cors: CorsConfig): Promise<{ server: Server; send: (method: string, path: string, headers?: Record<string, string | string[]>) => Promise<Reply> }> {
+function serve(cors: CorsConfig): Promise<{
+  server: Server
+  send: (method: string, path: string, headers?: Record<string, string | string[]>) => Promise<Reply>
+}> {
   const server = createServer((incoming, outgoing) => {
     if (answerPreflight(cors, incoming, outgoing)) return
     if (incoming.url === '/vary') outgoing.setHeader('Vary', 'Accept-Encoding')
@@ -38,7 +41,14 @@ function serve(cors: CorsConfig): Promise<{ server: Server; send: (method: strin
   })
 }
 
-const CORS_HEADERS = ['access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age', 'access-control-allow-credentials']
+const CORS_HEADERS = [
+  'access-control-allow-origin',
+  'access-control-expose-headers',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'access-control-allow-credentials',
+]
 
 describe('CORS with a list of origins', () => {
   let gateway: Awaited<ReturnType<typeof serve>>
@@ -63,7 +73,11 @@ describe('CORS with a list of origins', () => {
   })
 
   it('adds nothing for an origin that is not allowed, nor for a request without Origin', async () => {
-    const cases: Array<Record<string, string>> = [{ Origin: 'https://evil.example' }, { Origin: 'https://app.example.com.evil.example' }, {}]
+    const cases: Array<Record<string, string>> = [
+      { Origin: 'https://evil.example' },
+      { Origin: 'https://app.example.com.evil.example' },
+      {},
+    ]
     for (const headers of cases) {
       const reply = await gateway.send('GET', '/v1/cheap', headers)
       expect(reply.status).toBe(402)
@@ -92,13 +106,19 @@ describe('CORS with a list of origins', () => {
   })
 
   it('allows Authorization on a preflight that did not list any headers', async () => {
-    const reply = await gateway.send('OPTIONS', '/v1/cheap', { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' })
+    const reply = await gateway.send('OPTIONS', '/v1/cheap', {
+      Origin: 'https://app.example.com',
+      'Access-Control-Request-Method': 'GET',
+    })
     expect(reply.status).toBe(204)
     expect(reply.headers['access-control-allow-headers']).toBe('Authorization, Content-Type, Accept-Payment')
   })
 
   it('refuses a preflight from an origin that is not allowed with an empty 403', async () => {
-    const reply = await gateway.send('OPTIONS', '/v1/cheap', { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' })
+    const reply = await gateway.send('OPTIONS', '/v1/cheap', {
+      Origin: 'https://evil.example',
+      'Access-Control-Request-Method': 'POST',
+    })
     expect(reply.status).toBe(403)
     expect(reply.body).toBe('')
     for (const name of CORS_HEADERS) expect(reply.headers[name]).toBeUndefined()
@@ -127,7 +147,10 @@ describe('CORS with "*"', () => {
     const reply = await gateway.send('GET', '/v1/cheap', { Origin: 'https://anyone.example' })
     expect(reply.headers['access-control-allow-origin']).toBe('https://anyone.example')
     expect(reply.headers.vary).toBe('Origin')
-    const preflight = await gateway.send('OPTIONS', '/v1/cheap', { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'GET' })
+    const preflight = await gateway.send('OPTIONS', '/v1/cheap', {
+      Origin: 'http://localhost:5173',
+      'Access-Control-Request-Method': 'GET',
+    })
     expect(preflight.status).toBe(204)
     expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:5173')
     expect(preflight.headers['access-control-max-age']).toBe('60')
@@ -150,7 +173,10 @@ describe('CORS with credentials', () => {
     const reply = await gateway.send('GET', '/v1/cheap', { Origin: 'https://app.example.com' })
     expect(reply.headers['access-control-allow-origin']).toBe('https://app.example.com')
     expect(reply.headers['access-control-allow-credentials']).toBe('true')
-    const preflight = await gateway.send('OPTIONS', '/v1/cheap', { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' })
+    const preflight = await gateway.send('OPTIONS', '/v1/cheap', {
+      Origin: 'https://app.example.com',
+      'Access-Control-Request-Method': 'GET',
+    })
     expect(preflight.status).toBe(204)
     expect(preflight.headers['access-control-allow-credentials']).toBe('true')
   })

@@ -42,7 +42,8 @@ export function applyCors(cors: CorsConfig, incoming: IncomingMessage, outgoing:
 /** True when the request is a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method); it answers it (204 with the Allow-* headers when allowed, 403 problem-less empty body when the origin is not allowed) and returns true. */
 export function answerPreflight(cors: CorsConfig, incoming: IncomingMessage, outgoing: ServerResponse): boolean {
   const requestedMethod = incoming.headers['access-control-request-method']
-  if (incoming.method !== 'OPTIONS' || incoming.headers.origin === undefined || requestedMethod === undefined) return false
+  if (incoming.method !== 'OPTIONS' || incoming.headers.origin === undefined || requestedMethod === undefined)
+    return false
   const origin = allowedOrigin(cors, incoming)
   if (origin === undefined) {
     // The browser only needs to see no Allow-Origin; a body would be read by no one.
@@ -52,7 +53,10 @@ export function answerPreflight(cors: CorsConfig, incoming: IncomingMessage, out
   }
   allowOrigin(cors, outgoing, origin)
   outgoing.setHeader('Access-Control-Allow-Methods', allowedMethods(requestedMethod.trim()).join(', '))
-  outgoing.setHeader('Access-Control-Allow-Headers', allowedHeaders(incoming.headers['access-control-request-headers']).join(', '))
+  outgoing.setHeader(
+    'Access-Control-Allow-Headers',
+    allowedHeaders(incoming.headers['access-control-request-headers']).join(', '),
+  )
   outgoing.setHeader('Access-Control-Max-Age', String(cors.maxAgeSeconds))
   outgoing.writeHead(204)
   outgoing.end()

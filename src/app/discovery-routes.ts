@@ -25,6 +25,10 @@ export function discoveryHandlers(ctx: GatewayContext): Record<string, Handler> 
 }
 
 function send(outgoing: Parameters<Handler>[1], contentType: string, body: string): void {
-  outgoing.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': CACHE_CONTROL, 'Content-Length': Buffer.byteLength(body) })
+  outgoing.writeHead(200, {
+    'Content-Type': contentType,
+    'Cache-Control': CACHE_CONTROL,
+    'Content-Length': Buffer.byteLength(body),
+  })
   outgoing.end(body)
 }

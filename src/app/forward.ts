@@ -14,12 +14,22 @@ export interface ForwardParts {
 }
 
 /** A transfer coding the gateway cannot re-frame (`gzip, chunked`): RFC 9112 §6.1 says 501. */
-export const UNSUPPORTED_FRAMING = gatewayProblem(501, 'unsupported-transfer-coding', 'Not Implemented', 'The gateway accepts request bodies framed by Content-Length or chunked only.')
+export const UNSUPPORTED_FRAMING = gatewayProblem(
+  501,
+  'unsupported-transfer-coding',
+  'Not Implemented',
+  'The gateway accepts request bodies framed by Content-Length or chunked only.',
+)
 
 const FAILURE_PROBLEMS = {
   timeout: gatewayProblem(504, 'upstream-timeout', 'Gateway Timeout', 'The upstream did not answer in time.'),
   connect: gatewayProblem(502, 'upstream-unreachable', 'Bad Gateway', 'The upstream could not be reached.'),
-  'payment-challenge': gatewayProblem(502, 'upstream-payment-challenge', 'Bad Gateway', 'The upstream asked for payment itself; the gateway relays no payment challenge it did not issue.'),
+  'payment-challenge': gatewayProblem(
+    502,
+    'upstream-payment-challenge',
+    'Bad Gateway',
+    'The upstream asked for payment itself; the gateway relays no payment challenge it did not issue.',
+  ),
   framing: UNSUPPORTED_FRAMING,
 } as const
 
@@ -27,7 +37,13 @@ const FAILURE_PROBLEMS = {
  * Forwards to the upstream; when nothing may be relayed, answers 502 (no connection, or the
  * upstream asked for payment), 504 (timeout) or 501 (a transfer coding that cannot be re-framed).
  */
-export async function forwardToUpstream(ctx: GatewayContext, incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord, parts: ForwardParts): Promise<ForwardOutcome> {
+export async function forwardToUpstream(
+  ctx: GatewayContext,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  record: RequestRecord,
+  parts: ForwardParts,
+): Promise<ForwardOutcome> {
   const startedAt = performance.now()
   const route = record.route ?? 'none'
   const outcome = await ctx.upstream.forward({
@@ -43,7 +59,8 @@ export async function forwardToUpstream(ctx: GatewayContext, incoming: IncomingM
   ctx.metrics.upstreamLatency(route, (performance.now() - startedAt) / 1000)
   if (!outcome.ok && !outgoing.headersSent) {
     const problem = FAILURE_PROBLEMS[outcome.failure]
-    if (outcome.failure === 'framing') ctx.logger.info('request refused', { route, status: problem.status, detail: outcome.message })
+    if (outcome.failure === 'framing')
+      ctx.logger.info('request refused', { route, status: problem.status, detail: outcome.message })
     else ctx.logger.warn('upstream failed', { route, status: problem.status, detail: outcome.message })
     sendProblem(outgoing, problem, outcome.failure === 'framing' ? { close: true } : {})
   }

@@ -15,7 +15,12 @@ import { sendProblem } from './respond.js'
 import { handleShadowRoute } from './shadow-route.js'
 
 /** Handles one request whose path is already canonical; `pathAndQuery` is what goes upstream. */
-export type Handler = (incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string, record: RequestRecord) => Promise<unknown> | void
+export type Handler = (
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  pathAndQuery: string,
+  record: RequestRecord,
+) => Promise<unknown> | void
 
 /**
  * The HTTP app for one loaded config. Hono's router matches (first matching route wins, as
@@ -28,13 +33,21 @@ export type Handler = (incoming: IncomingMessage, outgoing: ServerResponse, path
 export function createGatewayListener(ctx: GatewayContext): RequestListener {
   const router = createRouteTable<Handler>()
   const { add } = router
-  const own = (handler: Handler): Handler => (incoming, outgoing, pathAndQuery, record) => {
-    record.route = 'gateway'
-    return handler(incoming, outgoing, pathAndQuery, record)
-  }
+  const own =
+    (handler: Handler): Handler =>
+    (incoming, outgoing, pathAndQuery, record) => {
+      record.route = 'gateway'
+      return handler(incoming, outgoing, pathAndQuery, record)
+    }
   // Probes only: metrics, config and every other operator endpoint are on the admin listener (admin.ts).
   for (const [path, handler] of Object.entries(healthHandlers(ctx))) add('GET', path, own(handler))
-  add('ALL', '/__gateway/*', own((_incoming, outgoing) => sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))))
+  add(
+    'ALL',
+    '/__gateway/*',
+    own((_incoming, outgoing) =>
+      sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.')),
+    ),
+  )
   // Discovery documents come before the routes: a catch-all free route must not hide them.
   for (const [path, handler] of Object.entries(discoveryHandlers(ctx))) add('GET', path, own(handler))
   for (const route of ctx.config.routes) {
@@ -43,19 +56,28 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
       route.price.kind === 'free'
         ? (incoming, outgoing, pathAndQuery, record) => forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
         : route.mode === 'shadow'
-          ? (incoming, outgoing, pathAndQuery, record) => handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
-          : (incoming, outgoing, pathAndQuery, record) => handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
-    add(route.method === '*' ? 'ALL' : route.method, route.path, (incoming, outgoing, pathAndQuery, record) => {
-      record.route = route.match
-      return handle(incoming, outgoing, pathAndQuery, record)
-    }, route.caseSensitive)
+          ? (incoming, outgoing, pathAndQuery, record) =>
+              handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
+          : (incoming, outgoing, pathAndQuery, record) =>
+              handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
+    add(
+      route.method === '*' ? 'ALL' : route.method,
+      route.path,
+      (incoming, outgoing, pathAndQuery, record) => {
+        record.route = route.match
+        return handle(incoming, outgoing, pathAndQuery, record)
+      },
+      route.caseSensitive,
+    )
   }
   const clientIpOf = createClientIpResolver(ctx.config.trustedProxies)
   const { cors } = ctx.config
 
   return (incoming, outgoing) => {
     const startedAt = performance.now()
-    const record: RequestRecord = { clientIp: clientIpOf(incoming.socket.remoteAddress, incoming.headers['x-forwarded-for']) }
+    const record: RequestRecord = {
+      clientIp: clientIpOf(incoming.socket.remoteAddress, incoming.headers['x-forwarded-for']),
+    }
     // While draining, every answer closes its connection, so keep-alive clients move to a live replica.
     if (ctx.lifecycle.draining) outgoing.setHeader('Connection', 'close')
     if (cors) {
@@ -69,26 +91,43 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
     if (!canonical || !canonical.ok) {
       const reason = canonical && !canonical.ok ? canonical.reason : 'unsupported request target'
       finishRecord(record, incoming, outgoing, (target?.path ?? '').slice(0, 200), startedAt, ctx.logger, ctx.metrics)
-      sendProblem(outgoing, gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${reason}.`))
+      sendProblem(
+        outgoing,
+        gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${reason}.`),
+      )
       return
     }
     finishRecord(record, incoming, outgoing, canonical.path, startedAt, ctx.logger, ctx.metrics)
     const handler = router.match(incoming.method ?? 'GET', canonical.path)
     if (!handler) {
-      sendProblem(outgoing, gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'))
+      sendProblem(
+        outgoing,
+        gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'),
+      )
       return
     }
     Promise.resolve(handler(incoming, outgoing, canonical.path + target.query, record)).catch((error: unknown) => {
       ctx.logger.error('request failed', { error })
-      if (!outgoing.headersSent) sendProblem(outgoing, gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'))
+      if (!outgoing.headersSent)
+        sendProblem(
+          outgoing,
+          gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'),
+        )
       else outgoing.destroy()
     })
   }
 }
 
 /** Forwards as is, except that a Payment credential (still a bearer token) never goes upstream. */
-export async function forwardFree(ctx: GatewayContext, incoming: IncomingMessage, outgoing: ServerResponse, pathAndQuery: string, record: RequestRecord) {
-  const authorization = incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
+export async function forwardFree(
+  ctx: GatewayContext,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  pathAndQuery: string,
+  record: RequestRecord,
+) {
+  const authorization =
+    incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
   return forwardToUpstream(ctx, incoming, outgoing, record, { pathAndQuery, authorization })
 }
 

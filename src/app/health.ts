@@ -8,7 +8,9 @@ import { sendJson } from './respond.js'
  * that would only fail closed.
  */
 export function healthHandlers(ctx: GatewayContext): Record<string, Handler> {
-  const methodProbes = [...ctx.methods.values()].flatMap((method) => (method.ping ? [{ name: method.name, ping: sharedFor(PROBE_TTL_MS, method.ping) }] : []))
+  const methodProbes = [...ctx.methods.values()].flatMap((method) =>
+    method.ping ? [{ name: method.name, ping: sharedFor(PROBE_TTL_MS, method.ping) }] : [],
+  )
   return {
     '/__gateway/healthz': (_incoming, outgoing) => sendJson(outgoing, 200, { status: 'ok' }),
     '/__gateway/readyz': async (_incoming, outgoing) => {

@@ -27,22 +27,43 @@ const RETRY_AFTER_SECONDS = 2
  * A request to a priced route: 402 with challenges, or verify → claim → settle → forward → receipt.
  * Nothing reaches the upstream unless a payment settled and its single use was claimed.
  */
-export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOffers, pathAndQuery: string, incoming: IncomingMessage, outgoing: ServerResponse, record: RequestRecord): Promise<void> {
+export async function handlePaidRoute(
+  ctx: GatewayContext,
+  routeOffers: RouteOffers,
+  pathAndQuery: string,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  record: RequestRecord,
+): Promise<void> {
   const { config, metrics } = ctx
   const routeName = routeOffers.route.match
   if (routeOffers.offers.length === 0) {
     // The sample config before any method is set up: fail closed, and say what to do.
     record.payment = 'unavailable'
-    return sendProblem(outgoing, gatewayProblem(503, 'no-payment-method', 'Service Unavailable', 'No payment method is enabled for this route yet: the gateway log says what to set (or run it with --sandbox).'), { close: hasBody(incoming) })
+    return sendProblem(
+      outgoing,
+      gatewayProblem(
+        503,
+        'no-payment-method',
+        'Service Unavailable',
+        'No payment method is enabled for this route yet: the gateway log says what to set (or run it with --sandbox).',
+      ),
+      { close: hasBody(incoming) },
+    )
   }
   const authorization = extract(incoming.headersDistinct.authorization)
 
   // refused before any challenge: a body we could not re-frame must never be paid for
-  if (requestFraming(incoming.headers) === 'unsupported') return sendProblem(outgoing, UNSUPPORTED_FRAMING, { close: true })
+  if (requestFraming(incoming.headers) === 'unsupported')
+    return sendProblem(outgoing, UNSUPPORTED_FRAMING, { close: true })
   let body: Buffer | undefined
   if (hasBody(incoming)) {
     const { maxBodyBytes } = routeOffers.route
-    const read = await readBody(incoming, { limit: maxBodyBytes, timeoutMs: config.limits.bodyTimeoutMs, budget: ctx.bodyBudget })
+    const read = await readBody(incoming, {
+      limit: maxBodyBytes,
+      timeoutMs: config.limits.bodyTimeoutMs,
+      budget: ctx.bodyBudget,
+    })
     if (!read.ok) return refuseBody(ctx, outgoing, read.reason, maxBodyBytes)
     // the bytes stay reserved while this request may still use them
     outgoing.once('close', read.release)
@@ -53,7 +74,9 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   const unavailable = (backend: string, detail: string) => {
     record.payment = 'unavailable'
     metrics.backendError(backend)
-    sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), { retryAfterSeconds: RETRY_AFTER_SECONDS })
+    sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), {
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    })
   }
   // Fresh challenges go with every payment failure, ordered by the client's Accept-Payment. Offers
   // are ranked before they are issued, so none costs a backend call the client has ruled out; a
@@ -64,26 +87,51 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
       headerText(incoming.headers['accept-payment']),
     ).map((ranked) => ranked.offer)
   const challengesFor = async (wanted: readonly Offer[]) => {
-    const { challenges, failures } = await issueChallenges(routeOffers, { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest }, wanted)
+    const { challenges, failures } = await issueChallenges(
+      routeOffers,
+      { realm: config.realm, secretKey: ctx.secretKeys[0]!, ttlMs: config.challengeTtlMs, now: ctx.now(), digest },
+      wanted,
+    )
     for (const { method, error } of failures) {
       const backend = error instanceof BackendUnavailable ? error.backend : method
       metrics.backendError(backend)
-      ctx.logger.error('could not issue a challenge; left out of this 402', { route: routeName, method, backend, error })
+      ctx.logger.error('could not issue a challenge; left out of this 402', {
+        route: routeName,
+        method,
+        backend,
+        error,
+      })
     }
     return { challenges, failures }
   }
   const rateLimited = (budget: RateBudget, what: string) => {
     record.payment = 'rate-limited'
     metrics.rateLimited(routeName)
-    sendProblem(outgoing, gatewayProblem(429, 'rate-limited', 'Too Many Requests', `This client asked for more than ${budget.limit} ${what} in ${budget.windowMs / 1000} s. Retry later.`), {
-      retryAfterSeconds: Math.ceil(budget.windowMs / 1000),
-    })
+    sendProblem(
+      outgoing,
+      gatewayProblem(
+        429,
+        'rate-limited',
+        'Too Many Requests',
+        `This client asked for more than ${budget.limit} ${what} in ${budget.windowMs / 1000} s. Retry later.`,
+      ),
+      {
+        retryAfterSeconds: Math.ceil(budget.windowMs / 1000),
+      },
+    )
   }
   const refuse = async (type: ProblemType, detail: string) => {
     const wanted = wantedOffers()
-    if (config.challengeRateLimit && (await overBudget(ctx, `challenges:${record.clientIp}`, config.challengeRateLimit))) return rateLimited(config.challengeRateLimit, 'payment challenges')
+    if (
+      config.challengeRateLimit &&
+      (await overBudget(ctx, `challenges:${record.clientIp}`, config.challengeRateLimit))
+    )
+      return rateLimited(config.challengeRateLimit, 'payment challenges')
     // Each such 402 creates a Stripe PaymentIntent: a stricter budget keeps a client from running up Stripe calls.
-    if (wanted.some((o) => o.method.issueCreates) && (await overBudget(ctx, `deposit-intents:${record.clientIp}`, config.depositIntentRateLimit))) {
+    if (
+      wanted.some((o) => o.method.issueCreates) &&
+      (await overBudget(ctx, `deposit-intents:${record.clientIp}`, config.depositIntentRateLimit))
+    ) {
       return rateLimited(config.depositIntentRateLimit, 'payment challenges that create a Stripe PaymentIntent')
     }
     const { challenges, failures } = await challengesFor(wanted)
@@ -92,26 +140,43 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
       const backend = first instanceof BackendUnavailable ? first.backend : failures[0]!.method
       record.payment = 'unavailable'
       // counted as backend errors where they happened
-      return sendProblem(outgoing, gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', `${first instanceof BackendUnavailable ? `${first.detail} ` : ''}No payment challenge could be issued; retry shortly.`), {
-        retryAfterSeconds: RETRY_AFTER_SECONDS,
-      })
+      return sendProblem(
+        outgoing,
+        gatewayProblem(
+          503,
+          `${backend}-unavailable`,
+          'Service Unavailable',
+          `${first instanceof BackendUnavailable ? `${first.detail} ` : ''}No payment challenge could be issued; retry shortly.`,
+        ),
+        {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        },
+      )
     }
     record.payment ??= type === 'payment-required' ? 'challenged' : 'refused'
     if (type !== 'payment-required') record.problem = type
-    metrics.challengesIssued(routeName, challenges.map((c) => c.method))
+    metrics.challengesIssued(
+      routeName,
+      challenges.map((c) => c.method),
+    )
     sendProblem(outgoing, paymentProblem(type, detail, challenges[0]?.id), { challenges: serializeAll(challenges) })
   }
 
-  if (authorization.kind === 'multiple') return refuse('bad-request', 'Send exactly one Payment credential; this request carries several.')
+  if (authorization.kind === 'multiple')
+    return refuse('bad-request', 'Send exactly one Payment credential; this request carries several.')
   if (authorization.kind === 'none') {
-    return refuse('payment-required', routeOffers.route.description ? `Payment is required: ${routeOffers.route.description}.` : 'Payment is required.')
+    return refuse(
+      'payment-required',
+      routeOffers.route.description ? `Payment is required: ${routeOffers.route.description}.` : 'Payment is required.',
+    )
   }
 
   let credential: Credential
   try {
     credential = parseCredential(authorization.token)
   } catch (error) {
-    if (error instanceof MalformedCredential) return refuse('malformed-credential', `The credential is malformed: ${error.message}`)
+    if (error instanceof MalformedCredential)
+      return refuse('malformed-credential', `The credential is malformed: ${error.message}`)
     throw error
   }
 
@@ -120,10 +185,12 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     realm: config.realm,
     secretKeys: ctx.secretKeys,
     now: ctx.now(),
-    digestMatches: (echoed) => (echoed === undefined ? digest === undefined : body !== undefined && BodyDigest.matches(echoed, body)),
+    digestMatches: (echoed) =>
+      echoed === undefined ? digest === undefined : body !== undefined && BodyDigest.matches(echoed, body),
   })
   // The echoed method is the client's word: only a method this route offers becomes a label.
-  const methodName = routeOffers.offers.find((o) => o.method.name === credential.challenge.method)?.method.name ?? 'unknown'
+  const methodName =
+    routeOffers.offers.find((o) => o.method.name === credential.challenge.method)?.method.name ?? 'unknown'
   record.paymentMethod = methodName
   record.challengeId = credential.challenge.id.slice(0, 64)
   if (!verdict.ok) {
@@ -178,17 +245,34 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   } catch (error) {
     // No money moved: give the claims back so the payer can try again with the same credential.
     for (const key of [claimKey, ...methodClaims]) {
-      await ctx.store.release(key).catch((releaseError) => ctx.logger.error('could not release a claim', { key, challengeId: challenge.id, error: releaseError }))
+      await ctx.store
+        .release(key)
+        .catch((releaseError) =>
+          ctx.logger.error('could not release a claim', { key, challengeId: challenge.id, error: releaseError }),
+        )
     }
     if (error instanceof PaymentRefused) {
-      ctx.logger.info('payment refused', { route: routeName, method: offer.method.name, challengeId: challenge.id, problem: error.problem, detail: error.detail })
+      ctx.logger.info('payment refused', {
+        route: routeName,
+        method: offer.method.name,
+        challengeId: challenge.id,
+        problem: error.problem,
+        detail: error.detail,
+      })
       record.payment = 'refused'
       metrics.verification(offer.method.name, error.problem)
       return refuse(error.problem, error.detail)
     }
     if (error instanceof BackendUnavailable) {
-      ctx.logger.error('payment backend unavailable', { method: offer.method.name, backend: error.backend, detail: error.detail })
-      return unavailable(error.backend, `${error.detail} The request was not forwarded; retry the same credential shortly (it is never charged twice).`)
+      ctx.logger.error('payment backend unavailable', {
+        method: offer.method.name,
+        backend: error.backend,
+        detail: error.detail,
+      })
+      return unavailable(
+        error.backend,
+        `${error.detail} The request was not forwarded; retry the same credential shortly (it is never charged twice).`,
+      )
     }
     if (error instanceof StoreUnavailable) {
       ctx.logger.error('replay store unavailable during settlement', { error })
@@ -196,12 +280,23 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
     }
     ctx.logger.error('unexpected settlement error', { method: offer.method.name, error })
     record.payment = 'unavailable'
-    return sendProblem(outgoing, gatewayProblem(500, 'internal-payment-error', 'Internal Payment Error', 'The gateway failed while settling the payment.'))
+    return sendProblem(
+      outgoing,
+      gatewayProblem(
+        500,
+        'internal-payment-error',
+        'Internal Payment Error',
+        'The gateway failed while settling the payment.',
+      ),
+    )
   }
   if (settlement.replayed) {
     // The backend had already settled this challenge in an attempt whose claim was released
     // (an outage mid-call); the claim we hold proves it was never served, so it is served now.
-    ctx.logger.warn('payment backend replayed an earlier settlement for an unserved challenge', { challengeId: challenge.id, reference: settlement.reference })
+    ctx.logger.warn('payment backend replayed an earlier settlement for an unserved challenge', {
+      challengeId: challenge.id,
+      reference: settlement.reference,
+    })
   }
 
   record.payment = 'paid'
@@ -209,7 +304,13 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
   metrics.verification(offer.method.name, 'success')
   metrics.settled(routeName, offer.method.name, verdict.request.currency, verdict.request.amount)
   const settledAt = new Date(ctx.now()).toISOString()
-  const receipt = serializeReceipt({ status: 'success', method: offer.method.name, timestamp: settledAt, reference: settlement.reference, ...settlement.receipt })
+  const receipt = serializeReceipt({
+    status: 'success',
+    method: offer.method.name,
+    timestamp: settledAt,
+    reference: settlement.reference,
+    ...settlement.receipt,
+  })
   const forwarded = await forwardToUpstream(ctx, incoming, outgoing, record, {
     pathAndQuery,
     body,
@@ -252,15 +353,37 @@ export async function handlePaidRoute(ctx: GatewayContext, routeOffers: RouteOff
 function refuseBody(ctx: GatewayContext, outgoing: ServerResponse, reason: BodyRefusal, maxBodyBytes: number): void {
   if (reason === 'aborted') return void outgoing.destroy()
   if (reason === 'too-large') {
-    return sendProblem(outgoing, gatewayProblem(413, 'body-too-large', 'Content Too Large', `The request body is larger than this route's limit of ${maxBodyBytes} bytes.`), { close: true })
+    return sendProblem(
+      outgoing,
+      gatewayProblem(
+        413,
+        'body-too-large',
+        'Content Too Large',
+        `The request body is larger than this route's limit of ${maxBodyBytes} bytes.`,
+      ),
+      { close: true },
+    )
   }
   if (reason === 'timeout') {
     ctx.metrics.limitRefused('bodyTimeout')
     const seconds = ctx.config.limits.bodyTimeoutMs / 1000
-    return sendProblem(outgoing, gatewayProblem(408, 'body-timeout', 'Request Timeout', `The request body did not arrive within ${seconds} s.`), { close: true })
+    return sendProblem(
+      outgoing,
+      gatewayProblem(408, 'body-timeout', 'Request Timeout', `The request body did not arrive within ${seconds} s.`),
+      { close: true },
+    )
   }
   ctx.metrics.limitRefused('bufferedBytes')
-  sendProblem(outgoing, gatewayProblem(503, 'body-buffer-full', 'Service Unavailable', 'The gateway is holding as many request bodies as it may; retry shortly.'), { close: true, retryAfterSeconds: RETRY_AFTER_SECONDS })
+  sendProblem(
+    outgoing,
+    gatewayProblem(
+      503,
+      'body-buffer-full',
+      'Service Unavailable',
+      'The gateway is holding as many request bodies as it may; retry shortly.',
+    ),
+    { close: true, retryAfterSeconds: RETRY_AFTER_SECONDS },
+  )
 }
 
 /**

@@ -11,7 +11,11 @@ export function hasBody(incoming: IncomingMessage): boolean {
 export type BodyRefusal = 'too-large' | 'aborted' | 'timeout' | 'over-budget'
 
 export type BodyResult =
-  | { readonly ok: true; readonly body: Buffer; /** gives the body's bytes back to the budget (idempotent) */ readonly release: () => void }
+  | {
+      readonly ok: true
+      readonly body: Buffer /** gives the body's bytes back to the budget (idempotent) */
+      readonly release: () => void
+    }
   | { readonly ok: false; readonly reason: BodyRefusal }
 
 export interface ReadBodyLimits {

@@ -26,7 +26,15 @@ export interface RequestRecord {
 }
 
 /** Logs and counts the request once its response has gone (or the client left). */
-export function finishRecord(record: RequestRecord, incoming: IncomingMessage, outgoing: ServerResponse, path: string, startedAt: number, logger: Logger, metrics: GatewayMetrics): void {
+export function finishRecord(
+  record: RequestRecord,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  path: string,
+  startedAt: number,
+  logger: Logger,
+  metrics: GatewayMetrics,
+): void {
   outgoing.once('close', () => {
     const status = outgoing.headersSent ? outgoing.statusCode : 0
     metrics.requestFinished(record.route ?? 'none', status)

@@ -31,7 +31,11 @@ describe('createRouteTable', () => {
     mixed.add('GET', '/a', 'folded second')
     mixed.add('GET', '/b', 'folded first')
     mixed.add('GET', '/b', 'strict second', true)
-    expect([mixed.match('GET', '/a'), mixed.match('GET', '/A'), mixed.match('GET', '/b')]).toEqual(['strict first', 'folded second', 'folded first'])
+    expect([mixed.match('GET', '/a'), mixed.match('GET', '/A'), mixed.match('GET', '/b')]).toEqual([
+      'strict first',
+      'folded second',
+      'folded first',
+    ])
   })
 })
 
@@ -41,12 +45,24 @@ describe('overlapExample agrees with the router (property)', () => {
   const segment = fc.constantFrom('a', 'A', 'b', ':p', ':q')
   const pattern = fc
     .tuple(fc.array(segment, { maxLength: 3 }), fc.boolean(), fc.constantFrom('GET', 'HEAD', 'POST', '*'), fc.boolean())
-    .map(([segments, wildcard, method, caseSensitive]) => ({ method, path: `/${[...segments, ...(wildcard ? ['*'] : [])].join('/')}`, caseSensitive }))
-    .filter(({ path }) => new Set(path.split('/').filter((s) => s.startsWith(':'))).size === path.split('/').filter((s) => s.startsWith(':')).length)
+    .map(([segments, wildcard, method, caseSensitive]) => ({
+      method,
+      path: `/${[...segments, ...(wildcard ? ['*'] : [])].join('/')}`,
+      caseSensitive,
+    }))
+    .filter(
+      ({ path }) =>
+        new Set(path.split('/').filter((s) => s.startsWith(':'))).size ===
+        path.split('/').filter((s) => s.startsWith(':')).length,
+    )
   // Every request path of up to 4 segments over letters the patterns use, in both cases, and one they do not.
   const paths = [['']]
-  for (let length = 1; length <= 4; length++) for (const prefix of paths.filter((p) => p.length === length)) for (const s of ['a', 'A', 'b', 'B', 'x']) paths.push([...prefix, s])
-  const requests = paths.flatMap((segments) => ['GET', 'HEAD', 'POST'].map((method) => [method, `/${segments.slice(1).join('/')}`] as const))
+  for (let length = 1; length <= 4; length++)
+    for (const prefix of paths.filter((p) => p.length === length))
+      for (const s of ['a', 'A', 'b', 'B', 'x']) paths.push([...prefix, s])
+  const requests = paths.flatMap((segments) =>
+    ['GET', 'HEAD', 'POST'].map((method) => [method, `/${segments.slice(1).join('/')}`] as const),
+  )
   const tableOf = (route: { method: string; path: string; caseSensitive: boolean }) => {
     const table = createRouteTable<true>()
     table.add(route.method === '*' ? 'ALL' : route.method, route.path, true, route.caseSensitive)

@@ -21,7 +21,9 @@ import { createGatewayListener } from './gateway.js'
 /** Large enough that a 16 KiB credential reaches the gateway and gets the protocol's own answer. */
 const MAX_HEADER_BYTES = 32 * 1024
 
-export type ReloadResult = { readonly ok: true; readonly changed: boolean; readonly hash: string } | { readonly ok: false; readonly errors: readonly string[] }
+export type ReloadResult =
+  | { readonly ok: true; readonly changed: boolean; readonly hash: string }
+  | { readonly ok: false; readonly errors: readonly string[] }
 
 export interface RunningGateway {
   readonly server: Server
@@ -77,7 +79,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   const { logger } = options
   const store = createStore(config.store)
   if (config.store.url) logger.info('replay store', { store: store.description })
-  else logger.warn('replay store: in-memory, single instance; set store.url to share single use across replicas', { store: store.description })
+  else
+    logger.warn('replay store: in-memory, single instance; set store.url to share single use across replicas', {
+      store: store.description,
+    })
   if (!config.secretKey) warnRandomSecret(logger)
   const shared: Shared = {
     store,
@@ -102,7 +107,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   let admin: AdminServer | undefined
   if (config.admin) {
     try {
-      admin = await startAdminServer(config.admin, createAdminListener({ current: () => current.ctx, token: () => adminToken }))
+      admin = await startAdminServer(
+        config.admin,
+        createAdminListener({ current: () => current.ctx, token: () => adminToken }),
+      )
     } catch (error) {
       await Promise.all([...generations].map((g) => retireMethods(g)))
       await store.close()
@@ -142,7 +150,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     throw new Error(listenError(error as NodeJS.ErrnoException, config), { cause: error })
   }
   const url = listeningUrl(server)
-  logger.info('gateway listening', { url, ...(admin ? { admin: admin.url } : {}), realm: config.realm, upstream: config.upstream.url.origin, routes: config.routes.length, methods: [...current.ctx.methods.keys()], configHash: options.hash })
+  logger.info('gateway listening', {
+    url,
+    ...(admin ? { admin: admin.url } : {}),
+    realm: config.realm,
+    upstream: config.upstream.url.origin,
+    routes: config.routes.length,
+    methods: [...current.ctx.methods.keys()],
+    configHash: options.hash,
+  })
 
   async function retire(generation: Generation): Promise<void> {
     if (!generations.delete(generation)) return
@@ -167,9 +183,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     const next = buildGeneration(loaded.config, loaded.hash, shared)
     if (!next.ok) return reloadFailed(next.errors)
     for (const key of ['listen', 'store', 'workers'] as const) {
-      if (JSON.stringify(loaded.config[key]) !== JSON.stringify(live.config[key])) logger.warn(`config reload: ${key} changes take effect only after a restart`)
+      if (JSON.stringify(loaded.config[key]) !== JSON.stringify(live.config[key]))
+        logger.warn(`config reload: ${key} changes take effect only after a restart`)
     }
-    for (const key of restartOnlyLimitChanges(live.config.limits, loaded.config.limits)) logger.warn(`config reload: ${key} changes take effect only after a restart`)
+    for (const key of restartOnlyLimitChanges(live.config.limits, loaded.config.limits))
+      logger.warn(`config reload: ${key} changes take effect only after a restart`)
     // A new token applies at once, but only to the address it was configured for: a reload must
     // never drop the token of a listener still bound where other machines reach it.
     const bound = (c: GatewayConfig) => (c.admin ? `${c.admin.host}:${c.admin.port}` : 'off')
@@ -181,13 +199,20 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     previous.retired = true
     if (previous.inFlight === 0) void retire(previous)
     shared.metrics.configReload('success')
-    logger.info('config reloaded', { hash: loaded.hash, routes: loaded.config.routes.length, methods: [...next.generation.ctx.methods.keys()] })
+    logger.info('config reloaded', {
+      hash: loaded.hash,
+      routes: loaded.config.routes.length,
+      methods: [...next.generation.ctx.methods.keys()],
+    })
     return { ok: true, changed: true, hash: loaded.hash }
   }
 
   function reloadFailed(errors: readonly string[]): ReloadResult {
     shared.metrics.configReload('failure')
-    logger.error('config reload failed; still serving the previous config', { configHash: current.ctx.loaded.hash, errors: errors.length })
+    logger.error('config reload failed; still serving the previous config', {
+      configHash: current.ctx.loaded.hash,
+      errors: errors.length,
+    })
     for (const error of errors) logger.error(error)
     return { ok: false, errors }
   }
@@ -230,16 +255,37 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     const finished = await Promise.race([closed.then(() => true), sleep(timeoutMs).then(() => false)])
-    if (!finished) logger.warn('drain timeout: cutting the requests still in flight', { inFlight: [...generations].reduce((n, g) => n + g.inFlight, 0) })
+    if (!finished)
+      logger.warn('drain timeout: cutting the requests still in flight', {
+        inFlight: [...generations].reduce((n, g) => n + g.inFlight, 0),
+      })
     await close()
     logger.info('stopped')
   }
 
-  return { server, url, ...(admin ? { adminUrl: admin.url } : {}), store, metrics: shared.metrics, config: () => current.ctx.config, reload, drain, close }
+  return {
+    server,
+    url,
+    ...(admin ? { adminUrl: admin.url } : {}),
+    store,
+    metrics: shared.metrics,
+    config: () => current.ctx.config,
+    reload,
+    drain,
+    close,
+  }
 }
 
-function buildGeneration(config: GatewayConfig, hash: string, shared: Shared): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
-  const methods = createMethods(config, { store: shared.store, logger: shared.logger, onBackendError: (backend) => shared.metrics.backendError(backend) })
+function buildGeneration(
+  config: GatewayConfig,
+  hash: string,
+  shared: Shared,
+): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
+  const methods = createMethods(config, {
+    store: shared.store,
+    logger: shared.logger,
+    onBackendError: (backend) => shared.metrics.backendError(backend),
+  })
   const { table, errors } = resolveOffers(config, methods)
   if (errors.length > 0) return { ok: false, errors }
   const ctx: GatewayContext = {
@@ -277,7 +323,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 /** e.g. `gateway.config.yaml: listen: 127.0.0.1:8402 is already in use by another process` */
 export function listenError(error: NodeJS.ErrnoException, config: GatewayConfig): string {
   const where = `${config.displayName}: listen: ${config.listen.host}:${config.listen.port}`
-  if (error.code === 'EADDRINUSE') return `${where} is already in use by another process; stop it or choose another listen address`
+  if (error.code === 'EADDRINUSE')
+    return `${where} is already in use by another process; stop it or choose another listen address`
   if (error.code === 'EACCES') return `${where}: permission denied (ports below 1024 need privileges)`
   if (error.code === 'EADDRNOTAVAIL') return `${where}: no local interface has this address`
   return `${where}: ${error.message}`

@@ -34,22 +34,32 @@ const refuse = (problem: ProblemType, detail: string): Verdict => ({ ok: false, 
  * made for this body (digest). Pure: single use and settlement come after it.
  */
 export function verifyChallenge(challenge: Challenge, context: VerifyContext): Verdict {
-  if (!verifyId(context.secretKeys, challenge)) return refuse('invalid-challenge', 'The challenge was not issued by this gateway, or was altered.')
-  if (challenge.realm !== context.realm) return refuse('invalid-challenge', `The challenge was issued for realm "${challenge.realm}", not this one.`)
+  if (!verifyId(context.secretKeys, challenge))
+    return refuse('invalid-challenge', 'The challenge was not issued by this gateway, or was altered.')
+  if (challenge.realm !== context.realm)
+    return refuse('invalid-challenge', `The challenge was issued for realm "${challenge.realm}", not this one.`)
 
   const { routeOffers } = context
   // The nonce only makes the id unique; challenges issued without one (the previous release) still verify.
   const { route, ...bound } = withoutNonce(decodeMap(challenge.opaque) ?? {})
-  if (route !== routeOffers.route.match) return refuse('invalid-challenge', 'The challenge was issued for another route.')
+  if (route !== routeOffers.route.match)
+    return refuse('invalid-challenge', 'The challenge was issued for another route.')
   const offer = routeOffers.offers.find((o) => o.method.name === challenge.method && o.intent === challenge.intent)
   if (!offer) return refuse('invalid-challenge', `This route does not accept ${challenge.method}/${challenge.intent}.`)
   // Fields a method issues per challenge (a deposit address) are vouched for by the HMAC; the rest must match today's quote.
   const issued = offer.method.issue ? (offer.method.issuedFields ?? []) : []
-  if (!offer.method.issue && Object.keys(bound).length > 0) return refuse('invalid-challenge', 'The challenge was issued for another route.')
+  if (!offer.method.issue && Object.keys(bound).length > 0)
+    return refuse('invalid-challenge', 'The challenge was issued for another route.')
   const echoed = decodeObject(challenge.request)
-  const matches = issued.length === 0 ? echoed && encodeJson(echoed) === offer.encodedRequest : echoed && encodeJson(omit(echoed, issued)) === encodeJson(omit(offer.request, issued))
+  const matches =
+    issued.length === 0
+      ? echoed && encodeJson(echoed) === offer.encodedRequest
+      : echoed && encodeJson(omit(echoed, issued)) === encodeJson(omit(offer.request, issued))
   if (!matches) {
-    return refuse('invalid-challenge', `The challenge's ${differingFields(challenge.request, offer.request)} no longer match what this route charges.`)
+    return refuse(
+      'invalid-challenge',
+      `The challenge's ${differingFields(challenge.request, offer.request)} no longer match what this route charges.`,
+    )
   }
 
   if (challenge.expires === undefined) return refuse('invalid-challenge', 'The challenge has no expiry.')
@@ -57,8 +67,15 @@ export function verifyChallenge(challenge: Challenge, context: VerifyContext): V
   if (Number.isNaN(expiresAtMs)) return refuse('invalid-challenge', 'The challenge expiry is not a valid timestamp.')
   if (expiresAtMs <= context.now) return refuse('payment-expired', `The challenge expired at ${challenge.expires}.`)
 
-  if (!context.digestMatches(challenge.digest)) return refuse('invalid-challenge', 'The request body does not match the digest the challenge was issued for.')
-  return { ok: true, offer, expiresAtMs, request: issued.length === 0 ? offer.request : (echoed as unknown as ChargeRequest), bound }
+  if (!context.digestMatches(challenge.digest))
+    return refuse('invalid-challenge', 'The request body does not match the digest the challenge was issued for.')
+  return {
+    ok: true,
+    offer,
+    expiresAtMs,
+    request: issued.length === 0 ? offer.request : (echoed as unknown as ChargeRequest),
+    bound,
+  }
 }
 
 function omit(value: object, fields: readonly string[]): Record<string, unknown> {
@@ -68,7 +85,9 @@ function omit(value: object, fields: readonly string[]): Record<string, unknown>
 function decodeObject(encoded: string): Record<string, unknown> | undefined {
   try {
     const value = decodeJson(encoded)
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
@@ -91,6 +110,8 @@ function differingFields(echoed: string, expected: object): string {
     return 'request fields'
   }
   const names = new Set([...Object.keys(decoded), ...Object.keys(expected)])
-  const differing = [...names].filter((name) => encodeJson(decoded[name] ?? null) !== encodeJson((expected as Record<string, unknown>)[name] ?? null))
+  const differing = [...names].filter(
+    (name) => encodeJson(decoded[name] ?? null) !== encodeJson((expected as Record<string, unknown>)[name] ?? null),
+  )
   return differing.length > 0 ? `fields (${differing.join(', ')})` : 'request fields'
 }

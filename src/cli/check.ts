@@ -25,7 +25,8 @@ export async function runCheck(file: string, out: { write(text: string): unknown
     describeRoutes(config, (route) => {
       const routeOffers = table.get(route)!
       // Only the sample config (upstream "example") gets here with no method: its priced routes answer 503.
-      if (routeOffers.offers.length === 0 && routeOffers.unavailable.length === 0) return [{ method: 'no method enabled (answers 503)' }]
+      if (routeOffers.offers.length === 0 && routeOffers.unavailable.length === 0)
+        return [{ method: 'no method enabled (answers 503)' }]
       return [
         ...routeOffers.offers.map((offer) => ({
           method: offer.method.name,

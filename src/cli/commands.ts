@@ -23,7 +23,13 @@ export interface CommandSpec {
   readonly positionals: { readonly min: number; readonly max: number; readonly name?: string }
 }
 
-const CONFIG: FlagSpec = { short: 'c', type: 'string', value: 'FILE', default: 'gateway.config.yaml', help: 'the config file' }
+const CONFIG: FlagSpec = {
+  short: 'c',
+  type: 'string',
+  value: 'FILE',
+  default: 'gateway.config.yaml',
+  help: 'the config file',
+}
 const HELP: FlagSpec = { short: 'h', type: 'boolean', help: 'show this help' }
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -33,7 +39,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'run the gateway (the default command)',
     flags: {
       config: CONFIG,
-      sandbox: { type: 'boolean', help: 'also run local Stripe and Tempo stand-ins and point the methods at them (no keys, no network)' },
+      sandbox: {
+        type: 'boolean',
+        help: 'also run local Stripe and Tempo stand-ins and point the methods at them (no keys, no network)',
+      },
       help: HELP,
     },
     notes: ['SIGHUP reloads the config; SIGTERM or SIGINT drains and exits 0.'],
@@ -59,11 +68,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'mpp-gateway pay URL [-m stripe|tempo] [-X METHOD] [-d BODY] [-H "Name: value"] [--sandbox]',
     summary: 'pay for a priced URL with the mppx client and print the 402, the payment and the receipt',
     flags: {
-      method: { short: 'm', type: 'string', value: 'NAME', help: 'the payment method: stripe or tempo (default: the first one the 402 offers)' },
+      method: {
+        short: 'm',
+        type: 'string',
+        value: 'NAME',
+        help: 'the payment method: stripe or tempo (default: the first one the 402 offers)',
+      },
       request: { short: 'X', type: 'string', value: 'METHOD', help: 'the HTTP method (default: GET, or POST with -d)' },
       data: { short: 'd', type: 'string', value: 'BODY', help: 'the request body' },
-      header: { short: 'H', type: 'string', multiple: true, value: '"Name: value"', help: 'a request header (repeatable)' },
-      sandbox: { type: 'boolean', help: 'pay with the stand-ins of `serve --sandbox` (a funded test wallet, a test card)' },
+      header: {
+        short: 'H',
+        type: 'string',
+        multiple: true,
+        value: '"Name: value"',
+        help: 'a request header (repeatable)',
+      },
+      sandbox: {
+        type: 'boolean',
+        help: 'pay with the stand-ins of `serve --sandbox` (a funded test wallet, a test card)',
+      },
       help: HELP,
     },
     notes: [
@@ -89,7 +112,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ]
 
-export const EXIT_CODES = ['0  ok', '1  config error, or the gateway could not start or the command failed', '2  usage error (an unknown command or flag)']
+export const EXIT_CODES = [
+  '0  ok',
+  '1  config error, or the gateway could not start or the command failed',
+  '2  usage error (an unknown command or flag)',
+]
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((command) => command.name === name)

@@ -4,7 +4,14 @@ const TIMEOUT_MS = 3000
 
 /** The address to probe for a `listen` host: a wildcard is probed on loopback. */
 export function probeUrl(listen: { host: string; port: number }): string {
-  const host = listen.host === '0.0.0.0' || listen.host === '' ? '127.0.0.1' : listen.host === '::' ? '[::1]' : listen.host.includes(':') ? `[${listen.host}]` : listen.host
+  const host =
+    listen.host === '0.0.0.0' || listen.host === ''
+      ? '127.0.0.1'
+      : listen.host === '::'
+        ? '[::1]'
+        : listen.host.includes(':')
+          ? `[${listen.host}]`
+          : listen.host
   return `http://${host}:${listen.port}/__gateway/healthz`
 }
 

@@ -31,7 +31,14 @@ async function main(argv: string[]): Promise<number> {
   if (command.name === 'pay') {
     const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined)
     return runPay(
-      { url: parsed.positionals[0]!, method: flag('method'), request: flag('request'), data: flag('data'), headers: (values.header as string[] | undefined) ?? [], sandbox: values.sandbox === true },
+      {
+        url: parsed.positionals[0]!,
+        method: flag('method'),
+        request: flag('request'),
+        data: flag('data'),
+        headers: (values.header as string[] | undefined) ?? [],
+        sandbox: values.sandbox === true,
+      },
       process.stdout,
     ).catch((error: Error) => {
       process.stderr.write(`mpp-gateway pay: ${error.message}\n`)
@@ -43,7 +50,8 @@ async function main(argv: string[]): Promise<number> {
 
 function version(): string {
   // package.json sits beside dist/ (and src/) in a checkout, an npm install and the image.
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version
 }
 
 main(process.argv.slice(2)).then(

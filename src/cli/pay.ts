@@ -27,12 +27,19 @@ export interface Wallet {
 export function walletFor(sandbox: boolean, env: Env): Wallet {
   if (sandbox) {
     const endpoints = sandboxEndpoints(sandboxPorts(env))
-    return { stripe: { apiBase: endpoints.stripeApiBase, secretKey: SANDBOX_STRIPE_KEY }, tempo: { rpcUrl: endpoints.tempoRpcUrl, privateKey: SANDBOX_PAYER_KEY } }
+    return {
+      stripe: { apiBase: endpoints.stripeApiBase, secretKey: SANDBOX_STRIPE_KEY },
+      tempo: { rpcUrl: endpoints.tempoRpcUrl, privateKey: SANDBOX_PAYER_KEY },
+    }
   }
   const key = env.TEMPO_PRIVATE_KEY
   return {
-    ...(env.STRIPE_SECRET_KEY ? { stripe: { apiBase: env.STRIPE_API_BASE || 'https://api.stripe.com', secretKey: env.STRIPE_SECRET_KEY } } : {}),
-    ...(key && /^0x[0-9a-fA-F]{64}$/.test(key) ? { tempo: { rpcUrl: env.TEMPO_RPC_URL || MODERATO_RPC, privateKey: key as `0x${string}` } } : {}),
+    ...(env.STRIPE_SECRET_KEY
+      ? { stripe: { apiBase: env.STRIPE_API_BASE || 'https://api.stripe.com', secretKey: env.STRIPE_SECRET_KEY } }
+      : {}),
+    ...(key && /^0x[0-9a-fA-F]{64}$/.test(key)
+      ? { tempo: { rpcUrl: env.TEMPO_RPC_URL || MODERATO_RPC, privateKey: key as `0x${string}` } }
+      : {}),
   }
 }
 
@@ -56,7 +63,8 @@ export async function runPay(options: PayOptions, out: Out, env: Env = process.e
   // mppx is loaded only by this payer-side command, never by the gateway.
   const { Challenge, Receipt } = await import('mppx')
   const { Mppx, stripe: mppxStripe, tempo: mppxTempo } = await import('mppx/client')
-  if (options.method !== undefined && options.method !== 'stripe' && options.method !== 'tempo') throw new UsageError(`-m ${options.method}: use stripe or tempo`)
+  if (options.method !== undefined && options.method !== 'stripe' && options.method !== 'tempo')
+    throw new UsageError(`-m ${options.method}: use stripe or tempo`)
   const url = /^https?:\/\//.test(options.url) ? options.url : `http://${options.url}`
   const headers = new Headers()
   for (const line of options.headers ?? []) {
@@ -83,14 +91,21 @@ export async function runPay(options: PayOptions, out: Out, env: Env = process.e
   }
   const challenges = Challenge.fromResponseList(first)
   out.write(`← 402 Payment Required   ${challenges.length} challenge(s)\n`)
-  for (const c of challenges) out.write(`   WWW-Authenticate: Payment method="${c.method}" intent="${c.intent}"  ${describeCharge(c.method, c.request as Record<string, unknown>)}  expires ${c.expires ?? '-'}\n`)
+  for (const c of challenges)
+    out.write(
+      `   WWW-Authenticate: Payment method="${c.method}" intent="${c.intent}"  ${describeCharge(c.method, c.request as Record<string, unknown>)}  expires ${c.expires ?? '-'}\n`,
+    )
 
   const wallet = walletFor(options.sandbox === true, env)
-  const usable = challenges.filter((c) => (c.method === 'stripe' && wallet.stripe) || (c.method === 'tempo' && wallet.tempo))
+  const usable = challenges.filter(
+    (c) => (c.method === 'stripe' && wallet.stripe) || (c.method === 'tempo' && wallet.tempo),
+  )
   const chosen = options.method ? usable.find((c) => c.method === options.method) : usable[0]
   if (!chosen) {
     const wanted = options.method ?? challenges.map((c) => c.method).join(' or ')
-    out.write(`cannot pay with ${wanted}: ${options.sandbox ? 'the 402 does not offer it' : 'set STRIPE_SECRET_KEY (stripe) or TEMPO_PRIVATE_KEY (tempo), or use --sandbox'}\n`)
+    out.write(
+      `cannot pay with ${wanted}: ${options.sandbox ? 'the 402 does not offer it' : 'set STRIPE_SECRET_KEY (stripe) or TEMPO_PRIVATE_KEY (tempo), or use --sandbox'}\n`,
+    )
     return 1
   }
 
@@ -104,7 +119,9 @@ export async function runPay(options: PayOptions, out: Out, env: Env = process.e
           paymentMethod: 'pm_card_visa',
           createToken: async ({ amount, currency, networkId }) => {
             const spt = await mintTestSpt(stripe, { amount, currency, networkId })
-            out.write(`   pay: minted a Shared Payment Token for pm_card_visa, capped at ${describeCharge('stripe', { amount, currency })}, network ${networkId ?? '-'}\n`)
+            out.write(
+              `   pay: minted a Shared Payment Token for pm_card_visa, capped at ${describeCharge('stripe', { amount, currency })}, network ${networkId ?? '-'}\n`,
+            )
             return spt
           },
         }),
@@ -116,10 +133,17 @@ export async function runPay(options: PayOptions, out: Out, env: Env = process.e
     const { createClient, http } = await import('viem')
     const { tempoModerato } = await import('viem/chains')
     const account = privateKeyToAccount(tempo.privateKey)
-    out.write(`   pay: mppx tempo.charge signs a pathUSD transfer as ${account.address} (RPC ${new URL(tempo.rpcUrl).origin})\n`)
+    out.write(
+      `   pay: mppx tempo.charge signs a pathUSD transfer as ${account.address} (RPC ${new URL(tempo.rpcUrl).origin})\n`,
+    )
     client = Mppx.create({
       polyfill: false,
-      methods: [mppxTempo.charge({ account, getClient: () => createClient({ chain: tempoModerato, transport: http(tempo.rpcUrl) }) })],
+      methods: [
+        mppxTempo.charge({
+          account,
+          getClient: () => createClient({ chain: tempoModerato, transport: http(tempo.rpcUrl) }),
+        }),
+      ],
     })
   }
   // Only the chosen challenge, so mppx pays with the method asked for.
@@ -144,7 +168,10 @@ export async function runPay(options: PayOptions, out: Out, env: Env = process.e
 export class UsageError extends Error {}
 
 /** A test-mode SPT from Stripe's test helper (the fake Stripe serves the same endpoint). */
-async function mintTestSpt(stripe: { apiBase: string; secretKey: string }, ask: { amount: string; currency: string; networkId?: string | undefined }): Promise<string> {
+async function mintTestSpt(
+  stripe: { apiBase: string; secretKey: string },
+  ask: { amount: string; currency: string; networkId?: string | undefined },
+): Promise<string> {
   const form = new URLSearchParams({
     payment_method: 'pm_card_visa',
     'usage_limits[currency]': ask.currency,
@@ -154,11 +181,18 @@ async function mintTestSpt(stripe: { apiBase: string; secretKey: string }, ask: 
   })
   const response = await fetch(`${stripe.apiBase}/v1/test_helpers/shared_payment/granted_tokens`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${stripe.secretKey}`, 'stripe-version': STRIPE_PREVIEW, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Bearer ${stripe.secretKey}`,
+      'stripe-version': STRIPE_PREVIEW,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: form,
   })
   const json = (await response.json().catch(() => ({}))) as { id?: string; error?: { message?: string } }
   // Stripe's error message names no key; the token itself is never printed.
-  if (!response.ok || typeof json.id !== 'string') throw new Error(`Stripe refused to mint a test Shared Payment Token (${response.status}: ${json.error?.message ?? 'no message'})`)
+  if (!response.ok || typeof json.id !== 'string')
+    throw new Error(
+      `Stripe refused to mint a test Shared Payment Token (${response.status}: ${json.error?.message ?? 'no message'})`,
+    )
   return json.id
 }

@@ -18,7 +18,8 @@ export async function serve(file: string, options: { sandbox?: boolean } = {}): 
   if (!first.ok) return fail(first.errors)
   const worker = cluster.isWorker ? cluster.worker?.id : undefined
   const logger = createLogger({ level: first.config.logLevel, ...(worker !== undefined ? { base: { worker } } : {}) })
-  if (options.sandbox && first.config.workers > 1) return fail([`${first.config.displayName}: workers: --sandbox runs one gateway process; set workers: 1`])
+  if (options.sandbox && first.config.workers > 1)
+    return fail([`${first.config.displayName}: workers: --sandbox runs one gateway process; set workers: 1`])
   // The primary of workers: N serves nothing; each worker runs this again (and its own example API).
   if (first.config.workers > 1 && cluster.isPrimary) {
     for (const warning of first.warnings) logger.warn(warning)
@@ -91,9 +92,14 @@ function fail(errors: readonly string[]): number {
 /** The bundled example API (`upstream.url: "example"`), on a free local port. */
 async function startExample(logger: Logger): Promise<Started> {
   // Loaded only here: a production config never runs it. The file sits beside dist/ and src/.
-  const module = (await import(new URL('../../examples/upstream/server.mjs', import.meta.url).href)) as typeof import('../../examples/upstream/server.mjs')
+  const module = (await import(
+    new URL('../../examples/upstream/server.mjs', import.meta.url).href
+  )) as typeof import('../../examples/upstream/server.mjs')
   const api = await module.startExampleApi({ port: 0, host: '127.0.0.1' })
-  logger.warn('upstream: running the bundled example API (examples/upstream/server.mjs); set UPSTREAM_URL or upstream.url to put your own API behind the gateway', { upstream: api.url })
+  logger.warn(
+    'upstream: running the bundled example API (examples/upstream/server.mjs); set UPSTREAM_URL or upstream.url to put your own API behind the gateway',
+    { upstream: api.url },
+  )
   return { runtime: { exampleUpstream: api.url }, close: api.close }
 }
 

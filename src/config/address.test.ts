@@ -18,15 +18,27 @@ describe('parseAddress', () => {
 
   it('refuses mixed case that fails the checksum', () => {
     const text = '0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00'
-    expect(parseAddress(text)).toEqual({ ok: false, problem: `"${text}" fails its EIP-55 checksum (write it in lower case to skip the check)` })
+    expect(parseAddress(text)).toEqual({
+      ok: false,
+      problem: `"${text}" fails its EIP-55 checksum (write it in lower case to skip the check)`,
+    })
   })
 
   it('quotes a malformed value only when it has the length of an address', () => {
     const wrongDigit = `0x${'z'.repeat(40)}`
-    expect(parseAddress(wrongDigit)).toEqual({ ok: false, problem: `"${wrongDigit}" is not an address ("0x" followed by 40 hex digits)` })
+    expect(parseAddress(wrongDigit)).toEqual({
+      ok: false,
+      problem: `"${wrongDigit}" is not an address ("0x" followed by 40 hex digits)`,
+    })
     expect(parseAddress(`0X${'a'.repeat(40)}`)).toMatchObject({ ok: false })
     const key = `0x${'ab'.repeat(32)}`
-    expect(parseAddress(key)).toEqual({ ok: false, problem: 'must be an address, "0x" followed by 40 hex digits (got 66 characters)' })
-    expect(parseAddress('')).toEqual({ ok: false, problem: 'must be an address, "0x" followed by 40 hex digits (got 0 characters)' })
+    expect(parseAddress(key)).toEqual({
+      ok: false,
+      problem: 'must be an address, "0x" followed by 40 hex digits (got 66 characters)',
+    })
+    expect(parseAddress('')).toEqual({
+      ok: false,
+      problem: 'must be an address, "0x" followed by 40 hex digits (got 0 characters)',
+    })
   })
 })

@@ -22,7 +22,10 @@ export function parseAddress(text: string): { ok: true; address: Address } | { o
   const digits = text.slice(2)
   const uniform = digits === digits.toLowerCase() || digits === digits.toUpperCase()
   if (!uniform && !isAddress(text, { strict: true })) {
-    return { ok: false, problem: `${JSON.stringify(text)} fails its EIP-55 checksum (write it in lower case to skip the check)` }
+    return {
+      ok: false,
+      problem: `${JSON.stringify(text)} fails its EIP-55 checksum (write it in lower case to skip the check)`,
+    }
   }
   return { ok: true, address: getAddress(text) }
 }

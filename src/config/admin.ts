@@ -24,7 +24,8 @@ export function isLoopbackHost(host: string): boolean {
 export function adminTokenProblem(token: string): string | undefined {
   if (/\s/.test(token)) return 'must not contain whitespace (a trailing newline from a file or Secret?)'
   if (!/^[\x21-\x7e]+$/.test(token)) return 'must be printable ASCII, as it is sent in an Authorization header'
-  if (token.length < MIN_ADMIN_TOKEN_LENGTH) return `is too short: at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 32)`
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH)
+    return `is too short: at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 32)`
   return undefined
 }
 

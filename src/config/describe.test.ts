@@ -29,7 +29,11 @@ describe('describeRoutes', () => {
     const seen: number[] = []
     const out = describeRoutes(loaded.config, (route) => {
       seen.push(route.index)
-      if (route.index === 1) return [{ method: 'stripe', price: '50 eur' }, { method: 'tempo', unavailable: 'no such network' }]
+      if (route.index === 1)
+        return [
+          { method: 'stripe', price: '50 eur' },
+          { method: 'tempo', unavailable: 'no such network' },
+        ]
       return [{ method: 'stripe', unavailable: 'eur has 2 decimals; 0.001 is not a whole number of cents' }]
     })
     expect(out).toBe(

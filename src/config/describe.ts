@@ -20,7 +20,15 @@ export function describeRoutes(config: GatewayConfig, offers: (route: RouteConfi
   })
   const table = [['#', 'match', 'price', 'methods'], ...rows]
   const widths = [0, 1, 2].map((column) => Math.max(...table.map((row) => row[column]!.length)))
-  return table.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd() + '\n').join('')
+  return table
+    .map(
+      (row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd() + '\n',
+    )
+    .join('')
 }
 
 function describeOffer(offer: MethodOffer): string {

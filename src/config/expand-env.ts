@@ -35,7 +35,9 @@ export function expandEnv(text: string, env: Record<string, string | undefined>)
     const sep = body.indexOf(':-')
     const name = sep === -1 ? body : body.slice(0, sep)
     if (!NAME.test(name)) {
-      throw new Error(`invalid variable reference ${at}: expected \${NAME} or \${NAME:-default}, NAME made of letters, digits and "_"`)
+      throw new Error(
+        `invalid variable reference ${at}: expected \${NAME} or \${NAME:-default}, NAME made of letters, digits and "_"`,
+      )
     }
     const fallback = sep === -1 ? undefined : body.slice(sep + 2)
     if (fallback?.includes('${')) throw new Error(`nested "\${" in a default ${at} is not supported`)

@@ -5,8 +5,28 @@ import { LIMIT_KEYS } from './limits.js'
  * did-you-mean), and `configKeyPaths()` is what a test holds docs/configuration.md against.
  */
 export const TOP_KEYS = [
-  'listen', 'realm', 'secretKey', 'previousSecretKeys', 'challengeTtl', 'currency', 'upstream', 'store', 'log', 'methods', 'routes',
-  'mode', 'trustedProxies', 'cors', 'rateLimit', 'discovery', 'shutdown', 'limits', 'watch', 'workers', 'routing', 'admin',
+  'listen',
+  'realm',
+  'secretKey',
+  'previousSecretKeys',
+  'challengeTtl',
+  'currency',
+  'upstream',
+  'store',
+  'log',
+  'methods',
+  'routes',
+  'mode',
+  'trustedProxies',
+  'cors',
+  'rateLimit',
+  'discovery',
+  'shutdown',
+  'limits',
+  'watch',
+  'workers',
+  'routing',
+  'admin',
 ]
 export const ROUTING_KEYS = ['caseSensitive']
 export const CORS_KEYS = ['origins', 'maxAge', 'credentials']
@@ -18,18 +38,38 @@ export const SHUTDOWN_KEYS = ['grace', 'timeout']
 export const UPSTREAM_KEYS = ['url', 'timeout', 'stripRequestHeaders']
 export const STORE_KEYS = ['url', 'keyPrefix']
 export const LOG_KEYS = ['level']
-export const STRIPE_KEYS = ['secretKey', 'networkId', 'paymentMethodTypes', 'apiVersion', 'apiBase', 'timeout', 'cryptoApiVersion', 'account']
+export const STRIPE_KEYS = [
+  'secretKey',
+  'networkId',
+  'paymentMethodTypes',
+  'apiVersion',
+  'apiBase',
+  'timeout',
+  'cryptoApiVersion',
+  'account',
+]
 export const STRIPE_DEPOSIT_KEYS = ['stripeDeposit', 'processingGrace', 'recordRetry']
 export const WATCH_KEYS = ['poll']
 export const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
 export const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee', 'maxInFlight']
-export const ROUTE_KEYS = ['match', 'price', 'description', 'methods', 'maxBodyBytes', 'splits', 'mode', 'caseSensitive', 'shadows']
+export const ROUTE_KEYS = [
+  'match',
+  'price',
+  'description',
+  'methods',
+  'maxBodyBytes',
+  'splits',
+  'mode',
+  'caseSensitive',
+  'shadows',
+]
 export const SPLIT_KEYS = ['recipient', 'amount', 'memo']
 
 /** A block's keys; a key that is a block too maps to its own tree. */
 type KeyTree = { readonly [key: string]: KeyTree | null }
 
-const leaves = (keys: readonly string[], nested: Record<string, KeyTree> = {}): KeyTree => Object.fromEntries(keys.map((key) => [key, nested[key] ?? null]))
+const leaves = (keys: readonly string[], nested: Record<string, KeyTree> = {}): KeyTree =>
+  Object.fromEntries(keys.map((key) => [key, nested[key] ?? null]))
 
 /** blocks whose value is a list of blocks: their keys read `routes[].match` */
 const LISTS = new Set(['routes', 'routes[].splits'])

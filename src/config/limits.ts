@@ -13,7 +13,13 @@ export const LIMIT_DEFAULTS = {
 export const LIMIT_KEYS = Object.keys(LIMIT_DEFAULTS)
 
 /** the keys read only when the server starts listening */
-const LISTEN_LEVEL = ['bufferedBytes', 'maxConnections', 'headersTimeoutMs', 'keepAliveTimeoutMs', 'requestTimeoutMs'] as const
+const LISTEN_LEVEL = [
+  'bufferedBytes',
+  'maxConnections',
+  'headersTimeoutMs',
+  'keepAliveTimeoutMs',
+  'requestTimeoutMs',
+] as const
 
 /**
  * Relations between the limits, as `[key, problem]`. Node refuses a headersTimeout above the
@@ -22,10 +28,16 @@ const LISTEN_LEVEL = ['bufferedBytes', 'maxConnections', 'headersTimeoutMs', 'ke
 export function limitRelationProblems(limits: LimitsConfig): Array<readonly [string, string]> {
   const problems: Array<readonly [string, string]> = []
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    problems.push(['headersTimeout', `(${limits.headersTimeoutMs} ms) must not exceed limits.requestTimeout (${limits.requestTimeoutMs} ms): Node requires headersTimeout ≤ requestTimeout`])
+    problems.push([
+      'headersTimeout',
+      `(${limits.headersTimeoutMs} ms) must not exceed limits.requestTimeout (${limits.requestTimeoutMs} ms): Node requires headersTimeout ≤ requestTimeout`,
+    ])
   }
   if (limits.bodyTimeoutMs > limits.requestTimeoutMs) {
-    problems.push(['bodyTimeout', `(${limits.bodyTimeoutMs} ms) must not exceed limits.requestTimeout (${limits.requestTimeoutMs} ms), which would cut the body first`])
+    problems.push([
+      'bodyTimeout',
+      `(${limits.bodyTimeoutMs} ms) must not exceed limits.requestTimeout (${limits.requestTimeoutMs} ms), which would cut the body first`,
+    ])
   }
   return problems
 }

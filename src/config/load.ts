@@ -10,8 +10,24 @@ import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
 import {
-  ADMIN_KEYS, BUDGET_KEYS, CORS_KEYS, DISCOVERY_KEYS, FEE_PAYER_KEYS, LOG_KEYS, RATE_LIMIT_KEYS, ROUTE_KEYS, ROUTING_KEYS, SHUTDOWN_KEYS,
-  SPLIT_KEYS, STORE_KEYS, STRIPE_DEPOSIT_KEYS, STRIPE_KEYS, TEMPO_KEYS, TOP_KEYS, UPSTREAM_KEYS, WATCH_KEYS,
+  ADMIN_KEYS,
+  BUDGET_KEYS,
+  CORS_KEYS,
+  DISCOVERY_KEYS,
+  FEE_PAYER_KEYS,
+  LOG_KEYS,
+  RATE_LIMIT_KEYS,
+  ROUTE_KEYS,
+  ROUTING_KEYS,
+  SHUTDOWN_KEYS,
+  SPLIT_KEYS,
+  STORE_KEYS,
+  STRIPE_DEPOSIT_KEYS,
+  STRIPE_KEYS,
+  TEMPO_KEYS,
+  TOP_KEYS,
+  UPSTREAM_KEYS,
+  WATCH_KEYS,
 } from './keys.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
@@ -42,7 +58,9 @@ import type {
 } from './types.js'
 
 /** `hash`: sha-256 (hex) of the file's text, so an operator can tell which version is live. */
-export type LoadResult = { ok: true; config: GatewayConfig; warnings: string[]; hash: string } | { ok: false; errors: string[] }
+export type LoadResult =
+  | { ok: true; config: GatewayConfig; warnings: string[]; hash: string }
+  | { ok: false; errors: string[] }
 
 export type Env = Record<string, string | undefined>
 
@@ -73,7 +91,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 }
 
 /** Parses and validates config text; `file` becomes `config.file` (made absolute). */
-export function parseConfig(text: string, file: string, env: Env = process.env, displayName: string = file, runtime: RuntimeOptions = {}): LoadResult {
+export function parseConfig(
+  text: string,
+  file: string,
+  env: Env = process.env,
+  displayName: string = file,
+  runtime: RuntimeOptions = {},
+): LoadResult {
   const doc = parseDocument(text)
   const located = (error: { message: string; linePos?: ReadonlyArray<{ line: number; col: number }> }) => {
     const pos = error.linePos?.[0]
@@ -94,7 +118,12 @@ export function parseConfig(text: string, file: string, env: Env = process.env, 
   const config = validator.gateway(expanded, resolve(file), displayName)
   const errors = validator.errors(displayName)
   if (errors.length > 0 || !config) return { ok: false, errors }
-  return { ok: true, config, warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)], hash: createHash('sha256').update(text).digest('hex') }
+  return {
+    ok: true,
+    config,
+    warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)],
+    hash: createHash('sha256').update(text).digest('hex'),
+  }
 }
 
 function readFailure(error: unknown): string {
@@ -191,7 +220,9 @@ class Validator {
   warnings(displayName: string): string[] {
     const explained = new Set([...this.issues, ...this.notices].map((item) => item.path))
     return [
-      ...[...this.missing].filter(([path]) => !explained.has(path)).map(([path, names]) => `${displayName}: ${path}: ${notSet(names)}, so it expands to ""`),
+      ...[...this.missing]
+        .filter(([path]) => !explained.has(path))
+        .map(([path, names]) => `${displayName}: ${path}: ${notSet(names)}, so it expands to ""`),
       ...this.notices.map(({ path, message }) => `${displayName}: ${path}: ${message}`),
     ]
   }
@@ -227,7 +258,8 @@ class Validator {
   }
 
   gateway(root: unknown, file: string, displayName: string): GatewayConfig | undefined {
-    if (root === null || root === undefined) return this.fail('', 'the file is empty; it needs at least realm, upstream and routes')
+    if (root === null || root === undefined)
+      return this.fail('', 'the file is empty; it needs at least realm, upstream and routes')
     const top = this.mapping(root, '')
     if (!top) return undefined
     this.knownKeys(top, '', TOP_KEYS)
@@ -244,15 +276,25 @@ class Validator {
     const currency = this.currency(top)
     const upstream = this.upstream(top)
     const store = this.store(top)
-    if (store.url && secretKey === undefined && !this.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')) {
+    if (
+      store.url &&
+      secretKey === undefined &&
+      !this.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')
+    ) {
       const unset = this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')
       const hint = unset.length > 0 ? `; set ${unset.join(', ')}` : ''
-      this.fail('secretKey', `is required with store.url: replicas sharing a store must share the challenge key, or each refuses the challenges of the others (openssl rand -base64 32)${hint}`)
+      this.fail(
+        'secretKey',
+        `is required with store.url: replicas sharing a store must share the challenge key, or each refuses the challenges of the others (openssl rand -base64 32)${hint}`,
+      )
     }
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
     if (methods.tempo?.stripeDeposit?.shape === 'reusable' && !store.url) {
-      this.notices.push({ path: 'methods.tempo.recipient.stripeDeposit', message: 'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url' })
+      this.notices.push({
+        path: 'methods.tempo.recipient.stripeDeposit',
+        message: 'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url',
+      })
     }
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
@@ -315,11 +357,17 @@ class Validator {
     const value = this.get(top, 'workers')
     if (value === undefined || value === REPORTED) return 1
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_WORKERS) {
-      this.fail('workers', `must be a whole number from 1 to ${MAX_WORKERS} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      this.fail(
+        'workers',
+        `must be a whole number from 1 to ${MAX_WORKERS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+      )
       return 1
     }
     if (value > 1 && !store.url) {
-      this.fail('workers', `${value} workers need store.url (Redis): the in-memory store keeps single use inside one process, so a credential could be spent once per worker`)
+      this.fail(
+        'workers',
+        `${value} workers need store.url (Redis): the in-memory store keeps single use inside one process, so a credential could be spent once per worker`,
+      )
     }
     return value
   }
@@ -336,7 +384,11 @@ class Validator {
     for (const key of map.keys()) {
       if (known.includes(key)) continue
       const close = suggest(key, known)
-      this.fail(join(path, key), close ? `unknown key (did you mean "${close}"?)` : `unknown key (known keys: ${known.join(', ')})`, false)
+      this.fail(
+        join(path, key),
+        close ? `unknown key (did you mean "${close}"?)` : `unknown key (known keys: ${known.join(', ')})`,
+        false,
+      )
     }
   }
 
@@ -404,7 +456,8 @@ class Validator {
     if (!Array.isArray(value)) return this.fail(at, `must be a list of strings (got ${kind(value)})`)
     const out: string[] = []
     value.forEach((item: unknown, i) => {
-      const text = item === null ? this.fail(`${at}[${i}]`, 'must be a string (got nothing)') : this.asString(item, `${at}[${i}]`)
+      const text =
+        item === null ? this.fail(`${at}[${i}]`, 'must be a string (got nothing)') : this.asString(item, `${at}[${i}]`)
       if (text !== undefined) out.push(text)
     })
     return out
@@ -458,17 +511,26 @@ class Validator {
     const realm = this.nonEmpty(top, 'realm', '')
     if (realm === undefined) return undefined
     // It is sent as a quoted-string auth parameter.
-    if (!/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm)) return this.fail('realm', 'must be printable ASCII without \'"\' or \'\\\'')
+    if (!/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm))
+      return this.fail('realm', "must be printable ASCII without '\"' or '\\'")
     return realm
   }
 
   /** An HMAC key: absent or empty means none; otherwise long enough to resist guessing. Never echoed. */
   private secret(value: string | undefined, path: string): string | undefined {
     if (value === undefined || value === '') return undefined
-    if (isPlaceholder(value)) return this.fail(path, 'is a placeholder copied from the examples; set a random key (openssl rand -base64 32)', false)
+    if (isPlaceholder(value))
+      return this.fail(
+        path,
+        'is a placeholder copied from the examples; set a random key (openssl rand -base64 32)',
+        false,
+      )
     const bytes = Buffer.byteLength(value, 'utf8')
     if (bytes < MIN_SECRET_BYTES) {
-      return this.fail(path, `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``)
+      return this.fail(
+        path,
+        `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``,
+      )
     }
     return value
   }
@@ -485,7 +547,8 @@ class Validator {
 
   private currency(top: Mapping): string {
     const currency = this.string(top, 'currency', '') ?? 'usd'
-    if (!/^[A-Za-z]{3}$/.test(currency)) this.fail('currency', `${show(currency)} must be a 3-letter ISO 4217 code like "usd"`)
+    if (!/^[A-Za-z]{3}$/.test(currency))
+      this.fail('currency', `${show(currency)} must be a 3-letter ISO 4217 code like "usd"`)
     return currency.toLowerCase()
   }
 
@@ -498,17 +561,31 @@ class Validator {
     const text = this.nonEmpty(map, 'url', 'upstream')
     this.example = text === 'example'
     if (this.example) {
-      const how = this.unsetVariables('upstream.url').length > 0 ? `set ${this.unsetVariables('upstream.url').join(', ')}` : 'set upstream.url'
-      this.notices.push({ path: 'upstream.url', message: `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL` })
+      const how =
+        this.unsetVariables('upstream.url').length > 0
+          ? `set ${this.unsetVariables('upstream.url').join(', ')}`
+          : 'set upstream.url'
+      this.notices.push({
+        path: 'upstream.url',
+        message: `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL`,
+      })
     }
-    const url = text === undefined ? undefined : this.example ? new URL(this.exampleUpstream) : this.httpUrl(text, 'upstream.url')
+    const url =
+      text === undefined ? undefined : this.example ? new URL(this.exampleUpstream) : this.httpUrl(text, 'upstream.url')
     const timeoutMs = this.duration(map, 'timeout', 'upstream', '30s', 1)
     const names = this.stringList(map, 'stripRequestHeaders', 'upstream') ?? []
     names.forEach((name, i) => {
       const problem = headerNameProblem(name)
       if (problem) this.fail(`upstream.stripRequestHeaders[${i}]`, problem)
     })
-    return url && { url, timeoutMs, stripRequestHeaders: names.map((name) => name.toLowerCase()), ...(this.example ? { example: true } : {}) }
+    return (
+      url && {
+        url,
+        timeoutMs,
+        stripRequestHeaders: names.map((name) => name.toLowerCase()),
+        ...(this.example ? { example: true } : {}),
+      }
+    )
   }
 
   private store(top: Mapping): GatewayConfig['store'] {
@@ -521,7 +598,9 @@ class Validator {
     try {
       protocol = new URL(url).protocol
     } catch {
-      return this.fail('store.url', 'is not a valid URL (expected redis://host:port or rediss://host:port)') ?? { keyPrefix }
+      return (
+        this.fail('store.url', 'is not a valid URL (expected redis://host:port or rediss://host:port)') ?? { keyPrefix }
+      )
     }
     if (protocol !== 'redis:' && protocol !== 'rediss:') this.fail('store.url', 'must start with redis:// or rediss://')
     return { url, keyPrefix }
@@ -564,13 +643,17 @@ class Validator {
     if (methods.tempo?.stripeDeposit && stripeOff !== undefined) {
       this.fail('methods.tempo.recipient.stripeDeposit', `needs methods.stripe, which is disabled because ${stripeOff}`)
     } else if (methods.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
-      this.fail('methods.tempo.recipient.stripeDeposit', 'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into')
+      this.fail(
+        'methods.tempo.recipient.stripeDeposit',
+        'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into',
+      )
     }
     return methods
   }
 
   private stripe(value: unknown, path: string): StripeMethodConfig | undefined {
-    if (value === null || value === undefined) return this.fail(path, 'must be a mapping with at least secretKey and networkId')
+    if (value === null || value === undefined)
+      return this.fail(path, 'must be a mapping with at least secretKey and networkId')
     const map = this.mapping(value, path)
     if (!map) return undefined
     this.knownKeys(map, path, STRIPE_KEYS)
@@ -584,11 +667,32 @@ class Validator {
     const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
     // mppx records crypto payments with its SPT preview version; Stripe's deposit docs name older previews.
     const cryptoApiVersion = this.string(map, 'cryptoApiVersion', path) ?? '2026-07-29.preview'
-    if (!cryptoApiVersion.endsWith('.preview')) this.fail(join(path, 'cryptoApiVersion'), `${show(cryptoApiVersion)} is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`)
+    if (!cryptoApiVersion.endsWith('.preview'))
+      this.fail(
+        join(path, 'cryptoApiVersion'),
+        `${show(cryptoApiVersion)} is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`,
+      )
     const account = this.string(map, 'account', path)
-    if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account)) this.fail(join(path, 'account'), 'must be a connected account id (acct_...)')
-    if (placeholder || secretKey === undefined || networkId === undefined || !paymentMethodTypes || apiBase === undefined) return undefined
-    return { secretKey, networkId, paymentMethodTypes, apiVersion, apiBase, timeoutMs, cryptoApiVersion, ...(account ? { account } : {}) }
+    if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account))
+      this.fail(join(path, 'account'), 'must be a connected account id (acct_...)')
+    if (
+      placeholder ||
+      secretKey === undefined ||
+      networkId === undefined ||
+      !paymentMethodTypes ||
+      apiBase === undefined
+    )
+      return undefined
+    return {
+      secretKey,
+      networkId,
+      paymentMethodTypes,
+      apiVersion,
+      apiBase,
+      timeoutMs,
+      cryptoApiVersion,
+      ...(account ? { account } : {}),
+    }
   }
 
   /**
@@ -602,8 +706,11 @@ class Validator {
     })
     if (found.length === 0) return false
     const at = found.map((key) => join(path, key)).join(' and ')
-    const names = found.flatMap((key) => [...(this.written.get(join(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))
-    const how = names.length > 0 ? `set ${names.join(', ')} to your own Stripe values` : 'replace it with your own Stripe value'
+    const names = found.flatMap((key) =>
+      [...(this.written.get(join(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!),
+    )
+    const how =
+      names.length > 0 ? `set ${names.join(', ')} to your own Stripe values` : 'replace it with your own Stripe value'
     const is = found.length === 1 ? 'is a placeholder' : 'are placeholders'
     this.disabled.set('stripe', `${at} ${is} (${how})`)
     this.notices.push({ path: at, message: `${is} from the examples, so the stripe method is disabled (${how})` })
@@ -615,8 +722,10 @@ class Validator {
     const at = join(path, 'secretKey')
     const key = this.nonEmpty(map, 'secretKey', path)
     if (key === undefined) return undefined
-    if (key.startsWith('pk_')) return this.fail(at, 'is a publishable key (pk_...); use a secret key (sk_...) or a restricted key (rk_...)')
-    if (!key.startsWith('sk_') && !key.startsWith('rk_')) return this.fail(at, 'must start with "sk_" or "rk_" (a Stripe secret or restricted key)')
+    if (key.startsWith('pk_'))
+      return this.fail(at, 'is a publishable key (pk_...); use a secret key (sk_...) or a restricted key (rk_...)')
+    if (!key.startsWith('sk_') && !key.startsWith('rk_'))
+      return this.fail(at, 'must start with "sk_" or "rk_" (a Stripe secret or restricted key)')
     if (/\s/.test(key)) return this.fail(at, 'contains whitespace')
     return key
   }
@@ -657,23 +766,43 @@ class Validator {
     const recipientValue = this.required(map, 'recipient', path)
     const off = recipientValue === ''
     const deposit = recipientValue instanceof Map
-    const stripeDeposit = deposit ? this.stripeDeposit(recipientValue as Mapping, recipientAt, this.get(map, 'currency') === undefined ? undefined : currency) : undefined
+    const stripeDeposit = deposit
+      ? this.stripeDeposit(
+          recipientValue as Mapping,
+          recipientAt,
+          this.get(map, 'currency') === undefined ? undefined : currency,
+        )
+      : undefined
     const recipient = off || deposit ? undefined : this.payee(recipientValue, recipientAt)
     if (off) {
       const names = this.unsetVariables(recipientAt)
-      const how = names.length > 0 ? `set ${names.join(', ')} to the 0x address that receives payments` : 'set it to the 0x address that receives payments'
+      const how =
+        names.length > 0
+          ? `set ${names.join(', ')} to the 0x address that receives payments`
+          : 'set it to the 0x address that receives payments'
       this.disabled.set('tempo', `${recipientAt} is empty (${how})`)
       this.notices.push({ path: recipientAt, message: `is empty, so the tempo method is disabled (${how})` })
     }
 
     const feePayerValue = this.get(map, 'feePayer')
     const modes = this.tempoModes(map, path, feePayerValue !== undefined)
-    const feePayer = feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, join(path, 'feePayer'), currency)
+    const feePayer =
+      feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, join(path, 'feePayer'), currency)
     const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
     const txClaimTtlMs = this.duration(map, 'txClaimTtl', path, '30d', 3_600_000)
-    if (off || chainId === undefined || rpcUrl === undefined || !currency || !(recipient || stripeDeposit) || !modes) return undefined
+    if (off || chainId === undefined || rpcUrl === undefined || !currency || !(recipient || stripeDeposit) || !modes)
+      return undefined
     if (feePayerValue !== undefined && !feePayer) return undefined
-    return { rpcUrl, chainId, currency, ...(recipient ? { recipient } : { stripeDeposit }), modes, ...(feePayer ? { feePayer } : {}), timeoutMs, txClaimTtlMs }
+    return {
+      rpcUrl,
+      chainId,
+      currency,
+      ...(recipient ? { recipient } : { stripeDeposit }),
+      modes,
+      ...(feePayer ? { feePayer } : {}),
+      timeoutMs,
+      txClaimTtlMs,
+    }
   }
 
   /** `recipient: { stripeDeposit: reusable | per-payment }`: pay into the Stripe balance of methods.stripe. */
@@ -682,9 +811,15 @@ class Validator {
     const at = join(path, 'stripeDeposit')
     const value = this.required(map, 'stripeDeposit', path)
     const shape = STRIPE_DEPOSIT_SHAPES.find((s) => s === value)
-    if (value !== undefined && value !== REPORTED && !shape) this.fail(at, `${typeof value === 'string' ? show(value) : kind(value)} is not a deposit shape (use "reusable" or "per-payment")`)
-    if (shape === 'reusable' && this.get(map, 'processingGrace') !== undefined) this.fail(join(path, 'processingGrace'), 'applies only to stripeDeposit: "per-payment"')
-    if (shape === 'per-payment' && this.get(map, 'recordRetry') !== undefined) this.fail(join(path, 'recordRetry'), 'applies only to stripeDeposit: "reusable"')
+    if (value !== undefined && value !== REPORTED && !shape)
+      this.fail(
+        at,
+        `${typeof value === 'string' ? show(value) : kind(value)} is not a deposit shape (use "reusable" or "per-payment")`,
+      )
+    if (shape === 'reusable' && this.get(map, 'processingGrace') !== undefined)
+      this.fail(join(path, 'processingGrace'), 'applies only to stripeDeposit: "per-payment"')
+    if (shape === 'per-payment' && this.get(map, 'recordRetry') !== undefined)
+      this.fail(join(path, 'recordRetry'), 'applies only to stripeDeposit: "reusable"')
     const processingGraceMs = this.duration(map, 'processingGrace', path, '5m', 0)
     const recordRetryMs = this.duration(map, 'recordRetry', path, '30s', 100)
     if (!shape) return undefined
@@ -697,7 +832,10 @@ class Validator {
     if (value === undefined) return TEMPO_DEFAULT_CHAIN_ID
     if (value === REPORTED) return undefined
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(join(path, 'chainId'), `must be a positive integer like ${TEMPO_DEFAULT_CHAIN_ID} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      return this.fail(
+        join(path, 'chainId'),
+        `must be a positive integer like ${TEMPO_DEFAULT_CHAIN_ID} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+      )
     }
     return value
   }
@@ -711,7 +849,10 @@ class Validator {
       if (chainId === undefined) return undefined
       const fallback = TEMPO_RPC_URLS.get(chainId)
       if (fallback === undefined) {
-        return this.fail(at, `is required for chainId ${chainId} (there are defaults only for ${[...TEMPO_RPC_URLS.keys()].join(' and ')})`)
+        return this.fail(
+          at,
+          `is required for chainId ${chainId} (there are defaults only for ${[...TEMPO_RPC_URLS.keys()].join(' and ')})`,
+        )
       }
       return fallback
     }
@@ -735,7 +876,8 @@ class Validator {
     if (this.get(map, 'modes') === undefined) return feePayer ? ['pull'] : ['pull', 'push']
     const names = this.stringList(map, 'modes', path)
     if (!names) return undefined
-    if (names.length === 0) return this.fail(at, 'must not be empty (the default is ["pull", "push"], or ["pull"] with a feePayer)')
+    if (names.length === 0)
+      return this.fail(at, 'must not be empty (the default is ["pull", "push"], or ["pull"] with a feePayer)')
     const modes: TempoMode[] = []
     let ok = true
     names.forEach((name, i) => {
@@ -747,7 +889,10 @@ class Validator {
     if (!ok) return undefined
     if (feePayer && modes.includes('push')) {
       // draft-tempo-charge §Hash Settlement: no type="hash" credential when feePayer is true.
-      return this.fail(at, 'push payments cannot be fee-sponsored (a client that broadcasts its own transaction pays its own fees); use ["pull"] or remove feePayer')
+      return this.fail(
+        at,
+        'push payments cannot be fee-sponsored (a client that broadcasts its own transaction pays its own fees); use ["pull"] or remove feePayer',
+      )
     }
     return modes
   }
@@ -763,7 +908,15 @@ class Validator {
     const maxFeePerGas = this.maxFeePerGas(map, path)
     const maxFee = this.maxFee(map, path)
     const maxInFlight = this.maxInFlight(map, path)
-    if (privateKey === undefined || !feeToken || maxGas === undefined || maxFeePerGas === undefined || maxFee === undefined || maxInFlight === undefined) return undefined
+    if (
+      privateKey === undefined ||
+      !feeToken ||
+      maxGas === undefined ||
+      maxFeePerGas === undefined ||
+      maxFee === undefined ||
+      maxInFlight === undefined
+    )
+      return undefined
     return { privateKey, feeToken, maxGas, maxFeePerGas, maxFee, maxInFlight }
   }
 
@@ -775,10 +928,15 @@ class Validator {
     const key = this.asString(value, at)
     if (key === undefined) return undefined
     if (key === '') return this.fail(at, 'is empty')
-    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) return this.fail(at, `must be "0x" followed by 64 hex digits (a secp256k1 private key; got ${key.length} characters)`)
+    if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+      return this.fail(
+        at,
+        `must be "0x" followed by 64 hex digits (a secp256k1 private key; got ${key.length} characters)`,
+      )
     const scalar = BigInt(key)
     if (scalar === 0n) return this.fail(at, 'is zero, which is not a private key')
-    if (scalar >= SECP256K1_ORDER) return this.fail(at, 'is not a valid secp256k1 private key (it is not below the curve order)')
+    if (scalar >= SECP256K1_ORDER)
+      return this.fail(at, 'is not a valid secp256k1 private key (it is not below the curve order)')
     return key.toLowerCase() as Hex
   }
 
@@ -787,7 +945,10 @@ class Validator {
     if (value === undefined) return BigInt(DEFAULT_MAX_GAS)
     if (value === REPORTED) return undefined
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(join(path, 'maxGas'), `must be a positive integer like ${DEFAULT_MAX_GAS} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      return this.fail(
+        join(path, 'maxGas'),
+        `must be a positive integer like ${DEFAULT_MAX_GAS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+      )
     }
     return BigInt(value)
   }
@@ -796,7 +957,11 @@ class Validator {
     const at = join(path, 'maxFeePerGas')
     const value = this.get(map, 'maxFeePerGas')
     if (value === undefined) return BigInt(DEFAULT_MAX_FEE_PER_GAS)
-    if (typeof value === 'number') return this.fail(at, `must be a quoted integer string like "${DEFAULT_MAX_FEE_PER_GAS}" (attodollars per gas; YAML numbers lose precision)`)
+    if (typeof value === 'number')
+      return this.fail(
+        at,
+        `must be a quoted integer string like "${DEFAULT_MAX_FEE_PER_GAS}" (attodollars per gas; YAML numbers lose precision)`,
+      )
     const text = this.asString(value, at)
     if (text === undefined) return undefined
     if (!/^[0-9]+$/.test(text)) return this.fail(at, `${show(text)} is not a whole number of attodollars per gas`)
@@ -810,7 +975,10 @@ class Validator {
     if (value === undefined) return DEFAULT_MAX_IN_FLIGHT
     if (value === REPORTED) return undefined
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(join(path, 'maxInFlight'), `must be a positive integer like ${DEFAULT_MAX_IN_FLIGHT} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      return this.fail(
+        join(path, 'maxInFlight'),
+        `must be a positive integer like ${DEFAULT_MAX_IN_FLIGHT} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+      )
     }
     return value
   }
@@ -826,7 +994,11 @@ class Validator {
   /** The amount in TIP-20 base units; it must be positive and exact at 6 decimals. */
   private tokenUnits(amount: DecimalAmount, at: string): bigint | undefined {
     const units = toBaseUnits(amount, TIP20_DECIMALS)
-    if (units === undefined) return this.fail(at, `${show(amount.text)} has more than ${TIP20_DECIMALS} fraction digits (TIP-20 tokens have ${TIP20_DECIMALS} decimals)`)
+    if (units === undefined)
+      return this.fail(
+        at,
+        `${show(amount.text)} has more than ${TIP20_DECIMALS} fraction digits (TIP-20 tokens have ${TIP20_DECIMALS} decimals)`,
+      )
     if (units === 0n) return this.fail(at, 'must be greater than zero')
     return units
   }
@@ -885,7 +1057,11 @@ class Validator {
     const value = this.get(map, key)
     if (value === undefined || value === REPORTED) return undefined
     const mode = MODES.find((m) => m === value)
-    if (!mode) return this.fail(at, `${typeof value === 'string' ? show(value) : kind(value)} is not a mode (use "enforce" or "shadow")`)
+    if (!mode)
+      return this.fail(
+        at,
+        `${typeof value === 'string' ? show(value) : kind(value)} is not a mode (use "enforce" or "shadow")`,
+      )
     return mode
   }
 
@@ -894,7 +1070,11 @@ class Validator {
     const out: string[] = []
     list.forEach((text, i) => {
       if (parseCidr(text)) out.push(text)
-      else this.fail(`trustedProxies[${i}]`, `${show(text)} is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"`)
+      else
+        this.fail(
+          `trustedProxies[${i}]`,
+          `${show(text)} is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"`,
+        )
     })
     return out
   }
@@ -903,7 +1083,8 @@ class Validator {
     const map = this.block(top, 'cors', CORS_KEYS)
     if (!map) return undefined
     const origins = this.stringList(map, 'origins', 'cors')
-    if (!origins || origins.length === 0) return this.fail('cors.origins', 'must list at least one origin like "https://app.example.com", or "*"')
+    if (!origins || origins.length === 0)
+      return this.fail('cors.origins', 'must list at least one origin like "https://app.example.com", or "*"')
     let ok = true
     origins.forEach((origin, i) => {
       if (origin === '*') return
@@ -912,15 +1093,25 @@ class Validator {
         url = new URL(origin)
       } catch {}
       if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
-        ok = this.fail(`cors.origins[${i}]`, `${show(origin)} is not an origin (scheme://host[:port], no path or trailing slash)`) ?? false
+        ok =
+          this.fail(
+            `cors.origins[${i}]`,
+            `${show(origin)} is not an origin (scheme://host[:port], no path or trailing slash)`,
+          ) ?? false
       }
     })
     const maxAgeMs = this.duration(map, 'maxAge', 'cors', '10m', 0)
     const credentials = this.boolean(map, 'credentials', 'cors', false)
     if (credentials && origins.includes('*')) {
-      ok = this.fail('cors.credentials', 'cannot be true with origins "*": any site could then call the API with its visitors\' cookies; list the origins') ?? false
+      ok =
+        this.fail(
+          'cors.credentials',
+          'cannot be true with origins "*": any site could then call the API with its visitors\' cookies; list the origins',
+        ) ?? false
     }
-    return ok ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000), ...(credentials ? { credentials: true as const } : {}) } : undefined
+    return ok
+      ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000), ...(credentials ? { credentials: true as const } : {}) }
+      : undefined
   }
 
   /**
@@ -931,17 +1122,26 @@ class Validator {
     const value = this.get(top, 'admin')
     if (value === false) return undefined
     if (value !== undefined && value !== REPORTED && !(value instanceof Map)) {
-      return this.fail('admin', `must be a mapping like { listen: "${DEFAULT_ADMIN_LISTEN}", token: "\${MPP_ADMIN_TOKEN}" }, or false (got ${kind(value)})`)
+      return this.fail(
+        'admin',
+        `must be a mapping like { listen: "${DEFAULT_ADMIN_LISTEN}", token: "\${MPP_ADMIN_TOKEN}" }, or false (got ${kind(value)})`,
+      )
     }
     const map = this.block(top, 'admin', ADMIN_KEYS) ?? EMPTY
     const listenValue = this.get(map, 'listen')
-    if (typeof listenValue === 'number') return this.fail('admin.listen', `must be a quoted string like "${DEFAULT_ADMIN_LISTEN}" (got a number)`)
+    if (typeof listenValue === 'number')
+      return this.fail('admin.listen', `must be a quoted string like "${DEFAULT_ADMIN_LISTEN}" (got a number)`)
     const listen = this.listen(this.string(map, 'listen', 'admin') ?? DEFAULT_ADMIN_LISTEN, 'admin.listen')
     const tokenValue = this.get(map, 'token')
     const token = typeof tokenValue === 'string' ? tokenValue : this.asString(tokenValue, 'admin.token')
     if (!listen) return undefined
     const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
-    if (publicListen && listen.port !== 0 && listen.port === publicListen.port && (listen.host === publicListen.host || wildcard(listen.host) || wildcard(publicListen.host))) {
+    if (
+      publicListen &&
+      listen.port !== 0 &&
+      listen.port === publicListen.port &&
+      (listen.host === publicListen.host || wildcard(listen.host) || wildcard(publicListen.host))
+    ) {
       return this.fail('admin.listen', `port ${listen.port} is the public port (listen); the admin port needs its own`)
     }
     if (token) {
@@ -951,7 +1151,11 @@ class Validator {
     if (!isLoopbackHost(listen.host)) {
       const unset = this.missing.get('admin.token')
       const why = unset ? ` (admin.token is empty: ${notSet(unset)})` : ''
-      return this.fail('admin.listen', `${show(listen.host)} is reachable from other machines: set admin.token${why}, or listen on 127.0.0.1`, false)
+      return this.fail(
+        'admin.listen',
+        `${show(listen.host)} is reachable from other machines: set admin.token${why}, or listen on 127.0.0.1`,
+        false,
+      )
     }
     return listen
   }
@@ -972,18 +1176,31 @@ class Validator {
     const limit = this.get(budgetMap, 'limit')
     const windowMs = this.duration(budgetMap, 'window', path, defaultWindow, 1000)
     if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
-      return this.fail(`${path}.limit`, `must be a positive integer number of ${what} per window (got ${typeof limit === 'number' ? String(limit) : kind(limit)})`)
+      return this.fail(
+        `${path}.limit`,
+        `must be a positive integer number of ${what} per window (got ${typeof limit === 'number' ? String(limit) : kind(limit)})`,
+      )
     }
     return { limit, windowMs }
   }
 
   private depositIntentRateLimit(top: Mapping): RateBudget {
-    const fallback = { limit: DEFAULT_DEPOSIT_INTENT_BUDGET.limit, windowMs: parseDuration(DEFAULT_DEPOSIT_INTENT_BUDGET.window)! }
+    const fallback = {
+      limit: DEFAULT_DEPOSIT_INTENT_BUDGET.limit,
+      windowMs: parseDuration(DEFAULT_DEPOSIT_INTENT_BUDGET.window)!,
+    }
     const rateLimit = this.get(top, 'rateLimit')
     if (!(rateLimit instanceof Map)) return fallback
     const value = this.get(rateLimit as Mapping, 'depositIntents')
     if (value === undefined || value === REPORTED) return fallback
-    return this.budget(value, 'rateLimit.depositIntents', DEFAULT_DEPOSIT_INTENT_BUDGET.window, '402s that create a Stripe deposit PaymentIntent') ?? fallback
+    return (
+      this.budget(
+        value,
+        'rateLimit.depositIntents',
+        DEFAULT_DEPOSIT_INTENT_BUDGET.window,
+        '402s that create a Stripe deposit PaymentIntent',
+      ) ?? fallback
+    )
   }
 
   private discovery(top: Mapping): GatewayConfig['discovery'] {
@@ -1005,13 +1222,17 @@ class Validator {
 
   private shutdown(top: Mapping): GatewayConfig['shutdown'] {
     const map = this.block(top, 'shutdown', SHUTDOWN_KEYS) ?? EMPTY
-    return { graceMs: this.duration(map, 'grace', 'shutdown', '5s', 0), timeoutMs: this.duration(map, 'timeout', 'shutdown', '30s', 0) }
+    return {
+      graceMs: this.duration(map, 'grace', 'shutdown', '5s', 0),
+      timeoutMs: this.duration(map, 'timeout', 'shutdown', '30s', 0),
+    }
   }
 
   private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
     const map = this.block(top, 'limits', LIMIT_KEYS) ?? EMPTY
     const d = LIMIT_DEFAULTS
-    const timeout = (key: 'bodyTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'requestTimeout') => this.duration(map, key, 'limits', d[key], MIN_LIMIT_TIMEOUT_MS)
+    const timeout = (key: 'bodyTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'requestTimeout') =>
+      this.duration(map, key, 'limits', d[key], MIN_LIMIT_TIMEOUT_MS)
     const limits: LimitsConfig = {
       bodyTimeoutMs: timeout('bodyTimeout'),
       bufferedBytes: this.positiveInteger(map, 'bufferedBytes', 'limits', d.bufferedBytes, 'bytes'),
@@ -1060,7 +1281,11 @@ class Validator {
       shadowsOk: shadowsOk.has(route.index),
     }))
     const priceOf = (route: RouteConfig) =>
-      route.price.kind === 'free' ? 'free' : route.mode === 'shadow' ? `${route.price.amount.text}, but mode: shadow forwards it unpaid` : route.price.amount.text
+      route.price.kind === 'free'
+        ? 'free'
+        : route.mode === 'shadow'
+          ? `${route.price.amount.text}, but mode: shadow forwards it unpaid`
+          : route.price.amount.text
     for (const { earlier, later, example } of findShadowing(patterns)) {
       const a = routes.find((route) => route.index === earlier)!
       const b = routes.find((route) => route.index === later)!
@@ -1073,7 +1298,14 @@ class Validator {
     }
   }
 
-  private route(value: unknown, index: number, seen: Map<string, number>, defaultMode: RouteMode, defaultCaseSensitive: boolean, shadowsOk: Set<number>): RouteConfig | undefined {
+  private route(
+    value: unknown,
+    index: number,
+    seen: Map<string, number>,
+    defaultMode: RouteMode,
+    defaultCaseSensitive: boolean,
+    shadowsOk: Set<number>,
+  ): RouteConfig | undefined {
     const path = `routes[${index}]`
     const map = this.mapping(value, path)
     if (!map) return undefined
@@ -1097,7 +1329,8 @@ class Validator {
     const caseSensitive = this.boolean(map, 'caseSensitive', path, defaultCaseSensitive)
     const shadows = this.get(map, 'shadows')
     if (shadows === 'ok') shadowsOk.add(index)
-    else if (shadows !== undefined && shadows !== REPORTED) this.fail(`${path}.shadows`, `must be "ok" (got ${typeof shadows === 'string' ? show(shadows) : kind(shadows)})`)
+    else if (shadows !== undefined && shadows !== REPORTED)
+      this.fail(`${path}.shadows`, `must be "ok" (got ${typeof shadows === 'string' ? show(shadows) : kind(shadows)})`)
 
     if (match === undefined || !parsed || !price) return undefined
     return {
@@ -1130,7 +1363,8 @@ class Validator {
     }
     const canonical = canonicalizePath(path)
     if (!canonical.ok) return this.fail(at, `path ${show(path)} is not acceptable: ${canonical.reason}`)
-    if (canonical.path !== path) return this.fail(at, `path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
+    if (canonical.path !== path)
+      return this.fail(at, `path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
     // The gateway's own paths match in any case, like routes.
     if (/^\/__gateway(?:\/|$)/i.test(path)) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
     const segments = path.split('/').slice(1)
@@ -1140,7 +1374,11 @@ class Validator {
         if (i !== segments.length - 1) return this.fail(at, '"*" is only allowed as the last segment')
       } else if (segment.startsWith(':')) {
         const name = segment.slice(1)
-        if (!PARAM_NAME.test(name)) return this.fail(at, `invalid parameter ${show(segment)} (a name is a letter or "_" followed by letters, digits or "_")`)
+        if (!PARAM_NAME.test(name))
+          return this.fail(
+            at,
+            `invalid parameter ${show(segment)} (a name is a letter or "_" followed by letters, digits or "_")`,
+          )
         if (params.has(name)) return this.fail(at, `parameter ":${name}" is used twice`)
         params.add(name)
       } else if (segment.includes('*')) {
@@ -1169,20 +1407,25 @@ class Validator {
   }
 
   private noMethodYet(at: string, why: string): undefined {
-    this.notices.push({ path: at, message: `no payment method is enabled, so this route answers 503 (${why}; or run with --sandbox)` })
+    this.notices.push({
+      path: at,
+      message: `no payment method is enabled, so this route answers 503 (${why}; or run with --sandbox)`,
+    })
     return undefined
   }
 
   /** A quoted decimal amount such as "0.50", read exactly; undefined when absent or reported. */
   private decimal(value: unknown, at: string, example: string): DecimalAmount | undefined {
     if (value === undefined || value === REPORTED) return undefined
-    if (typeof value === 'number') return this.fail(at, `must be a quoted decimal string like "${example}" (YAML numbers are floats)`)
+    if (typeof value === 'number')
+      return this.fail(at, `must be a quoted decimal string like "${example}" (YAML numbers are floats)`)
     const text = this.asString(value, at)
     if (text === undefined) return undefined
     const amount = parseDecimal(text)
     if (!amount) {
       const fraction = /^[0-9]+\.([0-9]+)$/.exec(text)?.[1]
-      if (fraction && fraction.length > MAX_FRACTION_DIGITS) return this.fail(at, `${show(text)} has more than ${MAX_FRACTION_DIGITS} fraction digits`)
+      if (fraction && fraction.length > MAX_FRACTION_DIGITS)
+        return this.fail(at, `${show(text)} has more than ${MAX_FRACTION_DIGITS} fraction digits`)
       return this.fail(at, `${show(text)} is not a decimal amount`)
     }
     return amount
@@ -1192,7 +1435,8 @@ class Validator {
     const text = this.string(map, 'description', path)
     if (text === undefined || text === '') return undefined
     // It travels in an HTTP header.
-    if (!/^[\x20-\x7e]*$/.test(text)) return this.fail(`${path}.description`, 'must be printable ASCII (it is sent in an HTTP header)')
+    if (!/^[\x20-\x7e]*$/.test(text))
+      return this.fail(`${path}.description`, 'must be printable ASCII (it is sent in an HTTP header)')
     return text
   }
 
@@ -1207,10 +1451,13 @@ class Validator {
     let ok = true
     names.forEach((name, i) => {
       const disabled = this.disabled.get(name)
-      if (!this.configuredMethods.includes(name)) ok = this.fail(`${at}[${i}]`, `${show(name)} is not configured under methods`) ?? false
+      if (!this.configuredMethods.includes(name))
+        ok = this.fail(`${at}[${i}]`, `${show(name)} is not configured under methods`) ?? false
       else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
-      else if (disabled !== undefined && this.example) this.noMethodYet(`${at}[${i}]`, `${name} is disabled because ${disabled}`)
-      else if (disabled !== undefined) ok = this.fail(`${at}[${i}]`, `${show(name)} is disabled because ${disabled}`) ?? false
+      else if (disabled !== undefined && this.example)
+        this.noMethodYet(`${at}[${i}]`, `${name} is disabled because ${disabled}`)
+      else if (disabled !== undefined)
+        ok = this.fail(`${at}[${i}]`, `${show(name)} is disabled because ${disabled}`) ?? false
     })
     return ok ? names.filter((name) => !this.disabled.has(name)) : undefined
   }
@@ -1223,7 +1470,10 @@ class Validator {
     const value = this.get(map, key)
     if (value === undefined || value === REPORTED) return fallback
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      this.fail(join(path, key), `must be a positive integer number of ${unit} (got ${typeof value === 'number' ? String(value) : kind(value)})`)
+      this.fail(
+        join(path, key),
+        `must be a positive integer number of ${unit} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+      )
       return fallback
     }
     return value
@@ -1238,7 +1488,8 @@ class Validator {
     if (!Array.isArray(value)) return this.fail(at, `must be a list of splits (got ${kind(value)})`)
     if (value.length === 0) return this.fail(at, 'must list at least one split (leave it out for none)')
     let ok = true
-    if (value.length > MAX_SPLITS) ok = this.fail(at, `has ${value.length} entries; at most ${MAX_SPLITS} are allowed`) ?? false
+    if (value.length > MAX_SPLITS)
+      ok = this.fail(at, `has ${value.length} entries; at most ${MAX_SPLITS} are allowed`) ?? false
     const splits: RouteSplit[] = []
     value.forEach((item: unknown, i) => {
       const split = this.split(item, `${at}[${i}]`)
@@ -1249,10 +1500,16 @@ class Validator {
     if (price?.kind === 'charge') {
       // Compared exactly: every amount brought to the largest scale among them.
       const splitScale = Math.max(...splits.map((s) => s.amount.scale))
-      const total = sumAt(splits.map((s) => s.amount), splitScale)
+      const total = sumAt(
+        splits.map((s) => s.amount),
+        splitScale,
+      )
       const scale = Math.max(splitScale, price.amount.scale)
       if (total * 10n ** BigInt(scale - splitScale) >= sumAt([price.amount], scale)) {
-        return this.fail(at, `the splits add up to ${formatBaseUnits(total, splitScale)}, which is not less than the price ${price.amount.text} (the route's recipient must keep a non-zero remainder)`)
+        return this.fail(
+          at,
+          `the splits add up to ${formatBaseUnits(total, splitScale)}, which is not less than the price ${price.amount.text} (the route's recipient must keep a non-zero remainder)`,
+        )
       }
     }
     return splits
@@ -1280,7 +1537,8 @@ class Validator {
     const text = this.asString(value, at)
     if (text === undefined) return null
     if (text === '') return undefined
-    if (!/^0x[0-9a-fA-F]{64}$/.test(text)) return this.fail(at, `must be a bytes32, "0x" followed by 64 hex digits (got ${text.length} characters)`) ?? null
+    if (!/^0x[0-9a-fA-F]{64}$/.test(text))
+      return this.fail(at, `must be a bytes32, "0x" followed by 64 hex digits (got ${text.length} characters)`) ?? null
     return text.toLowerCase() as Hex
   }
 }
@@ -1312,14 +1570,21 @@ function sumAt(amounts: readonly DecimalAmount[], scale: number): bigint {
 
 /** The shortest exact spelling of a duration: 3_600_000 → "1h", 1500 → "1500ms". */
 function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`
   }
   return `${ms}ms`
 }
 
 function notSet(names: readonly string[]): string {
-  return names.length === 1 ? `environment variable ${names[0]} is not set` : `environment variables ${names.join(', ')} are not set`
+  return names.length === 1
+    ? `environment variable ${names[0]} is not set`
+    : `environment variables ${names.join(', ')} are not set`
 }
 
 /** The closest known key, when the unknown one looks like a typo of it. */

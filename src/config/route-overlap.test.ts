@@ -73,9 +73,21 @@ describe('findShadowing', () => {
   })
 
   it.each([
-    ['a free wildcard before a priced route', [priced(0, 'GET /v1/*', undefined), priced(1, 'GET /v1/joke', '2.00')], [[0, 1, 'GET /v1/joke']]],
-    ['a cheaper route before a dearer one', [priced(0, '* /v1/joke', '0.50'), priced(1, 'GET /v1/joke', '2.00')], [[0, 1, 'GET /v1/joke']]],
-    ['a free route before a zero-amount charge', [priced(0, 'GET /v1/*', undefined), priced(1, 'GET /v1/me', '0')], [[0, 1, 'GET /v1/me']]],
+    [
+      'a free wildcard before a priced route',
+      [priced(0, 'GET /v1/*', undefined), priced(1, 'GET /v1/joke', '2.00')],
+      [[0, 1, 'GET /v1/joke']],
+    ],
+    [
+      'a cheaper route before a dearer one',
+      [priced(0, '* /v1/joke', '0.50'), priced(1, 'GET /v1/joke', '2.00')],
+      [[0, 1, 'GET /v1/joke']],
+    ],
+    [
+      'a free route before a zero-amount charge',
+      [priced(0, 'GET /v1/*', undefined), priced(1, 'GET /v1/me', '0')],
+      [[0, 1, 'GET /v1/me']],
+    ],
     ['an equal price written differently', [priced(0, 'GET /v1/*', '0.5'), priced(1, 'GET /v1/joke', '0.50')], []],
     ['a dearer route first', [priced(0, 'GET /v1/*', '3'), priced(1, 'GET /v1/joke', '2.00')], []],
     ['a free catch-all last', [priced(0, 'GET /v1/joke', '2.00'), priced(1, '* /*', undefined)], []],
@@ -84,9 +96,15 @@ describe('findShadowing', () => {
     [
       'every earlier route that takes a request',
       [priced(0, 'GET /v1/*', undefined), priced(1, 'GET /v1/:id', '0.10'), priced(2, 'GET /v1/joke', '2.00')],
-      [[0, 1, 'GET /v1/x'], [0, 2, 'GET /v1/joke'], [1, 2, 'GET /v1/joke']],
+      [
+        [0, 1, 'GET /v1/x'],
+        [0, 2, 'GET /v1/joke'],
+        [1, 2, 'GET /v1/joke'],
+      ],
     ],
   ] as const)('%s', (_name, routes, expected) => {
-    expect(findShadowing(routes).map(({ earlier, later, example }) => [earlier, later, `${example.method} ${example.path}`])).toEqual(expected)
+    expect(
+      findShadowing(routes).map(({ earlier, later, example }) => [earlier, later, `${example.method} ${example.path}`]),
+    ).toEqual(expected)
   })
 })

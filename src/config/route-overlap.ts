@@ -42,7 +42,10 @@ interface Parsed {
 }
 
 function parse(pattern: string): Parsed {
-  const segments = routingPath(pattern).split('/').slice(1).filter((segment) => segment !== '')
+  const segments = routingPath(pattern)
+    .split('/')
+    .slice(1)
+    .filter((segment) => segment !== '')
   const wildcard = segments.at(-1) === '*'
   return { segments: wildcard ? segments.slice(0, -1) : segments, wildcard }
 }
@@ -52,7 +55,11 @@ const isParam = (segment: string) => segment.startsWith(':')
 /** An example path matched by both, spelled as `b` (the later route) is written where `a` allows. */
 function commonPath(a: Parsed, b: Parsed, aSensitive: boolean, bSensitive: boolean): string | undefined {
   // A fixed pattern matches exactly its length; a wildcard one, its prefix length or more.
-  const length = !a.wildcard ? a.segments.length : !b.wildcard ? b.segments.length : Math.max(a.segments.length, b.segments.length)
+  const length = !a.wildcard
+    ? a.segments.length
+    : !b.wildcard
+      ? b.segments.length
+      : Math.max(a.segments.length, b.segments.length)
   if ((!a.wildcard && length !== a.segments.length) || (!b.wildcard && length !== b.segments.length)) return undefined
   if (length < a.segments.length || length < b.segments.length) return undefined
   const out: string[] = []
@@ -62,7 +69,8 @@ function commonPath(a: Parsed, b: Parsed, aSensitive: boolean, bSensitive: boole
     const staticX = x !== undefined && !isParam(x) ? x : undefined
     const staticY = y !== undefined && !isParam(y) ? y : undefined
     if (staticX !== undefined && staticY !== undefined) {
-      if (aSensitive && bSensitive ? staticX !== staticY : staticX.toLowerCase() !== staticY.toLowerCase()) return undefined
+      if (aSensitive && bSensitive ? staticX !== staticY : staticX.toLowerCase() !== staticY.toLowerCase())
+        return undefined
       // Both match this spelling: a case-sensitive route only its own.
       out.push(aSensitive && !bSensitive ? staticX : staticY)
       continue

@@ -42,7 +42,7 @@ describe('watchConfigFile', () => {
     await expect.poll(calls, { timeout: 3000, interval: 50 }).toBeGreaterThanOrEqual(1)
   })
 
-  it('with poll, sees the edit by the file\'s stat, and stops on close', async () => {
+  it("with poll, sees the edit by the file's stat, and stops on close", async () => {
     const { watched, host } = bindMounted()
     const { calls, onChange } = counter()
     const watcher = watchConfigFile(watched, onChange, { debounceMs: 20, pollMs: 100 })

@@ -44,7 +44,8 @@ export function watchConfigFile(file: string, onChange: () => void, options: Wat
   rewatchFile()
 
   const poll = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) changed()
+    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino)
+      changed()
   }
   if (pollMs !== undefined) watchFile(file, { interval: pollMs, persistent: false }, poll)
 

@@ -7,7 +7,11 @@ import { currencyDecimals } from '../methods/stripe/minimum-charge.js'
  * `/llms.txt` (llmstxt.org): what an agent needs to call this API and pay for it, in plain
  * Markdown, generated from the live route table. Deterministic, and free of secrets.
  */
-export function buildLlmsTxt(config: GatewayConfig, offers: OfferTable, options: { openapiPath?: string } = {}): string {
+export function buildLlmsTxt(
+  config: GatewayConfig,
+  offers: OfferTable,
+  options: { openapiPath?: string } = {},
+): string {
   const methods = [...new Set([...offers.values()].flatMap((o) => o.offers.map((offer) => offer.method.name)))]
   const lines = [
     `# ${config.realm}`,
@@ -20,7 +24,9 @@ export function buildLlmsTxt(config: GatewayConfig, offers: OfferTable, options:
     '- Pay one challenge with an MPP client (for example mppx or pympp) and repeat the request with `Authorization: Payment <credential>`.',
     '- The answer carries a `Payment-Receipt` header. Each credential pays for one request.',
     `- Accepted methods: ${methods.length > 0 ? methods.join(', ') : 'none (every route is free)'}.`,
-    ...(options.openapiPath ? [`- Machine-readable prices: [OpenAPI](${options.openapiPath}) (\`x-payment-info\` on each priced operation).`] : []),
+    ...(options.openapiPath
+      ? [`- Machine-readable prices: [OpenAPI](${options.openapiPath}) (\`x-payment-info\` on each priced operation).`]
+      : []),
     '',
     '## Routes',
     '',

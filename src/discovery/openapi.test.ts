@@ -28,7 +28,10 @@ ${routes}`
 
 function documents(config: GatewayConfig) {
   const { table } = resolveOffers(config, createMethods(config))
-  return { openapi: buildOpenApi(config, table, { llmsUrl: '/llms.txt' }) as Record<string, any>, llms: buildLlmsTxt(config, table, { openapiPath: '/openapi.json' }) }
+  return {
+    openapi: buildOpenApi(config, table, { llmsUrl: '/llms.txt' }) as Record<string, any>,
+    llms: buildLlmsTxt(config, table, { openapiPath: '/openapi.json' }),
+  }
 }
 
 const ROUTES = `  - { match: "GET /v1/models", price: free }
@@ -43,7 +46,11 @@ describe('the OpenAPI discovery document (draft-payment-discovery)', () => {
   const { openapi } = documents(load(ROUTES))
 
   it('has the required top-level fields and links llms.txt', () => {
-    expect(openapi).toMatchObject({ openapi: '3.1.0', info: { title: 'api.example.com', version: '1' }, 'x-service-info': { docs: { llms: '/llms.txt' } } })
+    expect(openapi).toMatchObject({
+      openapi: '3.1.0',
+      info: { title: 'api.example.com', version: '1' },
+      'x-service-info': { docs: { llms: '/llms.txt' } },
+    })
   })
 
   it('gives each priced operation its offers, with the amounts its challenges carry, and a 402', () => {
@@ -51,13 +58,25 @@ describe('the OpenAPI discovery document (draft-payment-discovery)', () => {
     expect(chat['x-payment-info']).toEqual({
       offers: [
         { intent: 'charge', method: 'stripe', amount: '50', currency: 'usd', description: 'Chat completion' },
-        { intent: 'charge', method: 'tempo', amount: '500000', currency: '0x20C0000000000000000000000000000000000000', description: 'Chat completion' },
+        {
+          intent: 'charge',
+          method: 'tempo',
+          amount: '500000',
+          currency: '0x20C0000000000000000000000000000000000000',
+          description: 'Chat completion',
+        },
       ],
     })
     expect(chat.responses['402']).toBeDefined()
-    expect(openapi.paths['/v1/reports/{id}'].get['x-payment-info'].offers.map((o: { method: string }) => o.method)).toEqual(['stripe'])
-    expect(openapi.paths['/v1/reports/{id}'].get.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }])
-    expect(openapi.paths['/v1/whoami'].get['x-payment-info'].offers).toEqual([{ intent: 'charge', method: 'tempo', amount: '0', currency: '0x20C0000000000000000000000000000000000000' }])
+    expect(
+      openapi.paths['/v1/reports/{id}'].get['x-payment-info'].offers.map((o: { method: string }) => o.method),
+    ).toEqual(['stripe'])
+    expect(openapi.paths['/v1/reports/{id}'].get.parameters).toEqual([
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+    ])
+    expect(openapi.paths['/v1/whoami'].get['x-payment-info'].offers).toEqual([
+      { intent: 'charge', method: 'tempo', amount: '0', currency: '0x20C0000000000000000000000000000000000000' },
+    ])
   })
 
   it('describes free routes, shadow routes and wildcards without payment info', () => {
@@ -82,7 +101,9 @@ describe('llms.txt', () => {
     expect(llms.startsWith('# api.example.com\n')).toBe(true)
     expect(llms).toContain('Authorization: Payment <credential>')
     expect(llms).toContain('[OpenAPI](/openapi.json)')
-    expect(llms).toContain('- `POST /v1/chat/completions`: Chat completion: 0.50 usd (stripe); 0.500000 USD in token 0x20C0000000000000000000000000000000000000 on Tempo chain 42431 (tempo)')
+    expect(llms).toContain(
+      '- `POST /v1/chat/completions`: Chat completion: 0.50 usd (stripe); 0.500000 USD in token 0x20C0000000000000000000000000000000000000 on Tempo chain 42431 (tempo)',
+    )
     expect(llms).toContain('- `GET /v1/models`: free')
     expect(llms).toContain('- `GET /v1/trial`: free')
     expect(llms).toContain('- `GET /v1/whoami`: a signed proof, no payment on Tempo chain 42431 (tempo)')
@@ -92,5 +113,13 @@ describe('llms.txt', () => {
 it('neither document carries a secret of the config', () => {
   const { openapi, llms } = documents(load(ROUTES))
   const text = JSON.stringify(openapi) + llms
-  for (const secret of [STRIPE_KEY, FEE_PAYER_KEY, FEE_PAYER_KEY.slice(2), '0123456789abcdef0123456789abcdef-discovery', 'rpc-key-in-path', '127.0.0.1:3000']) expect(text).not.toContain(secret)
+  for (const secret of [
+    STRIPE_KEY,
+    FEE_PAYER_KEY,
+    FEE_PAYER_KEY.slice(2),
+    '0123456789abcdef0123456789abcdef-discovery',
+    'rpc-key-in-path',
+    '127.0.0.1:3000',
+  ])
+    expect(text).not.toContain(secret)
 })

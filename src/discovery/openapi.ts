@@ -41,15 +41,23 @@ export function buildOpenApi(config: GatewayConfig, offers: OfferTable, options:
       operations[method] = {
         summary: route.description ?? `${route.method === '*' ? method.toUpperCase() : route.method} ${route.path}`,
         ...(prefix ? { description: `Covers every path under ${prefix}.` } : {}),
-        ...(parameters.length > 0 ? { parameters: parameters.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })) } : {}),
+        ...(parameters.length > 0
+          ? { parameters: parameters.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })) }
+          : {}),
         ...(payment.length > 0 ? { 'x-payment-info': { offers: payment } } : {}),
         responses: {
           '200': { description: 'Successful response' },
           ...(payment.length > 0
             ? {
                 '402': {
-                  description: 'Payment Required: pay one of the WWW-Authenticate: Payment challenges and retry with Authorization: Payment <credential>.',
-                  headers: { 'WWW-Authenticate': { description: 'One Payment challenge per accepted method.', schema: { type: 'string' } } },
+                  description:
+                    'Payment Required: pay one of the WWW-Authenticate: Payment challenges and retry with Authorization: Payment <credential>.',
+                  headers: {
+                    'WWW-Authenticate': {
+                      description: 'One Payment challenge per accepted method.',
+                      schema: { type: 'string' },
+                    },
+                  },
                   content: { 'application/problem+json': { schema: { type: 'object' } } },
                 },
               }
@@ -60,7 +68,11 @@ export function buildOpenApi(config: GatewayConfig, offers: OfferTable, options:
   }
   return {
     openapi: '3.1.0',
-    info: { title: config.realm, version: '1', description: 'Priced with the Machine Payments Protocol (HTTP 402, the Payment authentication scheme).' },
+    info: {
+      title: config.realm,
+      version: '1',
+      description: 'Priced with the Machine Payments Protocol (HTTP 402, the Payment authentication scheme).',
+    },
     ...(options.llmsUrl ? { 'x-service-info': { docs: { llms: options.llmsUrl } } } : {}),
     paths,
   }

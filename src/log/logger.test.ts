@@ -8,7 +8,13 @@ describe('logger', () => {
     logger.info('request', { method: 'GET', status: 200, latencyMs: 1.5, aborted: undefined })
     expect(lines).toHaveLength(1)
     expect(lines[0]!.endsWith('\n')).toBe(true)
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', msg: 'request', method: 'GET', status: 200, latencyMs: 1.5 })
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'info',
+      msg: 'request',
+      method: 'GET',
+      status: 200,
+      latencyMs: 1.5,
+    })
     expect(JSON.parse(lines[0]!)).not.toHaveProperty('aborted')
   })
 
@@ -16,7 +22,11 @@ describe('logger', () => {
     const lines: string[] = []
     const logger = createLogger({ write: (line) => lines.push(line) })
     logger.error('failed', { error: new TypeError('boom'), amount: 10n ** 20n, detail: { cause: new Error('inner') } })
-    expect(JSON.parse(lines[0]!)).toMatchObject({ error: 'TypeError: boom', amount: '100000000000000000000', detail: { cause: 'Error: inner' } })
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      error: 'TypeError: boom',
+      amount: '100000000000000000000',
+      detail: { cause: 'Error: inner' },
+    })
   })
 
   it('drops lines below the level', () => {

@@ -14,7 +14,9 @@ export interface Logger {
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 
-export function createLogger(options: { level?: LogLevel; write?: (line: string) => void; base?: LogFields } = {}): Logger {
+export function createLogger(
+  options: { level?: LogLevel; write?: (line: string) => void; base?: LogFields } = {},
+): Logger {
   const threshold = RANK[options.level ?? 'info']
   // fields on every line, e.g. which worker process wrote it
   const base = options.base

@@ -50,7 +50,9 @@ export function resolveOffers(
       if (quote.ok) {
         offers.push({ method, intent: 'charge', request: quote.request, encodedRequest: encodeJson(quote.request) })
       } else if (route.methods) {
-        errors.push(`${config.displayName}: routes[${route.index}].methods: ${name} cannot charge ${route.price.amount.text} ${config.currency}: ${quote.reason}`)
+        errors.push(
+          `${config.displayName}: routes[${route.index}].methods: ${name} cannot charge ${route.price.amount.text} ${config.currency}: ${quote.reason}`,
+        )
       } else {
         unavailable.push({ method: name, reason: quote.reason })
       }
@@ -58,7 +60,9 @@ export function resolveOffers(
     // Only the sample config (upstream "example") may run with no method at all: it answers 503.
     if (offers.length === 0 && !route.methods && !(config.upstream.example && methods.size === 0)) {
       const why = unavailable.map((u) => `${u.method}: ${u.reason}`).join('; ') || 'no payment method is configured'
-      errors.push(`${config.displayName}: routes[${route.index}].price: no configured method can charge ${route.price.amount.text} ${config.currency} (${why})`)
+      errors.push(
+        `${config.displayName}: routes[${route.index}].price: no configured method can charge ${route.price.amount.text} ${config.currency} (${why})`,
+      )
     }
     table.set(route, { route, offers, unavailable })
   }

@@ -24,7 +24,8 @@ export interface MethodServices {
 export function createMethods(config: GatewayConfig, services?: MethodServices): Map<string, PaymentMethod> {
   const methods = new Map<string, PaymentMethod>()
   for (const name of Object.keys(config.methods)) {
-    if (name === 'stripe' && config.methods.stripe) methods.set(name, createStripeMethod(config.methods.stripe, config.currency))
+    if (name === 'stripe' && config.methods.stripe)
+      methods.set(name, createStripeMethod(config.methods.stripe, config.currency))
     if (name === 'tempo' && config.methods.tempo) {
       const tempo = config.methods.tempo
       const stripe = config.methods.stripe
@@ -46,7 +47,14 @@ export function createMethods(config: GatewayConfig, services?: MethodServices):
                       ...(services ? { retryMs: deposit.recordRetryMs } : {}),
                     })
                   : undefined
-              return createDepositRecipient({ config: deposit, crypto, ...(recorder ? { recorder } : {}), rpc, now, realm: config.realm })
+              return createDepositRecipient({
+                config: deposit,
+                crypto,
+                ...(recorder ? { recorder } : {}),
+                rpc,
+                now,
+                realm: config.realm,
+              })
             },
           }),
         }),

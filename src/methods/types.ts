@@ -15,7 +15,9 @@ export interface ChargeRequest {
 }
 
 /** What a method says when asked whether it can charge a route's price. */
-export type Quote = { readonly ok: true; readonly request: ChargeRequest } | { readonly ok: false; readonly reason: string }
+export type Quote =
+  | { readonly ok: true; readonly request: ChargeRequest }
+  | { readonly ok: false; readonly reason: string }
 
 /** A request completed for one challenge, for methods whose request varies per 402. */
 export interface IssuedRequest {
@@ -92,7 +94,15 @@ export interface PaymentMethod {
 /** The payer's payment was refused; answered with 402, this problem type and a fresh challenge. */
 export class PaymentRefused extends Error {
   constructor(
-    readonly problem: Extract<ProblemType, 'verification-failed' | 'payment-action-required' | 'invalid-payload' | 'payment-insufficient' | 'invalid-challenge' | 'payment-expired'>,
+    readonly problem: Extract<
+      ProblemType,
+      | 'verification-failed'
+      | 'payment-action-required'
+      | 'invalid-payload'
+      | 'payment-insufficient'
+      | 'invalid-challenge'
+      | 'payment-expired'
+    >,
     readonly detail: string,
   ) {
     super(detail)

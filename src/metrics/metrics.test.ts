@@ -30,7 +30,10 @@ function parse(text: string): Sample[] {
 /** The value of the one sample with exactly these labels, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): string | undefined {
   const found = parse(text).filter(
-    (s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    (s) =>
+      s.name === name &&
+      Object.keys(s.labels).length === Object.keys(labels).length &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   )
   expect(found.length).toBeLessThanOrEqual(1)
   return found[0]?.value
@@ -106,7 +109,9 @@ describe('createMetrics', () => {
     m.settled('GET /v1/cheap', 'tempo', USDC, '1000000')
     const first = await m.render()
     expect(typeOf(first, 'mpp_revenue_base_units_total')).toBe('counter')
-    expect(first).toContain(`mpp_revenue_base_units_total{route="GET /v1/cheap",method="tempo",currency="${USDC}"} 1000000\n`)
+    expect(first).toContain(
+      `mpp_revenue_base_units_total{route="GET /v1/cheap",method="tempo",currency="${USDC}"} 1000000\n`,
+    )
 
     m.settled('GET /v1/cheap', 'tempo', USDC, '250000')
     m.settled('GET /v1/cheap', 'tempo', USDC, '1')
@@ -114,9 +119,15 @@ describe('createMetrics', () => {
     m.settled('GET /v1/cheap', 'stripe', 'usd', '75')
     m.settled('GET /v1/other', 'stripe', 'usd', '0')
     const text = await m.render()
-    expect(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC })).toBe('1250001')
-    expect(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'stripe', currency: 'usd' })).toBe('200')
-    expect(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/other', method: 'stripe', currency: 'usd' })).toBe('0')
+    expect(
+      sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC }),
+    ).toBe('1250001')
+    expect(
+      sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'stripe', currency: 'usd' }),
+    ).toBe('200')
+    expect(
+      sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/other', method: 'stripe', currency: 'usd' }),
+    ).toBe('0')
     // a scrape does not change the totals
     const revenueLines = (t: string) => t.split('\n').filter((line) => line.startsWith('mpp_revenue_base_units_total'))
     expect(revenueLines(await m.render())).toEqual(revenueLines(text))
@@ -128,23 +139,35 @@ describe('createMetrics', () => {
     const huge = '900719925474099300' // 100 × 2^53-ish, far above Number.MAX_SAFE_INTEGER
     m.settled('GET /v1/cheap', 'tempo', USDC, huge)
     let text = await m.render()
-    expect(Number(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC }))).toBe(Number(BigInt(huge)))
+    expect(
+      Number(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC })),
+    ).toBe(Number(BigInt(huge)))
 
     m.settled('GET /v1/cheap', 'tempo', USDC, huge)
     m.settled('GET /v1/cheap', 'tempo', USDC, huge)
     text = await m.render()
-    expect(Number(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC }))).toBe(Number(3n * BigInt(huge)))
+    expect(
+      Number(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC })),
+    ).toBe(Number(3n * BigInt(huge)))
 
     // adding 1 to a float at 2^53 is lost; the exact total is not
     const edge = String(2n ** 53n)
     m.settled('GET /v1/edge', 'tempo', USDC, edge)
     for (let i = 0; i < 10; i++) m.settled('GET /v1/edge', 'tempo', USDC, '1')
     text = await m.render()
-    expect(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/edge', method: 'tempo', currency: USDC })).toBe(String(2n ** 53n + 10n))
+    expect(
+      sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/edge', method: 'tempo', currency: USDC }),
+    ).toBe(String(2n ** 53n + 10n))
 
     // a 256-bit amount still renders as a finite number
     m.settled('GET /v1/wei', 'tempo', USDC, String(2n ** 256n - 1n))
-    const wei = Number(sample(await m.render(), 'mpp_revenue_base_units_total', { route: 'GET /v1/wei', method: 'tempo', currency: USDC }))
+    const wei = Number(
+      sample(await m.render(), 'mpp_revenue_base_units_total', {
+        route: 'GET /v1/wei',
+        method: 'tempo',
+        currency: USDC,
+      }),
+    )
     expect(wei).toBe(Number(2n ** 256n - 1n))
   })
 
@@ -156,8 +179,16 @@ describe('createMetrics', () => {
       expect(() => m.shadowRevenue('GET /v1/cheap', 'stripe', 'usd', bad)).not.toThrow()
     }
     const text = await m.render()
-    expect(sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'stripe', currency: 'usd' })).toBe('100')
-    expect(sample(text, 'mpp_shadow_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'stripe', currency: 'usd' })).toBeUndefined()
+    expect(
+      sample(text, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'stripe', currency: 'usd' }),
+    ).toBe('100')
+    expect(
+      sample(text, 'mpp_shadow_revenue_base_units_total', {
+        route: 'GET /v1/cheap',
+        method: 'stripe',
+        currency: 'usd',
+      }),
+    ).toBeUndefined()
   })
 
   it('counts shadow challenges and shadow revenue separately from real ones', async () => {
@@ -170,9 +201,19 @@ describe('createMetrics', () => {
     const text = await m.render()
     expect(sample(text, 'mpp_shadow_challenges_total', { route: 'GET /v1/trial', method: 'stripe' })).toBe('2')
     expect(sample(text, 'mpp_shadow_challenges_total', { route: 'GET /v1/trial', method: 'tempo' })).toBe('1')
-    expect(sample(text, 'mpp_shadow_revenue_base_units_total', { route: 'GET /v1/trial', method: 'stripe', currency: 'usd' })).toBe('150')
-    expect(sample(text, 'mpp_shadow_revenue_base_units_total', { route: 'GET /v1/trial', method: 'tempo', currency: USDC })).toBe('750000')
-    expect(parse(text).filter((s) => s.name === 'mpp_challenges_issued_total' || s.name === 'mpp_revenue_base_units_total')).toEqual([])
+    expect(
+      sample(text, 'mpp_shadow_revenue_base_units_total', {
+        route: 'GET /v1/trial',
+        method: 'stripe',
+        currency: 'usd',
+      }),
+    ).toBe('150')
+    expect(
+      sample(text, 'mpp_shadow_revenue_base_units_total', { route: 'GET /v1/trial', method: 'tempo', currency: USDC }),
+    ).toBe('750000')
+    expect(
+      parse(text).filter((s) => s.name === 'mpp_challenges_issued_total' || s.name === 'mpp_revenue_base_units_total'),
+    ).toEqual([])
   })
 
   it('records upstream latency in a histogram with 5ms..30s buckets', async () => {
@@ -184,11 +225,14 @@ describe('createMetrics', () => {
     m.upstreamLatency('GET /v1/cheap', -1) // clock skew: counted as 0
     const text = await m.render()
     expect(typeOf(text, 'mpp_upstream_duration_seconds')).toBe('histogram')
-    const buckets = parse(text).filter((s) => s.name === 'mpp_upstream_duration_seconds_bucket' && s.labels.route === 'GET /v1/cheap')
+    const buckets = parse(text).filter(
+      (s) => s.name === 'mpp_upstream_duration_seconds_bucket' && s.labels.route === 'GET /v1/cheap',
+    )
     expect(buckets.map((s) => s.labels.le)).toEqual([...UPSTREAM_BUCKETS.map(String), '+Inf'])
     expect(UPSTREAM_BUCKETS[0]).toBe(0.005)
     expect(UPSTREAM_BUCKETS.at(-1)).toBe(30)
-    const le = (bound: string) => sample(text, 'mpp_upstream_duration_seconds_bucket', { route: 'GET /v1/cheap', le: bound })
+    const le = (bound: string) =>
+      sample(text, 'mpp_upstream_duration_seconds_bucket', { route: 'GET /v1/cheap', le: bound })
     expect(le('0.005')).toBe('2')
     expect(le('0.1')).toBe('2')
     expect(le('0.25')).toBe('3')
@@ -209,7 +253,9 @@ describe('createMetrics', () => {
     const series = parse(text).filter((s) => s.name === 'mpp_verifications_total')
     expect(new Set(series.map((s) => s.labels.method)).size).toBe(MAX_METHOD_VALUES + 1)
     expect(sample(text, 'mpp_verifications_total', { method: 'tempo', outcome: 'success' })).toBe('2')
-    expect(sample(text, 'mpp_verifications_total', { method: 'other', outcome: 'invalid-challenge' })).toBe(String(2 + 10 + 1))
+    expect(sample(text, 'mpp_verifications_total', { method: 'other', outcome: 'invalid-challenge' })).toBe(
+      String(2 + 10 + 1),
+    )
   })
 
   it('two instances do not share values', async () => {
@@ -224,18 +270,30 @@ describe('createMetrics', () => {
     const [ta, tb] = [await a.render(), await b.render()]
     expect(sample(ta, 'mpp_http_requests_total', { route: 'GET /v1/cheap', status: '200' })).toBe('1')
     expect(sample(tb, 'mpp_http_requests_total', { route: 'GET /v1/cheap', status: '200' })).toBe('2')
-    expect(sample(ta, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC })).toBe('1000000')
-    expect(sample(tb, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC })).toBe('5')
+    expect(
+      sample(ta, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC }),
+    ).toBe('1000000')
+    expect(
+      sample(tb, 'mpp_revenue_base_units_total', { route: 'GET /v1/cheap', method: 'tempo', currency: USDC }),
+    ).toBe('5')
     expect(sample(ta, 'mpp_config_reloads_total', { outcome: 'success' })).toBe('1')
     expect(sample(tb, 'mpp_config_reloads_total', { outcome: 'success' })).toBeUndefined()
-    expect(sample(await createMetrics().render(), 'mpp_http_requests_total', { route: 'GET /v1/cheap', status: '200' })).toBeUndefined()
+    expect(
+      sample(await createMetrics().render(), 'mpp_http_requests_total', { route: 'GET /v1/cheap', status: '200' }),
+    ).toBeUndefined()
   })
 
   it('includes the default process metrics, unprefixed, and renders parseable text', async () => {
     const m = createMetrics()
     const text = await m.render()
     expect(m.contentType).toMatch(/^text\/plain; version=0\.0\.4/)
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       expect(typeOf(text, name), name).toBeDefined()
     }
     expect(Number(sample(text, 'process_resident_memory_bytes'))).toBeGreaterThan(0)
@@ -244,7 +302,12 @@ describe('createMetrics', () => {
     const typed = [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1])
     expect(new Set(typed).size).toBe(typed.length)
     // unused gateway metrics are still described, so dashboards see them before the first event
-    for (const name of ['mpp_http_requests_total', 'mpp_revenue_base_units_total', 'mpp_shadow_revenue_base_units_total', 'mpp_rate_limited_total']) {
+    for (const name of [
+      'mpp_http_requests_total',
+      'mpp_revenue_base_units_total',
+      'mpp_shadow_revenue_base_units_total',
+      'mpp_rate_limited_total',
+    ]) {
       expect(typeOf(text, name), name).toBe('counter')
     }
   })

@@ -153,19 +153,83 @@ export function createMetrics(): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
 
-  const requests = tallyCounter(registry, 'mpp_http_requests_total', 'Finished HTTP requests by route (config match, "none" or "gateway") and status.', ['route', 'status'])
-  const challenges = new Counter({ name: 'mpp_challenges_issued_total', help: 'Payment challenges issued in 402 responses, by route and method.', labelNames: ['route', 'method'], registers })
-  const verifications = new Counter({ name: 'mpp_verifications_total', help: 'Credential verifications by method and outcome ("success" or a problem type slug).', labelNames: ['method', 'outcome'], registers })
-  const replays = new Counter({ name: 'mpp_replays_rejected_total', help: 'Credentials rejected as replays, by method.', labelNames: ['method'], registers })
-  const revenue = exactCounter(registry, 'mpp_revenue_base_units_total', 'Settled payments in the currency\'s base units, by route, method and currency (float64: exact up to 2^53-1).')
-  const upstream = new Histogram({ name: 'mpp_upstream_duration_seconds', help: 'Upstream request duration in seconds, by route.', labelNames: ['route'], buckets: [...UPSTREAM_BUCKETS], registers })
-  const paidUpstreamFailed = new Counter({ name: 'mpp_paid_upstream_failed_total', help: 'Requests that were charged and whose upstream then failed, by route.', labelNames: ['route'], registers })
-  const backendErrors = new Counter({ name: 'mpp_backend_errors_total', help: 'Errors from backends the gateway depends on (store, stripe, tempo-rpc, ...).', labelNames: ['backend'], registers })
-  const reloads = new Counter({ name: 'mpp_config_reloads_total', help: 'Configuration reloads by outcome.', labelNames: ['outcome'], registers })
-  const shadowChallenges = new Counter({ name: 'mpp_shadow_challenges_total', help: 'Challenges shadow-mode routes would have issued, by route and method.', labelNames: ['route', 'method'], registers })
-  const shadowRevenue = exactCounter(registry, 'mpp_shadow_revenue_base_units_total', 'Base units shadow-mode routes would have asked for, by route, method and currency (float64: exact up to 2^53-1).')
-  const rateLimited = new Counter({ name: 'mpp_rate_limited_total', help: 'Requests refused with 429 by the rate limiter, by route.', labelNames: ['route'], registers })
-  const limitRefusals = new Counter({ name: 'mpp_limit_refusals_total', help: 'Requests (or connections) refused by a limits key: bufferedBytes, bodyTimeout, maxConnections.', labelNames: ['limit'], registers })
+  const requests = tallyCounter(
+    registry,
+    'mpp_http_requests_total',
+    'Finished HTTP requests by route (config match, "none" or "gateway") and status.',
+    ['route', 'status'],
+  )
+  const challenges = new Counter({
+    name: 'mpp_challenges_issued_total',
+    help: 'Payment challenges issued in 402 responses, by route and method.',
+    labelNames: ['route', 'method'],
+    registers,
+  })
+  const verifications = new Counter({
+    name: 'mpp_verifications_total',
+    help: 'Credential verifications by method and outcome ("success" or a problem type slug).',
+    labelNames: ['method', 'outcome'],
+    registers,
+  })
+  const replays = new Counter({
+    name: 'mpp_replays_rejected_total',
+    help: 'Credentials rejected as replays, by method.',
+    labelNames: ['method'],
+    registers,
+  })
+  const revenue = exactCounter(
+    registry,
+    'mpp_revenue_base_units_total',
+    "Settled payments in the currency's base units, by route, method and currency (float64: exact up to 2^53-1).",
+  )
+  const upstream = new Histogram({
+    name: 'mpp_upstream_duration_seconds',
+    help: 'Upstream request duration in seconds, by route.',
+    labelNames: ['route'],
+    buckets: [...UPSTREAM_BUCKETS],
+    registers,
+  })
+  const paidUpstreamFailed = new Counter({
+    name: 'mpp_paid_upstream_failed_total',
+    help: 'Requests that were charged and whose upstream then failed, by route.',
+    labelNames: ['route'],
+    registers,
+  })
+  const backendErrors = new Counter({
+    name: 'mpp_backend_errors_total',
+    help: 'Errors from backends the gateway depends on (store, stripe, tempo-rpc, ...).',
+    labelNames: ['backend'],
+    registers,
+  })
+  const reloads = new Counter({
+    name: 'mpp_config_reloads_total',
+    help: 'Configuration reloads by outcome.',
+    labelNames: ['outcome'],
+    registers,
+  })
+  const shadowChallenges = new Counter({
+    name: 'mpp_shadow_challenges_total',
+    help: 'Challenges shadow-mode routes would have issued, by route and method.',
+    labelNames: ['route', 'method'],
+    registers,
+  })
+  const shadowRevenue = exactCounter(
+    registry,
+    'mpp_shadow_revenue_base_units_total',
+    'Base units shadow-mode routes would have asked for, by route, method and currency (float64: exact up to 2^53-1).',
+  )
+  const rateLimited = new Counter({
+    name: 'mpp_rate_limited_total',
+    help: 'Requests refused with 429 by the rate limiter, by route.',
+    labelNames: ['route'],
+    registers,
+  })
+  const limitRefusals = new Counter({
+    name: 'mpp_limit_refusals_total',
+    help: 'Requests (or connections) refused by a limits key: bufferedBytes, bodyTimeout, maxConnections.',
+    labelNames: ['limit'],
+    registers,
+  })
 
   const exposed = Registry.merge([registry, defaultProcessMetrics()])
 

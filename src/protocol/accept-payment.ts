@@ -50,7 +50,10 @@ export function parse(header: string): PaymentRange[] | undefined {
  * offers are dropped; ties keep server order. An absent or malformed header, or one that leaves
  * nothing, changes nothing: the spec lets the server fall back to its normal set.
  */
-export function rank<T extends { method: string; intent: string }>(offers: readonly T[], header: string | undefined): T[] {
+export function rank<T extends { method: string; intent: string }>(
+  offers: readonly T[],
+  header: string | undefined,
+): T[] {
   if (header === undefined) return [...offers]
   const ranges = parse(header)
   if (ranges === undefined) return [...offers]
@@ -61,7 +64,8 @@ export function rank<T extends { method: string; intent: string }>(offers: reado
       if (range.method !== '*' && range.method !== offer.method) continue
       if (range.intent !== '*' && range.intent !== offer.intent) continue
       const specificity = (range.method === '*' ? 0 : 1) + (range.intent === '*' ? 0 : 1)
-      if (!best || specificity > best.specificity || (specificity === best.specificity && range.q > best.q)) best = { specificity, q: range.q }
+      if (!best || specificity > best.specificity || (specificity === best.specificity && range.q > best.q))
+        best = { specificity, q: range.q }
     }
     if (best && best.q > 0) kept.push({ offer, q: best.q, index })
   })

@@ -12,7 +12,9 @@ describe('auth-header parsing, fuzzed', () => {
         expect(pieces.every((p) => p !== '' && p === p.trim())).toBe(true)
         // nothing is lost: every piece is a scheme start or a parameter of one element
         const elements = splitElements(value)
-        expect(elements.reduce((count, e) => count + (e.scheme === '' ? 0 : 1) + e.params.length, 0)).toBe(pieces.length)
+        expect(elements.reduce((count, e) => count + (e.scheme === '' ? 0 : 1) + e.params.length, 0)).toBe(
+          pieces.length,
+        )
         expect(['none', 'one', 'multiple']).toContain(extract(value).kind)
       }),
       { numRuns: 2_000 },

@@ -53,7 +53,8 @@ describe('base64url.decode', () => {
   })
 
   it('throws on characters outside both alphabets', () => {
-    for (const text of ['Zm9v.', 'Zm 9v', 'Zm9v\n', 'Zm9*', 'Zm=9v', '€€€€']) expect(() => decode(text)).toThrow(/unexpected character/)
+    for (const text of ['Zm9v.', 'Zm 9v', 'Zm9v\n', 'Zm9*', 'Zm=9v', '€€€€'])
+      expect(() => decode(text)).toThrow(/unexpected character/)
   })
 
   it('throws on impossible lengths and bad padding', () => {

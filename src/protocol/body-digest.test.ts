@@ -45,7 +45,17 @@ describe('matches', () => {
 
   it('rejects other bodies and malformed values', () => {
     expect(matches(`sha-256=${HELLO_B64}`, new TextEncoder().encode('{"hello":"world"}'))).toBe(false)
-    for (const value of ['', 'sha-256=', 'sha-256=::', 'sha-256=:abc', 'sha-256=not base64!', `sha-256=${HELLO_B64.slice(0, 20)}`, HELLO_B64, `=${HELLO_B64}`, ',']) {
+    for (const value of [
+      '',
+      'sha-256=',
+      'sha-256=::',
+      'sha-256=:abc',
+      'sha-256=not base64!',
+      `sha-256=${HELLO_B64.slice(0, 20)}`,
+      HELLO_B64,
+      `=${HELLO_B64}`,
+      ',',
+    ]) {
       expect(matches(value, HELLO), value).toBe(false)
     }
   })

@@ -25,7 +25,10 @@ export function matches(digestParam: string, body: Uint8Array): boolean {
     if (eq <= 0) return false
     if (trimmed.slice(0, eq).trim().toLowerCase() !== 'sha-256') continue
     // Structured-field parameters (";key=value") may follow the value; they carry nothing we need.
-    let value = trimmed.slice(eq + 1).split(';')[0]!.trim()
+    let value = trimmed
+      .slice(eq + 1)
+      .split(';')[0]!
+      .trim()
     if (value.length >= 2 && value.startsWith(':') && value.endsWith(':')) value = value.slice(1, -1)
     let expected: Uint8Array
     try {

@@ -1,7 +1,17 @@
 import { createHmac } from 'node:crypto'
 import { Challenge as Mppx } from 'mppx'
 import { describe, expect, it } from 'vitest'
-import { type BoundFields, type Challenge, bindingInput, computeId, decodeJson, encodeJson, parseList, serialize, verifyId } from './challenge.js'
+import {
+  type BoundFields,
+  type Challenge,
+  bindingInput,
+  computeId,
+  decodeJson,
+  encodeJson,
+  parseList,
+  serialize,
+  verifyId,
+} from './challenge.js'
 
 const SECRET = 'test-secret-key-that-is-at-least-32-bytes-long'
 const OTHER_SECRET = 'another-secret-key-that-is-at-least-32-bytes!!'
@@ -11,7 +21,12 @@ function unfold(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ')
 }
 
-const REQUEST = { amount: '1000000', currency: '0x20c0000000000000000000000000000000000000', recipient: '0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00', methodDetails: { chainId: 42431 } }
+const REQUEST = {
+  amount: '1000000',
+  currency: '0x20c0000000000000000000000000000000000000',
+  recipient: '0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00',
+  methodDetails: { chainId: 42431 },
+}
 
 function bound(extra: Partial<BoundFields> = {}): BoundFields {
   return { realm: 'api.example.com', method: 'tempo', intent: 'charge', request: encodeJson(REQUEST), ...extra }
@@ -101,12 +116,16 @@ describe('bindingInput / computeId', () => {
     expect(bindingInput({ realm: 'r', method: 'm', intent: 'i', request: 'q' })).toBe('r|m|i|q|||')
     expect(bindingInput({ realm: 'r', method: 'm', intent: 'i', request: 'q', expires: 'e' })).toBe('r|m|i|q|e||')
     expect(bindingInput({ realm: 'r', method: 'm', intent: 'i', request: 'q', digest: 'd' })).toBe('r|m|i|q||d|')
-    expect(bindingInput({ realm: 'r', method: 'm', intent: 'i', request: 'q', expires: 'e', digest: 'd', opaque: 'o' })).toBe('r|m|i|q|e|d|o')
+    expect(
+      bindingInput({ realm: 'r', method: 'm', intent: 'i', request: 'q', expires: 'e', digest: 'd', opaque: 'o' }),
+    ).toBe('r|m|i|q|e|d|o')
   })
 
   it('is base64url(HMAC-SHA256(secret, input)) without padding', () => {
     const fields = bound({ expires: '2026-01-01T00:00:00.000Z' })
-    const expected = createHmac('sha256', Buffer.from(SECRET, 'utf8')).update(Buffer.from(bindingInput(fields), 'utf8')).digest('base64url')
+    const expected = createHmac('sha256', Buffer.from(SECRET, 'utf8'))
+      .update(Buffer.from(bindingInput(fields), 'utf8'))
+      .digest('base64url')
     expect(computeId(SECRET, fields)).toBe(expected)
     expect(computeId(SECRET, fields)).toMatch(/^[A-Za-z0-9_-]{43}$/)
   })
@@ -130,7 +149,11 @@ describe('verifyId', () => {
   })
 
   it('rejects any change to a bound field', () => {
-    const challenge = issue({ expires: '2026-01-01T00:00:00.000Z', digest: 'sha-256=abc=', opaque: encodeJson({ route: '/a' }) })
+    const challenge = issue({
+      expires: '2026-01-01T00:00:00.000Z',
+      digest: 'sha-256=abc=',
+      opaque: encodeJson({ route: '/a' }),
+    })
     const changes: Partial<Challenge>[] = [
       { realm: 'other.example.com' },
       { method: 'stripe' },
@@ -142,7 +165,12 @@ describe('verifyId', () => {
       { digest: undefined },
       { opaque: encodeJson({ route: '/b' }) },
       { opaque: undefined },
-      { id: `${challenge.id.slice(0, -1)}A` === challenge.id ? `${challenge.id.slice(0, -1)}B` : `${challenge.id.slice(0, -1)}A` },
+      {
+        id:
+          `${challenge.id.slice(0, -1)}A` === challenge.id
+            ? `${challenge.id.slice(0, -1)}B`
+            : `${challenge.id.slice(0, -1)}A`,
+      },
       { id: challenge.id.slice(1) },
     ]
     for (const change of changes) expect(verifyId([SECRET], { ...challenge, ...change })).toBe(false)
@@ -150,9 +178,18 @@ describe('verifyId', () => {
 
   it('re-canonicalizes the echoed request and opaque (key order, padding, alphabet do not matter)', () => {
     const challenge = issue({ opaque: encodeJson({ b: '2', a: '1' }) })
-    const reordered = Buffer.from(JSON.stringify({ recipient: REQUEST.recipient, methodDetails: REQUEST.methodDetails, currency: REQUEST.currency, amount: REQUEST.amount }))
+    const reordered = Buffer.from(
+      JSON.stringify({
+        recipient: REQUEST.recipient,
+        methodDetails: REQUEST.methodDetails,
+        currency: REQUEST.currency,
+        amount: REQUEST.amount,
+      }),
+    )
     expect(verifyId([SECRET], { ...challenge, request: reordered.toString('base64') })).toBe(true)
-    expect(verifyId([SECRET], { ...challenge, opaque: Buffer.from('{ "b": "2", "a": "1" }').toString('base64') })).toBe(true)
+    expect(verifyId([SECRET], { ...challenge, opaque: Buffer.from('{ "b": "2", "a": "1" }').toString('base64') })).toBe(
+      true,
+    )
   })
 
   it('returns false, without throwing, on malformed input', () => {
@@ -194,7 +231,9 @@ describe('serialize', () => {
     expect(serialize(challenge)).toBe(
       'Payment id="abc", realm="api.example.com", method="tempo", intent="charge", request="e30", description="One coffee", digest="sha-256=abc=", expires="2026-01-01T00:00:00Z", opaque="eyJhIjoiMSJ9"',
     )
-    expect(serialize({ id: 'a', realm: 'r', method: 'm', intent: 'i', request: 'e30' })).toBe('Payment id="a", realm="r", method="m", intent="i", request="e30"')
+    expect(serialize({ id: 'a', realm: 'r', method: 'm', intent: 'i', request: 'e30' })).toBe(
+      'Payment id="a", realm="r", method="m", intent="i", request="e30"',
+    )
   })
 
   it('escapes backslash and double quote, and round-trips through parseList', () => {
@@ -230,12 +269,23 @@ describe('parseList', () => {
   })
 
   it('accepts token values, any parameter-name case, BWS around "=" and unknown parameters', () => {
-    const [challenge] = parseList('payment ID=abc, Realm = "api.example.com", METHOD=tempo, intent=charge, request=eyJhIjoiMSJ9, Unknown="x", header="Payment-Authorization"')
-    expect(challenge).toEqual({ id: 'abc', realm: 'api.example.com', method: 'tempo', intent: 'charge', request: 'eyJhIjoiMSJ9' })
+    const [challenge] = parseList(
+      'payment ID=abc, Realm = "api.example.com", METHOD=tempo, intent=charge, request=eyJhIjoiMSJ9, Unknown="x", header="Payment-Authorization"',
+    )
+    expect(challenge).toEqual({
+      id: 'abc',
+      realm: 'api.example.com',
+      method: 'tempo',
+      intent: 'charge',
+      request: 'eyJhIjoiMSJ9',
+    })
   })
 
-  it('decodes mppx\'s \\uXXXX escape in quoted values', () => {
-    expect(parseList('Payment id="a", realm="r", method="m", intent="i", request="e30", description="tea \\u2014 hot"')[0]?.description).toBe('tea \u2014 hot')
+  it("decodes mppx's \\uXXXX escape in quoted values", () => {
+    expect(
+      parseList('Payment id="a", realm="r", method="m", intent="i", request="e30", description="tea \\u2014 hot"')[0]
+        ?.description,
+    ).toBe('tea \u2014 hot')
   })
 
   it('returns no challenges when there is no Payment scheme', () => {
@@ -304,8 +354,11 @@ describe('interop with mppx', () => {
     }
   })
 
-  it('mppx splits our folded list, and we parse mppx\'s', () => {
-    const ours = [issue({ expires: '2026-01-01T00:00:00.000Z' }), { ...issue({ digest: 'sha-256=abc=' }), method: 'stripe' }]
+  it("mppx splits our folded list, and we parse mppx's", () => {
+    const ours = [
+      issue({ expires: '2026-01-01T00:00:00.000Z' }),
+      { ...issue({ digest: 'sha-256=abc=' }), method: 'stripe' },
+    ]
     const folded = ours.map(serialize).join(', ')
     expect(Mppx.deserializeList(folded).map((c) => c.id)).toEqual(ours.map((c) => c.id))
     const headers = new Headers()
@@ -314,7 +367,7 @@ describe('interop with mppx', () => {
     expect(parseList(headers.get('WWW-Authenticate')!)).toEqual(ours)
   })
 
-  it('we parse mppx\'s header (including its \\u escapes) and verify its id', () => {
+  it("we parse mppx's header (including its \\u escapes) and verify its id", () => {
     const theirs = Mppx.from({
       secretKey: SECRET,
       realm: 'api.example.com',

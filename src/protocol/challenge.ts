@@ -111,7 +111,8 @@ function quote(name: string, value: string): string {
   if (/[\r\n]/.test(value)) throw new Error(`challenge parameter "${name}" contains CR or LF`)
   // Header values must be visible ASCII, space or tab; anything else (e.g. a non-ASCII
   // description) is refused here rather than sent as bytes clients may decode differently.
-  if (!/^[\t\x20-\x7e]*$/.test(value)) throw new Error(`challenge parameter "${name}" contains a character outside printable ASCII`)
+  if (!/^[\t\x20-\x7e]*$/.test(value))
+    throw new Error(`challenge parameter "${name}" contains a character outside printable ASCII`)
   return value.replace(/[\\"]/g, (char) => `\\${char}`)
 }
 

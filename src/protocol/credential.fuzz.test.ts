@@ -49,20 +49,43 @@ describe('Authorization: Payment credentials, fuzzed', () => {
 
   it('refuses anything else with MalformedCredential only: random tokens, and base64url of any JSON', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.base64String(), fc.jsonValue().map((v) => base64url.encode(JSON.stringify(v)))), parsesOrRefuses),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.base64String(),
+          fc.jsonValue().map((v) => base64url.encode(JSON.stringify(v))),
+        ),
+        parsesOrRefuses,
+      ),
       { numRuns: 2_000 },
     )
   })
 
   it('refuses credentials with one field of the wrong type or shape with MalformedCredential only', () => {
-    const field = fc.constantFrom('id', 'realm', 'method', 'intent', 'request', 'description', 'digest', 'expires', 'opaque')
+    const field = fc.constantFrom(
+      'id',
+      'realm',
+      'method',
+      'intent',
+      'request',
+      'description',
+      'digest',
+      'expires',
+      'opaque',
+    )
     fc.assert(
-      fc.property(credential, field, fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('challenge', 'payload', 'source', ''), (c, name, value, top) => {
-        const json = JSON.parse(JSON.stringify(c)) as Record<string, Record<string, unknown>>
-        if (top === '') json.challenge![name] = value
-        else (json as Record<string, unknown>)[top] = value
-        parsesOrRefuses(base64url.encode(JSON.stringify(json)))
-      }),
+      fc.property(
+        credential,
+        field,
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.constantFrom('challenge', 'payload', 'source', ''),
+        (c, name, value, top) => {
+          const json = JSON.parse(JSON.stringify(c)) as Record<string, Record<string, unknown>>
+          if (top === '') json.challenge![name] = value
+          else (json as Record<string, unknown>)[top] = value
+          parsesOrRefuses(base64url.encode(JSON.stringify(json)))
+        },
+      ),
       { numRuns: 600 },
     )
   })

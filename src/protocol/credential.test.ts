@@ -4,10 +4,21 @@ import { type Challenge, computeId, encodeJson, verifyId } from './challenge.js'
 import { type Credential, MAX_CREDENTIAL_BYTES, MalformedCredential, extract, parse, serialize } from './credential.js'
 
 const SECRET = 'test-secret-key-that-is-at-least-32-bytes-long'
-const REQUEST = { amount: '100', currency: 'usd', methodDetails: { networkId: 'internal', paymentMethodTypes: ['card'] } }
+const REQUEST = {
+  amount: '100',
+  currency: 'usd',
+  methodDetails: { networkId: 'internal', paymentMethodTypes: ['card'] },
+}
 
 function challenge(extra: Partial<Challenge> = {}): Challenge {
-  const fields = { realm: 'api.example.com', method: 'stripe', intent: 'charge', request: encodeJson(REQUEST), expires: '2026-01-01T00:00:00.000Z', ...extra }
+  const fields = {
+    realm: 'api.example.com',
+    method: 'stripe',
+    intent: 'charge',
+    request: encodeJson(REQUEST),
+    expires: '2026-01-01T00:00:00.000Z',
+    ...extra,
+  }
   return { id: computeId(SECRET, fields), ...fields }
 }
 
@@ -44,8 +55,16 @@ describe('extract', () => {
 
   it('keeps the other schemes for the upstream', () => {
     expect(extract('Bearer x, Payment eyJ')).toEqual({ kind: 'one', token: 'eyJ', others: 'Bearer x' })
-    expect(extract('Payment eyJ, Basic dXNlcjpwYXNz')).toEqual({ kind: 'one', token: 'eyJ', others: 'Basic dXNlcjpwYXNz' })
-    expect(extract(['Bearer x', 'Payment eyJ', 'Basic YQ=='])).toEqual({ kind: 'one', token: 'eyJ', others: 'Bearer x, Basic YQ==' })
+    expect(extract('Payment eyJ, Basic dXNlcjpwYXNz')).toEqual({
+      kind: 'one',
+      token: 'eyJ',
+      others: 'Basic dXNlcjpwYXNz',
+    })
+    expect(extract(['Bearer x', 'Payment eyJ', 'Basic YQ=='])).toEqual({
+      kind: 'one',
+      token: 'eyJ',
+      others: 'Bearer x, Basic YQ==',
+    })
   })
 
   it('does not split inside quoted strings', () => {
@@ -86,12 +105,17 @@ describe('parse', () => {
   })
 
   it('refuses the §One-Time Charge example credential, which carries no challenge object', () => {
-    expect(malformed('eyJpZCI6InFCM3dFclR5VTdpT3BBc0Q5ZkdoSmsiLCJwYXlsb2FkIjp7InByZWltYWdlIjoiMHhhYmMxMjMuLi4ifX0')).toBe('credential has no challenge object')
+    expect(
+      malformed('eyJpZCI6InFCM3dFclR5VTdpT3BBc0Q5ZkdoSmsiLCJwYXlsb2FkIjp7InByZWltYWdlIjoiMHhhYmMxMjMuLi4ifX0'),
+    ).toBe('credential has no challenge object')
   })
 
   it('round-trips with serialize, keeping source and optional fields', () => {
     const credential: Credential = {
-      challenge: { ...challenge({ digest: 'sha-256=abc=', opaque: encodeJson({ route: '/a' }) }), description: 'Coffee' },
+      challenge: {
+        ...challenge({ digest: 'sha-256=abc=', opaque: encodeJson({ route: '/a' }) }),
+        description: 'Coffee',
+      },
       payload: { spt: 'spt_123' },
       source: 'did:pkh:eip155:42431:0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00',
     }
@@ -130,17 +154,38 @@ describe('parse', () => {
       [token({ payload: {} }), 'credential has no challenge object'],
       [token({ challenge: 'x', payload: {} }), 'credential has no challenge object'],
       [token({ challenge: { ...c, id: '' }, payload: {} }), 'challenge.id is missing or not a non-empty string'],
-      [token({ challenge: { ...c, realm: undefined }, payload: {} }), 'challenge.realm is missing or not a non-empty string'],
+      [
+        token({ challenge: { ...c, realm: undefined }, payload: {} }),
+        'challenge.realm is missing or not a non-empty string',
+      ],
       [token({ challenge: { ...c, method: 1 }, payload: {} }), 'challenge.method is missing or not a non-empty string'],
-      [token({ challenge: { ...c, intent: null }, payload: {} }), 'challenge.intent is missing or not a non-empty string'],
-      [token({ challenge: { ...c, request: { amount: '1' } }, payload: {} }), 'challenge.request is missing or not a non-empty string'],
-      [token({ challenge: { ...c, request: 'bm90IGpzb24' }, payload: {} }), 'challenge.request is not base64url JSON of an object'],
-      [token({ challenge: { ...c, request: encodeJson([1]) }, payload: {} }), 'challenge.request is not base64url JSON of an object'],
+      [
+        token({ challenge: { ...c, intent: null }, payload: {} }),
+        'challenge.intent is missing or not a non-empty string',
+      ],
+      [
+        token({ challenge: { ...c, request: { amount: '1' } }, payload: {} }),
+        'challenge.request is missing or not a non-empty string',
+      ],
+      [
+        token({ challenge: { ...c, request: 'bm90IGpzb24' }, payload: {} }),
+        'challenge.request is not base64url JSON of an object',
+      ],
+      [
+        token({ challenge: { ...c, request: encodeJson([1]) }, payload: {} }),
+        'challenge.request is not base64url JSON of an object',
+      ],
       [token({ challenge: { ...c, expires: 1 }, payload: {} }), 'challenge.expires is not a string'],
       [token({ challenge: { ...c, digest: null }, payload: {} }), 'challenge.digest is not a string'],
       [token({ challenge: { ...c, description: {} }, payload: {} }), 'challenge.description is not a string'],
-      [token({ challenge: { ...c, opaque: { a: 1 } }, payload: {} }), 'challenge.opaque is neither a string nor a string map'],
-      [token({ challenge: { ...c, opaque: ['a'] }, payload: {} }), 'challenge.opaque is neither a string nor a string map'],
+      [
+        token({ challenge: { ...c, opaque: { a: 1 } }, payload: {} }),
+        'challenge.opaque is neither a string nor a string map',
+      ],
+      [
+        token({ challenge: { ...c, opaque: ['a'] }, payload: {} }),
+        'challenge.opaque is neither a string nor a string map',
+      ],
       [token({ challenge: c }), 'credential has no payload object'],
       [token({ challenge: c, payload: 'proof' }), 'credential has no payload object'],
       [token({ challenge: c, payload: [] }), 'credential has no payload object'],
@@ -172,18 +217,29 @@ describe('interop with mppx', () => {
       `Payment id="${issued.id}", realm="${issued.realm}", method="${issued.method}", intent="${issued.intent}", request="${issued.request}", expires="${issued.expires}", opaque="${issued.opaque}"`,
     )
     const header = MppxCredential.serialize(
-      MppxCredential.from({ challenge: theirChallenge, payload: { spt: 'spt_1' }, source: 'did:pkh:eip155:1:0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00' }),
+      MppxCredential.from({
+        challenge: theirChallenge,
+        payload: { spt: 'spt_1' },
+        source: 'did:pkh:eip155:1:0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00',
+      }),
     )
     const found = extract(`Bearer abc, ${header}`)
     expect(found).toEqual({ kind: 'one', token: header.slice('Payment '.length), others: 'Bearer abc' })
     const credential = parse((found as { token: string }).token)
-    expect(credential).toEqual({ challenge: issued, payload: { spt: 'spt_1' }, source: 'did:pkh:eip155:1:0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00' })
+    expect(credential).toEqual({
+      challenge: issued,
+      payload: { spt: 'spt_1' },
+      source: 'did:pkh:eip155:1:0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00',
+    })
     expect(verifyId([SECRET], credential.challenge)).toBe(true)
   })
 
   it('mppx deserializes what we serialize, and verifies the echoed id', () => {
     const credential: Credential = {
-      challenge: { ...challenge({ digest: 'sha-256=abc=', opaque: encodeJson({ route: '/paid' }) }), description: 'Coffee' },
+      challenge: {
+        ...challenge({ digest: 'sha-256=abc=', opaque: encodeJson({ route: '/paid' }) }),
+        description: 'Coffee',
+      },
       payload: { hash: '0xabc' },
       source: 'did:pkh:eip155:42431:0x742d35Cc6634C0532925a3b844Bc9e7595f8fE00',
     }

@@ -13,7 +13,9 @@ export interface Credential {
 }
 
 /** `others`: the Authorization content left once every Payment element is taken out. */
-export type Extracted = ({ kind: 'none' } | { kind: 'one'; token: string } | { kind: 'multiple' }) & { others: string | undefined }
+export type Extracted = ({ kind: 'none' } | { kind: 'one'; token: string } | { kind: 'multiple' }) & {
+  others: string | undefined
+}
 
 /**
  * Finds the Payment credential among the Authorization field's schemes. Other schemes are kept
@@ -76,7 +78,8 @@ export function parse(token: string): Credential {
     request: requiredString(echoed, 'request'),
   }
   // mppx refuses a credential whose request is not base64url JSON as malformed too.
-  if (!isObject(decodeOrUndefined(challenge.request))) throw new MalformedCredential('challenge.request is not base64url JSON of an object')
+  if (!isObject(decodeOrUndefined(challenge.request)))
+    throw new MalformedCredential('challenge.request is not base64url JSON of an object')
   for (const name of ['description', 'digest', 'expires'] as const) {
     const value = echoed[name]
     if (value === undefined) continue
@@ -85,7 +88,8 @@ export function parse(token: string): Credential {
   }
   const opaque = echoed.opaque
   if (typeof opaque === 'string') challenge.opaque = opaque
-  else if (isStringMap(opaque)) challenge.opaque = encodeJson(opaque) // legacy mppx clients sent the decoded map
+  else if (isStringMap(opaque))
+    challenge.opaque = encodeJson(opaque) // legacy mppx clients sent the decoded map
   else if (opaque !== undefined) throw new MalformedCredential('challenge.opaque is neither a string nor a string map')
   if (!isObject(json.payload)) throw new MalformedCredential('credential has no payload object')
   const credential: Credential = { challenge, payload: json.payload }
@@ -103,7 +107,8 @@ export function serialize(c: Credential): string {
 
 function requiredString(object: Record<string, unknown>, name: string): string {
   const value = object[name]
-  if (typeof value !== 'string' || value === '') throw new MalformedCredential(`challenge.${name} is missing or not a non-empty string`)
+  if (typeof value !== 'string' || value === '')
+    throw new MalformedCredential(`challenge.${name} is missing or not a non-empty string`)
   return value
 }
 

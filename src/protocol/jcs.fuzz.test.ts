@@ -7,7 +7,11 @@ import { canonicalize } from './jcs.js'
 function reverseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeys)
   if (value === null || typeof value !== 'object') return value
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]))
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reverseKeys(v)]),
+  )
 }
 
 describe('JCS (RFC 8785), fuzzed', () => {
@@ -42,13 +46,25 @@ describe('JCS (RFC 8785), fuzzed', () => {
 
   it('throws only a TypeError on values JSON cannot hold', () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBoxedValues: true }), (value) => {
-        try {
-          expect(typeof canonicalize(value)).toBe('string')
-        } catch (error) {
-          expect(error).toBeInstanceOf(TypeError)
-        }
-      }),
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withNullPrototype: true,
+          withBoxedValues: true,
+        }),
+        (value) => {
+          try {
+            expect(typeof canonicalize(value)).toBe('string')
+          } catch (error) {
+            expect(error).toBeInstanceOf(TypeError)
+          }
+        },
+      ),
       { numRuns: 1_000 },
     )
   })

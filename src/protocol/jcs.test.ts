@@ -37,7 +37,9 @@ describe('canonicalize (RFC 8785)', () => {
     const keys = Object.keys(JSON.parse(canonicalize(value)) as object)
     // Integer-like keys are enumerated first by JS, so check the raw text order instead.
     const text = canonicalize(value)
-    const order = ['\\r', '1', 'B', 'a', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33'].map((key) => text.indexOf(`"${key}":`))
+    const order = ['\\r', '1', 'B', 'a', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33'].map((key) =>
+      text.indexOf(`"${key}":`),
+    )
     expect(order.every((position) => position >= 0)).toBe(true)
     expect([...order].sort((x, y) => x - y)).toEqual(order)
     expect(keys).toHaveLength(9)
@@ -73,7 +75,7 @@ describe('canonicalize (RFC 8785)', () => {
         '\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f"',
     )
     expect(canonicalize('"\\/')).toBe('"\\"\\\\/"')
-    expect(canonicalize('\u007f\u2028\u2029<>&\'')).toBe('"\u007f\u2028\u2029<>&\'"')
+    expect(canonicalize("\u007f\u2028\u2029<>&'")).toBe('"\u007f\u2028\u2029<>&\'"')
     expect(canonicalize('😀')).toBe('"😀"')
   })
 
@@ -82,7 +84,9 @@ describe('canonicalize (RFC 8785)', () => {
     expect(canonicalize({ b: undefined, a: 1 })).toBe('{"a":1}')
     expect(canonicalize({})).toBe('{}')
     expect(canonicalize([])).toBe('[]')
-    expect(canonicalize(Object.assign(Object.create(null) as object, { z: 1, y: [{ d: 1, c: 2 }] }))).toBe('{"y":[{"c":2,"d":1}],"z":1}')
+    expect(canonicalize(Object.assign(Object.create(null) as object, { z: 1, y: [{ d: 1, c: 2 }] }))).toBe(
+      '{"y":[{"c":2,"d":1}],"z":1}',
+    )
   })
 
   it('rejects values JSON cannot carry faithfully', () => {

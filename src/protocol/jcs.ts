@@ -35,7 +35,8 @@ function write(value: unknown, ancestors: Set<object>): string {
     }
     const prototype: unknown = Object.getPrototypeOf(object)
     // Dates, Maps and class instances have no single JSON meaning; callers convert them first.
-    if (prototype !== Object.prototype && prototype !== null) throw new TypeError('JCS: only plain objects can be canonicalized')
+    if (prototype !== Object.prototype && prototype !== null)
+      throw new TypeError('JCS: only plain objects can be canonicalized')
     const record = object as Record<string, unknown>
     // Default sort compares UTF-16 code units, which is exactly the order RFC 8785 §3.2.3 requires.
     const members: string[] = []
@@ -56,7 +57,15 @@ function number(value: number): string {
   return Object.is(value, -0) ? '0' : String(value)
 }
 
-const SHORT: Record<number, string> = { 0x08: '\\b', 0x09: '\\t', 0x0a: '\\n', 0x0c: '\\f', 0x0d: '\\r', 0x22: '\\"', 0x5c: '\\\\' }
+const SHORT: Record<number, string> = {
+  0x08: '\\b',
+  0x09: '\\t',
+  0x0a: '\\n',
+  0x0c: '\\f',
+  0x0d: '\\r',
+  0x22: '\\"',
+  0x5c: '\\\\',
+}
 
 // Strings with nothing to escape and no surrogates (the usual case) are copied as they are.
 const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/

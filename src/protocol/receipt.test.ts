@@ -11,16 +11,32 @@ function encoded(value: unknown): string {
 
 describe('receipt', () => {
   it('parses the spec §One-Time Charge Payment-Receipt', () => {
-    expect(parse(SPEC_RECEIPT)).toEqual({ status: 'success', method: 'invoice', timestamp: '2025-01-15T12:00:00Z', reference: 'inv_12345' })
+    expect(parse(SPEC_RECEIPT)).toEqual({
+      status: 'success',
+      method: 'invoice',
+      timestamp: '2025-01-15T12:00:00Z',
+      reference: 'inv_12345',
+    })
   })
 
   it('serializes as unpadded base64url of JSON.stringify, byte-identical to the spec example', () => {
-    const receipt: Receipt = { status: 'success', method: 'invoice', timestamp: '2025-01-15T12:00:00Z', reference: 'inv_12345' }
+    const receipt: Receipt = {
+      status: 'success',
+      method: 'invoice',
+      timestamp: '2025-01-15T12:00:00Z',
+      reference: 'inv_12345',
+    }
     expect(serialize(receipt)).toBe(SPEC_RECEIPT)
   })
 
   it('round-trips extra string fields', () => {
-    const receipt: Receipt = { status: 'success', method: 'stripe', timestamp: '2026-01-01T00:00:00.123Z', reference: 'pi_1', externalId: 'order-7' }
+    const receipt: Receipt = {
+      status: 'success',
+      method: 'stripe',
+      timestamp: '2026-01-01T00:00:00.123Z',
+      reference: 'pi_1',
+      externalId: 'order-7',
+    }
     expect(parse(serialize(receipt))).toEqual(receipt)
   })
 
@@ -36,10 +52,28 @@ describe('receipt', () => {
   })
 
   it('interoperates with mppx in both directions', () => {
-    const ours: Receipt = { status: 'success', method: 'tempo', timestamp: '2026-01-01T00:00:00.000Z', reference: '0xabc', externalId: 'x' }
+    const ours: Receipt = {
+      status: 'success',
+      method: 'tempo',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      reference: '0xabc',
+      externalId: 'x',
+    }
     expect(MppxReceipt.deserialize(serialize(ours))).toEqual(ours)
-    const theirs = MppxReceipt.serialize(MppxReceipt.from({ method: 'stripe', reference: 'pi_1', status: 'success', timestamp: '2026-01-01T00:00:00.000Z' }))
-    expect(parse(theirs)).toEqual({ method: 'stripe', reference: 'pi_1', status: 'success', timestamp: '2026-01-01T00:00:00.000Z' })
+    const theirs = MppxReceipt.serialize(
+      MppxReceipt.from({
+        method: 'stripe',
+        reference: 'pi_1',
+        status: 'success',
+        timestamp: '2026-01-01T00:00:00.000Z',
+      }),
+    )
+    expect(parse(theirs)).toEqual({
+      method: 'stripe',
+      reference: 'pi_1',
+      status: 'success',
+      timestamp: '2026-01-01T00:00:00.000Z',
+    })
     expect(MppxReceipt.deserialize(SPEC_RECEIPT)).toEqual(parse(SPEC_RECEIPT))
   })
 })

@@ -27,13 +27,15 @@ export function parse(header: string): Receipt {
   } catch {
     throw new Error('Payment-Receipt is not base64url JSON')
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('Payment-Receipt is not a JSON object')
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error('Payment-Receipt is not a JSON object')
   const record = json as Record<string, unknown>
   if (record.status !== 'success') throw new Error('Payment-Receipt status is not "success"')
   for (const name of ['method', 'timestamp', 'reference']) {
     if (typeof record[name] !== 'string') throw new Error(`Payment-Receipt ${name} is missing or not a string`)
   }
-  if (!RFC3339.test(record.timestamp as string)) throw new Error('Payment-Receipt timestamp is not an RFC 3339 date-time')
+  if (!RFC3339.test(record.timestamp as string))
+    throw new Error('Payment-Receipt timestamp is not an RFC 3339 date-time')
   for (const [name, value] of Object.entries(record)) {
     // The type promises string extras; a method that sends other types needs a wider type first.
     if (typeof value !== 'string') throw new Error(`Payment-Receipt field "${name}" is not a string`)

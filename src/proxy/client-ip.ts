@@ -59,7 +59,11 @@ function forwardedForEntries(value: string | string[] | undefined): string[] {
 /** `::ffff:127.0.0.1` (or `::ffff:7f00:1`) → `127.0.0.1`: a dual-stack socket reports IPv4 peers that way. */
 function normalizeIp(address: string): string {
   const lower = address.trim().toLowerCase()
-  const tail = lower.startsWith('::ffff:') ? lower.slice(7) : lower.startsWith('0:0:0:0:0:ffff:') ? lower.slice(15) : undefined
+  const tail = lower.startsWith('::ffff:')
+    ? lower.slice(7)
+    : lower.startsWith('0:0:0:0:0:ffff:')
+      ? lower.slice(15)
+      : undefined
   if (tail === undefined) return lower
   if (isIPv4(tail)) return tail
   const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(tail)

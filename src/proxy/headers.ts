@@ -31,7 +31,14 @@ const GATEWAY_REQUEST_HEADERS = new Set([
  * Headers a `Connection` list may never remove: the message's framing and what the gateway sets
  * or relies on. Listing one of them is how a client would make the gateway drop its framing.
  */
-const NOT_CONNECTION_LISTABLE = new Set(['content-length', 'transfer-encoding', 'host', 'authorization', 'payment-receipt', 'forwarded'])
+const NOT_CONNECTION_LISTABLE = new Set([
+  'content-length',
+  'transfer-encoding',
+  'host',
+  'authorization',
+  'payment-receipt',
+  'forwarded',
+])
 
 /**
  * Request headers that make common upstream stacks re-method or re-route a request after the
@@ -51,7 +58,9 @@ const DEFAULT_STRIPPED: ReadonlySet<string> = new Set(REROUTING_REQUEST_HEADERS)
 
 /** The set of request header names to strip: the rerouting ones plus the operator's (lower-cased). */
 export function strippedRequestHeaders(extra: readonly string[]): ReadonlySet<string> {
-  return extra.length === 0 ? DEFAULT_STRIPPED : new Set([...REROUTING_REQUEST_HEADERS, ...extra.map((name) => name.toLowerCase())])
+  return extra.length === 0
+    ? DEFAULT_STRIPPED
+    : new Set([...REROUTING_REQUEST_HEADERS, ...extra.map((name) => name.toLowerCase())])
 }
 
 /** Response headers only the gateway may send: an upstream's receipt is never relayed. */
@@ -78,14 +87,26 @@ function connectionListed(rawHeaders: readonly string[]): ReadonlySet<string> {
  * Names with an underscore go too, as nginx does by default: servers that map `_` to `-` (CGI,
  * WSGI, PHP) would read `Payment_Receipt` as the gateway's `Payment-Receipt`.
  */
-export function forwardableRequestHeaders(rawHeaders: readonly string[], dropContentLength: boolean, stripped: ReadonlySet<string> = DEFAULT_STRIPPED): Array<[string, string]> {
+export function forwardableRequestHeaders(
+  rawHeaders: readonly string[],
+  dropContentLength: boolean,
+  stripped: ReadonlySet<string> = DEFAULT_STRIPPED,
+): Array<[string, string]> {
   const listed = connectionListed(rawHeaders)
   const out: Array<[string, string]> = []
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!
     const lower = name.toLowerCase()
     // Every client X-Forwarded-* goes (-Port, -Scheme, -Ssl, ...): the gateway sets the ones it knows.
-    if (HOP_BY_HOP.has(lower) || GATEWAY_REQUEST_HEADERS.has(lower) || stripped.has(lower) || listed.has(lower) || lower.includes('_') || lower.startsWith('x-forwarded-')) continue
+    if (
+      HOP_BY_HOP.has(lower) ||
+      GATEWAY_REQUEST_HEADERS.has(lower) ||
+      stripped.has(lower) ||
+      listed.has(lower) ||
+      lower.includes('_') ||
+      lower.startsWith('x-forwarded-')
+    )
+      continue
     if (dropContentLength && lower === 'content-length') continue
     out.push([name, rawHeaders[i + 1]!])
   }

@@ -1,7 +1,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
 import { requestFraming } from './framing.js'
-import { asksForPayment, forwardableRequestHeaders, forwardableResponseHeaders, mergeVary, privateCacheControl, strippedRequestHeaders } from './headers.js'
+import {
+  asksForPayment,
+  forwardableRequestHeaders,
+  forwardableResponseHeaders,
+  mergeVary,
+  privateCacheControl,
+  strippedRequestHeaders,
+} from './headers.js'
 
 export interface ForwardRequest {
   /** the inbound request; its body is streamed upstream unless `body` is given */
@@ -65,7 +72,11 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
     // second request on the pooled upstream connection.
     const framing = body === undefined ? requestFraming(incoming.headers) : 'length'
     if (framing === 'unsupported') {
-      return Promise.resolve({ ok: false, failure: 'framing', message: `unsupported transfer coding ${JSON.stringify(incoming.headers['transfer-encoding'])}` })
+      return Promise.resolve({
+        ok: false,
+        failure: 'framing',
+        message: `unsupported transfer coding ${JSON.stringify(incoming.headers['transfer-encoding'])}`,
+      })
     }
     const headers = forwardableRequestHeaders(incoming.rawHeaders, true, stripped)
     headers.push(['Host', hostHeader])
@@ -120,13 +131,24 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
         if (asksForPayment(status, upstreamResponse.headers['www-authenticate'])) {
           // Only the gateway challenges: a client must never pay a challenge it did not issue.
           upstreamResponse.resume()
-          resolve({ ok: false, failure: 'payment-challenge', status, message: `the upstream answered ${status} asking for payment itself` })
+          resolve({
+            ok: false,
+            failure: 'payment-challenge',
+            status,
+            message: `the upstream answered ${status} asking for payment itself`,
+          })
           return
         }
         if (outgoing.destroyed) {
           // The client left while we waited; the status still goes to the ledger.
           upstreamResponse.resume()
-          resolve({ ok: true, status, ...(request.trackDelivery ? { delivery: Promise.resolve<Delivery>({ end: 'client-gone', bytesSent: 0 }) } : {}) })
+          resolve({
+            ok: true,
+            status,
+            ...(request.trackDelivery
+              ? { delivery: Promise.resolve<Delivery>({ end: 'client-gone', bytesSent: 0 }) }
+              : {}),
+          })
           return
         }
         let responseHeaders = forwardableResponseHeaders(upstreamResponse.rawHeaders)
@@ -136,13 +158,16 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
         // Vary is the exception: the gateway's tokens (Origin) add to the upstream's, which caches need.
         const preset = outgoing.getHeaderNames()
         if (preset.length > 0) {
-          const upstreamVary = preset.includes('vary') ? responseHeaders.filter(([name]) => name.toLowerCase() === 'vary').map(([, value]) => value) : []
+          const upstreamVary = preset.includes('vary')
+            ? responseHeaders.filter(([name]) => name.toLowerCase() === 'vary').map(([, value]) => value)
+            : []
           responseHeaders = responseHeaders.filter(([name]) => !preset.includes(name.toLowerCase()))
           for (const name of preset) {
             const set = outgoing.getHeader(name)
             outgoing.removeHeader(name)
             const values = (Array.isArray(set) ? set : [set]).filter((item) => item !== undefined).map(String)
-            for (const item of name === 'vary' ? [mergeVary(upstreamVary, values)] : values) responseHeaders.push([name, item])
+            for (const item of name === 'vary' ? [mergeVary(upstreamVary, values)] : values)
+              responseHeaders.push([name, item])
           }
         }
         // core spec, draft-httpauth-payment §Receipt Status Semantics: "Receipts are only issued on
@@ -187,7 +212,11 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
  * reached the client, `cut` when the upstream stopped short (the client is cut off too, so it can
  * tell), `client-gone` when the client left first.
  */
-function trackDelivery(incoming: IncomingMessage, upstreamResponse: IncomingMessage, outgoing: ServerResponse): Promise<Delivery> {
+function trackDelivery(
+  incoming: IncomingMessage,
+  upstreamResponse: IncomingMessage,
+  outgoing: ServerResponse,
+): Promise<Delivery> {
   const length = upstreamResponse.headers['content-length']
   const status = upstreamResponse.statusCode ?? 0
   const hasBody = incoming.method !== 'HEAD' && status !== 204 && status !== 304

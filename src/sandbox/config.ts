@@ -58,12 +58,17 @@ export function sandboxPorts(env: Record<string, string | undefined> = process.e
     const text = env[name]
     if (text === undefined || text === '') return fallback
     const port = Number(text)
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}: "${text}" is not a port (1-65535)`)
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new Error(`${name}: "${text}" is not a port (1-65535)`)
     return port
   }
   return { stripe: read('MPP_SANDBOX_STRIPE_PORT', 8412), tempo: read('MPP_SANDBOX_TEMPO_PORT', 8413) }
 }
 
 export function sandboxEndpoints(ports: { stripe: number; tempo: number }): SandboxEndpoints {
-  return { stripeApiBase: `http://127.0.0.1:${ports.stripe}`, tempoRpcUrl: `http://127.0.0.1:${ports.tempo}`, tempoRecipient: SANDBOX_RECIPIENT }
+  return {
+    stripeApiBase: `http://127.0.0.1:${ports.stripe}`,
+    tempoRpcUrl: `http://127.0.0.1:${ports.tempo}`,
+    tempoRecipient: SANDBOX_RECIPIENT,
+  }
 }

@@ -72,10 +72,22 @@ export interface FakePaymentIntent {
   payment_method: string | null
   latest_charge: string | null
   last_payment_error: Omit<StripeErrorBody, 'payment_intent'> | null
-  next_action: { type: 'use_stripe_sdk'; use_stripe_sdk: Record<string, unknown> } | { type: 'crypto_display_details'; crypto_display_details: { deposit_addresses: Record<string, FakeNetworkDeposit> } } | null
+  next_action:
+    | { type: 'use_stripe_sdk'; use_stripe_sdk: Record<string, unknown> }
+    | {
+        type: 'crypto_display_details'
+        crypto_display_details: { deposit_addresses: Record<string, FakeNetworkDeposit> }
+      }
+    | null
   /** crypto intents only */
   payment_method_types?: string[]
-  payment_method_options?: { crypto: { mode: 'deposit' | 'transaction_verification'; deposit_options?: { networks: string[] }; transaction_verification_options?: { network: string; transaction_hash: string } } }
+  payment_method_options?: {
+    crypto: {
+      mode: 'deposit' | 'transaction_verification'
+      deposit_options?: { networks: string[] }
+      transaction_verification_options?: { network: string; transaction_hash: string }
+    }
+  }
   /** crypto intents: the transaction that paid it (as `payment_method_details.crypto.transaction_hash` on the charge) */
   crypto_transaction_hash?: string
 }
@@ -156,22 +168,59 @@ export interface FakeStripe {
 }
 
 /** How each test PaymentMethod behaves when charged (named after Stripe's test PaymentMethods). */
-const PAYMENT_METHODS: Record<string, { outcome: 'succeed' } | { outcome: 'requires_action' } | { outcome: 'decline'; code: string; declineCode?: string; message: string }> = {
+const PAYMENT_METHODS: Record<
+  string,
+  | { outcome: 'succeed' }
+  | { outcome: 'requires_action' }
+  | { outcome: 'decline'; code: string; declineCode?: string; message: string }
+> = {
   pm_card_visa: { outcome: 'succeed' },
   pm_card_mastercard: { outcome: 'succeed' },
-  pm_card_chargeDeclined: { outcome: 'decline', code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
-  pm_card_chargeDeclinedInsufficientFunds: { outcome: 'decline', code: 'card_declined', declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+  pm_card_chargeDeclined: {
+    outcome: 'decline',
+    code: 'card_declined',
+    declineCode: 'generic_decline',
+    message: 'Your card was declined.',
+  },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    outcome: 'decline',
+    code: 'card_declined',
+    declineCode: 'insufficient_funds',
+    message: 'Your card has insufficient funds.',
+  },
   pm_card_chargeDeclinedExpiredCard: { outcome: 'decline', code: 'expired_card', message: 'Your card has expired.' },
   pm_card_authenticationRequired: { outcome: 'requires_action' },
 }
 
-const PAYMENT_INTENT_PARAMS = new Set(['amount', 'currency', 'confirm', 'automatic_payment_methods', 'metadata', 'description', 'return_url', 'receipt_email', 'customer', 'expand'])
-const CRYPTO_INTENT_PARAMS = new Set(['amount', 'currency', 'confirm', 'metadata', 'description', 'payment_method_types', 'payment_method_data', 'payment_method_options'])
+const PAYMENT_INTENT_PARAMS = new Set([
+  'amount',
+  'currency',
+  'confirm',
+  'automatic_payment_methods',
+  'metadata',
+  'description',
+  'return_url',
+  'receipt_email',
+  'customer',
+  'expand',
+])
+const CRYPTO_INTENT_PARAMS = new Set([
+  'amount',
+  'currency',
+  'confirm',
+  'metadata',
+  'description',
+  'payment_method_types',
+  'payment_method_data',
+  'payment_method_options',
+])
 const CRYPTO_NETWORKS = ['tempo', 'base', 'solana']
 const PATH_USD_CONTRACT = '0x20c0000000000000000000000000000000000000'
 const SPT_PARAM = 'shared_payment_granted_token'
-const DEACTIVATED_MESSAGE = 'The shared payment granted token cannot be used because it is already in a deactivated state.'
-const OVER_LIMIT_MESSAGE = 'The requested amount is greater than the remaining amount capturable with this shared payment granted token.'
+const DEACTIVATED_MESSAGE =
+  'The shared payment granted token cannot be used because it is already in a deactivated state.'
+const OVER_LIMIT_MESSAGE =
+  'The requested amount is greater than the remaining amount capturable with this shared payment granted token.'
 
 interface Outcome {
   status: number
@@ -187,7 +236,9 @@ interface Context {
   params: FormObject
 }
 
-type Saved = { fingerprint: string; state: 'in_flight' } | { fingerprint: string; state: 'done'; outcome: Outcome; requestId: string }
+type Saved =
+  | { fingerprint: string; state: 'in_flight' }
+  | { fingerprint: string; state: 'done'; outcome: Outcome; requestId: string }
 
 export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
   const requests: RecordedStripeRequest[] = []
@@ -213,7 +264,12 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       timers.add(timer)
     })
 
-  function issue(paymentMethod: string, maxAmount: number, currency: string, expiresAt: number | null): FakeSharedPaymentToken {
+  function issue(
+    paymentMethod: string,
+    maxAmount: number,
+    currency: string,
+    expiresAt: number | null,
+  ): FakeSharedPaymentToken {
     const token: FakeSharedPaymentToken = {
       id: newId('spt'),
       object: 'shared_payment.granted_token',
@@ -237,7 +293,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   /** Refreshes expiry lazily, as a read at Stripe would see it. */
   function current(token: FakeSharedPaymentToken): FakeSharedPaymentToken {
-    if (token.usage_limits.expires_at !== null && nowSeconds() >= token.usage_limits.expires_at) deactivate(token, 'expired')
+    if (token.usage_limits.expires_at !== null && nowSeconds() >= token.usage_limits.expires_at)
+      deactivate(token, 'expired')
     return token
   }
 
@@ -249,32 +306,55 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     for (const name of Object.keys(ctx.params)) {
       // GA versions do not know SPTs; Stripe answers as for any unknown parameter.
       if (name === SPT_PARAM && preview) continue
-      if (!PAYMENT_INTENT_PARAMS.has(name)) return invalid(`Received unknown parameter: ${name}`, { code: 'parameter_unknown', param: name })
+      if (!PAYMENT_INTENT_PARAMS.has(name))
+        return invalid(`Received unknown parameter: ${name}`, { code: 'parameter_unknown', param: name })
     }
     const { amount, currency, confirm, automatic_payment_methods: apm, metadata } = ctx.params
-    if (amount === undefined) return invalid('Missing required param: amount.', { code: 'parameter_missing', param: 'amount' })
-    if (typeof amount !== 'string' || !/^[0-9]+$/.test(amount)) return invalid(`Invalid integer: ${String(amount)}`, { code: 'parameter_invalid_integer', param: 'amount' })
-    if (Number(amount) < 1) return invalid('This value must be greater than or equal to 1.', { code: 'parameter_invalid_integer', param: 'amount' })
-    if (Number(amount) > 99_999_999) return invalid('Amount must be no more than 99999999.', { code: 'amount_too_large', param: 'amount' })
-    if (currency === undefined) return invalid('Missing required param: currency.', { code: 'parameter_missing', param: 'currency' })
-    if (typeof currency !== 'string' || !/^[a-z]{3}$/.test(currency)) return invalid(`Invalid currency: ${String(currency)}.`, { code: 'parameter_invalid_string', param: 'currency' })
+    if (amount === undefined)
+      return invalid('Missing required param: amount.', { code: 'parameter_missing', param: 'amount' })
+    if (typeof amount !== 'string' || !/^[0-9]+$/.test(amount))
+      return invalid(`Invalid integer: ${String(amount)}`, { code: 'parameter_invalid_integer', param: 'amount' })
+    if (Number(amount) < 1)
+      return invalid('This value must be greater than or equal to 1.', {
+        code: 'parameter_invalid_integer',
+        param: 'amount',
+      })
+    if (Number(amount) > 99_999_999)
+      return invalid('Amount must be no more than 99999999.', { code: 'amount_too_large', param: 'amount' })
+    if (currency === undefined)
+      return invalid('Missing required param: currency.', { code: 'parameter_missing', param: 'currency' })
+    if (typeof currency !== 'string' || !/^[a-z]{3}$/.test(currency))
+      return invalid(`Invalid currency: ${String(currency)}.`, { code: 'parameter_invalid_string', param: 'currency' })
     if (metadata !== undefined) {
-      if (typeof metadata !== 'object' || Array.isArray(metadata)) return invalid('Invalid object', { code: 'parameter_invalid_empty', param: 'metadata' })
+      if (typeof metadata !== 'object' || Array.isArray(metadata))
+        return invalid('Invalid object', { code: 'parameter_invalid_empty', param: 'metadata' })
       const entries = Object.entries(metadata)
       if (entries.length > 50) return invalid('Metadata can have up to 50 keys.', { param: 'metadata' })
       for (const [key, value] of entries) {
-        if (key.length > 40) return invalid(`Metadata keys can have up to 40 characters, but you passed in a key that is ${key.length} characters.`, { param: `metadata[${key}]` })
-        if (typeof value !== 'string' || value.length > 500) return invalid(`Metadata values can have up to 500 characters, but you passed in a value that is ${String(value).length} characters.`, { param: `metadata[${key}]` })
+        if (key.length > 40)
+          return invalid(
+            `Metadata keys can have up to 40 characters, but you passed in a key that is ${key.length} characters.`,
+            { param: `metadata[${key}]` },
+          )
+        if (typeof value !== 'string' || value.length > 500)
+          return invalid(
+            `Metadata values can have up to 500 characters, but you passed in a value that is ${String(value).length} characters.`,
+            { param: `metadata[${key}]` },
+          )
       }
     }
     // Limits of the fake, said plainly rather than imitated.
     if (confirm !== 'true') return invalid('The fake Stripe only supports confirm=true.', { param: 'confirm' })
     const spt = ctx.params[SPT_PARAM]
-    if (typeof spt !== 'string' || spt === '') return invalid(`The fake Stripe needs ${SPT_PARAM} (with a .preview Stripe-Version).`, { code: 'parameter_missing', param: SPT_PARAM })
+    if (typeof spt !== 'string' || spt === '')
+      return invalid(`The fake Stripe needs ${SPT_PARAM} (with a .preview Stripe-Version).`, {
+        code: 'parameter_missing',
+        param: SPT_PARAM,
+      })
     const apmObject = typeof apm === 'object' && !Array.isArray(apm) ? apm : undefined
     if (ctx.params.return_url === undefined && apmObject?.allow_redirects !== 'never') {
       return invalid(
-        'This PaymentIntent is configured to accept payment methods enabled in your Dashboard, because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don\'t want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.',
+        "This PaymentIntent is configured to accept payment methods enabled in your Dashboard, because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
       )
     }
     return undefined
@@ -287,18 +367,29 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     const currency = ctx.params.currency as string
     const token = tokens.get(sptId)
     // Stripe echoes the token in this message; the gateway must not pass that on (redaction test).
-    if (!token) return invalid(`No such shared payment granted token: '${sptId}'`, { code: 'resource_missing', param: SPT_PARAM })
+    if (!token)
+      return invalid(`No such shared payment granted token: '${sptId}'`, { code: 'resource_missing', param: SPT_PARAM })
     current(token)
     if (token.deactivated_reason !== null) return invalid(DEACTIVATED_MESSAGE)
     if (token.usage_limits.currency !== currency) {
-      return invalid(`The currency of this PaymentIntent (${currency}) does not match the currency of the shared payment granted token (${token.usage_limits.currency}).`, { param: 'currency' })
+      return invalid(
+        `The currency of this PaymentIntent (${currency}) does not match the currency of the shared payment granted token (${token.usage_limits.currency}).`,
+        { param: 'currency' },
+      )
     }
-    if (amount > token.usage_limits.max_amount - token.usage_details.amount_captured.value) return invalid(OVER_LIMIT_MESSAGE)
+    if (amount > token.usage_limits.max_amount - token.usage_details.amount_captured.value)
+      return invalid(OVER_LIMIT_MESSAGE)
 
     const apm = ctx.params.automatic_payment_methods
     const intent: FakePaymentIntent = {
       ...newIntent(ctx, amount, currency),
-      automatic_payment_methods: typeof apm === 'object' && !Array.isArray(apm) ? { enabled: apm.enabled === 'true', ...(typeof apm.allow_redirects === 'string' ? { allow_redirects: apm.allow_redirects } : {}) } : null,
+      automatic_payment_methods:
+        typeof apm === 'object' && !Array.isArray(apm)
+          ? {
+              enabled: apm.enabled === 'true',
+              ...(typeof apm.allow_redirects === 'string' ? { allow_redirects: apm.allow_redirects } : {}),
+            }
+          : null,
       shared_payment_granted_token: token.id,
     }
     paymentIntents.set(intent.id, intent)
@@ -307,7 +398,12 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     if (behaviour.outcome === 'decline') {
       // A decline under confirm=true is an HTTP 402 carrying the failed intent; the SPT stays usable.
       intent.latest_charge = newId('ch')
-      const error = { type: 'card_error', code: behaviour.code, ...(behaviour.declineCode ? { decline_code: behaviour.declineCode } : {}), message: behaviour.message }
+      const error = {
+        type: 'card_error',
+        code: behaviour.code,
+        ...(behaviour.declineCode ? { decline_code: behaviour.declineCode } : {}),
+        message: behaviour.message,
+      }
       intent.last_payment_error = error
       return { status: 402, body: { error: { ...error, payment_intent: intent } } }
     }
@@ -355,35 +451,65 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   // ---- crypto: deposit addresses, deposit mode, transaction verification (research/stripe.md §4)
 
-  const isCrypto = (ctx: Context) => Array.isArray(ctx.params.payment_method_types) && ctx.params.payment_method_types.includes('crypto')
+  const isCrypto = (ctx: Context) =>
+    Array.isArray(ctx.params.payment_method_types) && ctx.params.payment_method_types.includes('crypto')
 
   function networkDeposit(): FakeNetworkDeposit {
-    return { address: `0x${randomBytes(20).toString('hex')}`, supported_tokens: cryptoTokens.map((token) => ({ token_currency: 'usdc', token_contract_address: token })) }
+    return {
+      address: `0x${randomBytes(20).toString('hex')}`,
+      supported_tokens: cryptoTokens.map((token) => ({ token_currency: 'usdc', token_contract_address: token })),
+    }
   }
 
   function validateCryptoIntent(ctx: Context): Outcome | undefined {
-    if (!ctx.version?.endsWith('.preview')) return invalid('The crypto payment method with a mode needs a .preview Stripe-Version.', { param: 'payment_method_options[crypto][mode]' })
-    for (const name of Object.keys(ctx.params)) if (!CRYPTO_INTENT_PARAMS.has(name)) return invalid(`Received unknown parameter: ${name}`, { code: 'parameter_unknown', param: name })
+    if (!ctx.version?.endsWith('.preview'))
+      return invalid('The crypto payment method with a mode needs a .preview Stripe-Version.', {
+        param: 'payment_method_options[crypto][mode]',
+      })
+    for (const name of Object.keys(ctx.params))
+      if (!CRYPTO_INTENT_PARAMS.has(name))
+        return invalid(`Received unknown parameter: ${name}`, { code: 'parameter_unknown', param: name })
     const { amount, currency, confirm, payment_method_data: data, payment_method_options: options } = ctx.params
-    if (typeof amount !== 'string' || !/^[1-9][0-9]*$/.test(amount)) return invalid(`Invalid integer: ${String(amount)}`, { code: 'parameter_invalid_integer', param: 'amount' })
+    if (typeof amount !== 'string' || !/^[1-9][0-9]*$/.test(amount))
+      return invalid(`Invalid integer: ${String(amount)}`, { code: 'parameter_invalid_integer', param: 'amount' })
     if (currency !== 'usd') return invalid('Crypto payments are in usd.', { param: 'currency' })
     if (confirm !== 'true') return invalid('The fake Stripe only supports confirm=true.', { param: 'confirm' })
-    if (typeof data !== 'object' || Array.isArray(data) || data.type !== 'crypto') return invalid('payment_method_data[type] must be crypto.', { param: 'payment_method_data[type]' })
+    if (typeof data !== 'object' || Array.isArray(data) || data.type !== 'crypto')
+      return invalid('payment_method_data[type] must be crypto.', { param: 'payment_method_data[type]' })
     const crypto = typeof options === 'object' && !Array.isArray(options) ? options.crypto : undefined
-    if (typeof crypto !== 'object' || Array.isArray(crypto)) return invalid('Missing required param: payment_method_options[crypto][mode].', { code: 'parameter_missing' })
+    if (typeof crypto !== 'object' || Array.isArray(crypto))
+      return invalid('Missing required param: payment_method_options[crypto][mode].', { code: 'parameter_missing' })
     if (crypto.mode === 'deposit') {
       const deposit = crypto.deposit_options
       const networks = typeof deposit === 'object' && !Array.isArray(deposit) ? deposit.networks : undefined
-      if (!Array.isArray(networks) || networks.length === 0) return invalid('Missing required param: payment_method_options[crypto][deposit_options][networks].', { code: 'parameter_missing' })
-      for (const network of networks) if (typeof network !== 'string' || !CRYPTO_NETWORKS.includes(network)) return invalid(`Invalid network: ${String(network)}`, { param: 'payment_method_options[crypto][deposit_options][networks]' })
+      if (!Array.isArray(networks) || networks.length === 0)
+        return invalid('Missing required param: payment_method_options[crypto][deposit_options][networks].', {
+          code: 'parameter_missing',
+        })
+      for (const network of networks)
+        if (typeof network !== 'string' || !CRYPTO_NETWORKS.includes(network))
+          return invalid(`Invalid network: ${String(network)}`, {
+            param: 'payment_method_options[crypto][deposit_options][networks]',
+          })
       return undefined
     }
     if (crypto.mode === 'transaction_verification') {
       const verification = crypto.transaction_verification_options
-      if (typeof verification !== 'object' || Array.isArray(verification)) return invalid('Missing required param: payment_method_options[crypto][transaction_verification_options].', { code: 'parameter_missing' })
-      if (typeof verification.network !== 'string' || !CRYPTO_NETWORKS.includes(verification.network)) return invalid('Invalid network.', { param: 'payment_method_options[crypto][transaction_verification_options][network]' })
-      if (typeof verification.transaction_hash !== 'string' || !/^0x[0-9a-f]{64}$/i.test(verification.transaction_hash)) {
-        return invalid('Invalid transaction hash.', { param: 'payment_method_options[crypto][transaction_verification_options][transaction_hash]' })
+      if (typeof verification !== 'object' || Array.isArray(verification))
+        return invalid('Missing required param: payment_method_options[crypto][transaction_verification_options].', {
+          code: 'parameter_missing',
+        })
+      if (typeof verification.network !== 'string' || !CRYPTO_NETWORKS.includes(verification.network))
+        return invalid('Invalid network.', {
+          param: 'payment_method_options[crypto][transaction_verification_options][network]',
+        })
+      if (
+        typeof verification.transaction_hash !== 'string' ||
+        !/^0x[0-9a-f]{64}$/i.test(verification.transaction_hash)
+      ) {
+        return invalid('Invalid transaction hash.', {
+          param: 'payment_method_options[crypto][transaction_verification_options][transaction_hash]',
+        })
       }
       return undefined
     }
@@ -392,14 +518,29 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   function createCryptoIntent(ctx: Context): Outcome {
     const options = (ctx.params.payment_method_options as FormObject).crypto as FormObject
-    const intent: FakePaymentIntent = { ...newIntent(ctx, Number(ctx.params.amount), 'usd'), status: 'requires_action', payment_method_types: ['crypto'] }
+    const intent: FakePaymentIntent = {
+      ...newIntent(ctx, Number(ctx.params.amount), 'usd'),
+      status: 'requires_action',
+      payment_method_types: ['crypto'],
+    }
     if (options.mode === 'deposit') {
       const networks = (options.deposit_options as FormObject).networks as string[]
       intent.payment_method_options = { crypto: { mode: 'deposit', deposit_options: { networks } } }
-      intent.next_action = { type: 'crypto_display_details', crypto_display_details: { deposit_addresses: Object.fromEntries(networks.map((n) => [n, networkDeposit()])) } }
+      intent.next_action = {
+        type: 'crypto_display_details',
+        crypto_display_details: { deposit_addresses: Object.fromEntries(networks.map((n) => [n, networkDeposit()])) },
+      }
     } else {
       const verification = options.transaction_verification_options as Record<string, string>
-      intent.payment_method_options = { crypto: { mode: 'transaction_verification', transaction_verification_options: { network: verification.network!, transaction_hash: verification.transaction_hash! } } }
+      intent.payment_method_options = {
+        crypto: {
+          mode: 'transaction_verification',
+          transaction_verification_options: {
+            network: verification.network!,
+            transaction_hash: verification.transaction_hash!,
+          },
+        },
+      }
       settleCrypto(intent, verification.transaction_hash!, 'succeeded')
     }
     paymentIntents.set(intent.id, intent)
@@ -420,11 +561,17 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     }
   }
 
-  function simulateDeposit(id: string, transactionHash: string, settleAs: 'succeeded' | 'processing' = 'succeeded'): Outcome {
+  function simulateDeposit(
+    id: string,
+    transactionHash: string,
+    settleAs: 'succeeded' | 'processing' = 'succeeded',
+  ): Outcome {
     const intent = paymentIntents.get(id)
     if (!intent) return found(undefined, 'payment_intent', id)
-    if (intent.payment_method_options?.crypto.mode !== 'deposit') return invalid('This PaymentIntent is not in crypto deposit mode.')
-    if (intent.status !== 'requires_action' && intent.status !== 'processing') return invalid(`This PaymentIntent's status is ${intent.status}.`, { code: 'payment_intent_unexpected_state' })
+    if (intent.payment_method_options?.crypto.mode !== 'deposit')
+      return invalid('This PaymentIntent is not in crypto deposit mode.')
+    if (intent.status !== 'requires_action' && intent.status !== 'processing')
+      return invalid(`This PaymentIntent's status is ${intent.status}.`, { code: 'payment_intent_unexpected_state' })
     settleCrypto(intent, transactionHash, settleAs)
     return { status: 200, body: intent }
   }
@@ -433,7 +580,10 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   function listPaymentIntents(ctx: Context): Outcome {
     const limit = Number(ctx.query.get('limit') ?? '10')
     const data = [...paymentIntents.values()].reverse().slice(0, limit)
-    return { status: 200, body: { object: 'list', url: '/v1/payment_intents', has_more: paymentIntents.size > data.length, data } }
+    return {
+      status: 200,
+      body: { object: 'list', url: '/v1/payment_intents', has_more: paymentIntents.size > data.length, data },
+    }
   }
 
   function listDepositAddresses(ctx: Context): Outcome {
@@ -446,8 +596,16 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   function createDepositAddress(ctx: Context): Outcome {
     const network = ctx.params.network
-    if (typeof network !== 'string' || !CRYPTO_NETWORKS.includes(network)) return invalid(`Invalid network: ${String(network)}`, { param: 'network' })
-    const address: FakeDepositAddress = { id: newId('cda'), object: 'crypto.deposit_address', network, livemode: false, metadata: {}, ...networkDeposit() }
+    if (typeof network !== 'string' || !CRYPTO_NETWORKS.includes(network))
+      return invalid(`Invalid network: ${String(network)}`, { param: 'network' })
+    const address: FakeDepositAddress = {
+      id: newId('cda'),
+      object: 'crypto.deposit_address',
+      network,
+      livemode: false,
+      metadata: {},
+      ...networkDeposit(),
+    }
     depositAddresses.set(address.id, address)
     return { status: 200, body: address }
   }
@@ -456,35 +614,69 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
   function validateIssue(ctx: Context): Outcome | undefined {
     const { payment_method: pm, usage_limits: limits } = ctx.params
-    if (typeof pm !== 'string') return invalid('Missing required param: payment_method.', { code: 'parameter_missing', param: 'payment_method' })
-    if (!(pm in PAYMENT_METHODS)) return invalid(`No such PaymentMethod: '${pm}'`, { code: 'resource_missing', param: 'payment_method' })
-    if (typeof limits !== 'object' || Array.isArray(limits)) return invalid('Missing required param: usage_limits.', { code: 'parameter_missing', param: 'usage_limits' })
-    if (typeof limits.currency !== 'string' || !/^[a-z]{3}$/.test(limits.currency)) return invalid('Missing required param: usage_limits[currency].', { code: 'parameter_missing', param: 'usage_limits[currency]' })
-    if (typeof limits.max_amount !== 'string' || !/^[0-9]+$/.test(limits.max_amount)) return invalid('Missing required param: usage_limits[max_amount].', { code: 'parameter_missing', param: 'usage_limits[max_amount]' })
-    if (limits.expires_at !== undefined && (typeof limits.expires_at !== 'string' || !/^[0-9]+$/.test(limits.expires_at))) return invalid('Invalid integer', { code: 'parameter_invalid_integer', param: 'usage_limits[expires_at]' })
+    if (typeof pm !== 'string')
+      return invalid('Missing required param: payment_method.', { code: 'parameter_missing', param: 'payment_method' })
+    if (!(pm in PAYMENT_METHODS))
+      return invalid(`No such PaymentMethod: '${pm}'`, { code: 'resource_missing', param: 'payment_method' })
+    if (typeof limits !== 'object' || Array.isArray(limits))
+      return invalid('Missing required param: usage_limits.', { code: 'parameter_missing', param: 'usage_limits' })
+    if (typeof limits.currency !== 'string' || !/^[a-z]{3}$/.test(limits.currency))
+      return invalid('Missing required param: usage_limits[currency].', {
+        code: 'parameter_missing',
+        param: 'usage_limits[currency]',
+      })
+    if (typeof limits.max_amount !== 'string' || !/^[0-9]+$/.test(limits.max_amount))
+      return invalid('Missing required param: usage_limits[max_amount].', {
+        code: 'parameter_missing',
+        param: 'usage_limits[max_amount]',
+      })
+    if (
+      limits.expires_at !== undefined &&
+      (typeof limits.expires_at !== 'string' || !/^[0-9]+$/.test(limits.expires_at))
+    )
+      return invalid('Invalid integer', { code: 'parameter_invalid_integer', param: 'usage_limits[expires_at]' })
     return undefined
   }
 
   function issueFromForm(ctx: Context): Outcome {
     const limits = ctx.params.usage_limits as Record<string, string>
     const expiresAt = limits.expires_at === undefined ? nowSeconds() + 3600 : Number(limits.expires_at)
-    return { status: 200, body: issue(ctx.params.payment_method as string, Number(limits.max_amount), limits.currency!, expiresAt) }
+    return {
+      status: 200,
+      body: issue(ctx.params.payment_method as string, Number(limits.max_amount), limits.currency!, expiresAt),
+    }
   }
 
   // ---- routing -----------------------------------------------------------------------------
 
-  type Route = { validate?: (ctx: Context) => Outcome | undefined; execute: (ctx: Context, id: string) => Outcome; previewOnly?: boolean }
+  type Route = {
+    validate?: (ctx: Context) => Outcome | undefined
+    execute: (ctx: Context, id: string) => Outcome
+    previewOnly?: boolean
+  }
 
   function route(method: string, path: string): { route: Route; id: string } | undefined {
     let m: RegExpExecArray | null
-    if (method === 'POST' && path === '/v1/payment_intents') return { route: { validate: validatePaymentIntent, execute: createPaymentIntent }, id: '' }
-    if (method === 'GET' && path === '/v1/crypto/deposit_addresses') return { id: '', route: { previewOnly: true, execute: listDepositAddresses } }
-    if (method === 'POST' && path === '/v1/crypto/deposit_addresses') return { id: '', route: { previewOnly: true, execute: createDepositAddress } }
-    if (method === 'POST' && (m = /^\/v1\/test_helpers\/payment_intents\/([^/]+)\/simulate_crypto_deposit$/.exec(path))) {
+    if (method === 'POST' && path === '/v1/payment_intents')
+      return { route: { validate: validatePaymentIntent, execute: createPaymentIntent }, id: '' }
+    if (method === 'GET' && path === '/v1/crypto/deposit_addresses')
+      return { id: '', route: { previewOnly: true, execute: listDepositAddresses } }
+    if (method === 'POST' && path === '/v1/crypto/deposit_addresses')
+      return { id: '', route: { previewOnly: true, execute: createDepositAddress } }
+    if (
+      method === 'POST' &&
+      (m = /^\/v1\/test_helpers\/payment_intents\/([^/]+)\/simulate_crypto_deposit$/.exec(path))
+    ) {
       return {
         id: m[1]!,
         route: {
-          validate: (ctx) => (typeof ctx.params.transaction_hash === 'string' ? undefined : invalid('Missing required param: transaction_hash.', { code: 'parameter_missing', param: 'transaction_hash' })),
+          validate: (ctx) =>
+            typeof ctx.params.transaction_hash === 'string'
+              ? undefined
+              : invalid('Missing required param: transaction_hash.', {
+                  code: 'parameter_missing',
+                  param: 'transaction_hash',
+                }),
           execute: (ctx, id) => simulateDeposit(id, ctx.params.transaction_hash as string),
         },
       }
@@ -494,9 +686,13 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       return { id: m[1]!, route: { execute: (_ctx, id) => found(paymentIntents.get(id), 'payment_intent', id) } }
     }
     if (method === 'GET' && (m = /^\/v1\/shared_payment\/granted_tokens\/([^/]+)$/.exec(path))) {
-      return { id: m[1]!, route: { previewOnly: true, execute: (_ctx, id) => found(tokenNow(id), 'shared_payment.granted_token', id) } }
+      return {
+        id: m[1]!,
+        route: { previewOnly: true, execute: (_ctx, id) => found(tokenNow(id), 'shared_payment.granted_token', id) },
+      }
     }
-    if (method === 'POST' && path === '/v1/test_helpers/shared_payment/granted_tokens') return { id: '', route: { previewOnly: true, validate: validateIssue, execute: issueFromForm } }
+    if (method === 'POST' && path === '/v1/test_helpers/shared_payment/granted_tokens')
+      return { id: '', route: { previewOnly: true, validate: validateIssue, execute: issueFromForm } }
     if (method === 'POST' && (m = /^\/v1\/test_helpers\/shared_payment\/granted_tokens\/([^/]+)\/revoke$/.exec(path))) {
       return {
         id: m[1]!,
@@ -522,7 +718,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     const method = req.method ?? 'GET'
     const [path = '/', query = ''] = (req.url ?? '/').split(/\?(.*)/s)
     const headers: Record<string, string> = {}
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
     const form: Record<string, string> = {}
     for (const [k, v] of new URLSearchParams(body)) form[k] = v
     const params = parseForm(body)
@@ -566,12 +763,32 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     const early = (outcome: Outcome) => sleep(delay).then(() => send(outcome))
     const apiKey = apiKeyOf(headers.authorization)
     if (apiKey === undefined) {
-      return early({ status: 401, body: { error: { type: 'invalid_request_error', message: 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').' } } })
+      return early({
+        status: 401,
+        body: {
+          error: {
+            type: 'invalid_request_error',
+            message:
+              "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+          },
+        },
+      })
     }
-    if (!keyIsValid(apiKey)) return early({ status: 401, body: { error: { type: 'invalid_request_error', message: `Invalid API Key provided: ${maskKey(apiKey)}` } } })
+    if (!keyIsValid(apiKey))
+      return early({
+        status: 401,
+        body: { error: { type: 'invalid_request_error', message: `Invalid API Key provided: ${maskKey(apiKey)}` } },
+      })
     const matched = route(method, path)
     const previewMissing = matched?.route.previewOnly && !version?.endsWith('.preview')
-    if (!matched || previewMissing) return early(invalid(`Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, {}, 404))
+    if (!matched || previewMissing)
+      return early(
+        invalid(
+          `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+          {},
+          404,
+        ),
+      )
     // The SDK always sends one; a request without it would silently get the account's default.
     if (method === 'POST' && !version) return early(invalid('The fake Stripe requires a Stripe-Version header.'))
     const ctx: Context = { method, path, query: new URLSearchParams(query), version, form, params }
@@ -583,20 +800,41 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       await sleep(delay)
       return send(matched.route.execute(ctx, matched.id))
     }
-    if (key.length > 255) return early(invalid('Keys for idempotent requests can only be 255 characters long.', { param: 'idempotency_key' }))
+    if (key.length > 255)
+      return early(
+        invalid('Keys for idempotent requests can only be 255 characters long.', { param: 'idempotency_key' }),
+      )
     // Keys are scoped to the account, here the API key.
     const scoped = `${apiKey}\n${key}`
-    const fingerprint = `${method} ${path}\n${Object.entries(form).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&')}`
+    const fingerprint = `${method} ${path}\n${Object.entries(form)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&')}`
     const saved = idempotency.get(scoped)
     if (saved) {
       if (saved.fingerprint !== fingerprint) {
         return early({
           status: 400,
-          body: { error: { type: 'idempotency_error', message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.` } },
+          body: {
+            error: {
+              type: 'idempotency_error',
+              message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+            },
+          },
         })
       }
       if (saved.state === 'in_flight') {
-        return early({ status: 409, body: { error: { type: 'idempotency_error', code: 'idempotency_key_in_use', message: 'There is currently another in-progress request using this idempotent key. Please try again later.' } } })
+        return early({
+          status: 409,
+          body: {
+            error: {
+              type: 'idempotency_error',
+              code: 'idempotency_key_in_use',
+              message:
+                'There is currently another in-progress request using this idempotent key. Please try again later.',
+            },
+          },
+        })
       }
       await sleep(delay)
       return send(saved.outcome, { 'Idempotent-Replayed': 'true', 'Original-Request': saved.requestId })
@@ -606,7 +844,12 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     await sleep(delay)
     if (idempotency.get(scoped)?.state !== 'in_flight') return // reset() while waiting
     const outcome = matched.route.execute(ctx, matched.id)
-    idempotency.set(scoped, { fingerprint, state: 'done', outcome: { status: outcome.status, body: JSON.parse(JSON.stringify(outcome.body)) }, requestId })
+    idempotency.set(scoped, {
+      fingerprint,
+      state: 'done',
+      outcome: { status: outcome.status, body: JSON.parse(JSON.stringify(outcome.body)) },
+      requestId,
+    })
     send(outcome)
   }
 
@@ -639,11 +882,18 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     cryptoRecords: (transactionHash) =>
       [...paymentIntents.values()].filter((pi) => {
         const verification = pi.payment_method_options?.crypto.transaction_verification_options
-        return verification !== undefined && (transactionHash === undefined || verification.transaction_hash.toLowerCase() === transactionHash.toLowerCase())
+        return (
+          verification !== undefined &&
+          (transactionHash === undefined ||
+            verification.transaction_hash.toLowerCase() === transactionHash.toLowerCase())
+        )
       }),
     depositIntentFor: (address, network = 'tempo') =>
       [...paymentIntents.values()].find((pi) => {
-        const shown = pi.next_action?.type === 'crypto_display_details' ? pi.next_action.crypto_display_details.deposit_addresses[network]?.address : undefined
+        const shown =
+          pi.next_action?.type === 'crypto_display_details'
+            ? pi.next_action.crypto_display_details.deposit_addresses[network]?.address
+            : undefined
         return (shown ?? depositShown.get(pi.id))?.toLowerCase() === address.toLowerCase()
       }),
     simulateCryptoDeposit(id, transactionHash, settleAs) {
@@ -652,7 +902,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       return outcome.body as FakePaymentIntent
     },
     async issueSpt({ paymentMethod = 'pm_card_visa', maxAmount, currency, expiresAt }) {
-      if (!(paymentMethod in PAYMENT_METHODS)) throw new Error(`fake Stripe: unknown test PaymentMethod ${paymentMethod}`)
+      if (!(paymentMethod in PAYMENT_METHODS))
+        throw new Error(`fake Stripe: unknown test PaymentMethod ${paymentMethod}`)
       return issue(paymentMethod, maxAmount, currency.toLowerCase(), expiresAt ?? nowSeconds() + 3600).id
     },
     reset() {
@@ -723,7 +974,9 @@ function invalid(message: string, extra: { code?: string; param?: string } = {},
 }
 
 function found(object: object | undefined, name: string, id: string): Outcome {
-  return object ? { status: 200, body: object } : invalid(`No such ${name}: '${id}'`, { code: 'resource_missing', param: 'id' }, 404)
+  return object
+    ? { status: 200, body: object }
+    : invalid(`No such ${name}: '${id}'`, { code: 'resource_missing', param: 'id' }, 404)
 }
 
 function newId(prefix: string): string {

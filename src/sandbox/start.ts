@@ -17,11 +17,15 @@ export interface Sandbox {
 /** Starts the local Stripe and Tempo stand-ins on 127.0.0.1 and funds the sandbox payer. */
 export async function startSandbox(ports: { stripe: number; tempo: number }): Promise<Sandbox> {
   const stripe = await startFakeStripe({ port: ports.stripe }).catch((error: Error) => {
-    throw new Error(`sandbox: the Stripe stand-in cannot listen on 127.0.0.1:${ports.stripe} (${error.message}); set MPP_SANDBOX_STRIPE_PORT`)
+    throw new Error(
+      `sandbox: the Stripe stand-in cannot listen on 127.0.0.1:${ports.stripe} (${error.message}); set MPP_SANDBOX_STRIPE_PORT`,
+    )
   })
   const node = await startTempoNode({ port: ports.tempo }).catch(async (error: Error) => {
     await stripe.close()
-    throw new Error(`sandbox: the Tempo stand-in cannot listen on 127.0.0.1:${ports.tempo} (${error.message}); set MPP_SANDBOX_TEMPO_PORT`)
+    throw new Error(
+      `sandbox: the Tempo stand-in cannot listen on 127.0.0.1:${ports.tempo} (${error.message}); set MPP_SANDBOX_TEMPO_PORT`,
+    )
   })
   const payer = privateKeyToAccount(SANDBOX_PAYER_KEY).address
   node.setBalance(PATH_USD, payer, PAYER_FUNDS)

@@ -2,8 +2,28 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Secp256k1 } from 'ox'
 import { SignatureEnvelope, TxEnvelopeTempo } from 'ox/tempo'
-import { type Address, type Hex, concat, decodeFunctionData, encodeAbiParameters, encodeErrorResult, encodeEventTopics, encodeFunctionResult } from 'viem'
-import { getAddress, isAddressEqual, keccak256, maxUint256, pad, parseTransaction, recoverTransactionAddress, stringToHex, toHex, zeroAddress } from 'viem'
+import {
+  type Address,
+  type Hex,
+  concat,
+  decodeFunctionData,
+  encodeAbiParameters,
+  encodeErrorResult,
+  encodeEventTopics,
+  encodeFunctionResult,
+} from 'viem'
+import {
+  getAddress,
+  isAddressEqual,
+  keccak256,
+  maxUint256,
+  pad,
+  parseTransaction,
+  recoverTransactionAddress,
+  stringToHex,
+  toHex,
+  zeroAddress,
+} from 'viem'
 import { Abis, Addresses } from 'viem/tempo'
 
 /**
@@ -30,7 +50,11 @@ export interface TempoNodeOptions {
   /** port on 127.0.0.1; default 0 (a free one) */
   port?: number
 }
-export interface RpcCall { tag: string; method: string; params: unknown[] }
+export interface RpcCall {
+  tag: string
+  method: string
+  params: unknown[]
+}
 export interface TempoNode {
   /** 'http://127.0.0.1:<port>' */
   readonly url: string
@@ -66,15 +90,36 @@ export interface TempoNode {
 // Pure helpers: Tempo's log and receipt layout, reusable as fixtures without a server.
 
 /** A log as the TIP-20 precompile emits it (no block position yet). */
-export interface TempoLog { address: Address; topics: Hex[]; data: Hex }
+export interface TempoLog {
+  address: Address
+  topics: Hex[]
+  data: Hex
+}
 export interface RpcLog extends TempoLog {
-  blockNumber: Hex; blockHash: Hex; transactionHash: Hex; transactionIndex: Hex; logIndex: Hex; removed: false
+  blockNumber: Hex
+  blockHash: Hex
+  transactionHash: Hex
+  transactionIndex: Hex
+  logIndex: Hex
+  removed: false
 }
 export interface RpcReceipt {
-  transactionHash: Hex; transactionIndex: Hex; blockHash: Hex; blockNumber: Hex
-  from: Address; to: Address | null; contractAddress: null; status: '0x1' | '0x0'; type: Hex
-  logs: RpcLog[]; logsBloom: Hex; gasUsed: Hex; cumulativeGasUsed: Hex; effectiveGasPrice: Hex
-  feePayer: Address; feeToken: Address
+  transactionHash: Hex
+  transactionIndex: Hex
+  blockHash: Hex
+  blockNumber: Hex
+  from: Address
+  to: Address | null
+  contractAddress: null
+  status: '0x1' | '0x0'
+  type: Hex
+  logs: RpcLog[]
+  logsBloom: Hex
+  gasUsed: Hex
+  cumulativeGasUsed: Hex
+  effectiveGasPrice: Hex
+  feePayer: Address
+  feeToken: Address
 }
 
 /** Gas prices are attodollars (1e-18 USD) per gas; TIP-20 units are 1e-6 USD (§3 "Fee units"). */
@@ -92,11 +137,27 @@ const topics = (t: readonly unknown[]) => t as Hex[]
  * `TransferWithMemo` (memo = topic3, data = amount), because `transferWithMemo` runs the same
  * `_transfer` and then emits its own event (§3, tip20/mod.rs).
  */
-export function transferLogs(p: { token: Address; from: Address; to: Address; amount: bigint; memo?: Hex }): TempoLog[] {
+export function transferLogs(p: {
+  token: Address
+  from: Address
+  to: Address
+  amount: bigint
+  memo?: Hex
+}): TempoLog[] {
   const { token: address, from, to, amount, memo } = p
-  const transfer = { address, topics: topics(encodeEventTopics({ abi: Abis.tip20, eventName: 'Transfer', args: { from, to } })), data: amountData(amount) }
+  const transfer = {
+    address,
+    topics: topics(encodeEventTopics({ abi: Abis.tip20, eventName: 'Transfer', args: { from, to } })),
+    data: amountData(amount),
+  }
   if (memo === undefined) return [transfer]
-  const memoTopics = topics(encodeEventTopics({ abi: Abis.tip20, eventName: 'TransferWithMemo', args: { from, to, memo: pad(memo, { size: 32 }) } }))
+  const memoTopics = topics(
+    encodeEventTopics({
+      abi: Abis.tip20,
+      eventName: 'TransferWithMemo',
+      args: { from, to, memo: pad(memo, { size: 32 }) },
+    }),
+  )
   return [transfer, { address, topics: memoTopics, data: amountData(amount) }]
 }
 
@@ -113,20 +174,51 @@ const ZERO_BLOOM: Hex = `0x${'00'.repeat(256)}`
  * them: compare addresses as 20-byte values, never as strings.
  */
 export function buildRpcReceipt(p: {
-  transactionHash: Hex; from: Address; to?: Address | null; status?: 'success' | 'reverted'; logs?: TempoLog[]
-  feePayer?: Address; feeToken?: Address; gasUsed?: bigint; effectiveGasPrice?: bigint; blockNumber?: bigint; blockHash?: Hex; type?: Hex
+  transactionHash: Hex
+  from: Address
+  to?: Address | null
+  status?: 'success' | 'reverted'
+  logs?: TempoLog[]
+  feePayer?: Address
+  feeToken?: Address
+  gasUsed?: bigint
+  effectiveGasPrice?: bigint
+  blockNumber?: bigint
+  blockHash?: Hex
+  type?: Hex
 }): RpcReceipt {
   const blockNumber = toHex(p.blockNumber ?? 1n)
   const blockHash = p.blockHash ?? keccak256(stringToHex(`block ${blockNumber}`))
   const gasUsed = toHex(p.gasUsed ?? 21_000n)
-  const position = { blockNumber, blockHash, transactionHash: p.transactionHash, transactionIndex: '0x0' as const, removed: false as const }
+  const position = {
+    blockNumber,
+    blockHash,
+    transactionHash: p.transactionHash,
+    transactionIndex: '0x0' as const,
+    removed: false as const,
+  }
   return {
-    transactionHash: p.transactionHash, transactionIndex: '0x0', blockHash, blockNumber,
-    from: getAddress(p.from), to: p.to ? getAddress(p.to) : null, contractAddress: null,
-    status: p.status === 'reverted' ? '0x0' : '0x1', type: p.type ?? '0x76',
-    logs: (p.logs ?? []).map((log, i) => ({ ...log, address: getAddress(log.address), ...position, logIndex: toHex(i) })),
-    logsBloom: ZERO_BLOOM, gasUsed, cumulativeGasUsed: gasUsed, effectiveGasPrice: toHex(p.effectiveGasPrice ?? 20_000_000_000n),
-    feePayer: getAddress(p.feePayer ?? p.from), feeToken: getAddress(p.feeToken ?? PATH_USD),
+    transactionHash: p.transactionHash,
+    transactionIndex: '0x0',
+    blockHash,
+    blockNumber,
+    from: getAddress(p.from),
+    to: p.to ? getAddress(p.to) : null,
+    contractAddress: null,
+    status: p.status === 'reverted' ? '0x0' : '0x1',
+    type: p.type ?? '0x76',
+    logs: (p.logs ?? []).map((log, i) => ({
+      ...log,
+      address: getAddress(log.address),
+      ...position,
+      logIndex: toHex(i),
+    })),
+    logsBloom: ZERO_BLOOM,
+    gasUsed,
+    cumulativeGasUsed: gasUsed,
+    effectiveGasPrice: toHex(p.effectiveGasPrice ?? 20_000_000_000n),
+    feePayer: getAddress(p.feePayer ?? p.from),
+    feeToken: getAddress(p.feeToken ?? PATH_USD),
   }
 }
 
@@ -134,7 +226,13 @@ export function buildRpcReceipt(p: {
 // Errors
 
 class RpcError extends Error {
-  constructor(readonly code: number, message: string, readonly data?: Hex) { super(message) }
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: Hex,
+  ) {
+    super(message)
+  }
 }
 /**
  * Codes: -32003 ("transaction rejected", viem `TransactionRejectedRpcError`) for what is wrong in
@@ -147,19 +245,36 @@ const nonceError = (message: string) => new RpcError(-32000, message)
 
 /** An EVM-style revert with ABI-encoded error data, so viem decodes the reason. */
 class Revert extends Error {
-  constructor(readonly data: Hex, reason: string) { super(reason) }
+  constructor(
+    readonly data: Hex,
+    reason: string,
+  ) {
+    super(reason)
+  }
 }
 type Tip20Error = 'InsufficientBalance' | 'InsufficientAllowance' | 'InvalidRecipient' | 'Uninitialized'
 const tip20Revert = (errorName: Tip20Error, args?: readonly unknown[]) =>
-  new Revert(encodeErrorResult({ abi: Abis.tip20, errorName, args } as Parameters<typeof encodeErrorResult>[0]), errorName)
+  new Revert(
+    encodeErrorResult({ abi: Abis.tip20, errorName, args } as Parameters<typeof encodeErrorResult>[0]),
+    errorName,
+  )
 const noEvm = (reason: string) => new Revert('0x', `${reason}: no EVM in the stand-in`)
 
 // ---------------------------------------------------------------------------------------------
 // TIP-20 state and execution
 
-interface TokenState { name: string; totalSupply: bigint; balances: Map<string, bigint>; allowances: Map<string, bigint> }
+interface TokenState {
+  name: string
+  totalSupply: bigint
+  balances: Map<string, bigint>
+  allowances: Map<string, bigint>
+}
 type TokenBook = Map<string, TokenState>
-interface Call { to?: Address; data: Hex; value: bigint }
+interface Call {
+  to?: Address
+  data: Hex
+  value: bigint
+}
 
 const key = (a: Address) => a.toLowerCase()
 const cloneBook = (book: TokenBook): TokenBook =>
@@ -167,7 +282,9 @@ const cloneBook = (book: TokenBook): TokenBook =>
 const balance = (t: TokenState, a: Address) => t.balances.get(key(a)) ?? 0n
 /** TIP-20 ids map to 0x20c0000000000000000000 + id (§3), so this prefix marks a TIP-20 address. */
 const isTip20Address = (a: Address) => a.toLowerCase().startsWith('0x20c0000000000000000000')
-const PRECOMPILES = new Set<string>(Object.values(Addresses).flatMap((v) => (typeof v === 'string' ? [v.toLowerCase()] : [])))
+const PRECOMPILES = new Set<string>(
+  Object.values(Addresses).flatMap((v) => (typeof v === 'string' ? [v.toLowerCase()] : [])),
+)
 const MEMO_SELECTORS = ['0x95777d59', '0x929c2539'] // transferWithMemo, transferFromWithMemo (§3)
 
 /**
@@ -196,8 +313,13 @@ function executeCalls(book: TokenBook, sender: Address, calls: readonly Call[]):
 /** One TIP-20 precompile call: transfers, approve and views, with the precompile's errors (§3). */
 function tip20Call(t: TokenState, address: Address, sender: Address, data: Hex, logs: TempoLog[]): Hex {
   let call
-  try { call = decodeFunctionData({ abi: Abis.tip20, data }) } catch { throw noEvm(`unknown selector ${data.slice(0, 10)}`) }
-  const result = (functionName: string, value: unknown) => encodeFunctionResult({ abi: Abis.tip20, functionName, result: value } as Parameters<typeof encodeFunctionResult>[0])
+  try {
+    call = decodeFunctionData({ abi: Abis.tip20, data })
+  } catch {
+    throw noEvm(`unknown selector ${data.slice(0, 10)}`)
+  }
+  const result = (functionName: string, value: unknown) =>
+    encodeFunctionResult({ abi: Abis.tip20, functionName, result: value } as Parameters<typeof encodeFunctionResult>[0])
   const move = (from: Address, to: Address, amount: bigint, memo?: Hex) => {
     if (isTip20Address(to)) throw tip20Revert('InvalidRecipient') // the recipient is itself a TIP-20 (§3 errors)
     const available = balance(t, from)
@@ -212,27 +334,49 @@ function tip20Call(t: TokenState, address: Address, sender: Address, data: Hex, 
     if (allowed !== maxUint256) t.allowances.set(`${key(owner)}:${key(sender)}`, allowed - amount)
   }
   switch (call.functionName) {
-    case 'transfer': move(sender, call.args[0], call.args[1]); return result('transfer', true)
-    case 'transferWithMemo': move(sender, call.args[0], call.args[1], call.args[2]); return '0x' // no return value (§3)
-    case 'transferFrom': spend(call.args[0], call.args[2]); move(call.args[0], call.args[1], call.args[2]); return result('transferFrom', true)
+    case 'transfer':
+      move(sender, call.args[0], call.args[1])
+      return result('transfer', true)
+    case 'transferWithMemo':
+      move(sender, call.args[0], call.args[1], call.args[2])
+      return '0x' // no return value (§3)
+    case 'transferFrom':
+      spend(call.args[0], call.args[2])
+      move(call.args[0], call.args[1], call.args[2])
+      return result('transferFrom', true)
     case 'transferFromWithMemo': {
       const [from, to, amount, memo] = call.args
-      spend(from, amount); move(from, to, amount, memo); return result('transferFromWithMemo', true)
+      spend(from, amount)
+      move(from, to, amount, memo)
+      return result('transferFromWithMemo', true)
     }
     case 'approve': {
       const [spender, amount] = call.args
       t.allowances.set(`${key(sender)}:${key(spender)}`, amount)
-      logs.push({ address, topics: topics(encodeEventTopics({ abi: Abis.tip20, eventName: 'Approval', args: { owner: sender, spender } })), data: amountData(amount) })
+      logs.push({
+        address,
+        topics: topics(encodeEventTopics({ abi: Abis.tip20, eventName: 'Approval', args: { owner: sender, spender } })),
+        data: amountData(amount),
+      })
       return result('approve', true)
     }
-    case 'balanceOf': return result('balanceOf', balance(t, call.args[0]))
-    case 'allowance': return result('allowance', t.allowances.get(`${key(call.args[0])}:${key(call.args[1])}`) ?? 0n)
-    case 'decimals': return result('decimals', 6) // TIP20_DECIMALS = 6 (§3)
-    case 'currency': return result('currency', 'USD') // fee-capable tokens are USD (§3)
-    case 'name': case 'symbol': return result(call.functionName, t.name)
-    case 'totalSupply': return result('totalSupply', t.totalSupply)
-    case 'paused': return result('paused', false)
-    default: throw noEvm(`TIP-20 ${call.functionName}`)
+    case 'balanceOf':
+      return result('balanceOf', balance(t, call.args[0]))
+    case 'allowance':
+      return result('allowance', t.allowances.get(`${key(call.args[0])}:${key(call.args[1])}`) ?? 0n)
+    case 'decimals':
+      return result('decimals', 6) // TIP20_DECIMALS = 6 (§3)
+    case 'currency':
+      return result('currency', 'USD') // fee-capable tokens are USD (§3)
+    case 'name':
+    case 'symbol':
+      return result(call.functionName, t.name)
+    case 'totalSupply':
+      return result('totalSupply', t.totalSupply)
+    case 'paused':
+      return result('paused', false)
+    default:
+      throw noEvm(`TIP-20 ${call.functionName}`)
   }
 }
 
@@ -241,9 +385,19 @@ function tip20Call(t: TokenState, address: Address, sender: Address, data: Hex, 
 
 /** A broadcast transaction after decoding and signature recovery, whatever its envelope. */
 interface DecodedTx {
-  hash: Hex; type: '0x76' | '0x2'; sender: Address; feePayer: Address; calls: Call[]
-  gas: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint
-  nonceKey: bigint; nonce: bigint; validAfter?: number; validBefore?: number; feeToken?: Address
+  hash: Hex
+  type: '0x76' | '0x2'
+  sender: Address
+  feePayer: Address
+  calls: Call[]
+  gas: bigint
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+  nonceKey: bigint
+  nonce: bigint
+  validAfter?: number
+  validBefore?: number
+  feeToken?: Address
   /** expiring lane only: keccak256(encodeForSigning ‖ sender) (TIP-1009) */
   replayKey?: Hex
   /** the RPC transaction minus its block position, for eth_getTransactionByHash */
@@ -251,32 +405,57 @@ interface DecodedTx {
 }
 
 const firstLine = (e: unknown) => (e as Error).message.split('\n')[0]
-const fees = (gas?: bigint, max?: bigint, tip?: bigint) => ({ gas: gas ?? 0n, maxFeePerGas: max ?? 0n, maxPriorityFeePerGas: tip ?? 0n })
-const rpcFees = (f: ReturnType<typeof fees>) => ({ gas: toHex(f.gas), maxFeePerGas: toHex(f.maxFeePerGas), maxPriorityFeePerGas: toHex(f.maxPriorityFeePerGas) })
+const fees = (gas?: bigint, max?: bigint, tip?: bigint) => ({
+  gas: gas ?? 0n,
+  maxFeePerGas: max ?? 0n,
+  maxPriorityFeePerGas: tip ?? 0n,
+})
+const rpcFees = (f: ReturnType<typeof fees>) => ({
+  gas: toHex(f.gas),
+  maxFeePerGas: toHex(f.maxFeePerGas),
+  maxPriorityFeePerGas: toHex(f.maxPriorityFeePerGas),
+})
 
 function decodeTempoTx(raw: Hex, chainId: number): DecodedTx {
   let env: TxEnvelopeTempo.TxEnvelopeTempo
-  try { env = TxEnvelopeTempo.deserialize(raw as TxEnvelopeTempo.Serialized) } catch (e) { throw rejected(`malformed 0x76 envelope (${firstLine(e)})`) }
+  try {
+    env = TxEnvelopeTempo.deserialize(raw as TxEnvelopeTempo.Serialized)
+  } catch (e) {
+    throw rejected(`malformed 0x76 envelope (${firstLine(e)})`)
+  }
   if (env.chainId !== chainId) throw rejected(`wrong chain id ${env.chainId}, this chain is ${chainId}`)
   const signature = env.signature
   if (!signature) throw rejected('transaction is not signed')
   // Keychain (access keys) and configurable-account signatures are not emulated (§5.3 step 2, §5.5).
-  if (!['secp256k1', 'p256', 'webAuthn'].includes(signature.type)) throw rejected(`signature type ${signature.type} is not supported`)
-  if (env.keyAuthorization || env.authorizationList?.length) throw rejected('key and 7702 authorizations are not supported')
+  if (!['secp256k1', 'p256', 'webAuthn'].includes(signature.type))
+    throw rejected(`signature type ${signature.type} is not supported`)
+  if (env.keyAuthorization || env.authorizationList?.length)
+    throw rejected('key and 7702 authorizations are not supported')
   // The sender is whoever signed the sign payload, never an embedded `from` (§5.3 step 3, tx.mjs F).
   const payload = TxEnvelopeTempo.getSignPayload(env)
   let sender: Address
   try {
     sender = SignatureEnvelope.extractAddress({ payload, signature, root: true })
     // p256/webAuthn envelopes carry their public key, so extracting an address proves nothing: verify.
-    if (signature.type !== 'secp256k1' && !SignatureEnvelope.verify(signature, { payload, address: sender })) throw new Error('bad signature')
-  } catch { throw rejected('invalid sender signature') }
+    if (signature.type !== 'secp256k1' && !SignatureEnvelope.verify(signature, { payload, address: sender }))
+      throw new Error('bad signature')
+  } catch {
+    throw rejected('invalid sender signature')
+  }
   // `0x00` in the fee-payer slot is the sponsor placeholder: not broadcastable yet (§5.3 step 4).
-  if (env.feePayerSignature === null) throw rejected('fee payer signature missing (0x00 placeholder): the fee payer must co-sign first')
+  if (env.feePayerSignature === null)
+    throw rejected('fee payer signature missing (0x00 placeholder): the fee payer must co-sign first')
   let feePayer = sender
   // The fee payer signs over the sender's address, so a co-signature made for another sender recovers to a stranger.
   if (env.feePayerSignature) {
-    try { feePayer = Secp256k1.recoverAddress({ payload: TxEnvelopeTempo.getFeePayerSignPayload(env, { sender }), signature: env.feePayerSignature }) } catch { throw rejected('invalid fee payer signature') }
+    try {
+      feePayer = Secp256k1.recoverAddress({
+        payload: TxEnvelopeTempo.getFeePayerSignPayload(env, { sender }),
+        signature: env.feePayerSignature,
+      })
+    } catch {
+      throw rejected('invalid fee payer signature')
+    }
   }
   const calls = env.calls.map((c) => ({ to: c.to as Address | undefined, data: c.data ?? '0x', value: c.value ?? 0n }))
   const nonceKey = env.nonceKey ?? 0n
@@ -285,16 +464,39 @@ function decodeTempoTx(raw: Hex, chainId: number): DecodedTx {
   const hash = keccak256(raw)
   const fp = env.feePayerSignature
   return {
-    hash, type: '0x76', sender, feePayer, calls, ...f, nonceKey, nonce, validAfter: env.validAfter, validBefore: env.validBefore,
+    hash,
+    type: '0x76',
+    sender,
+    feePayer,
+    calls,
+    ...f,
+    nonceKey,
+    nonce,
+    validAfter: env.validAfter,
+    validBefore: env.validBefore,
     feeToken: env.feeToken === undefined ? undefined : (env.feeToken as Address),
     replayKey: nonceKey === maxUint256 ? keccak256(concat([TxEnvelopeTempo.encodeForSigning(env), sender])) : undefined,
     rpc: {
-      type: '0x76', hash, from: getAddress(sender), chainId: toHex(chainId), nonce: toHex(nonce), nonceKey: toHex(nonceKey), ...rpcFees(f),
-      calls: calls.map((c) => ({ to: c.to ? getAddress(c.to) : null, value: toHex(c.value), input: c.data })), accessList: [],
+      type: '0x76',
+      hash,
+      from: getAddress(sender),
+      chainId: toHex(chainId),
+      nonce: toHex(nonce),
+      nonceKey: toHex(nonceKey),
+      ...rpcFees(f),
+      calls: calls.map((c) => ({ to: c.to ? getAddress(c.to) : null, value: toHex(c.value), input: c.data })),
+      accessList: [],
       ...(env.validAfter !== undefined && { validAfter: toHex(env.validAfter) }),
       ...(env.validBefore !== undefined && { validBefore: toHex(env.validBefore) }),
       signature: SignatureEnvelope.toRpc(signature),
-      ...(fp && { feePayerSignature: { r: toHex(fp.r, { size: 32 }), s: toHex(fp.s, { size: 32 }), yParity: toHex(fp.yParity), v: toHex(27 + fp.yParity) } }),
+      ...(fp && {
+        feePayerSignature: {
+          r: toHex(fp.r, { size: 32 }),
+          s: toHex(fp.s, { size: 32 }),
+          yParity: toHex(fp.yParity),
+          v: toHex(27 + fp.yParity),
+        },
+      }),
     },
   }
 }
@@ -302,7 +504,11 @@ function decodeTempoTx(raw: Hex, chainId: number): DecodedTx {
 /** Plain EIP-1559 transactions are valid on Tempo too: one call, protocol nonce (§3 last bullet, §5.3 step 1). */
 async function decodeEip1559Tx(raw: Hex, chainId: number): Promise<DecodedTx> {
   let tx
-  try { tx = parseTransaction(raw) } catch (e) { throw rejected(`malformed 0x02 transaction (${firstLine(e)})`) }
+  try {
+    tx = parseTransaction(raw)
+  } catch (e) {
+    throw rejected(`malformed 0x02 transaction (${firstLine(e)})`)
+  }
   if (tx.type !== 'eip1559') throw rejected(`unsupported transaction type ${tx.type}`)
   if (tx.chainId !== chainId) throw rejected(`wrong chain id ${tx.chainId}, this chain is ${chainId}`)
   if (tx.r === undefined || tx.s === undefined) throw rejected('transaction is not signed')
@@ -312,10 +518,29 @@ async function decodeEip1559Tx(raw: Hex, chainId: number): Promise<DecodedTx> {
   const f = fees(tx.gas, tx.maxFeePerGas, tx.maxPriorityFeePerGas)
   const hash = keccak256(raw)
   return {
-    hash, type: '0x2', sender, feePayer: sender, calls: [call], ...f, nonceKey: 0n, nonce,
+    hash,
+    type: '0x2',
+    sender,
+    feePayer: sender,
+    calls: [call],
+    ...f,
+    nonceKey: 0n,
+    nonce,
     rpc: {
-      type: '0x2', hash, from: getAddress(sender), to: call.to ? getAddress(call.to) : null, input: call.data, value: toHex(call.value),
-      nonce: toHex(nonce), ...rpcFees(f), chainId: toHex(chainId), accessList: [], r: tx.r, s: tx.s, yParity: toHex(tx.yParity ?? 0), v: toHex(tx.yParity ?? 0),
+      type: '0x2',
+      hash,
+      from: getAddress(sender),
+      to: call.to ? getAddress(call.to) : null,
+      input: call.data,
+      value: toHex(call.value),
+      nonce: toHex(nonce),
+      ...rpcFees(f),
+      chainId: toHex(chainId),
+      accessList: [],
+      r: tx.r,
+      s: tx.s,
+      yParity: toHex(tx.yParity ?? 0),
+      v: toHex(tx.yParity ?? 0),
     },
   }
 }
@@ -323,7 +548,10 @@ async function decodeEip1559Tx(raw: Hex, chainId: number): Promise<DecodedTx> {
 async function decodeRawTx(raw: Hex, chainId: number): Promise<DecodedTx> {
   const prefix = raw.slice(0, 4).toLowerCase()
   // The 0x78 handoff carries the sender address in the fee-payer slot and no fee-payer signature (§2.2, §5.3 step 1).
-  if (prefix === TxEnvelopeTempo.feePayerMagic) throw rejected('0x78 fee-payer handoff envelope cannot be broadcast; a fee payer must co-sign it into a 0x76 transaction')
+  if (prefix === TxEnvelopeTempo.feePayerMagic)
+    throw rejected(
+      '0x78 fee-payer handoff envelope cannot be broadcast; a fee payer must co-sign it into a 0x76 transaction',
+    )
   if (prefix === TxEnvelopeTempo.serializedType) return decodeTempoTx(raw, chainId)
   if (prefix === '0x02') return decodeEip1559Tx(raw, chainId)
   throw rejected(`unsupported transaction type ${prefix}`)
@@ -332,7 +560,14 @@ async function decodeRawTx(raw: Hex, chainId: number): Promise<DecodedTx> {
 // ---------------------------------------------------------------------------------------------
 // The node
 
-interface Block { number: bigint; hash: Hex; parentHash: Hex; timestamp: bigint; transactions: Hex[]; gasUsed: bigint }
+interface Block {
+  number: bigint
+  hash: Hex
+  parentHash: Hex
+  timestamp: bigint
+  transactions: Hex[]
+  gasUsed: bigint
+}
 const FAUCET_AMOUNT = 1_000_000_000_000n // 1M USD of each token, in 6-decimal units
 const GET_NONCE = '0x89535803' // NonceManager getNonce(address,uint256)
 const USER_TOKENS = '0xed498fa8' // FeeManager userTokens(address) (§3)
@@ -361,7 +596,11 @@ class StandIn implements TempoNode {
     this.baseFee = options.baseFeePerGas ?? 20_000_000_000n
     this.maxExpirySecs = BigInt(options.maxExpirySecs ?? 300)
     for (const [i, token] of (options.tokens ?? [PATH_USD, ALPHA_USD]).entries()) {
-      const name = isAddressEqual(token, PATH_USD) ? 'pathUSD' : isAddressEqual(token, ALPHA_USD) ? 'AlphaUSD' : `TestUSD${i}`
+      const name = isAddressEqual(token, PATH_USD)
+        ? 'pathUSD'
+        : isAddressEqual(token, ALPHA_USD)
+          ? 'AlphaUSD'
+          : `TestUSD${i}`
       this.book.set(key(token), { name, totalSupply: 0n, balances: new Map(), allowances: new Map() })
     }
     this.mine([], 0n) // genesis
@@ -370,11 +609,19 @@ class StandIn implements TempoNode {
   rpcUrl = (tag: string) => `${this.url}/${tag}`
   methodsCalledBy = (tag: string) => this.calls.filter((c) => c.tag === tag).map((c) => c.method)
   now = () => BigInt(Math.floor(Date.now() / 1000)) + this.clockOffset
-  increaseTime = (seconds: number) => { this.clockOffset += BigInt(seconds) }
-  setUserFeeToken = (account: Address, token: Address) => { this.userFeeTokens.set(key(account), token) }
+  increaseTime = (seconds: number) => {
+    this.clockOffset += BigInt(seconds)
+  }
+  setUserFeeToken = (account: Address, token: Address) => {
+    this.userFeeTokens.set(key(account), token)
+  }
   receipt = (hash: Hex) => this.txs.get(hash.toLowerCase())?.receipt
   balanceOf = (token: Address, account: Address) => balance(this.token(token), account)
-  reset = () => { this.calls.length = 0; this.faults.down = false; this.faults.delayMs = 0 }
+  reset = () => {
+    this.calls.length = 0
+    this.faults.down = false
+    this.faults.delayMs = 0
+  }
 
   setBalance(token: Address, account: Address, amount: bigint): void {
     const t = this.token(token)
@@ -402,16 +649,24 @@ class StandIn implements TempoNode {
   private admit(tx: DecodedTx): Address {
     if (this.txs.has(tx.hash)) throw nonceError('already known')
     const now = this.now()
-    if (tx.validAfter !== undefined && now < BigInt(tx.validAfter)) throw nonceError(`transaction not yet valid (validAfter ${tx.validAfter} > now ${now})`)
-    if (tx.validBefore !== undefined && now >= BigInt(tx.validBefore)) throw nonceError(`transaction expired (validBefore ${tx.validBefore} <= now ${now})`)
+    if (tx.validAfter !== undefined && now < BigInt(tx.validAfter))
+      throw nonceError(`transaction not yet valid (validAfter ${tx.validAfter} > now ${now})`)
+    if (tx.validBefore !== undefined && now >= BigInt(tx.validBefore))
+      throw nonceError(`transaction expired (validBefore ${tx.validBefore} <= now ${now})`)
     if (tx.nonceKey === maxUint256) {
       // TIP-1009: validBefore must lie in (now, now + MAX_EXPIRY], and each expiring nonce hash runs once.
       if (tx.validBefore === undefined) throw nonceError('expiring nonce requires validBefore')
-      if (BigInt(tx.validBefore) > now + this.maxExpirySecs) throw nonceError(`expiring nonce validBefore ${tx.validBefore} is more than ${this.maxExpirySecs}s after now ${now}`)
+      if (BigInt(tx.validBefore) > now + this.maxExpirySecs)
+        throw nonceError(
+          `expiring nonce validBefore ${tx.validBefore} is more than ${this.maxExpirySecs}s after now ${now}`,
+        )
       if (this.expiringSeen.has(tx.replayKey!)) throw nonceError('expiring nonce already used (replay)')
     } else {
       const expected = this.nonces.get(`${key(tx.sender)}:${tx.nonceKey}`) ?? 0n
-      if (tx.nonce !== expected) throw nonceError(`nonce too ${tx.nonce < expected ? 'low' : 'high'}: nonce ${tx.nonce}, expected ${expected} (nonce key ${tx.nonceKey})`)
+      if (tx.nonce !== expected)
+        throw nonceError(
+          `nonce too ${tx.nonce < expected ? 'low' : 'high'}: nonce ${tx.nonce}, expected ${expected} (nonce key ${tx.nonceKey})`,
+        )
     }
     if (tx.gas < 21_000n) throw rejected(`intrinsic gas too low: gas ${tx.gas}`)
     if (tx.maxFeePerGas < this.baseFee) throw rejected(`maxFeePerGas ${tx.maxFeePerGas} below base fee ${this.baseFee}`)
@@ -419,7 +674,10 @@ class StandIn implements TempoNode {
     const t = this.book.get(key(feeToken))
     if (!t) throw rejected(`fee token ${feeToken} is not a TIP-20 token on this chain`)
     const maxFee = feeInTokenUnits(tx.gas, tx.maxFeePerGas)
-    if (balance(t, tx.feePayer) < maxFee) throw rejected(`fee payer ${tx.feePayer} cannot cover the maximum fee: has ${balance(t, tx.feePayer)}, needs ${maxFee} of ${feeToken}`)
+    if (balance(t, tx.feePayer) < maxFee)
+      throw rejected(
+        `fee payer ${tx.feePayer} cannot cover the maximum fee: has ${balance(t, tx.feePayer)}, needs ${maxFee} of ${feeToken}`,
+      )
     return feeToken
   }
 
@@ -446,7 +704,9 @@ class StandIn implements TempoNode {
         callLogs = executeCalls(scratch, tx.sender, tx.calls).logs
         this.book = scratch
         status = 'success'
-      } catch (e) { if (!(e instanceof Revert)) throw e }
+      } catch (e) {
+        if (!(e instanceof Revert)) throw e
+      }
     }
     // Out of gas burns the whole limit; success or a revert costs the scheduled gas. The fee is due either way.
     const gasUsed = tx.gas >= needed ? needed : tx.gas
@@ -458,12 +718,29 @@ class StandIn implements TempoNode {
     this.adjust(feeToken, FEE_MANAGER, fee)
     const block = this.mine([tx.hash], gasUsed)
     const receipt = buildRpcReceipt({
-      transactionHash: tx.hash, from: tx.sender, to: tx.calls[0]?.to ?? null, status, type: tx.type,
+      transactionHash: tx.hash,
+      from: tx.sender,
+      to: tx.calls[0]?.to ?? null,
+      status,
+      type: tx.type,
       logs: [...callLogs, feeTransferLog({ feeToken, feePayer: tx.feePayer, fee })],
-      feePayer: tx.feePayer, feeToken, gasUsed, effectiveGasPrice: price, blockNumber: block.number, blockHash: block.hash,
+      feePayer: tx.feePayer,
+      feeToken,
+      gasUsed,
+      effectiveGasPrice: price,
+      blockNumber: block.number,
+      blockHash: block.hash,
     })
-    const position = { blockHash: block.hash, blockNumber: toHex(block.number), transactionIndex: '0x0', gasPrice: toHex(price) }
-    this.txs.set(tx.hash, { rpc: { ...tx.rpc, ...(tx.type === '0x76' && { feeToken: getAddress(feeToken) }), ...position }, receipt })
+    const position = {
+      blockHash: block.hash,
+      blockNumber: toHex(block.number),
+      transactionIndex: '0x0',
+      gasPrice: toHex(price),
+    }
+    this.txs.set(tx.hash, {
+      rpc: { ...tx.rpc, ...(tx.type === '0x76' && { feeToken: getAddress(feeToken) }), ...position },
+      receipt,
+    })
     for (const listener of this.includeListeners) listener(receipt)
     return receipt
   }
@@ -481,7 +758,8 @@ class StandIn implements TempoNode {
   }
 
   private async sendRaw(raw: unknown): Promise<RpcReceipt> {
-    if (typeof raw !== 'string' || !/^0x[0-9a-fA-F]+$/.test(raw)) throw new RpcError(-32602, 'invalid params: expected a hex-encoded transaction')
+    if (typeof raw !== 'string' || !/^0x[0-9a-fA-F]+$/.test(raw))
+      throw new RpcError(-32602, 'invalid params: expected a hex-encoded transaction')
     const tx = await decodeRawTx(raw as Hex, this.chainId)
     return this.include(tx, this.admit(tx))
   }
@@ -490,11 +768,13 @@ class StandIn implements TempoNode {
   private simulate(request: Record<string, unknown>): { output: Hex; gas: bigint } {
     const from = (request.from as Address | undefined) ?? zeroAddress
     const raw = Array.isArray(request.calls) ? (request.calls as Record<string, unknown>[]) : [request]
-    const calls = raw.map((c): Call => ({
-      to: (c.to ?? undefined) as Address | undefined,
-      data: (c.data ?? c.input ?? '0x') as Hex,
-      value: typeof c.value === 'string' && c.value !== '0x' ? BigInt(c.value) : 0n, // viem sends value '0x' in calls (§4)
-    }))
+    const calls = raw.map(
+      (c): Call => ({
+        to: (c.to ?? undefined) as Address | undefined,
+        data: (c.data ?? c.input ?? '0x') as Hex,
+        value: typeof c.value === 'string' && c.value !== '0x' ? BigInt(c.value) : 0n, // viem sends value '0x' in calls (§4)
+      }),
+    )
     try {
       return { output: executeCalls(cloneBook(this.book), from, calls).output, gas: scheduledGas(calls) }
     } catch (e) {
@@ -512,7 +792,10 @@ class StandIn implements TempoNode {
     if (!to) throw new RpcError(3, 'execution reverted: deployless calls need an EVM', '0x')
     if (isAddressEqual(to, FEE_MANAGER) && data.startsWith(USER_TOKENS)) {
       const { args } = decodeFunctionData({ abi: Abis.feeManager, data })
-      return encodeAbiParameters([{ type: 'address' }], [this.userFeeTokens.get(key(args[0] as Address)) ?? zeroAddress])
+      return encodeAbiParameters(
+        [{ type: 'address' }],
+        [this.userFeeTokens.get(key(args[0] as Address)) ?? zeroAddress],
+      )
     }
     if (isAddressEqual(to, Addresses.nonceManager) && data.startsWith(GET_NONCE)) {
       const { args } = decodeFunctionData({ abi: Abis.nonce, data })
@@ -523,11 +806,26 @@ class StandIn implements TempoNode {
 
   private rpcBlock(block: Block, full: boolean): Record<string, unknown> {
     return {
-      number: toHex(block.number), hash: block.hash, parentHash: block.parentHash, timestamp: toHex(block.timestamp),
-      baseFeePerGas: toHex(this.baseFee), gasLimit: toHex(500_000_000n), gasUsed: toHex(block.gasUsed),
-      miner: zeroAddress, difficulty: '0x0', totalDifficulty: '0x0', extraData: '0x', nonce: '0x0000000000000000', mixHash: ZERO_WORD,
-      sha3Uncles: '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347', logsBloom: ZERO_BLOOM,
-      stateRoot: ZERO_WORD, transactionsRoot: ZERO_WORD, receiptsRoot: ZERO_WORD, size: '0x0', uncles: [],
+      number: toHex(block.number),
+      hash: block.hash,
+      parentHash: block.parentHash,
+      timestamp: toHex(block.timestamp),
+      baseFeePerGas: toHex(this.baseFee),
+      gasLimit: toHex(500_000_000n),
+      gasUsed: toHex(block.gasUsed),
+      miner: zeroAddress,
+      difficulty: '0x0',
+      totalDifficulty: '0x0',
+      extraData: '0x',
+      nonce: '0x0000000000000000',
+      mixHash: ZERO_WORD,
+      sha3Uncles: '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347',
+      logsBloom: ZERO_BLOOM,
+      stateRoot: ZERO_WORD,
+      transactionsRoot: ZERO_WORD,
+      receiptsRoot: ZERO_WORD,
+      size: '0x0',
+      uncles: [],
       transactions: full ? block.transactions.map((h) => this.txs.get(h)?.rpc) : block.transactions,
     }
   }
@@ -541,13 +839,23 @@ class StandIn implements TempoNode {
   private getLogs(filter: Record<string, unknown>): RpcLog[] {
     const from = this.blockAt(filter.fromBlock ?? 'latest')?.number ?? 0n
     const to = this.blockAt(filter.toBlock ?? 'latest')?.number ?? 0n
-    const addresses = filter.address == null ? undefined : ([filter.address].flat() as string[]).map((a) => a.toLowerCase())
+    const addresses =
+      filter.address == null ? undefined : ([filter.address].flat() as string[]).map((a) => a.toLowerCase())
     const wanted = (filter.topics ?? []) as (string | string[] | null)[]
-    return [...this.txs.values()].flatMap((t) => t.receipt.logs).filter((log) => {
-      if (filter.blockHash ? log.blockHash !== filter.blockHash : BigInt(log.blockNumber) < from || BigInt(log.blockNumber) > to) return false
-      if (addresses && !addresses.includes(log.address.toLowerCase())) return false
-      return wanted.every((w, i) => w === null || [w].flat().some((x) => x.toLowerCase() === log.topics[i]?.toLowerCase()))
-    })
+    return [...this.txs.values()]
+      .flatMap((t) => t.receipt.logs)
+      .filter((log) => {
+        if (
+          filter.blockHash
+            ? log.blockHash !== filter.blockHash
+            : BigInt(log.blockNumber) < from || BigInt(log.blockNumber) > to
+        )
+          return false
+        if (addresses && !addresses.includes(log.address.toLowerCase())) return false
+        return wanted.every(
+          (w, i) => w === null || [w].flat().some((x) => x.toLowerCase() === log.topics[i]?.toLowerCase()),
+        )
+      })
   }
 
   /** tempo_fundAddress, the dev node's faucet (viem `Actions.faucet.fund`): mints every known token, one receipted tx each. */
@@ -559,8 +867,30 @@ class StandIn implements TempoNode {
       const hash = keccak256(stringToHex(`faucet ${this.blocks.length} ${account} ${token}`))
       const block = this.mine([hash], 0n)
       const logs = transferLogs({ token, from: zeroAddress, to: account, amount: FAUCET_AMOUNT })
-      const receipt = buildRpcReceipt({ transactionHash: hash, from: zeroAddress, to: token, logs, feeToken: token, gasUsed: 0n, blockNumber: block.number, blockHash: block.hash })
-      const rpc = { type: '0x2', hash, from: zeroAddress, to: getAddress(token), input: '0x', value: '0x0', nonce: '0x0', gas: '0x0', chainId: toHex(this.chainId), blockHash: block.hash, blockNumber: toHex(block.number), transactionIndex: '0x0' }
+      const receipt = buildRpcReceipt({
+        transactionHash: hash,
+        from: zeroAddress,
+        to: token,
+        logs,
+        feeToken: token,
+        gasUsed: 0n,
+        blockNumber: block.number,
+        blockHash: block.hash,
+      })
+      const rpc = {
+        type: '0x2',
+        hash,
+        from: zeroAddress,
+        to: getAddress(token),
+        input: '0x',
+        value: '0x0',
+        nonce: '0x0',
+        gas: '0x0',
+        chainId: toHex(this.chainId),
+        blockHash: block.hash,
+        blockNumber: toHex(block.number),
+        transactionIndex: '0x0',
+      }
       this.txs.set(hash, { rpc, receipt })
       return hash
     })
@@ -570,27 +900,50 @@ class StandIn implements TempoNode {
     const request = (p[0] ?? {}) as Record<string, unknown>
     const address = String(p[0]).toLowerCase()
     switch (method) {
-      case 'eth_chainId': return toHex(this.chainId)
-      case 'net_version': return String(this.chainId)
-      case 'web3_clientVersion': return 'tempo-node-standin/0.1'
-      case 'eth_blockNumber': return toHex(this.blocks.length - 1)
-      case 'eth_getBlockByNumber': { const b = this.blockAt(p[0]); return b ? this.rpcBlock(b, p[1] === true) : null }
-      case 'eth_getBlockByHash': { const b = this.blocks.find((x) => x.hash === address); return b ? this.rpcBlock(b, p[1] === true) : null }
-      case 'eth_gasPrice': return toHex(this.baseFee)
-      case 'eth_maxPriorityFeePerGas': return '0x0'
-      case 'eth_getTransactionCount': return toHex(this.nonces.get(`${address}:0`) ?? 0n)
-      case 'eth_getCode': return this.book.has(address) || PRECOMPILES.has(address) ? '0xef' : '0x'
-      case 'eth_estimateGas': return toHex(this.simulate(request).gas)
-      case 'eth_call': return this.ethCall(request)
-      case 'eth_sendRawTransaction': return (await this.sendRaw(p[0])).transactionHash
-      case 'eth_sendRawTransactionSync': return this.sendRaw(p[0])
-      case 'eth_getTransactionReceipt': return this.txs.get(address)?.receipt ?? null
-      case 'eth_getTransactionByHash': return this.txs.get(address)?.rpc ?? null
-      case 'eth_getLogs': return this.getLogs(request)
-      case 'tempo_fundAddress': return this.fund(p[0] as Address)
+      case 'eth_chainId':
+        return toHex(this.chainId)
+      case 'net_version':
+        return String(this.chainId)
+      case 'web3_clientVersion':
+        return 'tempo-node-standin/0.1'
+      case 'eth_blockNumber':
+        return toHex(this.blocks.length - 1)
+      case 'eth_getBlockByNumber': {
+        const b = this.blockAt(p[0])
+        return b ? this.rpcBlock(b, p[1] === true) : null
+      }
+      case 'eth_getBlockByHash': {
+        const b = this.blocks.find((x) => x.hash === address)
+        return b ? this.rpcBlock(b, p[1] === true) : null
+      }
+      case 'eth_gasPrice':
+        return toHex(this.baseFee)
+      case 'eth_maxPriorityFeePerGas':
+        return '0x0'
+      case 'eth_getTransactionCount':
+        return toHex(this.nonces.get(`${address}:0`) ?? 0n)
+      case 'eth_getCode':
+        return this.book.has(address) || PRECOMPILES.has(address) ? '0xef' : '0x'
+      case 'eth_estimateGas':
+        return toHex(this.simulate(request).gas)
+      case 'eth_call':
+        return this.ethCall(request)
+      case 'eth_sendRawTransaction':
+        return (await this.sendRaw(p[0])).transactionHash
+      case 'eth_sendRawTransactionSync':
+        return this.sendRaw(p[0])
+      case 'eth_getTransactionReceipt':
+        return this.txs.get(address)?.receipt ?? null
+      case 'eth_getTransactionByHash':
+        return this.txs.get(address)?.rpc ?? null
+      case 'eth_getLogs':
+        return this.getLogs(request)
+      case 'tempo_fundAddress':
+        return this.fund(p[0] as Address)
       // The real node fills transactions; -32601 makes viem cache "unsupported" and fill locally (mppx.md §5).
       case 'eth_fillTransaction':
-      default: throw new RpcError(-32601, `the method ${method} does not exist/is not available`)
+      default:
+        throw new RpcError(-32601, `the method ${method} does not exist/is not available`)
     }
   }
 
@@ -604,19 +957,30 @@ class StandIn implements TempoNode {
       return { jsonrpc: '2.0', id, result: await this.dispatch(r.method, params) }
     } catch (e) {
       const error = e instanceof RpcError ? e : new RpcError(-32603, `internal error: ${firstLine(e)}`)
-      return { jsonrpc: '2.0', id, error: { code: error.code, message: error.message, ...(error.data !== undefined && { data: error.data }) } }
+      return {
+        jsonrpc: '2.0',
+        id,
+        error: { code: error.code, message: error.message, ...(error.data !== undefined && { data: error.data }) },
+      }
     }
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Down: the connection dies with no HTTP answer at all, as when the node is unreachable.
-    if (this.faults.down) { req.socket.destroy(); return }
+    if (this.faults.down) {
+      req.socket.destroy()
+      return
+    }
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     if (this.faults.delayMs > 0) await new Promise((r) => setTimeout(r, this.faults.delayMs))
     const tag = decodeURIComponent(new URL(req.url ?? '/', 'http://node').pathname.slice(1))
     let body: unknown
-    try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { body = undefined }
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    } catch {
+      body = undefined
+    }
     let answer: unknown = { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }
     if (Array.isArray(body)) {
       const answers = []

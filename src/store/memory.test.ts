@@ -39,7 +39,7 @@ describe('memory store', () => {
     expect(await store.countHit('challenges:198.51.100.4', 60_000)).toBe(1)
   })
 
-  it('starts a new window once the first hit\'s window has passed, and later hits do not extend it', async () => {
+  it("starts a new window once the first hit's window has passed, and later hits do not extend it", async () => {
     let now = 0
     const store = createMemoryStore({ now: () => now })
     expect(await store.countHit('k', 1_000)).toBe(1)
@@ -72,7 +72,10 @@ describe('memory store', () => {
     await store.addPending('records', 'a', '1')
     await store.addPending('records', 'a', '2')
     await store.addPending('records', 'b', '3')
-    expect(await store.listPending('records')).toEqual([{ id: 'a', job: '2' }, { id: 'b', job: '3' }])
+    expect(await store.listPending('records')).toEqual([
+      { id: 'a', job: '2' },
+      { id: 'b', job: '3' },
+    ])
     await store.removePending('records', 'a')
     expect(await store.listPending('records')).toEqual([{ id: 'b', job: '3' }])
     expect(await store.listPending('none')).toEqual([])
@@ -80,11 +83,22 @@ describe('memory store', () => {
 
   it('keeps the newest payments in its ledger and forgets the oldest, so memory stays bounded', async () => {
     const store = createMemoryStore({ ledgerMax: 3 })
-    const entry = (n: number) => ({ challengeId: `c${n}`, route: 'GET /x', method: 'stripe', amount: '50', currency: 'usd', reference: `pi_${n}`, settledAt: '2026-11-27T00:00:00Z', upstreamStatus: 200 })
+    const entry = (n: number) => ({
+      challengeId: `c${n}`,
+      route: 'GET /x',
+      method: 'stripe',
+      amount: '50',
+      currency: 'usd',
+      reference: `pi_${n}`,
+      settledAt: '2026-11-27T00:00:00Z',
+      upstreamStatus: 200,
+    })
     for (let n = 1; n <= 20; n++) await store.record(entry(n))
     const kept = await store.ledger()
     expect(kept.length).toBeLessThan(6)
     expect(kept.at(-1)!.challengeId).toBe('c20')
-    expect(kept.map((e) => e.challengeId)).toEqual(Array.from({ length: kept.length }, (_, i) => `c${21 - kept.length + i}`))
+    expect(kept.map((e) => e.challengeId)).toEqual(
+      Array.from({ length: kept.length }, (_, i) => `c${21 - kept.length + i}`),
+    )
   })
 })

@@ -15,7 +15,9 @@ export interface MemoryStore extends ReplayStore {
 /** payments the in-memory ledger keeps; each one's request log line is the lasting record */
 const LEDGER_MAX = 10_000
 
-export function createMemoryStore(options: { now?: () => number; sweepEvery?: number; ledgerMax?: number } = {}): MemoryStore {
+export function createMemoryStore(
+  options: { now?: () => number; sweepEvery?: number; ledgerMax?: number } = {},
+): MemoryStore {
   const now = options.now ?? Date.now
   const claims = new Map<string, number>()
   /** rate key → hits so far and when its fixed window ends (epoch ms) */
@@ -79,7 +81,11 @@ export function createMemoryStore(options: { now?: () => number; sweepEvery?: nu
 }
 
 /** Called on every write; every `every`-th call deletes the map's entries that `expired` says are done. */
-function sweeper<V>(every: number, map: Map<string, V>, expired: (value: V, at: number) => boolean): (at: number) => void {
+function sweeper<V>(
+  every: number,
+  map: Map<string, V>,
+  expired: (value: V, at: number) => boolean,
+): (at: number) => void {
   let calls = 0
   return (at) => {
     if (++calls < every) return

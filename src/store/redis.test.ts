@@ -40,7 +40,9 @@ describe('redis store', () => {
     const keyPrefix = prefix()
     const replicas = Array.from({ length: 5 }, () => open(keyPrefix))
     const expires = Date.now() + 60_000
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => replicas[i % 5]!.claim('challenge:race', expires)))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => replicas[i % 5]!.claim('challenge:race', expires)),
+    )
     expect(results.filter(Boolean)).toHaveLength(1)
   })
 
@@ -55,7 +57,10 @@ describe('redis store', () => {
     const store = open(prefix())
     await store.record(entry)
     await store.record({ ...entry, challengeId: 'ch_2', reference: 'pi_2', upstreamStatus: 0 })
-    expect(await store.ledger()).toEqual([entry, { ...entry, challengeId: 'ch_2', reference: 'pi_2', upstreamStatus: 0 }])
+    expect(await store.ledger()).toEqual([
+      entry,
+      { ...entry, challengeId: 'ch_2', reference: 'pi_2', upstreamStatus: 0 },
+    ])
   })
 
   it('keeps what the payer got: the outcome and the bytes sent and expected', async () => {
@@ -108,7 +113,9 @@ describe('redis store', () => {
     expect(await a.countHit('challenges:203.0.113.7', 60_000)).toBe(1)
     expect(await b.countHit('challenges:203.0.113.7', 60_000)).toBe(2)
     expect(await a.countHit('challenges:203.0.113.7', 60_000)).toBe(3)
-    const concurrent = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).countHit('challenges:race', 60_000)))
+    const concurrent = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).countHit('challenges:race', 60_000)),
+    )
     expect([...concurrent].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
   })
 

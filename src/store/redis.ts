@@ -21,7 +21,16 @@ end
 return count
 `
 
-const LEDGER_FIELDS = ['challengeId', 'route', 'method', 'amount', 'currency', 'reference', 'settledAt', 'upstreamStatus'] as const
+const LEDGER_FIELDS = [
+  'challengeId',
+  'route',
+  'method',
+  'amount',
+  'currency',
+  'reference',
+  'settledAt',
+  'upstreamStatus',
+] as const
 /** written only when set, so entries from before them read back as they were */
 const OPTIONAL_LEDGER_FIELDS = ['outcome', 'bytesSent', 'bytesExpected'] as const
 
@@ -77,7 +86,9 @@ export function createRedisStore(options: RedisStoreOptions): ReplayStore {
       return rows.map(([, flat]) => toEntry(flat))
     },
     async countHit(key, windowMs) {
-      const count = await run('rate count', () => redis.eval(COUNT_HIT_SCRIPT, 1, `${prefix}rate:${key}`, Math.max(1, Math.ceil(windowMs))))
+      const count = await run('rate count', () =>
+        redis.eval(COUNT_HIT_SCRIPT, 1, `${prefix}rate:${key}`, Math.max(1, Math.ceil(windowMs))),
+      )
       return Number(count)
     },
     async addPending(queue, id, job) {
@@ -87,8 +98,11 @@ export function createRedisStore(options: RedisStoreOptions): ReplayStore {
       const jobs: Array<{ id: string; job: string }> = []
       let cursor = '0'
       do {
-        const [next, flat] = await run('pending read', () => redis.hscan(`${prefix}pending:${queue}`, cursor, 'COUNT', 100))
-        for (let i = 0; i + 1 < flat.length && jobs.length < limit; i += 2) jobs.push({ id: flat[i]!, job: flat[i + 1]! })
+        const [next, flat] = await run('pending read', () =>
+          redis.hscan(`${prefix}pending:${queue}`, cursor, 'COUNT', 100),
+        )
+        for (let i = 0; i + 1 < flat.length && jobs.length < limit; i += 2)
+          jobs.push({ id: flat[i]!, job: flat[i + 1]! })
         cursor = next
       } while (cursor !== '0' && jobs.length < limit)
       return jobs

@@ -60,7 +60,14 @@ export interface LedgerEntry {
  * - `cut`: a 2xx whose body the upstream cut short (bytesSent < bytesExpected, or no chunked end)
  * - `client-gone`: the payer left before the response was over
  */
-export type PaidOutcome = 'served' | 'upstream-error' | 'upstream-challenge' | 'upstream-unreachable' | 'upstream-timeout' | 'cut' | 'client-gone'
+export type PaidOutcome =
+  | 'served'
+  | 'upstream-error'
+  | 'upstream-challenge'
+  | 'upstream-unreachable'
+  | 'upstream-timeout'
+  | 'cut'
+  | 'client-gone'
 
 export class StoreUnavailable extends Error {
   constructor(detail: string, options?: { cause?: unknown }) {

@@ -23,7 +23,8 @@ describe('the public port', () => {
         for (const method of ['GET', 'HEAD']) {
           const res = await request(`${stack.gw.url}${path}`, { method, headers })
           expect(res.status, `${method} ${path}`).toBe(404)
-          if (method === 'GET') expect(JSON.parse(res.body)).toMatchObject({ type: 'urn:mpp-gateway:problem:not-found', status: 404 })
+          if (method === 'GET')
+            expect(JSON.parse(res.body)).toMatchObject({ type: 'urn:mpp-gateway:problem:not-found', status: 404 })
           expect(res.body).not.toContain('mpp_')
         }
       }
@@ -96,8 +97,12 @@ describe('the admin listener with a token', () => {
     const next = 'rotated-admin-token-0123456789abcdef'
     writeFileSync(gw.configFile, readFileSync(gw.configFile, 'utf8').replace(TOKEN, next))
     expect(await gw.gateway.reload()).toMatchObject({ ok: true, changed: true })
-    expect((await request(`${gw.adminUrl}/__gateway/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(401)
-    expect((await request(`${gw.adminUrl}/__gateway/metrics`, { headers: { authorization: `Bearer ${next}` } })).status).toBe(200)
+    expect(
+      (await request(`${gw.adminUrl}/__gateway/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(401)
+    expect(
+      (await request(`${gw.adminUrl}/__gateway/metrics`, { headers: { authorization: `Bearer ${next}` } })).status,
+    ).toBe(200)
     expect(gw.logs.join('\n')).not.toContain(next)
   })
 })
@@ -116,7 +121,9 @@ describe('the admin listener without a token', () => {
     expect((await request(`${address}/__gateway/metrics`)).status).toBe(200)
     expect((await request(`${address}/__gateway/config`, { headers: { host: `localhost:${port}` } })).status).toBe(200)
     // this machine's other addresses do not reach it
-    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)
     if (external) expect(await connects(external.address, port)).toBe(false)
     expect(await connects('127.0.0.1', port)).toBe(true)
   })
@@ -129,14 +136,22 @@ describe('the admin listener without a token', () => {
   })
 
   it('is a config error on an address other machines reach, naming the file and key', async () => {
-    const refused = startTestGateway({ upstreamUrl: stack.upstream.url, routes: FREE, extra: { admin: { listen: '0.0.0.0:0' } } })
-    await expect(refused).rejects.toThrow(/^\/\S+\/gateway\.config\.yaml: admin\.listen: "0\.0\.0\.0" is reachable from other machines: set admin\.token, or listen on 127\.0\.0\.1$/)
+    const refused = startTestGateway({
+      upstreamUrl: stack.upstream.url,
+      routes: FREE,
+      extra: { admin: { listen: '0.0.0.0:0' } },
+    })
+    await expect(refused).rejects.toThrow(
+      /^\/\S+\/gateway\.config\.yaml: admin\.listen: "0\.0\.0\.0" is reachable from other machines: set admin\.token, or listen on 127\.0\.0\.1$/,
+    )
   })
 })
 
 describe('the admin listener and the gateway lifecycle', () => {
   it('answers during drain, closes on close; admin: false starts none', async () => {
-    const stack = await startStack({ extra: { admin: { listen: '127.0.0.1:0' }, shutdown: { grace: '300ms', timeout: '2s' } } })
+    const stack = await startStack({
+      extra: { admin: { listen: '127.0.0.1:0' }, shutdown: { grace: '300ms', timeout: '2s' } },
+    })
     const { gw } = stack
     const port = Number(new URL(gw.adminUrl).port)
     const draining = gw.gateway.drain()

@@ -25,7 +25,14 @@ beforeAll(async () => {
   stack = await startStack({
     storeUrl: SHARED_REDIS_URL,
     routes: [{ match: 'GET /v1/cheap', price: '0.50' }],
-    tempo: { rpcUrl: node.rpcUrl('gateway'), chainId: 42431, currency: PATH_USD, recipient: accounts.recipient.address, modes: ['push'], timeout: '1s' },
+    tempo: {
+      rpcUrl: node.rpcUrl('gateway'),
+      chainId: 42431,
+      currency: PATH_USD,
+      recipient: accounts.recipient.address,
+      modes: ['push'],
+      timeout: '1s',
+    },
   })
 })
 afterAll(async () => {
@@ -37,7 +44,9 @@ afterAll(async () => {
 async function spray(count: number): Promise<Challenge[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
   try {
-    const responses = await Promise.all(Array.from({ length: count }, () => request(`${stack.gw.url}/v1/cheap`, { agent })))
+    const responses = await Promise.all(
+      Array.from({ length: count }, () => request(`${stack.gw.url}/v1/cheap`, { agent })),
+    )
     expect(responses.every((r) => r.status === 402)).toBe(true)
     return responses.map((r) => challengeFor(r, 'tempo'))
   } finally {
@@ -59,22 +68,39 @@ describe('challenge ids over real sockets', () => {
     const payer = privateKeyToAccount(generatePrivateKey())
     node.setBalance(PATH_USD, payer.address, 5_000_000n)
     const wallet = createClient({ chain: tempoModerato, transport: viemHttp(node.rpcUrl('payer')) })
-    const tx = await sendTransactionSync(wallet, { account: payer, calls: [transferCall({ to: accounts.recipient.address, amount: 500_000n, memo })], nonceKey: 'expiring', feeToken: PATH_USD } as never)
+    const tx = await sendTransactionSync(wallet, {
+      account: payer,
+      calls: [transferCall({ to: accounts.recipient.address, amount: 500_000n, memo })],
+      nonceKey: 'expiring',
+      feeToken: PATH_USD,
+    } as never)
     expect(tx.status).toBe('success')
 
     // The attacker watches the chain, reads the memo and presents the hash with every challenge it holds for that memo
     // (with none, with some other one of its own).
-    const attackerHeld = sprayed.filter((c) => c !== victim && AttributionMemo.encode({ realm: TEST_REALM, challengeId: c.id }) === memo)
+    const attackerHeld = sprayed.filter(
+      (c) => c !== victim && AttributionMemo.encode({ realm: TEST_REALM, challengeId: c.id }) === memo,
+    )
     const before = stack.upstream.requests.length
     for (const held of attackerHeld.length > 0 ? attackerHeld : [sprayed.find((c) => c !== victim)!]) {
-      const stolen = await request(`${stack.gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(held, { type: 'hash', hash: tx.transactionHash }) } })
+      const stolen = await request(`${stack.gw.url}/v1/cheap`, {
+        headers: { authorization: authorizationFor(held, { type: 'hash', hash: tx.transactionHash }) },
+      })
       expect(stolen.status).toBe(402)
       expect(problemOf(stolen).type).toBe('https://paymentauth.org/problems/verification-failed')
     }
     expect(attackerHeld).toEqual([])
     expect(stack.upstream.requests.length).toBe(before)
 
-    const paid = await request(`${stack.gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(victim, { type: 'hash', hash: tx.transactionHash }, `did:pkh:eip155:42431:${payer.address}`) } })
+    const paid = await request(`${stack.gw.url}/v1/cheap`, {
+      headers: {
+        authorization: authorizationFor(
+          victim,
+          { type: 'hash', hash: tx.transactionHash },
+          `did:pkh:eip155:42431:${payer.address}`,
+        ),
+      },
+    })
     expect(paid.status, paid.body).toBe(200)
     expect(stack.upstream.requests.length).toBe(before + 1)
   })
@@ -89,10 +115,25 @@ describe('challenge ids over real sockets', () => {
     node.setBalance(PATH_USD, payer.address, 5_000_000n)
     const wallet = createClient({ chain: tempoModerato, transport: viemHttp(node.rpcUrl('payer')) })
     const memo = AttributionMemo.encode({ realm: TEST_REALM, challengeId: old.id })
-    const tx = await sendTransactionSync(wallet, { account: payer, calls: [transferCall({ to: accounts.recipient.address, amount: 500_000n, memo })], nonceKey: 'expiring', feeToken: PATH_USD } as never)
-    const paid = await request(`${stack.gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(old, { type: 'hash', hash: tx.transactionHash }, `did:pkh:eip155:42431:${payer.address}`) } })
+    const tx = await sendTransactionSync(wallet, {
+      account: payer,
+      calls: [transferCall({ to: accounts.recipient.address, amount: 500_000n, memo })],
+      nonceKey: 'expiring',
+      feeToken: PATH_USD,
+    } as never)
+    const paid = await request(`${stack.gw.url}/v1/cheap`, {
+      headers: {
+        authorization: authorizationFor(
+          old,
+          { type: 'hash', hash: tx.transactionHash },
+          `did:pkh:eip155:42431:${payer.address}`,
+        ),
+      },
+    })
     expect(paid.status, paid.body).toBe(200)
-    const replay = await request(`${stack.gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(old, { type: 'hash', hash: tx.transactionHash }) } })
+    const replay = await request(`${stack.gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(old, { type: 'hash', hash: tx.transactionHash }) },
+    })
     expect(replay.status).toBe(402)
   })
 })

@@ -22,8 +22,12 @@ methods:
 `
 
 describe('mpp-gateway check', () => {
-  it('accepts the shipped example config and prints each route\'s price per method in major units', async () => {
-    const env = { STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_NETWORK_ID: 'profile_abc', TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' }
+  it("accepts the shipped example config and prints each route's price per method in major units", async () => {
+    const env = {
+      STRIPE_SECRET_KEY: 'sk_test_abc',
+      STRIPE_NETWORK_ID: 'profile_abc',
+      TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+    }
     const { code, stdout } = await runCli(['check', '--config', 'gateway.config.yaml'], env)
     expect(code).toBe(0)
     expect(stdout).toMatch(/POST \/v1\/chat\/completions +0\.50 usd +stripe: 0\.50 usd; tempo: 0\.50 pathUSD\n/)
@@ -32,24 +36,40 @@ describe('mpp-gateway check', () => {
   })
 
   it('refuses a challenge key copied from the examples, and an unset one with a shared store', async () => {
-    const copied = await runCli(['check', '-c', configFile(base.replace('0123456789abcdef0123456789abcdef', 'replace-with-openssl-rand-base64-32-output') + 'routes: []\n')])
+    const copied = await runCli([
+      'check',
+      '-c',
+      configFile(
+        base.replace('0123456789abcdef0123456789abcdef', 'replace-with-openssl-rand-base64-32-output') + 'routes: []\n',
+      ),
+    ])
     expect(copied.code).toBe(1)
-    expect(copied.stdout).toContain('secretKey: is a placeholder copied from the examples; set a random key (openssl rand -base64 32)')
+    expect(copied.stdout).toContain(
+      'secretKey: is a placeholder copied from the examples; set a random key (openssl rand -base64 32)',
+    )
     expect(copied.stdout).not.toContain('replace-with-openssl')
-    const shared = configFile(`${base.replace(/secretKey: "0123.*\n/, 'secretKey: "${MPP_SECRET_KEY:-}"\n')}store: { url: "redis://127.0.0.1:6379" }\nroutes: []\n`)
+    const shared = configFile(
+      `${base.replace(/secretKey: "0123.*\n/, 'secretKey: "${MPP_SECRET_KEY:-}"\n')}store: { url: "redis://127.0.0.1:6379" }\nroutes: []\n`,
+    )
     const unset = await runCli(['check', '-c', shared], { MPP_SECRET_KEY: '' })
     expect(unset.code).toBe(1)
-    expect(unset.stdout).toContain(`${shared}: secretKey: is required with store.url: replicas sharing a store must share the challenge key`)
+    expect(unset.stdout).toContain(
+      `${shared}: secretKey: is required with store.url: replicas sharing a store must share the challenge key`,
+    )
     const served = await runCli(['serve', '-c', shared], { MPP_SECRET_KEY: '' })
     expect(served.code).toBe(1)
     expect(served.stderr).toContain(`${shared}: secretKey: is required with store.url`)
   })
 
-  it('disables stripe with a warning on the examples\' placeholder key and network id', async () => {
-    const file = configFile(`${base.replace('sk_test_x', 'sk_test_replace_me').replace('profile_x', 'profile_replace_me')}routes:\n  - { match: "GET /free", price: free }\n`)
+  it("disables stripe with a warning on the examples' placeholder key and network id", async () => {
+    const file = configFile(
+      `${base.replace('sk_test_x', 'sk_test_replace_me').replace('profile_x', 'profile_replace_me')}routes:\n  - { match: "GET /free", price: free }\n`,
+    )
     const { code, stdout } = await runCli(['check', '-c', file])
     expect(code).toBe(0)
-    expect(stdout).toContain(`warning: ${file}: methods.stripe.secretKey and methods.stripe.networkId: are placeholders from the examples, so the stripe method is disabled (replace it with your own Stripe value)`)
+    expect(stdout).toContain(
+      `warning: ${file}: methods.stripe.secretKey and methods.stripe.networkId: are placeholders from the examples, so the stripe method is disabled (replace it with your own Stripe value)`,
+    )
     expect(stdout).not.toContain('sk_test_replace_me')
   })
 
@@ -72,21 +92,33 @@ routes:
   })
 
   it('a route that names a method that cannot charge its price is an error; a default route just skips it', async () => {
-    const named = await runCli(['check', '--config', configFile(`${base}\nroutes:\n  - { match: "GET /c", price: "0.10", methods: ["stripe"] }\n`)])
+    const named = await runCli([
+      'check',
+      '--config',
+      configFile(`${base}\nroutes:\n  - { match: "GET /c", price: "0.10", methods: ["stripe"] }\n`),
+    ])
     expect(named.code).toBe(1)
     expect(named.stdout).toMatch(/routes\[0\]\.methods: stripe cannot charge 0\.10 usd: .*minimum/)
-    const defaulted = await runCli(['check', '--config', configFile(`${base}\nroutes:\n  - { match: "GET /c", price: "0.10" }\n`)])
+    const defaulted = await runCli([
+      'check',
+      '--config',
+      configFile(`${base}\nroutes:\n  - { match: "GET /c", price: "0.10" }\n`),
+    ])
     expect(defaulted.code).toBe(1)
     expect(defaulted.stdout).toContain('routes[0].price: no configured method can charge 0.10 usd')
   })
   it('refuses a priced route that an earlier free route takes requests of, naming both routes', async () => {
-    const file = configFile(`${base}\nroutes:\n  - { match: "GET /v1/*", price: free }\n  - { match: "GET /v1/joke", price: "2.00" }\n`)
+    const file = configFile(
+      `${base}\nroutes:\n  - { match: "GET /v1/*", price: free }\n  - { match: "GET /v1/joke", price: "2.00" }\n`,
+    )
     const { code, stdout } = await runCli(['check', '--config', file])
     expect(code).toBe(1)
     expect(stdout).toContain(
       `${file}: routes[1].match: "GET /v1/joke" (price 2.00) is shadowed by routes[0].match "GET /v1/*" (price free), which comes first and takes requests such as GET /v1/joke; list the more specific route first, or set routes[0].shadows: ok if that is intended`,
     )
-    const intended = configFile(`${base}\nroutes:\n  - { match: "GET /v1/*", price: free, shadows: ok }\n  - { match: "GET /v1/joke", price: "2.00" }\n`)
+    const intended = configFile(
+      `${base}\nroutes:\n  - { match: "GET /v1/*", price: free, shadows: ok }\n  - { match: "GET /v1/joke", price: "2.00" }\n`,
+    )
     expect((await runCli(['check', '--config', intended])).code).toBe(0)
   })
 })
@@ -102,7 +134,8 @@ describe('mpp-gateway: version, help and usage errors', () => {
   it('help lists every command and the exit codes; help COMMAND lists every flag, short and long', async () => {
     const overview = await runCli(['help'])
     expect(overview.code).toBe(0)
-    for (const command of ['serve', 'check', 'healthcheck', 'pay', 'help', 'version']) expect(overview.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
+    for (const command of ['serve', 'check', 'healthcheck', 'pay', 'help', 'version'])
+      expect(overview.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
     expect(overview.stdout).toContain('  2  usage error (an unknown command or flag)\n')
     expect((await runCli(['--help'])).stdout).toBe(overview.stdout)
     const serve = await runCli(['help', 'serve'])
@@ -113,12 +146,28 @@ describe('mpp-gateway: version, help and usage errors', () => {
   })
 
   it('exits 2 on a usage error, saying what was wrong and where the usage is', async () => {
-    expect(await runCli(['bogus'])).toEqual({ code: 2, stdout: '', stderr: 'mpp-gateway: unknown command "bogus"\nRun "mpp-gateway help" for the usage.\n' })
-    expect(await runCli(['check', '--nope'])).toEqual({ code: 2, stdout: '', stderr: 'mpp-gateway: Unknown option \'--nope\'\nRun "mpp-gateway help check" for the usage.\n' })
+    expect(await runCli(['bogus'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mpp-gateway: unknown command "bogus"\nRun "mpp-gateway help" for the usage.\n',
+    })
+    expect(await runCli(['check', '--nope'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mpp-gateway: Unknown option \'--nope\'\nRun "mpp-gateway help check" for the usage.\n',
+    })
     expect((await runCli(['help', 'bogus'])).code).toBe(2)
     expect((await runCli(['check', 'extra'])).stderr).toContain('unexpected argument "extra"')
-    expect(await runCli(['pay'])).toEqual({ code: 2, stdout: '', stderr: 'mpp-gateway: missing the URL to pay for\nRun "mpp-gateway help pay" for the usage.\n' })
-    expect(await runCli(['pay', '-m', 'paypal', 'http://127.0.0.1:9/x'])).toEqual({ code: 2, stdout: '', stderr: 'mpp-gateway pay: -m paypal: use stripe or tempo\n' })
+    expect(await runCli(['pay'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mpp-gateway: missing the URL to pay for\nRun "mpp-gateway help pay" for the usage.\n',
+    })
+    expect(await runCli(['pay', '-m', 'paypal', 'http://127.0.0.1:9/x'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mpp-gateway pay: -m paypal: use stripe or tempo\n',
+    })
   })
 })
 
@@ -156,25 +205,37 @@ routes:
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
     const { port } = taken.address() as net.AddressInfo
     try {
-      const file = configFile(`listen: "127.0.0.1:${port}"\n${base}\n${store}\nroutes:\n  - { match: "GET /paid", price: "1.00" }\n`)
+      const file = configFile(
+        `listen: "127.0.0.1:${port}"\n${base}\n${store}\nroutes:\n  - { match: "GET /paid", price: "1.00" }\n`,
+      )
       const { code, stderr } = await runCli(['serve', '--config', file], {}, 10_000)
       expect(code).toBe(1)
-      expect(stderr).toContain(`${file}: listen: 127.0.0.1:${port} is already in use by another process; stop it or choose another listen address`)
+      expect(stderr).toContain(
+        `${file}: listen: 127.0.0.1:${port} is already in use by another process; stop it or choose another listen address`,
+      )
     } finally {
       taken.close()
     }
   })
 
-  it('healthcheck probes healthz at the config\'s listen: 0 while it runs, 1 once it is gone', async () => {
+  it("healthcheck probes healthz at the config's listen: 0 while it runs, 1 once it is gone", async () => {
     const port = await freePort()
     const file = configFile(`listen: "0.0.0.0:${port}"\n${base}\nroutes:\n  - { match: "GET /free", price: free }\n`)
     const gateway = await spawnGateway(file)
-    expect(await runCli(['healthcheck', '-c', file])).toEqual({ code: 0, stdout: `http://127.0.0.1:${port}/__gateway/healthz: 200\n`, stderr: '' })
+    expect(await runCli(['healthcheck', '-c', file])).toEqual({
+      code: 0,
+      stdout: `http://127.0.0.1:${port}/__gateway/healthz: 200\n`,
+      stderr: '',
+    })
     expect(await gateway.stop()).toBe(0)
-    expect(await runCli(['healthcheck', '--config', file])).toEqual({ code: 1, stdout: `http://127.0.0.1:${port}/__gateway/healthz: ECONNREFUSED\n`, stderr: '' })
+    expect(await runCli(['healthcheck', '--config', file])).toEqual({
+      code: 1,
+      stdout: `http://127.0.0.1:${port}/__gateway/healthz: ECONNREFUSED\n`,
+      stderr: '',
+    })
   })
 
-  it('a 402 never carries the examples\' placeholder Stripe values: the stripe method is off, tempo still offered', async () => {
+  it("a 402 never carries the examples' placeholder Stripe values: the stripe method is off, tempo still offered", async () => {
     const file = configFile(`
 listen: "127.0.0.1:0"
 realm: api.example.com
@@ -193,7 +254,9 @@ routes:
       const challenges = String(response.headers['www-authenticate'])
       expect(challenges).toContain('method="tempo"')
       expect(challenges).not.toContain('method="stripe"')
-      expect(gateway.output.join('')).toContain('are placeholders from the examples, so the stripe method is disabled (set STRIPE_SECRET_KEY, STRIPE_NETWORK_ID to your own Stripe values)')
+      expect(gateway.output.join('')).toContain(
+        'are placeholders from the examples, so the stripe method is disabled (set STRIPE_SECRET_KEY, STRIPE_NETWORK_ID to your own Stripe values)',
+      )
     } finally {
       await gateway.stop()
     }

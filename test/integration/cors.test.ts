@@ -12,12 +12,20 @@ const ROUTES = [
 /** An upstream that grants any origin credentialed access, the two ways servers do it. */
 function hostileCors(stack: Stack): void {
   const answer = (allowOrigin: (req: IncomingMessage) => string) => (req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': allowOrigin(req), 'Access-Control-Allow-Credentials': 'true', 'Content-Length': '2' })
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Access-Control-Allow-Origin': allowOrigin(req),
+      'Access-Control-Allow-Credentials': 'true',
+      'Content-Length': '2',
+    })
     res.end('{}')
   }
   const reflect = answer((req) => req.headers.origin ?? '*')
   stack.upstream.handlers.set('/public/reflect', reflect)
-  stack.upstream.handlers.set('/public/star', answer(() => '*'))
+  stack.upstream.handlers.set(
+    '/public/star',
+    answer(() => '*'),
+  )
   stack.upstream.handlers.set('/v1/cheap', reflect)
   stack.upstream.handlers.set('/public/varied', (_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(200, { 'Content-Type': 'application/json', Vary: 'Accept-Encoding', 'Content-Length': '2' })
@@ -57,8 +65,15 @@ describe('cors.origins "*" in front of an upstream that allows credentials', () 
   })
 
   it('nor on a paid answer', async () => {
-    const challenge = challengeFor(await request(`${stack.gw.url}/v1/cheap`, { headers: { origin: 'https://evil.example' } }))
-    const res = await request(`${stack.gw.url}/v1/cheap`, { headers: { origin: 'https://evil.example', authorization: authorizationFor(challenge, { spt: await stack.spt() }) } })
+    const challenge = challengeFor(
+      await request(`${stack.gw.url}/v1/cheap`, { headers: { origin: 'https://evil.example' } }),
+    )
+    const res = await request(`${stack.gw.url}/v1/cheap`, {
+      headers: {
+        origin: 'https://evil.example',
+        authorization: authorizationFor(challenge, { spt: await stack.spt() }),
+      },
+    })
     expect(res.status).toBe(200)
     expect(res.headers['payment-receipt']).toBeDefined()
     expect(headerLines(res, 'access-control-allow-origin')).toEqual(['https://evil.example'])
@@ -78,7 +93,7 @@ describe('cors.origins as a list', () => {
     await withCredentials.close()
   })
 
-  it('without cors.credentials: the upstream\'s Allow-Credentials is dropped, and an unlisted origin gets no grant', async () => {
+  it("without cors.credentials: the upstream's Allow-Credentials is dropped, and an unlisted origin gets no grant", async () => {
     const listed = await request(`${stack.gw.url}/public/reflect`, { headers: { origin: 'https://app.example.com' } })
     expect(headerLines(listed, 'access-control-allow-origin')).toEqual(['https://app.example.com'])
     expect(headerLines(listed, 'access-control-allow-credentials')).toEqual([])
@@ -88,13 +103,19 @@ describe('cors.origins as a list', () => {
   })
 
   it('with cors.credentials: true: one Allow-Credentials line for a listed origin only', async () => {
-    const listed = await request(`${withCredentials.gw.url}/public/reflect`, { headers: { origin: 'https://app.example.com' } })
+    const listed = await request(`${withCredentials.gw.url}/public/reflect`, {
+      headers: { origin: 'https://app.example.com' },
+    })
     expect(headerLines(listed, 'access-control-allow-origin')).toEqual(['https://app.example.com'])
     expect(headerLines(listed, 'access-control-allow-credentials')).toEqual(['true'])
-    const unlisted = await request(`${withCredentials.gw.url}/public/reflect`, { headers: { origin: 'https://evil.example' } })
+    const unlisted = await request(`${withCredentials.gw.url}/public/reflect`, {
+      headers: { origin: 'https://evil.example' },
+    })
     expect(headerLines(unlisted, 'access-control-allow-origin')).toEqual([])
     expect(headerLines(unlisted, 'access-control-allow-credentials')).toEqual([])
-    const challenged = await request(`${withCredentials.gw.url}/v1/cheap`, { headers: { origin: 'https://app.example.com' } })
+    const challenged = await request(`${withCredentials.gw.url}/v1/cheap`, {
+      headers: { origin: 'https://app.example.com' },
+    })
     expect(challenged.status).toBe(402)
     expect(headerLines(challenged, 'access-control-allow-credentials')).toEqual(['true'])
   })

@@ -8,7 +8,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 /** `npm run demo`, as a newcomer runs it: exit code and output. */
 function runDemo(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('npm', ['run', '--silent', 'demo'], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -32,7 +36,9 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/WWW-Authenticate: Payment method="stripe"/)
     expect(stdout).toMatch(/WWW-Authenticate: Payment method="tempo"/)
     // the decoded receipts: a Stripe PaymentIntent, and Tempo transaction hashes (pull and push)
-    const receipts = [...stdout.matchAll(/Payment-Receipt \(decoded\): (\{.*\})/g)].map((m) => JSON.parse(m[1]!) as { method: string; status: string; reference: string })
+    const receipts = [...stdout.matchAll(/Payment-Receipt \(decoded\): (\{.*\})/g)].map(
+      (m) => JSON.parse(m[1]!) as { method: string; status: string; reference: string },
+    )
     expect(receipts.map((r) => r.method)).toEqual(['stripe', 'tempo', 'tempo'])
     for (const receipt of receipts) expect(receipt.status).toBe('success')
     expect(receipts[0]!.reference).toMatch(/^pi_/)

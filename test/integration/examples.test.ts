@@ -10,7 +10,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const EXAMPLES = join(ROOT, 'examples')
 /** what docker-compose.yml and the Kubernetes Deployment give the gateway (plus the Secret's values) */
 // MPP_SECRET_KEY: both set it (compose from the shell, Kubernetes from the Secret); a shared store needs it.
-const ENV = { MPP_SECRET_KEY: 'k'.repeat(44), REDIS_URL: 'redis://x:6379', UPSTREAM_URL: 'http://api:3000', TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8' }
+const ENV = {
+  MPP_SECRET_KEY: 'k'.repeat(44),
+  REDIS_URL: 'redis://x:6379',
+  UPSTREAM_URL: 'http://api:3000',
+  TEMPO_RECIPIENT: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+}
 
 type Doc = Record<string, any>
 const ADMIN_TOKEN = 'example-admin-token-0123456789abcdef'
@@ -59,8 +64,12 @@ describe('examples/', () => {
     expect(loaded.ok).toBe(true)
     // The placeholder Stripe values disable stripe (with a warning) until real ones are set.
     expect(Object.keys(loaded.config.methods).sort()).toEqual(['tempo'])
-    expect(loaded.warnings).toContain(`${join(EXAMPLES, 'gateway.config.yaml')}: methods.stripe.secretKey and methods.stripe.networkId: are placeholders from the examples, so the stripe method is disabled (set STRIPE_SECRET_KEY, STRIPE_NETWORK_ID to your own Stripe values)`)
-    const keyed = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: { ...ENV, STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_NETWORK_ID: 'profile_abc' } })
+    expect(loaded.warnings).toContain(
+      `${join(EXAMPLES, 'gateway.config.yaml')}: methods.stripe.secretKey and methods.stripe.networkId: are placeholders from the examples, so the stripe method is disabled (set STRIPE_SECRET_KEY, STRIPE_NETWORK_ID to your own Stripe values)`,
+    )
+    const keyed = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), {
+      env: { ...ENV, STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_NETWORK_ID: 'profile_abc' },
+    })
     expect(keyed.ok && Object.keys(keyed.config.methods).sort()).toEqual(['stripe', 'tempo'])
     expect(loaded.config.store.url).toBe(ENV.REDIS_URL)
     expect(loaded.config.upstream.url.href).toBe('http://api:3000/')
@@ -70,10 +79,14 @@ describe('examples/', () => {
   })
 
   it('gateway.config.yaml opens the admin port to other hosts only with a token', async () => {
-    const open = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: { ...ENV, MPP_ADMIN_LISTEN: '0.0.0.0:9402', MPP_ADMIN_TOKEN: ADMIN_TOKEN } })
+    const open = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), {
+      env: { ...ENV, MPP_ADMIN_LISTEN: '0.0.0.0:9402', MPP_ADMIN_TOKEN: ADMIN_TOKEN },
+    })
     if (!open.ok) throw new Error(open.errors.join('\n'))
     expect(open.config.admin).toEqual({ host: '0.0.0.0', port: 9402, token: ADMIN_TOKEN })
-    const tokenless = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), { env: { ...ENV, MPP_ADMIN_LISTEN: '0.0.0.0:9402' } })
+    const tokenless = await loadConfig(join(EXAMPLES, 'gateway.config.yaml'), {
+      env: { ...ENV, MPP_ADMIN_LISTEN: '0.0.0.0:9402' },
+    })
     expect(!tokenless.ok && tokenless.errors.filter((e) => e.includes('admin.'))).toEqual([
       `${join(EXAMPLES, 'gateway.config.yaml')}: admin.listen: "0.0.0.0" is reachable from other machines: set admin.token, or listen on 127.0.0.1`,
     ])
@@ -81,10 +94,13 @@ describe('examples/', () => {
 
   it('the Kubernetes ConfigMap carries examples/gateway.config.yaml and upstream/server.mjs verbatim', () => {
     const [gatewayConfig, apiCode] = kube('configmap.yaml')
-    expect(gatewayConfig?.data['gateway.config.yaml'], 'copy examples/gateway.config.yaml into kubernetes/configmap.yaml').toBe(
-      readFileSync(join(EXAMPLES, 'gateway.config.yaml'), 'utf8'),
+    expect(
+      gatewayConfig?.data['gateway.config.yaml'],
+      'copy examples/gateway.config.yaml into kubernetes/configmap.yaml',
+    ).toBe(readFileSync(join(EXAMPLES, 'gateway.config.yaml'), 'utf8'))
+    expect(apiCode?.data['server.mjs'], 'copy examples/upstream/server.mjs into kubernetes/configmap.yaml').toBe(
+      readFileSync(join(EXAMPLES, 'upstream/server.mjs'), 'utf8'),
     )
-    expect(apiCode?.data['server.mjs'], 'copy examples/upstream/server.mjs into kubernetes/configmap.yaml').toBe(readFileSync(join(EXAMPLES, 'upstream/server.mjs'), 'utf8'))
   })
 
   it('the Deployment runs the gateway as a probed sidecar with a reloadable config mount', async () => {
@@ -94,15 +110,22 @@ describe('examples/', () => {
     expect(gateway.ports).toContainEqual({ name: 'http', containerPort: 8402 })
     // the admin port on the pod IP, which the config allows only with the token from the Secret
     expect(gateway.ports).toContainEqual({ name: 'admin', containerPort: 9402 })
-    expect(gateway.env.find((e: Doc) => e.name === 'MPP_ADMIN_LISTEN')).toEqual({ name: 'MPP_ADMIN_LISTEN', value: '0.0.0.0:9402' })
-    expect(gateway.env.find((e: Doc) => e.name === 'MPP_ADMIN_TOKEN').valueFrom.secretKeyRef.key).toBe('MPP_ADMIN_TOKEN')
+    expect(gateway.env.find((e: Doc) => e.name === 'MPP_ADMIN_LISTEN')).toEqual({
+      name: 'MPP_ADMIN_LISTEN',
+      value: '0.0.0.0:9402',
+    })
+    expect(gateway.env.find((e: Doc) => e.name === 'MPP_ADMIN_TOKEN').valueFrom.secretKeyRef.key).toBe(
+      'MPP_ADMIN_TOKEN',
+    )
     expect(gateway.readinessProbe.httpGet).toMatchObject({ path: '/__gateway/readyz', port: 'http' })
     expect(gateway.livenessProbe.httpGet).toMatchObject({ path: '/__gateway/healthz', port: 'http' })
     // a directory mount: subPath mounts never receive ConfigMap updates
     const mount = gateway.volumeMounts.find((m: Doc) => m.mountPath === '/etc/mpp-gateway')
     expect(mount).toBeDefined()
     expect(mount.subPath).toBeUndefined()
-    expect(pod.volumes.find((v: Doc) => v.name === mount.name).configMap.name).toBe(kube('configmap.yaml')[0]!.metadata.name)
+    expect(pod.volumes.find((v: Doc) => v.name === mount.name).configMap.name).toBe(
+      kube('configmap.yaml')[0]!.metadata.name,
+    )
     // every secret the gateway reads comes from the example Secret
     const secret = kube('secret.example.yaml')[0]!
     for (const env of gateway.env.filter((e: Doc) => e.valueFrom)) {
@@ -116,14 +139,18 @@ describe('examples/', () => {
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(graceMs + timeoutMs)
   })
 
-  it('the PodMonitor scrapes the admin port with the token from the gateway\'s Secret', () => {
+  it("the PodMonitor scrapes the admin port with the token from the gateway's Secret", () => {
     const [monitor] = kube('podmonitor.yaml')
     const [deployment] = kube('deployment.yaml')
     const secret = kube('secret.example.yaml')[0]!
     expect(monitor!.kind).toBe('PodMonitor')
     expect(monitor!.spec.selector.matchLabels).toEqual(deployment!.spec.selector.matchLabels)
     expect(monitor!.spec.podMetricsEndpoints).toEqual([
-      expect.objectContaining({ port: 'admin', path: '/__gateway/metrics', authorization: { type: 'Bearer', credentials: { name: secret.metadata.name, key: 'MPP_ADMIN_TOKEN' } } }),
+      expect.objectContaining({
+        port: 'admin',
+        path: '/__gateway/metrics',
+        authorization: { type: 'Bearer', credentials: { name: secret.metadata.name, key: 'MPP_ADMIN_TOKEN' } },
+      }),
     ])
     expect(Object.keys(secret.stringData)).toContain('MPP_ADMIN_TOKEN')
   })
@@ -141,9 +168,18 @@ describe('examples/', () => {
     expect(gateway.build.context).toBe('..')
     expect(gateway.volumes).toContain('./gateway.config.yaml:/etc/mpp-gateway/gateway.config.yaml:ro')
     expect(gateway.environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', UPSTREAM_URL: 'http://api:3000' })
-    expect(Object.keys(gateway.environment)).toEqual(expect.arrayContaining(['MPP_SECRET_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT']))
+    expect(Object.keys(gateway.environment)).toEqual(
+      expect.arrayContaining(['MPP_SECRET_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT']),
+    )
     // the image's own health check command, reading the mounted config's listen
-    expect(gateway.healthcheck.test).toEqual(['CMD', 'node', 'dist/cli/main.js', 'healthcheck', '--config', '/etc/mpp-gateway/gateway.config.yaml'])
+    expect(gateway.healthcheck.test).toEqual([
+      'CMD',
+      'node',
+      'dist/cli/main.js',
+      'healthcheck',
+      '--config',
+      '/etc/mpp-gateway/gateway.config.yaml',
+    ])
     // Debian 12's docker-compose 1.29 refuses a top-level name; the gateway is published on loopback only
     expect(Object.keys(compose!)).toEqual(['services', 'secrets'])
     expect(gateway.environment.MPP_SECRET_KEY).toMatch(/^\$\{MPP_SECRET_KEY:\?/)
@@ -151,7 +187,10 @@ describe('examples/', () => {
     // the admin port: on the host's loopback, and in the container on its loopback unless the operator opens it
     // (with the token); no ${VAR:+...}, which docker-compose 1.29 cannot interpolate
     expect(gateway.ports).toEqual(['127.0.0.1:8402:8402', '127.0.0.1:9402:9402'])
-    expect(gateway.environment).toMatchObject({ MPP_ADMIN_TOKEN: '${MPP_ADMIN_TOKEN:-}', MPP_ADMIN_LISTEN: '${MPP_ADMIN_LISTEN:-127.0.0.1:9402}' })
+    expect(gateway.environment).toMatchObject({
+      MPP_ADMIN_TOKEN: '${MPP_ADMIN_TOKEN:-}',
+      MPP_ADMIN_LISTEN: '${MPP_ADMIN_LISTEN:-127.0.0.1:9402}',
+    })
     // Prometheus reads the same token as a Compose secret, the file prometheus.yml names
     const prometheus = compose!.services.prometheus
     expect(prometheus.volumes).toContain('./prometheus.yml:/etc/prometheus/prometheus.yml:ro')
@@ -172,10 +211,15 @@ describe('examples/', () => {
 })
 
 describe('the Dockerfile', () => {
-  it('health-checks with the CLI at the config\'s listen, and keeps dev dependencies out of the runtime image', () => {
+  it("health-checks with the CLI at the config's listen, and keeps dev dependencies out of the runtime image", () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8')
-    expect(dockerfile).toContain('CMD ["node", "dist/cli/main.js", "healthcheck", "--config", "/etc/mpp-gateway/gateway.config.yaml"]')
-    expect(dockerfile.match(/^FROM .*/gm)).toEqual(['FROM node:24-bookworm-slim AS build', 'FROM node:24-bookworm-slim'])
+    expect(dockerfile).toContain(
+      'CMD ["node", "dist/cli/main.js", "healthcheck", "--config", "/etc/mpp-gateway/gateway.config.yaml"]',
+    )
+    expect(dockerfile.match(/^FROM .*/gm)).toEqual([
+      'FROM node:24-bookworm-slim AS build',
+      'FROM node:24-bookworm-slim',
+    ])
     expect(dockerfile).toContain('RUN npm ci --omit=dev --omit=optional --ignore-scripts')
     const ignored = readFileSync('.dockerignore', 'utf8').split('\n')
     expect(ignored[ignored.findIndex((l) => !l.startsWith('#'))]).toBe('*')
@@ -193,7 +237,10 @@ describe('the example upstream (examples/upstream/server.mjs)', () => {
       const joke = (await (await fetch(`${api.url}/v1/joke`)).json()) as { setup: string; punchline: string }
       expect(joke.setup).toBeTypeOf('string')
       expect(joke.punchline).toBeTypeOf('string')
-      const summary = await fetch(`${api.url}/v1/summarize`, { method: 'POST', body: JSON.stringify({ text: 'one two three' }) })
+      const summary = await fetch(`${api.url}/v1/summarize`, {
+        method: 'POST',
+        body: JSON.stringify({ text: 'one two three' }),
+      })
       expect(await summary.json()).toEqual({ words: 3, summary: 'one two three' })
       expect((await fetch(`${api.url}/nope`)).status).toBe(404)
     } finally {

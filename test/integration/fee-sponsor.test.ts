@@ -29,7 +29,14 @@ beforeAll(async () => {
         storeUrl: SHARED_REDIS_URL,
         keyPrefix,
         routes: [{ match: 'GET /v1/cheap', price: '0.50' }],
-        tempo: { rpcUrl: node.rpcUrl(tag), chainId: 42431, currency: PATH_USD, recipient: accounts.recipient.address, timeout: '2s', feePayer: { privateKey: KEYS.sponsor } },
+        tempo: {
+          rpcUrl: node.rpcUrl(tag),
+          chainId: 42431,
+          currency: PATH_USD,
+          recipient: accounts.recipient.address,
+          timeout: '2s',
+          feePayer: { privateKey: KEYS.sponsor },
+        },
       }),
     ),
   )
@@ -45,13 +52,26 @@ beforeEach(() => {
 })
 
 const sponsorBalance = () => node.balanceOf(PATH_USD, accounts.sponsor.address)
-const broadcasts = () => ['sponsor-a', 'sponsor-b'].flatMap((tag) => node.methodsCalledBy(tag).filter((m) => m.startsWith('eth_sendRawTransaction')))
+const broadcasts = () =>
+  ['sponsor-a', 'sponsor-b'].flatMap((tag) =>
+    node.methodsCalledBy(tag).filter((m) => m.startsWith('eth_sendRawTransaction')),
+  )
 
 /** A fresh 402 from `gateway` and a sponsored (0x78 handoff) transfer of the price bound to it. */
-async function sponsoredPull(gateway: TestGateway, payer: ReturnType<typeof privateKeyToAccount>, gas?: bigint): Promise<string> {
+async function sponsoredPull(
+  gateway: TestGateway,
+  payer: ReturnType<typeof privateKeyToAccount>,
+  gas?: bigint,
+): Promise<string> {
   const challenge = challengeFor(await request(`${gateway.url}/v1/cheap`), 'tempo')
   const memo = AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id })
-  const signature = await signPaymentTx({ account: payer, sponsored: 'handoff', transfers: [{ to: accounts.recipient.address, amount: PRICE, memo }], validBefore: Math.floor(Date.now() / 1000) + 25, ...(gas && { gas }) })
+  const signature = await signPaymentTx({
+    account: payer,
+    sponsored: 'handoff',
+    transfers: [{ to: accounts.recipient.address, amount: PRICE, memo }],
+    validBefore: Math.floor(Date.now() / 1000) + 25,
+    ...(gas && { gas }),
+  })
   return authorizationFor(challenge, { type: 'transaction', signature }, `did:pkh:eip155:42431:${payer.address}`)
 }
 
@@ -63,7 +83,11 @@ describe('fee sponsorship a payer cannot bleed', () => {
     const results = []
     for (let i = 0; i < 10; i++) {
       // 60 000 passes maxGas and maxFee; the stand-in needs 76 000 for a memo transfer
-      results.push(await request(`${replicas[i % 2]!.url}/v1/cheap`, { headers: { authorization: await sponsoredPull(replicas[i % 2]!, payer, 60_000n) } }))
+      results.push(
+        await request(`${replicas[i % 2]!.url}/v1/cheap`, {
+          headers: { authorization: await sponsoredPull(replicas[i % 2]!, payer, 60_000n) },
+        }),
+      )
     }
     expect(sponsorBalance()).toBe(SPONSOR_FUNDS)
     expect(broadcasts()).toEqual([])
@@ -71,7 +95,8 @@ describe('fee sponsorship a payer cannot bleed', () => {
       expect(res.status).toBe(402)
       expect(problemOf(res)).toMatchObject({
         type: problemType('verification-failed'),
-        detail: 'The gateway does not sponsor this transaction: its gas limit 60000 is below the 76000 the node estimates it needs, so it would run out of gas.',
+        detail:
+          'The gateway does not sponsor this transaction: its gas limit 60000 is below the 76000 the node estimates it needs, so it would run out of gas.',
       })
     }
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(100_000_000n)
@@ -81,20 +106,31 @@ describe('fee sponsorship a payer cannot bleed', () => {
   it('eight concurrent sponsored pulls across two replicas from a payer funded for one: one is paid, the sponsor pays one fee', async () => {
     const payer = privateKeyToAccount(generatePrivateKey())
     node.setBalance(PATH_USD, payer.address, PRICE)
-    const authorizations = await Promise.all(Array.from({ length: 8 }, (_, i) => sponsoredPull(replicas[i % 2]!, payer)))
+    const authorizations = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => sponsoredPull(replicas[i % 2]!, payer)),
+    )
     const forwarded = upstream.requests.length
-    const results = await Promise.all(authorizations.map((authorization, i) => request(`${replicas[i % 2]!.url}/v1/cheap`, { headers: { authorization } })))
+    const results = await Promise.all(
+      authorizations.map((authorization, i) =>
+        request(`${replicas[i % 2]!.url}/v1/cheap`, { headers: { authorization } }),
+      ),
+    )
     expect(results.map((r) => r.status).sort()).toEqual([200, 402, 402, 402, 402, 402, 402, 402])
     for (const refused of results.filter((r) => r.status === 402)) {
-      expect([problemType('verification-failed'), problemType('payment-insufficient')]).toContain(problemOf(refused).type)
+      expect([problemType('verification-failed'), problemType('payment-insufficient')]).toContain(
+        problemOf(refused).type,
+      )
     }
     // exactly one transaction reached the chain, and it succeeded
     expect(broadcasts()).toEqual(['eth_sendRawTransactionSync'])
     const paid = results.find((r) => r.status === 200)!
-    const reference = JSON.parse(Buffer.from(paid.headers['payment-receipt'] as string, 'base64url').toString()).reference as `0x${string}`
+    const reference = JSON.parse(Buffer.from(paid.headers['payment-receipt'] as string, 'base64url').toString())
+      .reference as `0x${string}`
     const receipt = node.receipt(reference)!
     expect(receipt.status).toBe('0x1')
-    expect(SPONSOR_FUNDS - sponsorBalance()).toBe(feeInTokenUnits(BigInt(receipt.gasUsed), BigInt(receipt.effectiveGasPrice)))
+    expect(SPONSOR_FUNDS - sponsorBalance()).toBe(
+      feeInTokenUnits(BigInt(receipt.gasUsed), BigInt(receipt.effectiveGasPrice)),
+    )
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(0n)
     expect(upstream.requests.length).toBe(forwarded + 1)
   })
@@ -103,7 +139,9 @@ describe('fee sponsorship a payer cannot bleed', () => {
     const payer = privateKeyToAccount(generatePrivateKey())
     node.setBalance(PATH_USD, payer.address, 2n * PRICE)
     for (const gateway of replicas) {
-      const res = await request(`${gateway.url}/v1/cheap`, { headers: { authorization: await sponsoredPull(gateway, payer) } })
+      const res = await request(`${gateway.url}/v1/cheap`, {
+        headers: { authorization: await sponsoredPull(gateway, payer) },
+      })
       expect(res.status, res.body).toBe(200)
     }
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(0n)

@@ -33,7 +33,12 @@ const routes = [
 
 describe('the CLI as a sidecar', () => {
   it('SIGTERM: readiness fails at once, an open stream finishes, new connections are refused, Redis is closed, exit 0', async () => {
-    const file = writeTestConfig({ upstreamUrl: upstream.url, storeUrl: SHARED_REDIS_URL, routes, extra: { shutdown: { grace: '500ms', timeout: '10s' } } })
+    const file = writeTestConfig({
+      upstreamUrl: upstream.url,
+      storeUrl: SHARED_REDIS_URL,
+      routes,
+      extra: { shutdown: { grace: '500ms', timeout: '10s' } },
+    })
     const gateway = await spawnGateway(file)
     expect((await request(`${gateway.url}/__gateway/readyz`)).status).toBe(200)
 
@@ -65,7 +70,12 @@ describe('the CLI as a sidecar', () => {
 
   it('SIGHUP reloads the config; a broken edit keeps the old one serving', async () => {
     // stripe is configured (never called here) so that a route can get a price
-    const file = writeTestConfig({ upstreamUrl: upstream.url, stripeUrl: 'http://127.0.0.1:9', routes, extra: { watch: false } })
+    const file = writeTestConfig({
+      upstreamUrl: upstream.url,
+      stripeUrl: 'http://127.0.0.1:9',
+      routes,
+      extra: { watch: false },
+    })
     const gateway = await spawnGateway(file)
     try {
       const hashOf = async () => JSON.parse((await request(`${gateway.adminUrl}/__gateway/config`)).body).hash as string

@@ -16,7 +16,11 @@ function stalledPost(declared: number, sent: number): Buffer {
 
 /** a chunked priced POST that sends one chunk of `size` bytes and never its last chunk */
 function stalledChunked(size: number): Buffer {
-  return Buffer.concat([Buffer.from(`${PAID}Transfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n`), Buffer.alloc(size, 0x62), Buffer.from('\r\n')])
+  return Buffer.concat([
+    Buffer.from(`${PAID}Transfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n`),
+    Buffer.alloc(size, 0x62),
+    Buffer.from('\r\n'),
+  ])
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -91,7 +95,10 @@ describe('limits.bufferedBytes', () => {
 
     const cut = await Promise.all(stalled.map((client) => within(client.closed, 5_000, 'still open')))
     expect(cut.map((raw) => parseRawResponse(raw).status)).toEqual([408, 408])
-    const after = await request(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', body: Buffer.alloc(MiB, 0x63) })
+    const after = await request(`${stack.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: Buffer.alloc(MiB, 0x63),
+    })
     expect(after.status).toBe(402)
     expect(problemOf(after).type).toBe('https://paymentauth.org/problems/payment-required')
     expect(await refusals(stack, 'bufferedBytes')).toBe(1)
@@ -102,13 +109,23 @@ describe('limits.bufferedBytes', () => {
     for (const client of stalled) client.write(stalledChunked(MiB))
     await sleep(300)
     const third = await connectSlow(stack.gw.url)
-    third.write(Buffer.concat([Buffer.from(`${PAID}Transfer-Encoding: chunked\r\n\r\n10\r\n`), Buffer.alloc(16, 0x64), Buffer.from('\r\n')]))
+    third.write(
+      Buffer.concat([
+        Buffer.from(`${PAID}Transfer-Encoding: chunked\r\n\r\n10\r\n`),
+        Buffer.alloc(16, 0x64),
+        Buffer.from('\r\n'),
+      ]),
+    )
     const response = parseRawResponse(await within(third.closed, 1_500, 'still open'))
     expect(response.status).toBe(503)
     expect(response.headers['retry-after']).toBe('2')
     expect(stalled.map((client) => client.closedAfterMs())).toEqual([undefined, undefined])
     await Promise.all(stalled.map((client) => within(client.closed, 5_000, 'still open')))
-    const after = await request(`${stack.gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: Buffer.alloc(MiB, 0x65) })
+    const after = await request(`${stack.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'transfer-encoding': 'chunked' },
+      body: Buffer.alloc(MiB, 0x65),
+    })
     expect(after.status).toBe(402)
   })
 })
@@ -147,7 +164,9 @@ describe('limits on reload', () => {
     document['limits'] = { bodyTimeout: '300ms', maxConnections: 60, requestTimeout: '2m' }
     writeFileSync(stack.gw.configFile, stringify(document))
     expect(await stack.gw.gateway.reload()).toMatchObject({ ok: true, changed: true })
-    const warnings = stack.gw.logs.map((line) => JSON.parse(line) as { level: string; msg: string }).filter((line) => line.msg.startsWith('config reload:'))
+    const warnings = stack.gw.logs
+      .map((line) => JSON.parse(line) as { level: string; msg: string })
+      .filter((line) => line.msg.startsWith('config reload:'))
     expect(warnings.map((line) => line.msg)).toEqual([
       'config reload: limits.maxConnections changes take effect only after a restart',
       'config reload: limits.requestTimeout changes take effect only after a restart',

@@ -19,7 +19,9 @@ afterAll(() => stack.close())
 
 function mppxClient() {
   const tokens: Array<{ amount: string; currency: string; networkId: string | undefined }> = []
-  const client = mppxStripeClient(stripe, ({ amount, currency, networkId }) => tokens.push({ amount, currency, networkId }))
+  const client = mppxStripeClient(stripe, ({ amount, currency, networkId }) =>
+    tokens.push({ amount, currency, networkId }),
+  )
   return { client, tokens }
 }
 
@@ -37,7 +39,11 @@ describe('the mppx client pays through the gateway', () => {
 
   it('POST with a body: mppx echoes the digest and the body goes through', async () => {
     const { client } = mppxClient()
-    const res = await client.fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'x' }), headers: { 'content-type': 'application/json' } })
+    const res = await client.fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'x' }),
+      headers: { 'content-type': 'application/json' },
+    })
     expect(res.status).toBe(200)
     expect(upstream.requests.at(-1)).toMatchObject({ method: 'POST', body: '{"model":"x"}' })
   })

@@ -56,9 +56,13 @@ describe('hot reload', () => {
     const live = JSON.parse((await request(`${gw.adminUrl}/__gateway/config`)).body)
     expect(live.hash).not.toBe(oldHash)
     expect(live.routes[1]).toMatchObject({ match: 'GET /v1/cheap', price: '0.60' })
-    expect(JSON.parse(Buffer.from(challengeFor(await request(`${gw.url}/v1/cheap`)).request, 'base64url').toString()).amount).toBe('60')
+    expect(
+      JSON.parse(Buffer.from(challengeFor(await request(`${gw.url}/v1/cheap`)).request, 'base64url').toString()).amount,
+    ).toBe('60')
 
-    const stale = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(before, { spt: await stack.spt() }) } })
+    const stale = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(before, { spt: await stack.spt() }) },
+    })
     expect(stale.status).toBe(402)
     expect(problemOf(stale).type).toBe(problemType('invalid-challenge'))
     expect(problemOf(stale).detail).toMatch(/amount/)
@@ -90,8 +94,14 @@ describe('hot reload', () => {
     const failures: unknown[] = []
     const load = Array.from({ length: 8 }, async () => {
       while (!stop) {
-        await request(`${gw.url}/v1/models`).then((r) => statuses.push(r.status), (e: unknown) => failures.push(e))
-        await request(`${gw.url}/v1/cheap`).then((r) => statuses.push(r.status), (e: unknown) => failures.push(e))
+        await request(`${gw.url}/v1/models`).then(
+          (r) => statuses.push(r.status),
+          (e: unknown) => failures.push(e),
+        )
+        await request(`${gw.url}/v1/cheap`).then(
+          (r) => statuses.push(r.status),
+          (e: unknown) => failures.push(e),
+        )
       }
     })
     for (const price of ['0.55', '0.65', '0.50']) {
@@ -108,12 +118,21 @@ describe('hot reload', () => {
   })
 
   it('the file watcher picks up an edit by itself', async () => {
-    const watched = await startTestGateway({ upstreamUrl: stack.upstream.url, stripeUrl: stack.stripe.url, routes: ROUTES, extra: { watch: true } })
+    const watched = await startTestGateway({
+      upstreamUrl: stack.upstream.url,
+      stripeUrl: stack.stripe.url,
+      routes: ROUTES,
+      extra: { watch: true },
+    })
     try {
       const document = parseYaml(readFileSync(watched.configFile, 'utf8')) as { routes: Array<{ price: string }> }
       document.routes[1]!.price = '0.90'
       writeFileSync(watched.configFile, stringify(document))
-      await expect.poll(async () => JSON.parse((await request(`${watched.adminUrl}/__gateway/config`)).body).routes[1].price, { timeout: 5_000 }).toBe('0.90')
+      await expect
+        .poll(async () => JSON.parse((await request(`${watched.adminUrl}/__gateway/config`)).body).routes[1].price, {
+          timeout: 5_000,
+        })
+        .toBe('0.90')
     } finally {
       await watched.close()
     }
@@ -122,22 +141,46 @@ describe('hot reload', () => {
 
 describe('request logs', () => {
   it('one JSON line per request with route, status, payment outcome and client IP; no secret of a paid flow in it', async () => {
-    const challenge = challengeFor(await request(`${gw.url}/v1/cheap`, { headers: { 'x-forwarded-for': '203.0.113.7' } }))
+    const challenge = challengeFor(
+      await request(`${gw.url}/v1/cheap`, { headers: { 'x-forwarded-for': '203.0.113.7' } }),
+    )
     const spt = await stack.spt()
     const authorization = authorizationFor(challenge, { spt })
     const paid = await request(`${gw.url}/v1/cheap`, { headers: { authorization, 'x-forwarded-for': '203.0.113.7' } })
     expect(paid.status).toBe(200)
     await request(`${gw.url}/v1/cheap`, { headers: { authorization } }) // a replay, refused
     await new Promise((r) => setTimeout(r, 20))
-    const lines = gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request')
+    const lines = gw.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'request')
     expect(lines).toHaveLength(3)
-    expect(lines[0]).toMatchObject({ route: 'GET /v1/cheap', status: 402, payment: 'challenged', clientIp: '203.0.113.7' })
-    expect(lines[1]).toMatchObject({ route: 'GET /v1/cheap', status: 200, upstreamStatus: 200, payment: 'paid', paymentMethod: 'stripe', challengeId: challenge.id, clientIp: '203.0.113.7' })
+    expect(lines[0]).toMatchObject({
+      route: 'GET /v1/cheap',
+      status: 402,
+      payment: 'challenged',
+      clientIp: '203.0.113.7',
+    })
+    expect(lines[1]).toMatchObject({
+      route: 'GET /v1/cheap',
+      status: 200,
+      upstreamStatus: 200,
+      payment: 'paid',
+      paymentMethod: 'stripe',
+      challengeId: challenge.id,
+      clientIp: '203.0.113.7',
+    })
     expect(lines[1]!.reference).toMatch(/^pi_/)
     expect(typeof lines[1]!.latencyMs).toBe('number')
     expect(lines[2]).toMatchObject({ status: 402, payment: 'refused', problem: 'invalid-challenge' })
     const log = gw.logs.join('\n')
-    for (const secret of [spt, authorization, authorization.slice('Payment '.length), STRIPE_TEST_KEY, 'test-secret-key']) expect(log).not.toContain(secret)
+    for (const secret of [
+      spt,
+      authorization,
+      authorization.slice('Payment '.length),
+      STRIPE_TEST_KEY,
+      'test-secret-key',
+    ])
+      expect(log).not.toContain(secret)
   })
 })
 
@@ -145,7 +188,10 @@ describe('client IP and CORS', () => {
   it('X-Forwarded-For is believed only from a trusted proxy, and forwarded as the client IP', async () => {
     await request(`${gw.url}/v1/models`, { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' } })
     expect(stack.upstream.requests.at(-1)!.headers['x-forwarded-for']).toBe('203.0.113.9')
-    const untrusting = await startTestGateway({ upstreamUrl: stack.upstream.url, routes: [{ match: 'GET /v1/models', price: 'free' }] })
+    const untrusting = await startTestGateway({
+      upstreamUrl: stack.upstream.url,
+      routes: [{ match: 'GET /v1/models', price: 'free' }],
+    })
     try {
       await request(`${untrusting.url}/v1/models`, { headers: { 'x-forwarded-for': '203.0.113.9' } })
       expect(stack.upstream.requests.at(-1)!.headers['x-forwarded-for']).toBe('127.0.0.1')
@@ -157,7 +203,11 @@ describe('client IP and CORS', () => {
   it('a browser on an allowed origin can send Authorization and read challenges and receipts', async () => {
     const preflight = await request(`${gw.url}/v1/cheap`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
     })
     expect(preflight.status).toBe(204)
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example.com')
@@ -176,19 +226,29 @@ describe('shadow mode and metrics', () => {
     expect(res.status).toBe(200)
     const text = await metricsText()
     expect(metric(text, /^mpp_shadow_challenges_total\{route="GET \/v1\/trial",method="stripe"\}/)).toMatch(/ [1-9]/)
-    expect(metric(text, /^mpp_shadow_revenue_base_units_total\{route="GET \/v1\/trial",method="stripe",currency="usd"\}/)).toMatch(/ 75$/)
+    expect(
+      metric(text, /^mpp_shadow_revenue_base_units_total\{route="GET \/v1\/trial",method="stripe",currency="usd"\}/),
+    ).toMatch(/ 75$/)
   })
 
   it('Prometheus text counts requests, 402s, verifications, revenue and upstream latency', async () => {
     const challenge = challengeFor(await request(`${gw.url}/v1/reports/1`))
-    expect((await request(`${gw.url}/v1/reports/1`, { headers: { authorization: authorizationFor(challenge, { spt: await stack.spt() }) } })).status).toBe(200)
+    expect(
+      (
+        await request(`${gw.url}/v1/reports/1`, {
+          headers: { authorization: authorizationFor(challenge, { spt: await stack.spt() }) },
+        })
+      ).status,
+    ).toBe(200)
     const res = await request(`${gw.adminUrl}/__gateway/metrics`)
     expect(res.headers['content-type']).toMatch(/text\/plain/)
     const text = res.body
     expect(metric(text, /^mpp_http_requests_total\{route="GET \/v1\/reports\/:id",status="200"\}/)).toBeDefined()
     expect(metric(text, /^mpp_challenges_issued_total\{route="GET \/v1\/reports\/:id",method="stripe"\}/)).toBeDefined()
     expect(metric(text, /^mpp_verifications_total\{method="stripe",outcome="success"\}/)).toBeDefined()
-    expect(metric(text, /^mpp_revenue_base_units_total\{route="GET \/v1\/reports\/:id",method="stripe",currency="usd"\}/)).toMatch(/ 125$/)
+    expect(
+      metric(text, /^mpp_revenue_base_units_total\{route="GET \/v1\/reports\/:id",method="stripe",currency="usd"\}/),
+    ).toMatch(/ 125$/)
     expect(text).toContain('mpp_upstream_duration_seconds_bucket')
   })
 })
@@ -205,7 +265,9 @@ describe('discovery', () => {
     await editConfig(gw, (document) => {
       ;(document.routes as Array<{ price: string }>)[2]!.price = '2.50'
     })
-    expect(JSON.stringify(JSON.parse((await request(`${gw.url}/openapi.json`)).body).paths['/v1/reports/{id}'])).toContain('250')
+    expect(
+      JSON.stringify(JSON.parse((await request(`${gw.url}/openapi.json`)).body).paths['/v1/reports/{id}']),
+    ).toContain('250')
     expect((await request(`${gw.url}/llms.txt`)).body).toContain('/v1/reports')
     await editConfig(gw, (document) => {
       ;(document.routes as Array<{ price: string }>)[2]!.price = '1.25'
@@ -215,7 +277,13 @@ describe('discovery', () => {
 
 describe('rate limit on 402s', () => {
   it('beyond the per-IP budget: 429 with Retry-After, shared by replicas; a paid request still goes through', async () => {
-    const limited = { upstreamUrl: stack.upstream.url, stripeUrl: stack.stripe.url, storeUrl: SHARED_REDIS_URL, routes: ROUTES, extra: { rateLimit: { challenges: { limit: 2, window: '1m' } } } }
+    const limited = {
+      upstreamUrl: stack.upstream.url,
+      stripeUrl: stack.stripe.url,
+      storeUrl: SHARED_REDIS_URL,
+      routes: ROUTES,
+      extra: { rateLimit: { challenges: { limit: 2, window: '1m' } } },
+    }
     const a = await startTestGateway({ ...limited, keyPrefix: `rl:${Date.now()}:` })
     const b = await startTestGateway({ ...limited, keyPrefix: a.config.store.keyPrefix })
     try {
@@ -226,7 +294,9 @@ describe('rate limit on 402s', () => {
       expect(third.status).toBe(429)
       expect(third.headers['retry-after']).toBe('60')
       expect(JSON.parse(third.body).type).toBe('urn:mpp-gateway:problem:rate-limited')
-      const paid = await request(`${b.url}/v1/cheap`, { headers: { authorization: authorizationFor(challengeFor(first), { spt: await stack.spt() }) } })
+      const paid = await request(`${b.url}/v1/cheap`, {
+        headers: { authorization: authorizationFor(challengeFor(first), { spt: await stack.spt() }) },
+      })
       expect(paid.status).toBe(200)
     } finally {
       await a.close()

@@ -25,7 +25,11 @@ afterEach(() => {
 
 /** 402 → SPT → paid retry, as a client would do it. */
 async function pay(path: string, options: { method?: string; body?: string; paymentMethod?: string } = {}) {
-  const unpaid = await request(gw.url + path, { method: options.method, body: options.body, headers: options.body ? { 'content-type': 'application/json' } : {} })
+  const unpaid = await request(gw.url + path, {
+    method: options.method,
+    body: options.body,
+    headers: options.body ? { 'content-type': 'application/json' } : {},
+  })
   expect(unpaid.status).toBe(402)
   const challenge = challengeFor(unpaid)
   const authorization = authorizationFor(challenge, { spt: await spt(options.paymentMethod) })
@@ -40,11 +44,20 @@ describe('unpaid request to a priced route', () => {
     expect(res.headers['content-type']).toBe('application/problem+json')
     const lines = headerLines(res, 'www-authenticate')
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^Payment id="[A-Za-z0-9_-]{43}", realm="api\.example\.com", method="stripe", intent="charge", request="[A-Za-z0-9_-]+", expires="[^"]+", opaque="[A-Za-z0-9_-]+"$/)
+    expect(lines[0]).toMatch(
+      /^Payment id="[A-Za-z0-9_-]{43}", realm="api\.example\.com", method="stripe", intent="charge", request="[A-Za-z0-9_-]+", expires="[^"]+", opaque="[A-Za-z0-9_-]+"$/,
+    )
     const [challenge] = challengesOf(res)
-    expect(decodeJson(challenge!.request)).toEqual({ amount: '50', currency: 'usd', methodDetails: { networkId: 'profile_test', paymentMethodTypes: ['card'] } })
+    expect(decodeJson(challenge!.request)).toEqual({
+      amount: '50',
+      currency: 'usd',
+      methodDetails: { networkId: 'profile_test', paymentMethodTypes: ['card'] },
+    })
     // the route, and 256 bits of per-issuance randomness that make the id unique (issue 11)
-    expect(decodeJson(challenge!.opaque!)).toEqual({ route: 'GET /v1/cheap', _mppx_nonce: expect.stringMatching(/^0x[0-9a-f]{64}$/) })
+    expect(decodeJson(challenge!.opaque!)).toEqual({
+      route: 'GET /v1/cheap',
+      _mppx_nonce: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+    })
     expect(problemOf(res)).toEqual({
       type: problemType('payment-required'),
       title: 'Payment Required',
@@ -56,7 +69,11 @@ describe('unpaid request to a priced route', () => {
   })
 
   it('binds a body digest in the mppx form and carries the route description', async () => {
-    const res = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', body: '{"model":"m"}', headers: { 'content-type': 'application/json' } })
+    const res = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: '{"model":"m"}',
+      headers: { 'content-type': 'application/json' },
+    })
     const challenge = challengeFor(res)
     expect(challenge.digest).toMatch(/^sha-256=[A-Za-z0-9+/]+=*$/)
     expect(challenge.description).toBe('Chat completion')
@@ -67,7 +84,9 @@ describe('unpaid request to a priced route', () => {
 describe('paying', () => {
   it('402 → pay → 200 with a verifiable receipt; the credential never reaches the upstream', async () => {
     const { challenge, authorization } = await pay('/v1/reports/42?format=json')
-    const res = await request(`${gw.url}/v1/reports/42?format=json`, { headers: { authorization: `Bearer upstream-token, ${authorization}` } })
+    const res = await request(`${gw.url}/v1/reports/42?format=json`, {
+      headers: { authorization: `Bearer upstream-token, ${authorization}` },
+    })
     expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toMatchObject({ ok: true, url: '/v1/reports/42?format=json' })
     const receipt = parseReceipt(res.headers['payment-receipt'] as string)
@@ -84,7 +103,14 @@ describe('paying', () => {
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1')
 
     const ledger = await gw.gateway.store.ledger()
-    expect(ledger.find((e) => e.challengeId === challenge.id)).toMatchObject({ route: 'GET /v1/reports/:id', method: 'stripe', amount: '125', currency: 'usd', reference: intent!.id, upstreamStatus: 200 })
+    expect(ledger.find((e) => e.challengeId === challenge.id)).toMatchObject({
+      route: 'GET /v1/reports/:id',
+      method: 'stripe',
+      amount: '125',
+      currency: 'usd',
+      reference: intent!.id,
+      upstreamStatus: 200,
+    })
   })
 
   it('charges Stripe once with the preview API version and the challenge-bound idempotency key', async () => {
@@ -95,7 +121,12 @@ describe('paying', () => {
     expect(calls).toHaveLength(1)
     expect(calls[0]!.headers['stripe-version']).toBe('2026-07-29.preview')
     expect(calls[0]!.headers['idempotency-key']).toMatch(new RegExp(`^mpp_${challenge.id}_spt_`))
-    expect(calls[0]!.form).toMatchObject({ amount: '50', currency: 'usd', confirm: 'true', 'automatic_payment_methods[allow_redirects]': 'never' })
+    expect(calls[0]!.form).toMatchObject({
+      amount: '50',
+      currency: 'usd',
+      confirm: 'true',
+      'automatic_payment_methods[allow_redirects]': 'never',
+    })
   })
 
   it('rejects a replayed credential with invalid-challenge and a fresh challenge', async () => {
@@ -104,7 +135,10 @@ describe('paying', () => {
     const upstreamCount = upstream.requests.length
     const replay = await request(`${gw.url}/v1/cheap`, { headers: { authorization } })
     expect(replay.status).toBe(402)
-    expect(problemOf(replay)).toMatchObject({ type: problemType('invalid-challenge'), detail: 'This challenge has already been used.' })
+    expect(problemOf(replay)).toMatchObject({
+      type: problemType('invalid-challenge'),
+      detail: 'This challenge has already been used.',
+    })
     expect(challengesOf(replay)).toHaveLength(1)
     expect(replay.headers['payment-receipt']).toBeUndefined()
     expect(upstream.requests.length).toBe(upstreamCount)
@@ -114,9 +148,13 @@ describe('paying', () => {
     const { challenge, authorization } = await pay('/v1/cheap')
     const chargesBefore = stripe.charges()
     const upstreamBefore = upstream.requests.length
-    const results = await Promise.all(Array.from({ length: 50 }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } })))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } })),
+    )
     expect(results.filter((r) => r.status === 200)).toHaveLength(1)
-    expect(results.filter((r) => r.status === 402).every((r) => problemOf(r).type === problemType('invalid-challenge'))).toBe(true)
+    expect(
+      results.filter((r) => r.status === 402).every((r) => problemOf(r).type === problemType('invalid-challenge')),
+    ).toBe(true)
     expect(stripe.charges() - chargesBefore).toBe(1)
     expect(upstream.requests.length - upstreamBefore).toBe(1)
     expect((await gw.gateway.store.ledger()).filter((e) => e.challengeId === challenge.id)).toHaveLength(1)
@@ -141,8 +179,13 @@ describe('credentials that must not open a route', () => {
   it('tampered amount → invalid-challenge', async () => {
     const { challenge } = await pay('/v1/cheap')
     const request_ = decodeJson(challenge.request) as Record<string, unknown>
-    const tampered = { ...challenge, request: Buffer.from(JSON.stringify({ ...request_, amount: '1' })).toString('base64url') }
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(tampered, { spt: await spt() }) } })
+    const tampered = {
+      ...challenge,
+      request: Buffer.from(JSON.stringify({ ...request_, amount: '1' })).toString('base64url'),
+    }
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(tampered, { spt: await spt() }) },
+    })
     expect(problemOf(res).type).toBe(problemType('invalid-challenge'))
   })
 
@@ -151,12 +194,19 @@ describe('credentials that must not open a route', () => {
     const charges = stripe.charges()
     const res = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization } })
     expect(res.status).toBe(402)
-    expect(problemOf(res)).toMatchObject({ type: problemType('invalid-challenge'), detail: 'The challenge was issued for another route.' })
+    expect(problemOf(res)).toMatchObject({
+      type: problemType('invalid-challenge'),
+      detail: 'The challenge was issued for another route.',
+    })
     expect(stripe.charges()).toBe(charges)
   })
 
   it('a challenge of another realm with the same key → invalid-challenge', async () => {
-    const other = await startTestGateway({ upstreamUrl: upstream.url, stripeUrl: stripe.url, extra: { realm: 'other.example.com' } })
+    const other = await startTestGateway({
+      upstreamUrl: upstream.url,
+      stripeUrl: stripe.url,
+      extra: { realm: 'other.example.com' },
+    })
     try {
       const unpaid = await request(`${other.url}/v1/cheap`)
       const authorization = authorizationFor(challengeFor(unpaid), { spt: await spt() })
@@ -172,7 +222,9 @@ describe('credentials that must not open a route', () => {
     const { challenge } = await pay('/v1/cheap')
     const expired = { ...challenge, expires: new Date(Date.now() - 1000).toISOString() }
     expired.id = computeId(TEST_SECRET, expired)
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(expired, { spt: await spt() }) } })
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(expired, { spt: await spt() }) },
+    })
     expect(res.status).toBe(402)
     expect(problemOf(res).type).toBe(problemType('payment-expired'))
     expect(challengesOf(res)[0]!.id).not.toBe(expired.id)
@@ -181,15 +233,26 @@ describe('credentials that must not open a route', () => {
   it('a retry whose body differs from the digest → invalid-challenge, no charge', async () => {
     const { authorization } = await pay('/v1/chat/completions', { method: 'POST', body: '{"prompt":"cheap"}' })
     const charges = stripe.charges()
-    const res = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', body: '{"prompt":"a much longer and pricier prompt"}', headers: { authorization, 'content-type': 'application/json' } })
-    expect(problemOf(res)).toMatchObject({ type: problemType('invalid-challenge'), detail: 'The request body does not match the digest the challenge was issued for.' })
+    const res = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: '{"prompt":"a much longer and pricier prompt"}',
+      headers: { authorization, 'content-type': 'application/json' },
+    })
+    expect(problemOf(res)).toMatchObject({
+      type: problemType('invalid-challenge'),
+      detail: 'The request body does not match the digest the challenge was issued for.',
+    })
     expect(stripe.charges()).toBe(charges)
   })
 
   it('the same body with the digest passes, and the upstream gets that body', async () => {
     const body = '{"prompt":"hello"}'
     const { authorization } = await pay('/v1/chat/completions', { method: 'POST', body })
-    const res = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', body, headers: { authorization, 'content-type': 'application/json' } })
+    const res = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body,
+      headers: { authorization, 'content-type': 'application/json' },
+    })
     expect(res.status).toBe(200)
     expect(upstream.requests.at(-1)!.body).toBe(body)
   })
@@ -197,8 +260,13 @@ describe('credentials that must not open a route', () => {
   it('a challenge signed with another key → invalid-challenge', async () => {
     const { challenge } = await pay('/v1/cheap')
     const forged = { ...challenge, id: computeId('another-secret-key-that-is-long-enough-000', challenge) }
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(forged, { spt: await spt() }) } })
-    expect(problemOf(res)).toMatchObject({ type: problemType('invalid-challenge'), detail: 'The challenge was not issued by this gateway, or was altered.' })
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(forged, { spt: await spt() }) },
+    })
+    expect(problemOf(res)).toMatchObject({
+      type: problemType('invalid-challenge'),
+      detail: 'The challenge was not issued by this gateway, or was altered.',
+    })
   })
 
   it('garbage → malformed-credential; over 16 KiB → malformed without parsing; two credentials → 400', async () => {
@@ -212,7 +280,9 @@ describe('credentials that must not open a route', () => {
     expect(problemOf(big).detail).toContain('16 KiB')
 
     const { authorization } = await pay('/v1/cheap')
-    const twoInOne = await request(`${gw.url}/v1/cheap`, { headers: { authorization: `${authorization}, ${authorization}` } })
+    const twoInOne = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: `${authorization}, ${authorization}` },
+    })
     expect(twoInOne.status).toBe(400)
     const twoLines = await request(`${gw.url}/v1/cheap`, { headers: { authorization: [authorization, authorization] } })
     expect(twoLines.status).toBe(400)
@@ -230,9 +300,11 @@ describe('credentials that must not open a route', () => {
 })
 
 describe('refused payments', () => {
-  it('a declined card → verification-failed with Stripe\'s reason and a fresh challenge; the challenge can be paid again', async () => {
+  it("a declined card → verification-failed with Stripe's reason and a fresh challenge; the challenge can be paid again", async () => {
     const { challenge } = await pay('/v1/cheap')
-    const declined = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(challenge, { spt: await spt('pm_card_chargeDeclined') }) } })
+    const declined = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(challenge, { spt: await spt('pm_card_chargeDeclined') }) },
+    })
     expect(declined.status).toBe(402)
     const problem = problemOf(declined)
     expect(problem.type).toBe(problemType('verification-failed'))
@@ -241,29 +313,43 @@ describe('refused payments', () => {
     expect(challengesOf(declined)).toHaveLength(1)
     expect(declined.headers['payment-receipt']).toBeUndefined()
 
-    const retried = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(challenge, { spt: await spt() }) } })
+    const retried = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(challenge, { spt: await spt() }) },
+    })
     expect(retried.status).toBe(200)
   })
 
   it('3-D Secure required → payment-action-required', async () => {
     const { challenge } = await pay('/v1/cheap')
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(challenge, { spt: await spt('pm_card_authenticationRequired') }) } })
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(challenge, { spt: await spt('pm_card_authenticationRequired') }) },
+    })
     expect(problemOf(res).type).toBe(problemType('payment-action-required'))
   })
 
   it('an SPT that was already used → verification-failed', async () => {
     const token = await spt()
     const first = await pay('/v1/cheap')
-    expect((await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(first.challenge, { spt: token }) } })).status).toBe(200)
+    expect(
+      (
+        await request(`${gw.url}/v1/cheap`, {
+          headers: { authorization: authorizationFor(first.challenge, { spt: token }) },
+        })
+      ).status,
+    ).toBe(200)
     const second = await pay('/v1/cheap')
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(second.challenge, { spt: token }) } })
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(second.challenge, { spt: token }) },
+    })
     expect(problemOf(res).type).toBe(problemType('verification-failed'))
     expect(problemOf(res).detail).toContain('deactivated')
   })
 
   it('a payload without an SPT → invalid-payload', async () => {
     const { challenge } = await pay('/v1/cheap')
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(challenge, { token: 'x' }) } })
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(challenge, { token: 'x' }) },
+    })
     expect(problemOf(res).type).toBe(problemType('invalid-payload'))
   })
 })
@@ -308,7 +394,9 @@ describe('readiness', () => {
     expect(await readiness()).toMatchObject({ status: 200, checks: { store: 'ok', stripe: 'ok' } })
     stripe.faults.down = true
     try {
-      await expect.poll(readiness, { timeout: 5_000, interval: 200 }).toMatchObject({ status: 503, checks: { store: 'ok', stripe: 'unavailable: Could not reach Stripe.' } })
+      await expect
+        .poll(readiness, { timeout: 5_000, interval: 200 })
+        .toMatchObject({ status: 503, checks: { store: 'ok', stripe: 'unavailable: Could not reach Stripe.' } })
     } finally {
       stripe.faults.down = false
     }
@@ -318,7 +406,16 @@ describe('readiness', () => {
   it('a Stripe key that Stripe refuses does not take the replica out of service (Stripe is reachable)', async () => {
     const refused = await startTestGateway({
       upstreamUrl: upstream.url,
-      extra: { methods: { stripe: { secretKey: 'sk_live_not_accepted_here', networkId: 'profile_test', apiBase: stripe.url, timeout: '1s' } } },
+      extra: {
+        methods: {
+          stripe: {
+            secretKey: 'sk_live_not_accepted_here',
+            networkId: 'profile_test',
+            apiBase: stripe.url,
+            timeout: '1s',
+          },
+        },
+      },
     })
     try {
       const before = probes()

@@ -19,17 +19,35 @@ afterAll(() => stack.close())
 
 describe('free routes', () => {
   it('pass straight through to the upstream base path with method, query, cookies and forwarding headers', async () => {
-    const res = await request(`${gw.url}/public/a/b?x=1&y=2`, { method: 'PUT', body: 'hello', headers: { cookie: 'sid=7', 'x-custom': 'yes', 'x-forwarded-for': '6.6.6.6', 'accept-payment': 'stripe/charge', host: 'api.example.com' } })
+    const res = await request(`${gw.url}/public/a/b?x=1&y=2`, {
+      method: 'PUT',
+      body: 'hello',
+      headers: {
+        cookie: 'sid=7',
+        'x-custom': 'yes',
+        'x-forwarded-for': '6.6.6.6',
+        'accept-payment': 'stripe/charge',
+        host: 'api.example.com',
+      },
+    })
     expect(res.status).toBe(200)
     const seen = upstream.requests.at(-1)!
     expect(seen).toMatchObject({ method: 'PUT', url: '/base/public/a/b?x=1&y=2', body: 'hello' })
-    expect(seen.headers).toMatchObject({ cookie: 'sid=7', 'x-custom': 'yes', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'api.example.com' })
+    expect(seen.headers).toMatchObject({
+      cookie: 'sid=7',
+      'x-custom': 'yes',
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'api.example.com',
+    })
     expect(seen.headers['accept-payment']).toBeUndefined()
     expect(res.headers['payment-receipt']).toBeUndefined()
   })
 
   it('never forward a Payment credential, even one sent to a free route', async () => {
-    await request(`${gw.url}/v1/models`, { headers: { authorization: ['Bearer up-token', 'Payment eyJzZWNyZXQiOiJ4In0'] } })
+    await request(`${gw.url}/v1/models`, {
+      headers: { authorization: ['Bearer up-token', 'Payment eyJzZWNyZXQiOiJ4In0'] },
+    })
     const seen = upstream.requests.at(-1)!
     expect(seen.headers.authorization).toBe('Bearer up-token')
     expect(JSON.stringify(seen.rawHeaders)).not.toContain('eyJzZWNyZXQiOiJ4In0')
@@ -45,10 +63,13 @@ describe('free routes', () => {
 })
 
 describe('path canonicalization', () => {
-  it.each(['/v1//cheap', '/v1/./cheap', '/v1/x/../cheap', '/v1/%63heap', '//v1/cheap'])('%s is the priced /v1/cheap', async (path) => {
-    const res = await request(gw.url + path)
-    expect(res.status).toBe(402)
-  })
+  it.each(['/v1//cheap', '/v1/./cheap', '/v1/x/../cheap', '/v1/%63heap', '//v1/cheap'])(
+    '%s is the priced /v1/cheap',
+    async (path) => {
+      const res = await request(gw.url + path)
+      expect(res.status).toBe(402)
+    },
+  )
 
   it('rejects encoded slashes and climbing above the root with 400', async () => {
     for (const path of ['/v1%2Fcheap', '/public/..%2f..%2fv1/cheap', '/../v1/cheap']) {
@@ -114,7 +135,10 @@ describe('streaming', () => {
   })
 
   it('refuses a paid route body beyond maxBodyBytes with 413', async () => {
-    const res = await request(`${gw.url}/v1/chat/completions`, { method: 'POST', body: Buffer.alloc(2 * 1024 * 1024, 'a') })
+    const res = await request(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: Buffer.alloc(2 * 1024 * 1024, 'a'),
+    })
     expect(res.status).toBe(413)
     expect(problemOf(res).status).toBe(413)
   })
@@ -125,7 +149,9 @@ describe('the in-memory store', () => {
     const unpaid = await request(`${gw.url}/v1/cheap`)
     const authorization = authorizationFor(challengeFor(unpaid), { spt: await stack.spt() })
     const charges = stripe.charges()
-    const results = await Promise.all(Array.from({ length: 50 }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } })))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } })),
+    )
     expect(results.filter((r) => r.status === 200)).toHaveLength(1)
     expect(stripe.charges() - charges).toBe(1)
     expect(gw.logs.join('')).toContain('in-memory, single instance')

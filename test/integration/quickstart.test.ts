@@ -19,7 +19,9 @@ interface Step {
 
 function readSteps(marker: string): Step[] {
   const readme = readFileSync('README.md', 'utf8')
-  const block = new RegExp(`<!-- ${marker}:begin -->\\n\`\`\`console\\n([^]*?)\`\`\`\\n<!-- ${marker}:end -->`).exec(readme)?.[1]
+  const block = new RegExp(`<!-- ${marker}:begin -->\\n\`\`\`console\\n([^]*?)\`\`\`\\n<!-- ${marker}:end -->`).exec(
+    readme,
+  )?.[1]
   if (!block) throw new Error(`README.md has no <!-- ${marker}:begin --> console block`)
   const steps: Array<{ command: string; expected: string[] }> = []
   for (const line of block.split('\n').slice(0, -1)) {
@@ -33,7 +35,13 @@ function readSteps(marker: string): Step[] {
 function mismatch(expected: readonly string[], output: string): string | undefined {
   const lines = output.split('\n').map((l) => l.trimEnd())
   if (lines.at(-1) === '') lines.pop()
-  const pattern = (line: string) => new RegExp(`^${line.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  const pattern = (line: string) =>
+    new RegExp(
+      `^${line
+        .split('…')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    )
   let at = 0
   let skipping = false
   for (const line of expected) {
@@ -43,7 +51,8 @@ function mismatch(expected: readonly string[], output: string): string | undefin
     }
     const want = pattern(line)
     while (skipping && at < lines.length && !want.test(lines[at]!)) at++
-    if (at >= lines.length || !want.test(lines[at]!)) return `expected ${JSON.stringify(line)} at output line ${at + 1}, got ${JSON.stringify(lines[at] ?? '<end>')}`
+    if (at >= lines.length || !want.test(lines[at]!))
+      return `expected ${JSON.stringify(line)} at output line ${at + 1}, got ${JSON.stringify(lines[at] ?? '<end>')}`
     at++
     skipping = false
   }
@@ -70,7 +79,10 @@ async function waitForHealth(port: number, child: ChildProcess, log: string[]): 
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}:\n${log.join('')}`)
-    const ok = await fetch(`http://127.0.0.1:${port}/__gateway/healthz`).then((r) => r.ok, () => false)
+    const ok = await fetch(`http://127.0.0.1:${port}/__gateway/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return
     await new Promise((r) => setTimeout(r, 200))
   }
@@ -88,13 +100,25 @@ async function runSteps(marker: string): Promise<string[]> {
     MPP_SANDBOX_TEMPO_PORT: String(await freePort()),
   }
   // A fresh machine: none of the variables the sample config reads is set.
-  for (const name of ['MPP_ADMIN_TOKEN', 'UPSTREAM_URL', 'STRIPE_SECRET_KEY', 'STRIPE_NETWORK_ID', 'TEMPO_RECIPIENT', 'MPP_SECRET_KEY', 'REDIS_URL', 'TEMPO_PRIVATE_KEY']) delete env[name]
+  for (const name of [
+    'MPP_ADMIN_TOKEN',
+    'UPSTREAM_URL',
+    'STRIPE_SECRET_KEY',
+    'STRIPE_NETWORK_ID',
+    'TEMPO_RECIPIENT',
+    'MPP_SECRET_KEY',
+    'REDIS_URL',
+    'TEMPO_PRIVATE_KEY',
+  ])
+    delete env[name]
   const ran: string[] = []
   for (const step of readSteps(marker)) {
     const command = step.command.replaceAll('localhost:8402', `localhost:${port}`)
     ran.push(step.command)
     if (command === 'npm ci') {
-      expect((JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.prepare).toBe('node scripts/build-if-needed.mjs')
+      expect(
+        (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.prepare,
+      ).toBe('node scripts/build-if-needed.mjs')
       continue
     }
     if (command === 'kill %1') {
@@ -106,7 +130,11 @@ async function runSteps(marker: string): Promise<string[]> {
       continue
     }
     if (command.endsWith(' &')) {
-      const child = spawn('sh', ['-c', command.slice(0, -2)], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn('sh', ['-c', command.slice(0, -2)], {
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       const log: string[] = []
       child.stdout!.on('data', (d: Buffer) => log.push(d.toString()))
       child.stderr!.on('data', (d: Buffer) => log.push(d.toString()))
@@ -115,7 +143,9 @@ async function runSteps(marker: string): Promise<string[]> {
       continue
     }
     const output = await new Promise<string>((resolve, reject) =>
-      execFile('sh', ['-c', command], { env, timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${command}: ${error.message}\n${stderr}`)) : resolve(stdout))),
+      execFile('sh', ['-c', command], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${command}: ${error.message}\n${stderr}`)) : resolve(stdout),
+      ),
     )
     expect(mismatch(step.expected, output), `${step.command}\n${output}`).toBeUndefined()
   }

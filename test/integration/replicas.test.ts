@@ -15,7 +15,12 @@ beforeAll(async () => {
   stripe = await startFakeStripe()
   upstream = await startUpstream()
   const keyPrefix = `test:replicas:${process.pid}:${Date.now()}:`
-  const config = writeTestConfig({ upstreamUrl: upstream.url, stripeUrl: stripe.url, storeUrl: SHARED_REDIS_URL, keyPrefix })
+  const config = writeTestConfig({
+    upstreamUrl: upstream.url,
+    stripeUrl: stripe.url,
+    storeUrl: SHARED_REDIS_URL,
+    keyPrefix,
+  })
   replicas = await Promise.all([spawnGateway(config), spawnGateway(config)])
 })
 afterAll(async () => {
@@ -27,7 +32,9 @@ afterAll(async () => {
 describe('two gateway processes on one Redis', () => {
   it('a challenge issued by one replica is paid at the other', async () => {
     const unpaid = await request(`${replicas[0]!.url}/v1/cheap`)
-    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' }) })
+    const authorization = authorizationFor(challengeFor(unpaid), {
+      spt: await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' }),
+    })
     expect((await request(`${replicas[1]!.url}/v1/cheap`, { headers: { authorization } })).status).toBe(200)
     const replay = await request(`${replicas[0]!.url}/v1/cheap`, { headers: { authorization } })
     expect(problemOf(replay).type).toBe(problemType('invalid-challenge'))
@@ -35,10 +42,14 @@ describe('two gateway processes on one Redis', () => {
 
   it('one credential presented 50 times across both: one success, one Stripe charge, one forward', async () => {
     const unpaid = await request(`${replicas[0]!.url}/v1/cheap`)
-    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' }) })
+    const authorization = authorizationFor(challengeFor(unpaid), {
+      spt: await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' }),
+    })
     const charges = stripe.charges()
     const forwarded = upstream.requests.length
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => request(`${replicas[i % 2]!.url}/v1/cheap`, { headers: { authorization } })))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => request(`${replicas[i % 2]!.url}/v1/cheap`, { headers: { authorization } })),
+    )
     expect(results.filter((r) => r.status === 200)).toHaveLength(1)
     expect(stripe.charges() - charges).toBe(1)
     expect(upstream.requests.length - forwarded).toBe(1)

@@ -24,7 +24,8 @@ describe('a stock Express 5 upstream with method-override', () => {
   beforeAll(async () => {
     const app = express()
     // The usual set-up: each of these headers turns a POST into the method it names.
-    for (const header of ['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override']) app.use(methodOverride(header))
+    for (const header of ['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override'])
+      app.use(methodOverride(header))
     app.get('/v1/paid', (_req, res) => {
       res.json({ handler: 'paid' })
     })
@@ -35,7 +36,11 @@ describe('a stock Express 5 upstream with method-override', () => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
     })
     stripe = await startFakeStripe()
-    gw = await startTestGateway({ upstreamUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stripeUrl: stripe.url, routes: ROUTES })
+    gw = await startTestGateway({
+      upstreamUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      stripeUrl: stripe.url,
+      routes: ROUTES,
+    })
   })
   afterAll(async () => {
     await gw.close()
@@ -47,11 +52,14 @@ describe('a stock Express 5 upstream with method-override', () => {
     expect((await request(`${gw.url}/v1/paid`)).status).toBe(402)
   })
 
-  it.each(['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override'])('POST /v1/paid with %s: GET through the free catch-all does not reach the paid handler', async (header) => {
-    const res = await request(`${gw.url}/v1/paid`, { method: 'POST', headers: { [header]: 'GET' } })
-    expect(res.status).toBe(404)
-    expect(JSON.parse(res.body)).toEqual({ handler: 'fallback', method: 'POST', url: '/v1/paid' })
-  })
+  it.each(['X-HTTP-Method-Override', 'X-HTTP-Method', 'X-Method-Override'])(
+    'POST /v1/paid with %s: GET through the free catch-all does not reach the paid handler',
+    async (header) => {
+      const res = await request(`${gw.url}/v1/paid`, { method: 'POST', headers: { [header]: 'GET' } })
+      expect(res.status).toBe(404)
+      expect(JSON.parse(res.body)).toEqual({ handler: 'fallback', method: 'POST', url: '/v1/paid' })
+    },
+  )
 })
 
 describe('headers stripped before forwarding', () => {
@@ -94,13 +102,27 @@ describe('headers stripped before forwarding', () => {
     })
     expect(res.status).toBe(200)
     expect(upstream.requests.at(-1)!.url).toBe('/anything')
-    expect(namesSeen()).toEqual(['connection', 'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-kept'])
+    expect(namesSeen()).toEqual([
+      'connection',
+      'host',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'x-kept',
+    ])
     expect(upstream.requests.at(-1)!.headers['x-forwarded-for']).toBe('127.0.0.1')
   })
 
   it('upstream.stripRequestHeaders adds names, in any case', async () => {
     const gw = await gateway({ upstream: { url: upstream.url, timeout: '2s', stripRequestHeaders: ['x-debug-user'] } })
     await request(`${gw.url}/anything`, { headers: { 'X-Debug-User': 'root', 'X-Kept': 'yes' } })
-    expect(namesSeen()).toEqual(['connection', 'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-kept'])
+    expect(namesSeen()).toEqual([
+      'connection',
+      'host',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'x-kept',
+    ])
   })
 })

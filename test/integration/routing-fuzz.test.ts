@@ -1,7 +1,11 @@
 import http from 'node:http'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ExpressUpstream, type PricedBehindExpress, startPricedBehindExpress } from '../support/express-upstream.js'
+import {
+  type ExpressUpstream,
+  type PricedBehindExpress,
+  startPricedBehindExpress,
+} from '../support/express-upstream.js'
 import type { FakeStripe } from '../support/fake-stripe.js'
 import type { TestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
@@ -9,7 +13,16 @@ import { request } from '../support/http.js'
 // The property of issue 11: no request target on which Express (stock, default settings) routes the
 // forwarded request to a priced handler while the gateway forwarded it through the free catch-all.
 const PRICED = ['GET /v1/paid', 'GET /v1/reports/:id', 'POST /v1/files/*', '* /api/Items']
-const BASES = ['/v1/paid', '/v1/reports/r1', '/v1/reports/%7Er', '/v1/files/a/b', '/v1/files', '/api/Items', '/api/items/x', '/v1/paid/more']
+const BASES = [
+  '/v1/paid',
+  '/v1/reports/r1',
+  '/v1/reports/%7Er',
+  '/v1/files/a/b',
+  '/v1/files',
+  '/api/Items',
+  '/api/items/x',
+  '/v1/paid/more',
+]
 const METHODS = ['GET', 'GET', 'GET', 'HEAD', 'POST', 'POST', 'PUT', 'DELETE']
 
 let stripe: FakeStripe
@@ -42,13 +55,44 @@ const spellChar = (char: string) =>
   )
 
 const spellSegment = (segment: string) =>
-  segment.startsWith('%') ? fc.constant(segment) : fc.tuple(...[...segment].map(spellChar)).map((chars) => chars.join(''))
+  segment.startsWith('%')
+    ? fc.constant(segment)
+    : fc.tuple(...[...segment].map(spellChar)).map((chars) => chars.join(''))
 
 // Whatever may sit between or after segments: empty and dot segments, escapes of reserved
 // characters, ";" parameters, double encodings, overlong dots, a query.
-const often = <T>(usual: T, others: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(usual), weight: 6 }, { arbitrary: others, weight: 1 })
+const often = <T>(usual: T, others: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: fc.constant(usual), weight: 6 }, { arbitrary: others, weight: 1 })
 const separator = often('/', fc.constantFrom('//', '/./', '/%2e/', '/zz/../', '/zz/%2E%2e/', '/;/', '/%3B/'))
-const noise = often('', fc.constantFrom('/', '//', '/.', '/./', '/..', '/zz/..', ';x', ';', '%3B', '%3b', '%2F', '%2e', '%2E%2E', '%252e', '%25', '%C0%AE', '%E0%80%AE', '%20', '.', '~', '%7E', '%41', '?q=1', '/?q=/v1/paid'))
+const noise = often(
+  '',
+  fc.constantFrom(
+    '/',
+    '//',
+    '/.',
+    '/./',
+    '/..',
+    '/zz/..',
+    ';x',
+    ';',
+    '%3B',
+    '%3b',
+    '%2F',
+    '%2e',
+    '%2E%2E',
+    '%252e',
+    '%25',
+    '%C0%AE',
+    '%E0%80%AE',
+    '%20',
+    '.',
+    '~',
+    '%7E',
+    '%41',
+    '?q=1',
+    '/?q=/v1/paid',
+  ),
+)
 
 const target = fc
   .tuple(fc.constantFrom(...BASES), often('', fc.constantFrom('/', '//', '/./')))
@@ -60,7 +104,12 @@ const target = fc
       fc.oneof(noise, fc.constantFrom('/', '//', '/.', '?x=1')),
     )
   })
-  .map(([prefix, parts, tail]) => `${prefix}${parts.map(([sep, segment, extra]) => `${sep}${segment}${extra}`).join('')}${tail}`.replace(/^(?!\/)/, '/'))
+  .map(([prefix, parts, tail]) =>
+    `${prefix}${parts.map(([sep, segment, extra]) => `${sep}${segment}${extra}`).join('')}${tail}`.replace(
+      /^(?!\/)/,
+      '/',
+    ),
+  )
 
 describe('route matching (property, against a stock Express 5 upstream)', () => {
   it('never forwards through the free route what Express routes to a priced handler', async () => {
@@ -70,7 +119,8 @@ describe('route matching (property, against a stock Express 5 upstream)', () => 
       fc.asyncProperty(fc.constantFrom(...METHODS), target, async (method, path) => {
         const res = await request(gw.url + path, { method, agent })
         const handler = res.headers['x-handler']
-        if (handler !== undefined && handler !== 'catch-all') throw new Error(`${method} ${path} reached the priced handler ${String(handler)} with status ${res.status}`)
+        if (handler !== undefined && handler !== 'catch-all')
+          throw new Error(`${method} ${path} reached the priced handler ${String(handler)} with status ${res.status}`)
         if (res.status === 402) priced++
         expect([200, 400, 402, 404]).toContain(res.status)
       }),

@@ -1,6 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ExpressUpstream, type PricedBehindExpress, startPricedBehindExpress } from '../support/express-upstream.js'
+import {
+  type ExpressUpstream,
+  type PricedBehindExpress,
+  startPricedBehindExpress,
+} from '../support/express-upstream.js'
 import type { FakeStripe } from '../support/fake-stripe.js'
 import { type TestGateway, startTestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
@@ -54,7 +58,11 @@ describe('priced paths behind a free catch-all', () => {
     const seen = upstream.requests.length
     const res = await request(gw.url + path)
     expect(res.status).toBe(400)
-    expect(problemOf(res)).toMatchObject({ status: 400, type: 'urn:mpp-gateway:problem:bad-path', detail: `The request path is not acceptable: ${reason}.` })
+    expect(problemOf(res)).toMatchObject({
+      status: 400,
+      type: 'urn:mpp-gateway:problem:bad-path',
+      detail: `The request path is not acceptable: ${reason}.`,
+    })
     expect(upstream.requests.length).toBe(seen)
   })
 
@@ -62,7 +70,9 @@ describe('priced paths behind a free catch-all', () => {
     const unpaid = await request(`${gw.url}/V1/Paid/?q=1`)
     expect(unpaid.status).toBe(402)
     const spt = await stripe.issueSpt({ paymentMethod: 'pm_card_visa', maxAmount: 10_000, currency: 'usd' })
-    const res = await request(`${gw.url}/V1/Paid/?q=1`, { headers: { authorization: authorizationFor(challengeFor(unpaid), { spt }) } })
+    const res = await request(`${gw.url}/V1/Paid/?q=1`, {
+      headers: { authorization: authorizationFor(challengeFor(unpaid), { spt }) },
+    })
     expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toEqual({ handler: 'GET /v1/paid' })
     expect(upstream.requests.at(-1)).toEqual({ method: 'GET', url: '/V1/Paid/?q=1', handler: 'GET /v1/paid' })
@@ -80,7 +90,10 @@ describe('routes[].caseSensitive: true', () => {
     const strict = await startTestGateway({
       upstreamUrl: upstream.url,
       stripeUrl: stripe.url,
-      routes: [{ match: 'GET /v1/paid', price: '0.50', caseSensitive: true }, { match: '* /*', price: 'free' }],
+      routes: [
+        { match: 'GET /v1/paid', price: '0.50', caseSensitive: true },
+        { match: '* /*', price: 'free' },
+      ],
     })
     try {
       expect((await request(`${strict.url}/v1/paid/`)).status).toBe(402)
@@ -94,7 +107,12 @@ describe('routes[].caseSensitive: true', () => {
 
 describe('a route shadowed by an earlier, cheaper one', () => {
   it('is refused on reload, and the old config keeps charging', async () => {
-    const priced = await startTestGateway({ upstreamUrl: upstream.url, stripeUrl: stripe.url, routes: [{ match: 'GET /v1/joke', price: '2.00' }], extra: { watch: false } })
+    const priced = await startTestGateway({
+      upstreamUrl: upstream.url,
+      stripeUrl: stripe.url,
+      routes: [{ match: 'GET /v1/joke', price: '2.00' }],
+      extra: { watch: false },
+    })
     try {
       const text = readFileSync(priced.configFile, 'utf8')
       // A free wildcard inserted before the priced route would serve the joke free.

@@ -38,7 +38,11 @@ const tempoBlock = (node: TempoNode, extra: Record<string, unknown> = {}) => ({
 
 beforeAll(async () => {
   node = await startTempoNode()
-  stack = await startStack({ storeUrl: SHARED_REDIS_URL, routes: ROUTES, tempo: tempoBlock(node, { modes: ['pull', 'push'] }) })
+  stack = await startStack({
+    storeUrl: SHARED_REDIS_URL,
+    routes: ROUTES,
+    tempo: tempoBlock(node, { modes: ['pull', 'push'] }),
+  })
   gw = stack.gw
   sponsored = await startTestGateway({
     upstreamUrl: stack.upstream.url,
@@ -126,7 +130,11 @@ describe('tempo through the gateway, paid by the mppx client', () => {
 
   it('splits: the platform gets its part and the recipient the rest', async () => {
     const payer = tempoPayer(node, accounts.payer, 'pull')
-    const res = await payer.fetch(`${gw.url}/v1/generate`, { method: 'POST', body: '{"prompt":"hi"}', headers: { 'content-type': 'application/json' } })
+    const res = await payer.fetch(`${gw.url}/v1/generate`, {
+      method: 'POST',
+      body: '{"prompt":"hi"}',
+      headers: { 'content-type': 'application/json' },
+    })
     expect(res.status).toBe(200)
     expect(balance(accounts.recipient.address)).toBe(USD('0.04'))
     expect(balance(accounts.platform.address)).toBe(USD('0.01'))
@@ -158,7 +166,13 @@ describe('tempo refusals', () => {
     const hash = MppxReceipt.deserialize(first.headers.get('payment-receipt')!).reference
     const fresh = challengeFor(await request(`${gw.url}/v1/cheap`), 'tempo')
     const reuse = await request(`${gw.url}/v1/cheap`, {
-      headers: { authorization: authorizationFor(fresh, { type: 'hash', hash }, `did:pkh:eip155:42431:${accounts.payer.address}`) },
+      headers: {
+        authorization: authorizationFor(
+          fresh,
+          { type: 'hash', hash },
+          `did:pkh:eip155:42431:${accounts.payer.address}`,
+        ),
+      },
     })
     expect(reuse.status).toBe(402)
     expect(problemOf(reuse)).toMatchObject({ type: problemType('verification-failed') })
@@ -169,7 +183,9 @@ describe('tempo refusals', () => {
     const payer = tempoPayer(node, accounts.payer, 'pull')
     const authorization = await payer.authorizationFor(`${gw.url}/v1/cheap`)
     const before = stack.upstream.requests.length
-    const results = await Promise.all(Array.from({ length: 50 }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } })))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } })),
+    )
     expect(results.filter((r) => r.status === 200)).toHaveLength(1)
     expect(results.filter((r) => r.status === 402)).toHaveLength(49)
     expect(stack.upstream.requests.length - before).toBe(1)
@@ -177,11 +193,13 @@ describe('tempo refusals', () => {
     expect(broadcastsBy('gateway')).toHaveLength(1)
   })
 
-  it('a transaction the node finds expired is refused with the node\'s reason', async () => {
+  it("a transaction the node finds expired is refused with the node's reason", async () => {
     const payer = tempoPayer(node, accounts.payer, 'pull')
     const authorization = await payer.authorizationFor(`${gw.url}/v1/cheap`)
     node.increaseTime(60)
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization } }).finally(() => node.increaseTime(-60))
+    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization } }).finally(() =>
+      node.increaseTime(-60),
+    )
     expect(res.status).toBe(402)
     expect(problemOf(res).type).toBe(problemType('verification-failed'))
     expect(problemOf(res).detail).toMatch(/rejected the transaction/)
@@ -194,11 +212,19 @@ describe('tempo refusals', () => {
     const challenge = challengeFor(await request(`${gw.url}/v1/cheap`), 'tempo')
     const signature = await signPaymentTx({
       account: poor,
-      transfers: [{ to: accounts.recipient.address, amount: USD('0.50'), memo: AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id }) }],
+      transfers: [
+        {
+          to: accounts.recipient.address,
+          amount: USD('0.50'),
+          memo: AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id }),
+        },
+      ],
       validBefore: Math.floor(Date.now() / 1000) + 25,
     })
     const before = stack.upstream.requests.length
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(challenge, { type: 'transaction', signature }) } })
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(challenge, { type: 'transaction', signature }) },
+    })
     expect(res.status).toBe(402)
     expect(problemOf(res).detail).toMatch(/reverted/)
     expect(stack.upstream.requests.length).toBe(before)
@@ -213,10 +239,18 @@ describe('tempo refusals', () => {
     const signature = await signPaymentTx({
       account: poor,
       sponsored: 'handoff',
-      transfers: [{ to: accounts.recipient.address, amount: USD('0.50'), memo: AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id }) }],
+      transfers: [
+        {
+          to: accounts.recipient.address,
+          amount: USD('0.50'),
+          memo: AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id }),
+        },
+      ],
       validBefore: Math.floor(Date.now() / 1000) + 25,
     })
-    const paid = await request(`${sponsored.url}/v1/cheap`, { headers: { authorization: authorizationFor(challenge, { type: 'transaction', signature }) } })
+    const paid = await request(`${sponsored.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(challenge, { type: 'transaction', signature }) },
+    })
     expect(paid.status).toBe(402)
     expect(problemOf(paid).type).toBe(problemType('payment-insufficient'))
     expect(broadcastsBy('sponsored-gateway')).toEqual([])
@@ -230,10 +264,22 @@ describe('tempo refusals', () => {
     // an explicit gas limit skips estimation, which would refuse the doomed transfer before it is sent
     const wallet = createClient({ chain: tempoModerato, transport: http(node.rpcUrl('payer')) })
     const memo = AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id })
-    const receipt = await sendTransactionSync(wallet, { account: poor, calls: [transferCall({ to: accounts.recipient.address, amount: USD('0.50'), memo })], nonceKey: 'expiring', feeToken: PATH_USD, gas: 100_000n } as never)
+    const receipt = await sendTransactionSync(wallet, {
+      account: poor,
+      calls: [transferCall({ to: accounts.recipient.address, amount: USD('0.50'), memo })],
+      nonceKey: 'expiring',
+      feeToken: PATH_USD,
+      gas: 100_000n,
+    } as never)
     expect(receipt.status).toBe('reverted')
     const res = await request(`${gw.url}/v1/cheap`, {
-      headers: { authorization: authorizationFor(challenge, { type: 'hash', hash: receipt.transactionHash }, `did:pkh:eip155:42431:${poor.address}`) },
+      headers: {
+        authorization: authorizationFor(
+          challenge,
+          { type: 'hash', hash: receipt.transactionHash },
+          `did:pkh:eip155:42431:${poor.address}`,
+        ),
+      },
     })
     expect(res.status).toBe(402)
     expect(problemOf(res).detail).toMatch(/reverted/)
@@ -241,7 +287,9 @@ describe('tempo refusals', () => {
 
   it('an unknown transaction hash is refused', async () => {
     const challenge = challengeFor(await request(`${gw.url}/v1/cheap`), 'tempo')
-    const res = await request(`${gw.url}/v1/cheap`, { headers: { authorization: authorizationFor(challenge, { type: 'hash', hash: keccak256('0x01') }) } })
+    const res = await request(`${gw.url}/v1/cheap`, {
+      headers: { authorization: authorizationFor(challenge, { type: 'hash', hash: keccak256('0x01') }) },
+    })
     expect(res.status).toBe(402)
     expect(problemOf(res)).toMatchObject({ type: problemType('verification-failed') })
     expect(problemOf(res).detail).toMatch(/knows no included transaction/)
@@ -280,7 +328,9 @@ describe('tempo operations', () => {
     expect((await request(`${gw.url}/__gateway/readyz`)).status).toBe(200)
     node.faults.down = true
     // a backend's probe result stands for up to 2 s (readiness must not become a stream of RPC calls)
-    await expect.poll(async () => (await request(`${gw.url}/__gateway/readyz`)).status, { timeout: 5_000, interval: 200 }).toBe(503)
+    await expect
+      .poll(async () => (await request(`${gw.url}/__gateway/readyz`)).status, { timeout: 5_000, interval: 200 })
+      .toBe(503)
   })
 
   it('the sponsor key and the signed transactions never reach the log', async () => {
@@ -292,7 +342,13 @@ describe('tempo operations', () => {
     const unfunded = await signPaymentTx({
       account: privateKeyToAccount(generatePrivateKey()),
       sponsored: 'handoff',
-      transfers: [{ to: accounts.recipient.address, amount: USD('0.50'), memo: AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id }) }],
+      transfers: [
+        {
+          to: accounts.recipient.address,
+          amount: USD('0.50'),
+          memo: AttributionMemo.encode({ realm: TEST_REALM, challengeId: challenge.id }),
+        },
+      ],
       validBefore: Math.floor(Date.now() / 1000) + 25,
     })
     const refused = authorizationFor(challenge, { type: 'transaction', signature: unfunded })
@@ -300,8 +356,10 @@ describe('tempo operations', () => {
     const log = sponsored.logs.join('\n')
     expect(log).toContain('payment refused')
     expect(log).not.toContain(unfunded.slice(2, 66))
-    for (const secret of [KEYS.sponsor, KEYS.sponsor.slice(2), authorization.slice('Payment '.length)]) expect(log).not.toContain(secret)
-    const signed = JSON.parse(Buffer.from(authorization.slice('Payment '.length), 'base64url').toString()).payload.signature as string
+    for (const secret of [KEYS.sponsor, KEYS.sponsor.slice(2), authorization.slice('Payment '.length)])
+      expect(log).not.toContain(secret)
+    const signed = JSON.parse(Buffer.from(authorization.slice('Payment '.length), 'base64url').toString()).payload
+      .signature as string
     expect(log).not.toContain(signed.slice(2, 66))
   })
 })

@@ -39,23 +39,37 @@ async function paidAuthorization(): Promise<{ authorization: string; challengeId
 }
 
 async function ledgerEntry(challengeId: string): Promise<LedgerEntry> {
-  await expect.poll(async () => (await gw.gateway.store.ledger()).some((e) => e.challengeId === challengeId), { timeout: 3000 }).toBe(true)
+  await expect
+    .poll(async () => (await gw.gateway.store.ledger()).some((e) => e.challengeId === challengeId), { timeout: 3000 })
+    .toBe(true)
   return (await gw.gateway.store.ledger()).find((e) => e.challengeId === challengeId)!
 }
 
 async function paidUpstreamFailures(): Promise<number> {
-  const line = (await gw.gateway.metrics.render()).split('\n').find((l) => l.startsWith('mpp_paid_upstream_failed_total{route="GET /v1/cheap"}'))
+  const line = (await gw.gateway.metrics.render())
+    .split('\n')
+    .find((l) => l.startsWith('mpp_paid_upstream_failed_total{route="GET /v1/cheap"}'))
   return line ? Number(line.split(' ').at(-1)) : 0
 }
 
 /** A GET that resolves however the response ends (a cut body is an error to the usual helper). */
-function getToTheEnd(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; complete: boolean }> {
+function getToTheEnd(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers, agent: false }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('error', () => {})
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), complete: res.complete }))
+      res.on('close', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+          complete: res.complete,
+        }),
+      )
     })
     req.on('error', reject)
   })
@@ -63,10 +77,14 @@ function getToTheEnd(url: string, headers: Record<string, string>): Promise<{ st
 
 describe('free routes', () => {
   it('never relay an upstream Payment-Receipt', async () => {
-    const res = await withHandler('/public/receipt', (_req, res) => {
-      res.writeHead(200, { 'Payment-Receipt': 'eyJzdGF0dXMiOiJzdWNjZXNzIn0', 'Content-Type': 'text/plain' })
-      res.end('free')
-    }, () => request(`${gw.url}/public/receipt`))
+    const res = await withHandler(
+      '/public/receipt',
+      (_req, res) => {
+        res.writeHead(200, { 'Payment-Receipt': 'eyJzdGF0dXMiOiJzdWNjZXNzIn0', 'Content-Type': 'text/plain' })
+        res.end('free')
+      },
+      () => request(`${gw.url}/public/receipt`),
+    )
     expect(res.status).toBe(200)
     expect(res.body).toBe('free')
     expect(headerLines(res, 'payment-receipt')).toEqual([])
@@ -75,12 +93,20 @@ describe('free routes', () => {
   it.each([
     ['a 402', 402, { 'WWW-Authenticate': FOREIGN_CHALLENGE }],
     ['a 402 without a challenge', 402, {}],
-    ['a 401 with a Payment challenge after a Bearer one', 401, { 'WWW-Authenticate': `Bearer realm="api", ${FOREIGN_CHALLENGE}` }],
+    [
+      'a 401 with a Payment challenge after a Bearer one',
+      401,
+      { 'WWW-Authenticate': `Bearer realm="api", ${FOREIGN_CHALLENGE}` },
+    ],
   ])('answer 502 for %s from the upstream, relaying none of it', async (_what, status, headers) => {
-    const res = await withHandler('/public/pay-me', (_req, res) => {
-      res.writeHead(status, { ...headers, 'Content-Type': 'application/json' })
-      res.end('{"pay":"me"}')
-    }, () => request(`${gw.url}/public/pay-me`))
+    const res = await withHandler(
+      '/public/pay-me',
+      (_req, res) => {
+        res.writeHead(status, { ...headers, 'Content-Type': 'application/json' })
+        res.end('{"pay":"me"}')
+      },
+      () => request(`${gw.url}/public/pay-me`),
+    )
     expect(res.status).toBe(502)
     expect(headerLines(res, 'www-authenticate')).toEqual([])
     expect(problemOf(res)).toEqual({
@@ -92,10 +118,14 @@ describe('free routes', () => {
   })
 
   it('relay a 401 with another scheme as it is', async () => {
-    const res = await withHandler('/public/login', (_req, res) => {
-      res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="api"' })
-      res.end('log in')
-    }, () => request(`${gw.url}/public/login`))
+    const res = await withHandler(
+      '/public/login',
+      (_req, res) => {
+        res.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="api"' })
+        res.end('log in')
+      },
+      () => request(`${gw.url}/public/login`),
+    )
     expect(res.status).toBe(401)
     expect(headerLines(res, 'www-authenticate')).toEqual(['Bearer realm="api"'])
     expect(res.body).toBe('log in')
@@ -103,26 +133,39 @@ describe('free routes', () => {
 })
 
 describe('paid routes', () => {
-  it('a complete 2xx: one receipt, the gateway\'s (an upstream one is dropped); the ledger says served, with bytes', async () => {
+  it("a complete 2xx: one receipt, the gateway's (an upstream one is dropped); the ledger says served, with bytes", async () => {
     const { authorization, challengeId } = await paidAuthorization()
-    const res = await withHandler('/v1/cheap', (_req, res) => {
-      res.writeHead(200, { 'Payment-Receipt': 'eyJmb3JnZWQiOnRydWV9', 'Content-Length': 11 })
-      res.end('hello world')
-    }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }))
+    const res = await withHandler(
+      '/v1/cheap',
+      (_req, res) => {
+        res.writeHead(200, { 'Payment-Receipt': 'eyJmb3JnZWQiOnRydWV9', 'Content-Length': 11 })
+        res.end('hello world')
+      },
+      () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }),
+    )
     expect(res.status).toBe(200)
     const lines = headerLines(res, 'payment-receipt')
     expect(lines).toHaveLength(1)
     expect(parseReceipt(lines[0]!)).toMatchObject({ status: 'success', method: 'stripe' })
-    expect(await ledgerEntry(challengeId)).toMatchObject({ upstreamStatus: 200, outcome: 'served', bytesSent: 11, bytesExpected: 11 })
+    expect(await ledgerEntry(challengeId)).toMatchObject({
+      upstreamStatus: 200,
+      outcome: 'served',
+      bytesSent: 11,
+      bytesExpected: 11,
+    })
   })
 
   it('an upstream 402: the payer gets 502 and no receipt; ledger, metric and log say so', async () => {
     const { authorization, challengeId } = await paidAuthorization()
     const failuresBefore = await paidUpstreamFailures()
-    const res = await withHandler('/v1/cheap', (_req, res) => {
-      res.writeHead(402, { 'WWW-Authenticate': FOREIGN_CHALLENGE })
-      res.end()
-    }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }))
+    const res = await withHandler(
+      '/v1/cheap',
+      (_req, res) => {
+        res.writeHead(402, { 'WWW-Authenticate': FOREIGN_CHALLENGE })
+        res.end()
+      },
+      () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }),
+    )
     expect(res.status).toBe(502)
     expect(problemOf(res).type).toBe('urn:mpp-gateway:problem:upstream-payment-challenge')
     expect(headerLines(res, 'www-authenticate')).toEqual([])
@@ -130,34 +173,61 @@ describe('paid routes', () => {
     const entry = await ledgerEntry(challengeId)
     expect(entry).toMatchObject({ upstreamStatus: 402, outcome: 'upstream-challenge' })
     expect(await paidUpstreamFailures()).toBe(failuresBefore + 1)
-    const logged = gw.logs.map((line) => JSON.parse(line)).find((line) => line.msg === 'payment settled but the upstream did not serve it; refund or serve manually' && line.challengeId === challengeId)
-    expect(logged).toMatchObject({ outcome: 'upstream-challenge', upstreamStatus: 402, failure: 'payment-challenge', reference: entry.reference })
+    const logged = gw.logs
+      .map((line) => JSON.parse(line))
+      .find(
+        (line) =>
+          line.msg === 'payment settled but the upstream did not serve it; refund or serve manually' &&
+          line.challengeId === challengeId,
+      )
+    expect(logged).toMatchObject({
+      outcome: 'upstream-challenge',
+      upstreamStatus: 402,
+      failure: 'payment-challenge',
+      reference: entry.reference,
+    })
   })
 
-  it('an upstream 503: the payer gets the upstream\'s answer without a receipt; the ledger says upstream-error', async () => {
+  it("an upstream 503: the payer gets the upstream's answer without a receipt; the ledger says upstream-error", async () => {
     const { authorization, challengeId } = await paidAuthorization()
     const failuresBefore = await paidUpstreamFailures()
-    const res = await withHandler('/v1/cheap', (_req, res) => {
-      res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '5' })
-      res.end('down')
-    }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }))
+    const res = await withHandler(
+      '/v1/cheap',
+      (_req, res) => {
+        res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '5' })
+        res.end('down')
+      },
+      () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }),
+    )
     expect(res.status).toBe(503)
     expect(res.body).toBe('down')
     expect(res.headers['retry-after']).toBe('5')
     expect(headerLines(res, 'payment-receipt')).toEqual([])
-    expect(await ledgerEntry(challengeId)).toMatchObject({ upstreamStatus: 503, outcome: 'upstream-error', bytesSent: 4 })
+    expect(await ledgerEntry(challengeId)).toMatchObject({
+      upstreamStatus: 503,
+      outcome: 'upstream-error',
+      bytesSent: 4,
+    })
     expect(await paidUpstreamFailures()).toBe(failuresBefore + 1)
   })
 
   it('an upstream 404: relayed without a receipt', async () => {
     const { authorization, challengeId } = await paidAuthorization()
-    const res = await withHandler('/v1/cheap', (_req, res) => {
-      res.writeHead(404)
-      res.end('no such thing')
-    }, () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }))
+    const res = await withHandler(
+      '/v1/cheap',
+      (_req, res) => {
+        res.writeHead(404)
+        res.end('no such thing')
+      },
+      () => request(`${gw.url}/v1/cheap`, { headers: { authorization } }),
+    )
     expect(res.status).toBe(404)
     expect(headerLines(res, 'payment-receipt')).toEqual([])
-    expect(await ledgerEntry(challengeId)).toMatchObject({ upstreamStatus: 404, outcome: 'upstream-error', bytesSent: 13 })
+    expect(await ledgerEntry(challengeId)).toMatchObject({
+      upstreamStatus: 404,
+      outcome: 'upstream-error',
+      bytesSent: 13,
+    })
   })
 
   it.each([
@@ -166,11 +236,15 @@ describe('paid routes', () => {
   ])('%s cut short after a 200 is recorded as cut, with the bytes sent', async (_what, headers, expected) => {
     const { authorization, challengeId } = await paidAuthorization()
     const failuresBefore = await paidUpstreamFailures()
-    const res = await withHandler('/v1/cheap', (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/plain', ...headers })
-      res.write('hello')
-      setTimeout(() => res.socket?.destroy(), 50)
-    }, () => getToTheEnd(`${gw.url}/v1/cheap`, { authorization }))
+    const res = await withHandler(
+      '/v1/cheap',
+      (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain', ...headers })
+        res.write('hello')
+        setTimeout(() => res.socket?.destroy(), 50)
+      },
+      () => getToTheEnd(`${gw.url}/v1/cheap`, { authorization }),
+    )
     expect(res.status).toBe(200)
     expect(res.body).toBe('hello')
     // the payer can tell: its response ends short too

@@ -60,7 +60,12 @@ function waitForLines(gateway: GatewayProcess, until: (all: Array<Record<string,
 
 describe('workers: 2', () => {
   it('both workers serve one port, SIGHUP reloads each, and SIGTERM drains all and exits 0', async () => {
-    const gateway = await spawnGateway(configFile({ workers: 2, store: { url: SHARED_REDIS_URL, keyPrefix: `test:workers:${process.pid}:${Date.now()}:` } }))
+    const gateway = await spawnGateway(
+      configFile({
+        workers: 2,
+        store: { url: SHARED_REDIS_URL, keyPrefix: `test:workers:${process.pid}:${Date.now()}:` },
+      }),
+    )
     try {
       await waitForLines(gateway, (all) => all.filter((l) => l.msg === 'gateway listening').length === 2)
       const listening = lines(gateway).filter((l) => l.msg === 'gateway listening')
@@ -73,13 +78,24 @@ describe('workers: 2', () => {
       // The primary hands each new connection to the next worker; every request here opens one.
       for (let i = 0; i < 4; i++) expect((await request(`${gateway.url}/v1/models`)).status).toBe(200)
       await waitForLines(gateway, (all) => all.filter((l) => l.msg === 'request').length === 4)
-      expect(new Set(lines(gateway).filter((l) => l.msg === 'request').map((l) => l.worker))).toEqual(new Set([1, 2]))
+      expect(
+        new Set(
+          lines(gateway)
+            .filter((l) => l.msg === 'request')
+            .map((l) => l.worker),
+        ),
+      ).toEqual(new Set([1, 2]))
 
       gateway.child.kill('SIGHUP')
       await waitForLines(gateway, (all) => all.filter((l) => l.msg === 'SIGHUP: reloading the config').length === 2)
 
       expect(await gateway.stop('SIGTERM')).toBe(0)
-      expect(lines(gateway).filter((l) => l.msg === 'stopped').map((l) => l.worker).sort()).toEqual([1, 2])
+      expect(
+        lines(gateway)
+          .filter((l) => l.msg === 'stopped')
+          .map((l) => l.worker)
+          .sort(),
+      ).toEqual([1, 2])
     } finally {
       await gateway.stop('SIGKILL')
     }
@@ -90,7 +106,11 @@ describe('workers: 2', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
     const { port } = taken.address() as AddressInfo
     try {
-      const file = configFile({ workers: 2, listen: `127.0.0.1:${port}`, store: { url: SHARED_REDIS_URL, keyPrefix: `test:workers:${process.pid}:${Date.now()}:` } })
+      const file = configFile({
+        workers: 2,
+        listen: `127.0.0.1:${port}`,
+        store: { url: SHARED_REDIS_URL, keyPrefix: `test:workers:${process.pid}:${Date.now()}:` },
+      })
       const { code, stdout } = await runCli(['serve', '--config', file])
       expect(code).toBe(1)
       expect(stdout).toContain('worker failed to start; stopping the gateway')

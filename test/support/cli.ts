@@ -14,7 +14,10 @@ export interface GatewayProcess {
 
 /** Runs the built CLI (`node dist/cli/main.js serve`) as its own process, as an operator would. */
 export async function spawnGateway(configFile: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const output: string[] = []
   let adminUrl: string | undefined
   const url = await new Promise<string>((resolveUrl, reject) => {
@@ -54,9 +57,16 @@ export async function spawnGateway(configFile: string, env: Record<string, strin
  * Runs the CLI to completion and returns its exit code and output. After `timeoutMs` the child is
  * killed and `code` is null, so a CLI that hangs fails the test instead of outliving it.
  */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)

@@ -24,7 +24,10 @@ export async function startExpressUpstream(matches: readonly string[]): Promise<
     const [method, path] = match.split(' ') as [string, string]
     // Hono's "/a/*" also matches "/a"; Express 5 spells that "/a{/*splat}".
     const pattern = path.endsWith('/*') ? `${path.slice(0, -2)}{/*splat}` : path
-    const verb = method === '*' ? 'all' : (method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options')
+    const verb =
+      method === '*'
+        ? 'all'
+        : (method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options')
     app[verb](pattern, (req, res) => {
       requests.push({ method: req.method, url: req.originalUrl, handler: match })
       res.set('x-handler', match).json({ handler: match })

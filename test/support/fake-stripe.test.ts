@@ -23,10 +23,21 @@ interface Answer {
   json: { error?: Record<string, unknown> } & Record<string, unknown>
 }
 
-async function call(method: string, path: string, form: Record<string, string> = {}, headers: Record<string, string> = {}, url = fake.url): Promise<Answer> {
+async function call(
+  method: string,
+  path: string,
+  form: Record<string, string> = {},
+  headers: Record<string, string> = {},
+  url = fake.url,
+): Promise<Answer> {
   const res = await fetch(url + path, {
     method,
-    headers: { authorization: `Bearer ${KEY}`, 'stripe-version': PREVIEW, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers },
+    headers: {
+      authorization: `Bearer ${KEY}`,
+      'stripe-version': PREVIEW,
+      ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      ...headers,
+    },
     body: method === 'POST' ? new URLSearchParams(form).toString() : undefined,
   })
   return { status: res.status, headers: res.headers, json: (await res.json()) as Answer['json'] }
@@ -44,7 +55,8 @@ function chargeForm(spt: string, amount = '50', currency = 'usd'): Record<string
   }
 }
 
-const charge = (spt: string, key?: string, form = chargeForm(spt)) => call('POST', '/v1/payment_intents', form, key ? { 'idempotency-key': key } : {})
+const charge = (spt: string, key?: string, form = chargeForm(spt)) =>
+  call('POST', '/v1/payment_intents', form, key ? { 'idempotency-key': key } : {})
 
 describe('fake Stripe: SPTs and PaymentIntents', () => {
   it('issues an SPT through the test helper, charges it once and reports the intent and the token', async () => {
@@ -55,13 +67,24 @@ describe('fake Stripe: SPTs and PaymentIntents', () => {
       'usage_limits[expires_at]': String(Math.floor(Date.now() / 1000) + 600),
     })
     expect(issued.status).toBe(200)
-    expect(issued.json).toMatchObject({ object: 'shared_payment.granted_token', usage_limits: { currency: 'usd', max_amount: 1000 }, deactivated_reason: null })
+    expect(issued.json).toMatchObject({
+      object: 'shared_payment.granted_token',
+      usage_limits: { currency: 'usd', max_amount: 1000 },
+      deactivated_reason: null,
+    })
     const spt = issued.json.id as string
     expect(spt).toMatch(/^spt_[a-z0-9]+$/)
 
     const paid = await charge(spt, 'k1')
     expect(paid.status).toBe(200)
-    expect(paid.json).toMatchObject({ object: 'payment_intent', amount: 50, amount_received: 50, currency: 'usd', status: 'succeeded', metadata: { mpp_challenge_id: 'ch_1' } })
+    expect(paid.json).toMatchObject({
+      object: 'payment_intent',
+      amount: 50,
+      amount_received: 50,
+      currency: 'usd',
+      status: 'succeeded',
+      metadata: { mpp_challenge_id: 'ch_1' },
+    })
     expect(paid.json.id).toMatch(/^pi_/)
     expect(paid.json.latest_charge).toMatch(/^ch_/)
     expect(paid.headers.get('idempotent-replayed')).toBeNull()
@@ -70,12 +93,22 @@ describe('fake Stripe: SPTs and PaymentIntents', () => {
     const intent = await call('GET', `/v1/payment_intents/${String(paid.json.id)}`)
     expect(intent.json).toMatchObject({ id: paid.json.id, status: 'succeeded' })
     const token = await call('GET', `/v1/shared_payment/granted_tokens/${spt}`)
-    expect(token.json).toMatchObject({ id: spt, deactivated_reason: 'consumed', usage_details: { amount_captured: { value: 50, currency: 'usd' } } })
-    expect((await call('GET', '/v1/payment_intents/pi_nope')).json.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing' })
+    expect(token.json).toMatchObject({
+      id: spt,
+      deactivated_reason: 'consumed',
+      usage_details: { amount_captured: { value: 50, currency: 'usd' } },
+    })
+    expect((await call('GET', '/v1/payment_intents/pi_nope')).json.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+    })
 
     const seen = fake.requests.find((r) => r.path === '/v1/payment_intents')!
     expect(seen.form['automatic_payment_methods[allow_redirects]']).toBe('never')
-    expect(seen.params).toMatchObject({ automatic_payment_methods: { enabled: 'true', allow_redirects: 'never' }, metadata: { mpp_challenge_id: 'ch_1' } })
+    expect(seen.params).toMatchObject({
+      automatic_payment_methods: { enabled: 'true', allow_redirects: 'never' },
+      metadata: { mpp_challenge_id: 'ch_1' },
+    })
     expect(seen.headers['idempotency-key']).toBe('k1')
   })
 
@@ -84,7 +117,10 @@ describe('fake Stripe: SPTs and PaymentIntents', () => {
     expect((await charge(spt, 'a')).status).toBe(200)
     const again = await charge(spt, 'b')
     expect(again.status).toBe(400)
-    expect(again.json.error).toEqual({ type: 'invalid_request_error', message: 'The shared payment granted token cannot be used because it is already in a deactivated state.' })
+    expect(again.json.error).toEqual({
+      type: 'invalid_request_error',
+      message: 'The shared payment granted token cannot be used because it is already in a deactivated state.',
+    })
     expect(fake.charges()).toBe(1)
   })
 
@@ -92,18 +128,30 @@ describe('fake Stripe: SPTs and PaymentIntents', () => {
     const spt = await fake.issueSpt({ maxAmount: 100, currency: 'usd' })
     const over = await charge(spt, undefined, chargeForm(spt, '101'))
     expect(over.status).toBe(400)
-    expect(over.json.error).toEqual({ type: 'invalid_request_error', message: 'The requested amount is greater than the remaining amount capturable with this shared payment granted token.' })
+    expect(over.json.error).toEqual({
+      type: 'invalid_request_error',
+      message:
+        'The requested amount is greater than the remaining amount capturable with this shared payment granted token.',
+    })
     const eur = await charge(spt, undefined, chargeForm(spt, '100', 'eur'))
     expect(eur.status).toBe(400)
     expect(eur.json.error).toMatchObject({ type: 'invalid_request_error', param: 'currency' })
 
-    const expired = await fake.issueSpt({ maxAmount: 100, currency: 'usd', expiresAt: Math.floor(Date.now() / 1000) - 1 })
+    const expired = await fake.issueSpt({
+      maxAmount: 100,
+      currency: 'usd',
+      expiresAt: Math.floor(Date.now() / 1000) - 1,
+    })
     expect((await charge(expired)).json.error).toMatchObject({ message: expect.stringContaining('deactivated state') })
     expect(fake.sharedPaymentTokens.get(expired)!.deactivated_reason).toBe('expired')
 
     const unknown = await charge('spt_unknown123')
     expect(unknown.status).toBe(400)
-    expect(unknown.json.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing', message: "No such shared payment granted token: 'spt_unknown123'" })
+    expect(unknown.json.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      message: "No such shared payment granted token: 'spt_unknown123'",
+    })
     expect(fake.charges()).toBe(0)
     expect(fake.paymentIntents.size).toBe(0)
   })
@@ -124,7 +172,11 @@ describe('fake Stripe: SPTs and PaymentIntents', () => {
   })
 
   it('3-D Secure: 200 with requires_action and a use_stripe_sdk next_action, no charge', async () => {
-    const spt = await fake.issueSpt({ paymentMethod: 'pm_card_authenticationRequired', maxAmount: 1000, currency: 'usd' })
+    const spt = await fake.issueSpt({
+      paymentMethod: 'pm_card_authenticationRequired',
+      maxAmount: 1000,
+      currency: 'usd',
+    })
     const res = await charge(spt)
     expect(res.status).toBe(200)
     expect(res.json).toMatchObject({ status: 'requires_action', next_action: { type: 'use_stripe_sdk' } })
@@ -137,9 +189,14 @@ describe('fake Stripe: SPTs and PaymentIntents', () => {
     expect(ga.status).toBe(400)
     expect(ga.json.error).toMatchObject({ code: 'parameter_unknown', param: 'shared_payment_granted_token' })
     const { 'automatic_payment_methods[allow_redirects]': _omit, ...redirects } = chargeForm(spt)
-    expect((await charge(spt, undefined, redirects)).json.error).toMatchObject({ message: expect.stringContaining('return_url') })
+    expect((await charge(spt, undefined, redirects)).json.error).toMatchObject({
+      message: expect.stringContaining('return_url'),
+    })
     expect((await charge(spt, undefined, { ...chargeForm(spt), amount: '' })).status).toBe(400)
-    expect((await call('GET', `/v1/shared_payment/granted_tokens/${spt}`, {}, { 'stripe-version': '2026-10-28.endive' })).status).toBe(404)
+    expect(
+      (await call('GET', `/v1/shared_payment/granted_tokens/${spt}`, {}, { 'stripe-version': '2026-10-28.endive' }))
+        .status,
+    ).toBe(404)
     expect(fake.paymentIntents.size).toBe(0)
   })
 })
@@ -179,7 +236,10 @@ describe('fake Stripe: idempotency', () => {
   it('a duplicate while the first is still executing → 409 idempotency_key_in_use', async () => {
     const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
     fake.faults.delayMs = 200
-    const [a, b] = await Promise.all([charge(spt, 'slow'), new Promise((r) => setTimeout(r, 50)).then(() => charge(spt, 'slow'))])
+    const [a, b] = await Promise.all([
+      charge(spt, 'slow'),
+      new Promise((r) => setTimeout(r, 50)).then(() => charge(spt, 'slow')),
+    ])
     expect(a.status).toBe(200)
     expect(b.status).toBe(409)
     expect(b.json.error).toMatchObject({ type: 'idempotency_error', code: 'idempotency_key_in_use' })
@@ -187,23 +247,29 @@ describe('fake Stripe: idempotency', () => {
     expect((await charge(spt, 'slow')).headers.get('idempotent-replayed')).toBe('true')
   })
 
-  it.each([0, 30])('50 simultaneous creates with one key (delay %i ms): one intent, one charge, the rest 409 or replays', async (delayMs) => {
-    const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
-    fake.faults.delayMs = delayMs
-    const results = await Promise.all(Array.from({ length: 50 }, () => charge(spt, 'burst')))
-    expect(fake.paymentIntents.size).toBe(1)
-    expect(fake.charges()).toBe(1)
-    const originals = results.filter((r) => r.status === 200 && r.headers.get('idempotent-replayed') === null)
-    const replays = results.filter((r) => r.status === 200 && r.headers.get('idempotent-replayed') === 'true')
-    const conflicts = results.filter((r) => r.status === 409)
-    expect(originals).toHaveLength(1)
-    expect(replays.length + conflicts.length).toBe(49)
-    for (const r of replays) expect(r.json.id).toBe(originals[0]!.json.id)
-  })
+  it.each([0, 30])(
+    '50 simultaneous creates with one key (delay %i ms): one intent, one charge, the rest 409 or replays',
+    async (delayMs) => {
+      const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
+      fake.faults.delayMs = delayMs
+      const results = await Promise.all(Array.from({ length: 50 }, () => charge(spt, 'burst')))
+      expect(fake.paymentIntents.size).toBe(1)
+      expect(fake.charges()).toBe(1)
+      const originals = results.filter((r) => r.status === 200 && r.headers.get('idempotent-replayed') === null)
+      const replays = results.filter((r) => r.status === 200 && r.headers.get('idempotent-replayed') === 'true')
+      const conflicts = results.filter((r) => r.status === 409)
+      expect(originals).toHaveLength(1)
+      expect(replays.length + conflicts.length).toBe(49)
+      for (const r of replays) expect(r.json.id).toBe(originals[0]!.json.id)
+    },
+  )
 
   it('keys are per account, and nothing is saved for a request refused before executing (auth)', async () => {
     const spt = await fake.issueSpt({ maxAmount: 1000, currency: 'usd' })
-    const unauthorized = await call('POST', '/v1/payment_intents', chargeForm(spt), { authorization: 'Bearer sk_live_wrong_000000000', 'idempotency-key': 'auth' })
+    const unauthorized = await call('POST', '/v1/payment_intents', chargeForm(spt), {
+      authorization: 'Bearer sk_live_wrong_000000000',
+      'idempotency-key': 'auth',
+    })
     expect(unauthorized.status).toBe(401)
     const ok = await charge(spt, 'auth')
     expect(ok.status).toBe(200)
@@ -217,8 +283,16 @@ describe('fake Stripe: auth', () => {
     expect((await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: `Basic ${basic}` })).status).toBe(404)
     const none = await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: '' })
     expect(none.status).toBe(401)
-    expect(none.json.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringContaining('did not provide an API key') })
-    const wrong = await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: 'Bearer sk_live_secret_abcdefgh1234' })
+    expect(none.json.error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.stringContaining('did not provide an API key'),
+    })
+    const wrong = await call(
+      'GET',
+      '/v1/payment_intents/pi_x',
+      {},
+      { authorization: 'Bearer sk_live_secret_abcdefgh1234' },
+    )
     expect(wrong.status).toBe(401)
     expect(wrong.json.error).toEqual({ type: 'invalid_request_error', message: 'Invalid API Key provided: sk_***1234' })
   })
@@ -227,7 +301,10 @@ describe('fake Stripe: auth', () => {
     const strict = await startFakeStripe({ validKeys: ['sk_test_only'] })
     try {
       expect((await call('GET', '/v1/payment_intents/pi_x', {}, {}, strict.url)).status).toBe(401)
-      expect((await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: 'Bearer sk_test_only' }, strict.url)).status).toBe(404)
+      expect(
+        (await call('GET', '/v1/payment_intents/pi_x', {}, { authorization: 'Bearer sk_test_only' }, strict.url))
+          .status,
+      ).toBe(404)
     } finally {
       await strict.close()
     }
@@ -294,23 +371,46 @@ describe('fake Stripe: crypto deposits (research/stripe.md §4)', () => {
   })
 
   it('lists nothing, creates a deposit address on a network, then lists it (preview versions only)', async () => {
-    expect((await call('GET', '/v1/crypto/deposit_addresses?network=tempo&limit=1')).json).toMatchObject({ object: 'list', data: [] })
+    expect((await call('GET', '/v1/crypto/deposit_addresses?network=tempo&limit=1')).json).toMatchObject({
+      object: 'list',
+      data: [],
+    })
     const created = await call('POST', '/v1/crypto/deposit_addresses', { network: 'tempo' })
-    expect(created.json).toMatchObject({ object: 'crypto.deposit_address', network: 'tempo', supported_tokens: [{ token_currency: 'usdc', token_contract_address: '0x20c0000000000000000000000000000000000000' }] })
+    expect(created.json).toMatchObject({
+      object: 'crypto.deposit_address',
+      network: 'tempo',
+      supported_tokens: [
+        { token_currency: 'usdc', token_contract_address: '0x20c0000000000000000000000000000000000000' },
+      ],
+    })
     expect(created.json.address).toMatch(/^0x[0-9a-f]{40}$/)
     expect((await call('GET', '/v1/crypto/deposit_addresses?network=tempo&limit=1')).json.data).toEqual([created.json])
     expect((await call('GET', '/v1/crypto/deposit_addresses?network=base&limit=1')).json.data).toEqual([])
-    expect((await call('GET', '/v1/crypto/deposit_addresses', {}, { 'stripe-version': '2026-10-28.endive' })).status).toBe(404)
+    expect(
+      (await call('GET', '/v1/crypto/deposit_addresses', {}, { 'stripe-version': '2026-10-28.endive' })).status,
+    ).toBe(404)
   })
 
   it('deposit mode: requires_action with an address per network, then succeeded once Stripe sees the deposit', async () => {
-    const intent = await call('POST', '/v1/payment_intents', cryptoForm('deposit', { 'payment_method_options[crypto][deposit_options][networks][]': 'tempo' }))
+    const intent = await call(
+      'POST',
+      '/v1/payment_intents',
+      cryptoForm('deposit', { 'payment_method_options[crypto][deposit_options][networks][]': 'tempo' }),
+    )
     expect(intent.status).toBe(200)
-    expect(intent.json).toMatchObject({ status: 'requires_action', amount: 125, next_action: { type: 'crypto_display_details' } })
-    const address = (intent.json.next_action as { crypto_display_details: { deposit_addresses: Record<string, { address: string }> } }).crypto_display_details.deposit_addresses.tempo!.address
+    expect(intent.json).toMatchObject({
+      status: 'requires_action',
+      amount: 125,
+      next_action: { type: 'crypto_display_details' },
+    })
+    const address = (
+      intent.json.next_action as { crypto_display_details: { deposit_addresses: Record<string, { address: string }> } }
+    ).crypto_display_details.deposit_addresses.tempo!.address
     expect(fake.depositIntentFor(address)?.id).toBe(intent.json.id)
     const id = String(intent.json.id)
-    const simulated = await call('POST', `/v1/test_helpers/payment_intents/${id}/simulate_crypto_deposit`, { transaction_hash: HASH })
+    const simulated = await call('POST', `/v1/test_helpers/payment_intents/${id}/simulate_crypto_deposit`, {
+      transaction_hash: HASH,
+    })
     expect(simulated.json).toMatchObject({ status: 'succeeded', amount_received: 125, crypto_transaction_hash: HASH })
     expect((await call('GET', `/v1/payment_intents/${id}`)).json.status).toBe('succeeded')
     expect(fake.depositIntentFor(address)?.id).toBe(id)
@@ -329,9 +429,16 @@ describe('fake Stripe: crypto deposits (research/stripe.md §4)', () => {
   })
 
   it('refuses crypto intents without a preview version or with a bad mode', async () => {
-    const ga = await call('POST', '/v1/payment_intents', cryptoForm('deposit', { 'payment_method_options[crypto][deposit_options][networks][]': 'tempo' }), { 'stripe-version': '2026-10-28.endive' })
+    const ga = await call(
+      'POST',
+      '/v1/payment_intents',
+      cryptoForm('deposit', { 'payment_method_options[crypto][deposit_options][networks][]': 'tempo' }),
+      { 'stripe-version': '2026-10-28.endive' },
+    )
     expect(ga.status).toBe(400)
-    expect((await call('POST', '/v1/payment_intents', cryptoForm('magic', {}))).json.error).toMatchObject({ param: 'payment_method_options[crypto][mode]' })
+    expect((await call('POST', '/v1/payment_intents', cryptoForm('magic', {}))).json.error).toMatchObject({
+      param: 'payment_method_options[crypto][mode]',
+    })
   })
 
   it('is unreachable while down, test helpers excepted', async () => {

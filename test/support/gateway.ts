@@ -54,9 +54,26 @@ export function writeTestConfig(options: TestGatewayOptions): string {
     challengeTtl: '5m',
     currency: 'usd',
     upstream: { url: options.upstreamUrl, timeout: '2s' },
-    ...(options.storeUrl ? { store: { url: options.storeUrl, keyPrefix: options.keyPrefix ?? `test:${process.pid}:${Date.now()}:${Math.random()}:` } } : {}),
+    ...(options.storeUrl
+      ? {
+          store: {
+            url: options.storeUrl,
+            keyPrefix: options.keyPrefix ?? `test:${process.pid}:${Date.now()}:${Math.random()}:`,
+          },
+        }
+      : {}),
     methods: {
-      ...(options.stripeUrl ? { stripe: { secretKey: STRIPE_TEST_KEY, networkId: 'profile_test', paymentMethodTypes: ['card'], apiBase: options.stripeUrl, timeout: '1s' } } : {}),
+      ...(options.stripeUrl
+        ? {
+            stripe: {
+              secretKey: STRIPE_TEST_KEY,
+              networkId: 'profile_test',
+              paymentMethodTypes: ['card'],
+              apiBase: options.stripeUrl,
+              timeout: '1s',
+            },
+          }
+        : {}),
       ...(options.tempo ? { tempo: options.tempo } : {}),
     },
     routes: options.routes ?? DEFAULT_ROUTES,
@@ -80,5 +97,13 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const logs: string[] = []
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) })
   const gateway = await startGateway(loaded.config, { logger, now: options.now })
-  return { url: gateway.url, adminUrl: gateway.adminUrl ?? '', config: loaded.config, configFile, logs, gateway, close: () => gateway.close() }
+  return {
+    url: gateway.url,
+    adminUrl: gateway.adminUrl ?? '',
+    config: loaded.config,
+    configFile,
+    logs,
+    gateway,
+    close: () => gateway.close(),
+  }
 }

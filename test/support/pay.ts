@@ -18,7 +18,13 @@ export function authorizationFor(challenge: Challenge, payload: unknown, source?
   return `Payment ${serializeCredential({ challenge, payload, ...(source ? { source } : {}) })}`
 }
 
-export function problemOf(response: RawResponse): { type: string; title: string; status: number; detail: string; challengeId?: string } {
+export function problemOf(response: RawResponse): {
+  type: string
+  title: string
+  status: number
+  detail: string
+  challengeId?: string
+} {
   return JSON.parse(response.body)
 }
 

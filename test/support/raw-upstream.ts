@@ -54,7 +54,14 @@ export async function startRawUpstream(options: { responseDelayMs?: number } = {
         const parsed = parseRequest(buffer)
         if (parsed === 'incomplete') return
         if (parsed === 'invalid') {
-          requests.push({ connection, method: '<invalid>', target: buffer.toString('latin1').slice(0, 80), headers: [], body: '', framing: 'none' })
+          requests.push({
+            connection,
+            method: '<invalid>',
+            target: buffer.toString('latin1').slice(0, 80),
+            headers: [],
+            body: '',
+            framing: 'none',
+          })
           socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
           return
         }
@@ -119,7 +126,10 @@ function parseRequest(buffer: Buffer): Parsed {
       if (size === 0) {
         const trailerEnd = buffer.indexOf('\r\n\r\n', offset - 2)
         if (trailerEnd === -1) return 'incomplete'
-        return { consumed: trailerEnd + 4, request: { ...request, body: Buffer.concat(chunks).toString('latin1'), framing: 'chunked' } }
+        return {
+          consumed: trailerEnd + 4,
+          request: { ...request, body: Buffer.concat(chunks).toString('latin1'), framing: 'chunked' },
+        }
       }
       if (buffer.length < offset + size + 2) return 'incomplete'
       chunks.push(buffer.subarray(offset, offset + size))
@@ -130,7 +140,10 @@ function parseRequest(buffer: Buffer): Parsed {
     if (!/^\d+$/.test(cl[0]!)) return 'invalid'
     const length = Number(cl[0])
     if (buffer.length < offset + length) return 'incomplete'
-    return { consumed: offset + length, request: { ...request, body: buffer.subarray(offset, offset + length).toString('latin1'), framing: 'length' } }
+    return {
+      consumed: offset + length,
+      request: { ...request, body: buffer.subarray(offset, offset + length).toString('latin1'), framing: 'length' },
+    }
   }
   return { consumed: offset, request: { ...request, body: '', framing: 'none' } }
 }

@@ -23,7 +23,11 @@ export function freePort(): Promise<number> {
 /** A private redis-server on a free port, for tests that stop Redis or need one of their own. */
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort()
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  )
   const url = `redis://127.0.0.1:${port}`
   await waitForRedis(url)
   return {

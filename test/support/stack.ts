@@ -21,7 +21,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stripe = await startFakeStripe()
   const upstream = await startUpstream()
   const { upstreamBasePath = '', ...gatewayOptions } = options
-  const gw = await startTestGateway({ upstreamUrl: upstream.url + upstreamBasePath, stripeUrl: stripe.url, ...gatewayOptions })
+  const gw = await startTestGateway({
+    upstreamUrl: upstream.url + upstreamBasePath,
+    stripeUrl: stripe.url,
+    ...gatewayOptions,
+  })
   return {
     stripe,
     upstream,

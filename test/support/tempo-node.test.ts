@@ -1,7 +1,19 @@
 import { Credential } from 'mppx'
 import { tempo } from 'mppx/client'
 import { TxEnvelopeTempo } from 'ox/tempo'
-import { type Address, type Hex, createClient, decodeErrorResult, getAddress, encodeFunctionData, http, keccak256, maxUint256, pad, parseEventLogs } from 'viem'
+import {
+  type Address,
+  type Hex,
+  createClient,
+  decodeErrorResult,
+  getAddress,
+  encodeFunctionData,
+  http,
+  keccak256,
+  maxUint256,
+  pad,
+  parseEventLogs,
+} from 'viem'
 import { type PrivateKeyAccount, generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { call, getChainId, getTransactionReceipt, sendRawTransactionSync } from 'viem/actions'
 import { tempoModerato } from 'viem/chains'
@@ -23,9 +35,16 @@ afterEach(() => {
   node.reset()
 })
 
-interface Answer { result?: unknown; error?: { code: number; message: string; data?: Hex } }
+interface Answer {
+  result?: unknown
+  error?: { code: number; message: string; data?: Hex }
+}
 async function rpc(method: string, params: unknown[]): Promise<Answer> {
-  const res = await fetch(node.rpcUrl('test'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  const res = await fetch(node.rpcUrl('test'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
   return (await res.json()) as Answer
 }
 const send = (raw: Hex) => rpc('eth_sendRawTransactionSync', [raw])
@@ -46,11 +65,21 @@ function transfer(to: Address, amount: bigint, memo?: Hex) {
 type TempoTx = Parameters<typeof Transaction.serialize>[0]
 /** Signs a 0x76 transaction: expiring nonce lane, 60 s validity, fees in pathUSD, unless overridden. */
 function signTempo(from: PrivateKeyAccount, tx: Partial<TempoTx>): Promise<Hex> {
-  const base = { chainId: node.chainId, gas: 100_000n, maxFeePerGas: 30_000_000_000n, maxPriorityFeePerGas: 0n, nonceKey: maxUint256, nonce: 0, validBefore: Number(node.now()) + 60, feeToken: PATH_USD }
+  const base = {
+    chainId: node.chainId,
+    gas: 100_000n,
+    maxFeePerGas: 30_000_000_000n,
+    maxPriorityFeePerGas: 0n,
+    nonceKey: maxUint256,
+    nonce: 0,
+    validBefore: Number(node.now()) + 60,
+    feeToken: PATH_USD,
+  }
   return from.signTransaction({ ...base, ...tx } as TempoTx, { serializer: Transaction.serialize })
 }
 /** The 0x78 handoff a sponsored payer (mppx client) produces: sender-signed, sender address in the fee-payer slot, no fee token. */
-const signHandoff = (from: PrivateKeyAccount, tx: Partial<TempoTx>) => signTempo(from, { ...tx, feeToken: undefined, feePayer: true })
+const signHandoff = (from: PrivateKeyAccount, tx: Partial<TempoTx>) =>
+  signTempo(from, { ...tx, feeToken: undefined, feePayer: true })
 /** What a fee payer does with a handoff: co-sign it, choosing the fee token (viem signs over the envelope's `from`). */
 async function coSign(handoff: Hex, sponsor: PrivateKeyAccount, from?: Address): Promise<Hex> {
   const { feePayerSignature: _, ...tx } = Transaction.deserialize(handoff as `0x78${string}`)
@@ -66,17 +95,28 @@ describe('Tempo devnet stand-in', () => {
 
   it('keeps 2D nonce lanes strict: a gap is rejected, the expected nonce runs once', async () => {
     const payer = account(1_000_000n)
-    const tx = (nonce: number, amount: bigint) => signTempo(payer, { nonceKey: 7n, nonce, validBefore: undefined, calls: [transfer(stranger(), amount)] })
-    expect((await send(await tx(1, 1n))).error).toMatchObject({ code: -32000, message: expect.stringMatching(/nonce too high/) })
+    const tx = (nonce: number, amount: bigint) =>
+      signTempo(payer, { nonceKey: 7n, nonce, validBefore: undefined, calls: [transfer(stranger(), amount)] })
+    expect((await send(await tx(1, 1n))).error).toMatchObject({
+      code: -32000,
+      message: expect.stringMatching(/nonce too high/),
+    })
     expect((await send(await tx(0, 1n))).result).toMatchObject({ status: '0x1' })
-    expect((await send(await tx(0, 2n))).error).toMatchObject({ code: -32000, message: expect.stringMatching(/nonce too low/) })
+    expect((await send(await tx(0, 2n))).error).toMatchObject({
+      code: -32000,
+      message: expect.stringMatching(/nonce too low/),
+    })
     const getNonce = encodeFunctionData({ abi: Abis.nonce, functionName: 'getNonce', args: [payer.address, 7n] })
-    expect((await rpc('eth_call', [{ to: Addresses.nonceManager, data: getNonce }])).result).toBe(pad('0x1', { size: 32 }))
+    expect((await rpc('eth_call', [{ to: Addresses.nonceManager, data: getNonce }])).result).toBe(
+      pad('0x1', { size: 32 }),
+    )
   })
 
   it('rejects an expiring nonce whose validBefore is beyond the 300 s window', async () => {
     const payer = account(1_000_000n)
-    const { error } = await send(await signTempo(payer, { validBefore: Number(node.now()) + 400, calls: [transfer(stranger(), 1n)] }))
+    const { error } = await send(
+      await signTempo(payer, { validBefore: Number(node.now()) + 400, calls: [transfer(stranger(), 1n)] }),
+    )
     expect(error).toMatchObject({ code: -32000, message: expect.stringMatching(/more than 300s after now/) })
   })
 
@@ -85,7 +125,10 @@ describe('Tempo devnet stand-in', () => {
     const raw = await signTempo(payer, { validBefore: Number(node.now()) + 10, calls: [transfer(stranger(), 1n)] })
     node.increaseTime(10)
     try {
-      expect((await send(raw)).error).toMatchObject({ code: -32000, message: expect.stringMatching(/transaction expired \(validBefore/) })
+      expect((await send(raw)).error).toMatchObject({
+        code: -32000,
+        message: expect.stringMatching(/transaction expired \(validBefore/),
+      })
     } finally {
       node.increaseTime(-10) // the clock offset outlives reset(); give it back for the other tests
     }
@@ -93,7 +136,9 @@ describe('Tempo devnet stand-in', () => {
 
   it('rejects maxFeePerGas below the base fee', async () => {
     const payer = account(1_000_000n)
-    const { error } = await send(await signTempo(payer, { maxFeePerGas: 19_999_999_999n, calls: [transfer(stranger(), 1n)] }))
+    const { error } = await send(
+      await signTempo(payer, { maxFeePerGas: 19_999_999_999n, calls: [transfer(stranger(), 1n)] }),
+    )
     expect(error).toMatchObject({ code: -32003, message: expect.stringMatching(/below base fee 20000000000/) })
   })
 
@@ -101,7 +146,10 @@ describe('Tempo devnet stand-in', () => {
     const payer = account(1_000_000n)
     const handoff = await signHandoff(payer, { calls: [transfer(stranger(), 1n)] })
     expect(handoff.slice(0, 4)).toBe('0x78')
-    expect((await send(handoff)).error).toMatchObject({ code: -32003, message: expect.stringMatching(/0x78 fee-payer handoff/) })
+    expect((await send(handoff)).error).toMatchObject({
+      code: -32003,
+      message: expect.stringMatching(/0x78 fee-payer handoff/),
+    })
   })
 
   it('runs a sender transaction once, whichever sponsor co-signs it (expiring-nonce replay key ignores the fee payer)', async () => {
@@ -113,7 +161,10 @@ describe('Tempo devnet stand-in', () => {
     const byB = await coSign(handoff, sponsorB)
     expect(keccak256(byA)).not.toBe(keccak256(byB))
     expect((await send(byA)).result).toMatchObject({ status: '0x1', from: payer.address, feePayer: sponsorA.address })
-    expect((await send(byB)).error).toMatchObject({ code: -32000, message: expect.stringMatching(/expiring nonce already used \(replay\)/) })
+    expect((await send(byB)).error).toMatchObject({
+      code: -32000,
+      message: expect.stringMatching(/expiring nonce already used \(replay\)/),
+    })
     expect(node.balanceOf(PATH_USD, recipient)).toBe(400_000n)
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(600_000n) // the sponsor paid the fee
     expect(node.balanceOf(PATH_USD, sponsorB.address)).toBe(1_000_000n)
@@ -129,7 +180,10 @@ describe('Tempo devnet stand-in', () => {
     expect(getAddress(Transaction.deserialize(forgedHandoff as `0x78${string}`).from!)).toBe(forged)
     // The sponsor commits to the forged sender; the node recovers the real one, so the co-signature recovers to a stranger.
     const { error } = await send(await coSign(forgedHandoff, sponsor))
-    expect(error).toMatchObject({ code: -32003, message: expect.stringMatching(/fee payer 0x[0-9a-fA-F]{40} cannot cover/) })
+    expect(error).toMatchObject({
+      code: -32003,
+      message: expect.stringMatching(/fee payer 0x[0-9a-fA-F]{40} cannot cover/),
+    })
     expect(error?.message).not.toContain(sponsor.address)
     // Co-signed over the recovered signer, the same sender signature is included, as the payer.
     const { result } = await send(await coSign(forgedHandoff, sponsor, payer.address))
@@ -142,7 +196,11 @@ describe('Tempo devnet stand-in', () => {
     const recipient = stranger()
     const memo = `0xef1ed71201${'ab'.repeat(27)}` as Hex
     const { result } = await send(await signTempo(payer, { calls: [transfer(recipient, 250_000n, memo)] }))
-    const receipt = result as { logs: { address: Address; topics: Hex[]; data: Hex; logIndex: Hex }[]; gasUsed: Hex; effectiveGasPrice: Hex }
+    const receipt = result as {
+      logs: { address: Address; topics: Hex[]; data: Hex; logIndex: Hex }[]
+      gasUsed: Hex
+      effectiveGasPrice: Hex
+    }
     const logs = parseEventLogs({ abi: Abis.tip20, logs: receipt.logs as never })
     expect(logs.map((l) => l.eventName)).toEqual(['Transfer', 'TransferWithMemo', 'Transfer'])
     expect(logs[0]?.args).toEqual({ from: payer.address, to: recipient, amount: 250_000n })
@@ -158,14 +216,21 @@ describe('Tempo devnet stand-in', () => {
     const payer = account(10_000n) // enough for the fee, not for the transfer
     const recipient = stranger()
     const calls = [transfer(recipient, 5_000_000n)]
-    const estimate = await rpc('eth_estimateGas', [{ from: payer.address, calls, nonceKey: '0x' + maxUint256.toString(16) }])
+    const estimate = await rpc('eth_estimateGas', [
+      { from: payer.address, calls, nonceKey: '0x' + maxUint256.toString(16) },
+    ])
     expect(estimate.error?.code).toBe(3)
-    expect(decodeErrorResult({ abi: Abis.tip20, data: estimate.error!.data! })).toMatchObject({ errorName: 'InsufficientBalance', args: [10_000n, 5_000_000n, getAddress(PATH_USD)] })
+    expect(decodeErrorResult({ abi: Abis.tip20, data: estimate.error!.data! })).toMatchObject({
+      errorName: 'InsufficientBalance',
+      args: [10_000n, 5_000_000n, getAddress(PATH_USD)],
+    })
     const { result } = await send(await signTempo(payer, { calls }))
     const receipt = result as { status: Hex; logs: { topics: Hex[] }[]; gasUsed: Hex; effectiveGasPrice: Hex }
     expect(receipt.status).toBe('0x0')
     const fee = feeInTokenUnits(BigInt(receipt.gasUsed), BigInt(receipt.effectiveGasPrice))
-    expect(parseEventLogs({ abi: Abis.tip20, logs: receipt.logs as never }).map((l) => l.args)).toEqual([{ from: payer.address, to: getAddress(FEE_MANAGER), amount: fee }])
+    expect(parseEventLogs({ abi: Abis.tip20, logs: receipt.logs as never }).map((l) => l.args)).toEqual([
+      { from: payer.address, to: getAddress(FEE_MANAGER), amount: fee },
+    ])
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(10_000n - fee)
     expect(node.balanceOf(PATH_USD, recipient)).toBe(0n)
   })
@@ -175,14 +240,24 @@ describe('Tempo devnet stand-in', () => {
     const sponsor = account(1_000_000n)
     const recipient = stranger()
     const calls = [transfer(recipient, 250_000n)]
-    const estimate = await rpc('eth_estimateGas', [{ from: payer.address, calls, nonceKey: '0x' + maxUint256.toString(16) }])
+    const estimate = await rpc('eth_estimateGas', [
+      { from: payer.address, calls, nonceKey: '0x' + maxUint256.toString(16) },
+    ])
     expect(estimate.result).toBe('0x11558') // 71 000: 21 000 intrinsic + 50 000 per transfer
     const { result } = await send(await coSign(await signHandoff(payer, { calls, gas: 50_000n }), sponsor))
-    const receipt = result as { status: Hex; logs: { topics: Hex[] }[]; gasUsed: Hex; effectiveGasPrice: Hex; feePayer: Address }
+    const receipt = result as {
+      status: Hex
+      logs: { topics: Hex[] }[]
+      gasUsed: Hex
+      effectiveGasPrice: Hex
+      feePayer: Address
+    }
     expect(receipt).toMatchObject({ status: '0x0', gasUsed: '0xc350', feePayer: sponsor.address })
     const fee = feeInTokenUnits(50_000n, BigInt(receipt.effectiveGasPrice))
     expect(fee).toBe(1_000n)
-    expect(parseEventLogs({ abi: Abis.tip20, logs: receipt.logs as never }).map((l) => l.args)).toEqual([{ from: sponsor.address, to: getAddress(FEE_MANAGER), amount: fee }])
+    expect(parseEventLogs({ abi: Abis.tip20, logs: receipt.logs as never }).map((l) => l.args)).toEqual([
+      { from: sponsor.address, to: getAddress(FEE_MANAGER), amount: fee },
+    ])
     expect(node.balanceOf(PATH_USD, sponsor.address)).toBe(1_000_000n - fee)
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(1_000_000n)
     expect(node.balanceOf(PATH_USD, recipient)).toBe(0n)
@@ -207,15 +282,25 @@ describe('Tempo devnet stand-in', () => {
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(2_000_000n - 1_234_567n - fee)
     expect(node.balanceOf(PATH_USD, recipient)).toBe(1_234_567n)
     expect(node.balanceOf(PATH_USD, FEE_MANAGER) - feeManagerBefore).toBe(fee)
-    expect(node.receipt(sent.transactionHash)).toMatchObject({ feePayer: payer.address, feeToken: getAddress(PATH_USD) })
-    expect(node.methodsCalledBy('gateway')).toEqual(['eth_sendRawTransactionSync', 'eth_getTransactionReceipt', 'eth_chainId', 'eth_call'])
+    expect(node.receipt(sent.transactionHash)).toMatchObject({
+      feePayer: payer.address,
+      feeToken: getAddress(PATH_USD),
+    })
+    expect(node.methodsCalledBy('gateway')).toEqual([
+      'eth_sendRawTransactionSync',
+      'eth_getTransactionReceipt',
+      'eth_chainId',
+      'eth_call',
+    ])
   })
 
   it('answers null for the receipt of an unknown hash (viem: TransactionReceiptNotFoundError)', async () => {
     const hash = keccak256('0x1234')
     expect(await rpc('eth_getTransactionReceipt', [hash])).toMatchObject({ result: null })
     const client = createClient({ chain: tempoModerato, transport: http(node.rpcUrl('gateway')) })
-    await expect(getTransactionReceipt(client, { hash })).rejects.toMatchObject({ name: 'TransactionReceiptNotFoundError' })
+    await expect(getTransactionReceipt(client, { hash })).rejects.toMatchObject({
+      name: 'TransactionReceiptNotFoundError',
+    })
   })
 
   it('faults.down drops every connection, so viem throws an HTTP error; faults.delayMs delays answers', async () => {
@@ -235,7 +320,17 @@ describe('Tempo devnet stand-in', () => {
     node.setBalance(ALPHA_USD, payer.address, 1_000_000n)
     const recipient = stranger()
     const { data } = Actions.token.transfer.call({ token: ALPHA_USD, to: recipient, amount: 300_000n })
-    const sign = (nonce: number) => payer.signTransaction({ type: 'eip1559', chainId: node.chainId, to: ALPHA_USD, data, gas: 100_000n, maxFeePerGas: 30_000_000_000n, maxPriorityFeePerGas: 0n, nonce })
+    const sign = (nonce: number) =>
+      payer.signTransaction({
+        type: 'eip1559',
+        chainId: node.chainId,
+        to: ALPHA_USD,
+        data,
+        gas: 100_000n,
+        maxFeePerGas: 30_000_000_000n,
+        maxPriorityFeePerGas: 0n,
+        nonce,
+      })
     const { result } = await send(await sign(0))
     expect(result).toMatchObject({ type: '0x2', status: '0x1', from: payer.address, feeToken: getAddress(ALPHA_USD) })
     expect(node.balanceOf(ALPHA_USD, recipient)).toBe(300_000n)
@@ -260,11 +355,18 @@ describe('Tempo devnet stand-in', () => {
       request: { amount: '500000', currency: PATH_USD, recipient, methodDetails: { chainId: 42431 } },
       expires: new Date(Date.now() + 60_000).toISOString(),
     }
-    const serialized = await method.createCredential({ challenge, context: {} } as unknown as Parameters<typeof method.createCredential>[0])
+    const serialized = await method.createCredential({ challenge, context: {} } as unknown as Parameters<
+      typeof method.createCredential
+    >[0])
     const credential = Credential.deserialize<{ type: string; hash: Hex }>(serialized)
     expect(credential.payload.type).toBe('hash')
     const receipt = node.receipt(credential.payload.hash)
-    expect(receipt).toMatchObject({ status: '0x1', from: payer.address, feePayer: payer.address, feeToken: getAddress(PATH_USD) })
+    expect(receipt).toMatchObject({
+      status: '0x1',
+      from: payer.address,
+      feePayer: payer.address,
+      feeToken: getAddress(PATH_USD),
+    })
     const fee = feeInTokenUnits(BigInt(receipt!.gasUsed), BigInt(receipt!.effectiveGasPrice))
     expect(node.balanceOf(PATH_USD, recipient)).toBe(500_000n)
     expect(node.balanceOf(PATH_USD, payer.address)).toBe(5_000_000n - 500_000n - fee)

@@ -24,8 +24,27 @@ export const PATH_USD_TOKEN: Address = '0x20c00000000000000000000000000000000000
 export const EXPIRING_NONCE_KEY = maxUint256
 
 const TIP20_TRANSFER_ABI = [
-  { type: 'function', name: 'transfer', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [{ type: 'bool' }] },
-  { type: 'function', name: 'transferWithMemo', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }, { name: 'memo', type: 'bytes32' }], outputs: [] },
+  {
+    type: 'function',
+    name: 'transfer',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+    ],
+    outputs: [{ type: 'bool' }],
+  },
+  {
+    type: 'function',
+    name: 'transferWithMemo',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+      { name: 'memo', type: 'bytes32' },
+    ],
+    outputs: [],
+  },
 ] as const
 
 export interface TransferCall {
@@ -39,7 +58,11 @@ export interface TransferCall {
 /** A TIP-20 `transfer` / `transferWithMemo` call. */
 export function transferCall(transfer: TransferCall): { to: Address; data: Hex } {
   const data = transfer.memo
-    ? encodeFunctionData({ abi: TIP20_TRANSFER_ABI, functionName: 'transferWithMemo', args: [transfer.to, transfer.amount, transfer.memo] })
+    ? encodeFunctionData({
+        abi: TIP20_TRANSFER_ABI,
+        functionName: 'transferWithMemo',
+        args: [transfer.to, transfer.amount, transfer.memo],
+      })
     : encodeFunctionData({ abi: TIP20_TRANSFER_ABI, functionName: 'transfer', args: [transfer.to, transfer.amount] })
   return { to: transfer.token ?? PATH_USD_TOKEN, data }
 }
@@ -86,7 +109,12 @@ export async function signPaymentTx(options: PaymentTxOptions): Promise<Hex> {
   })
   const payload = TxEnvelopeTempo.getSignPayload(envelope)
   const signature = SignatureEnvelope.from(Signature.fromHex(await account.sign({ hash: payload })))
-  if (sponsored === 'handoff') return TxEnvelopeTempo.serialize(envelope, { signature, format: 'feePayer', sender: options.embeddedSender ?? account.address })
+  if (sponsored === 'handoff')
+    return TxEnvelopeTempo.serialize(envelope, {
+      signature,
+      format: 'feePayer',
+      sender: options.embeddedSender ?? account.address,
+    })
   if (sponsored === 'placeholder') return TxEnvelopeTempo.serialize(envelope, { signature, feePayerSignature: null })
   return TxEnvelopeTempo.serialize(envelope, { signature })
 }

@@ -28,7 +28,13 @@ export async function startUpstream(): Promise<TestUpstream> {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8')
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body })
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      })
       const path = (req.url ?? '/').split('?')[0]!
       const handler = handlers.get(path)
       if (handler) return handler(req, res, body)

@@ -3,7 +3,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeStripe, startFakeStripe } from '../../../test/support/fake-stripe.js'
 import { parseDecimal } from '../../config/amount.js'
 import type { DecimalAmount, RouteConfig, StripeMethodConfig } from '../../config/types.js'
-import { BackendUnavailable, type ChargeRequest, type PaymentMethod, PaymentRefused, type SettleInput } from '../types.js'
+import {
+  BackendUnavailable,
+  type ChargeRequest,
+  type PaymentMethod,
+  PaymentRefused,
+  type SettleInput,
+} from '../types.js'
 import { createStripeMethod, redactSecrets } from './charge.js'
 
 const SECRET = 'sk_test_gateway_0123456789abcdef'
@@ -21,7 +27,16 @@ afterEach(() => {
 })
 
 function stripeConfig(overrides: Partial<StripeMethodConfig> = {}): StripeMethodConfig {
-  return { secretKey: SECRET, networkId: 'profile_test', paymentMethodTypes: ['card', 'link'], apiVersion: PREVIEW, apiBase: fake.url, timeoutMs: 1000, cryptoApiVersion: PREVIEW, ...overrides }
+  return {
+    secretKey: SECRET,
+    networkId: 'profile_test',
+    paymentMethodTypes: ['card', 'link'],
+    apiVersion: PREVIEW,
+    apiBase: fake.url,
+    timeoutMs: 1000,
+    cryptoApiVersion: PREVIEW,
+    ...overrides,
+  }
 }
 
 function decimal(text: string): DecimalAmount {
@@ -31,7 +46,16 @@ function decimal(text: string): DecimalAmount {
 }
 
 function routeFor(price: string, description?: string): RouteConfig {
-  return { index: 0, match: 'GET /v1/x', method: 'GET', path: '/v1/x', price: { kind: 'charge', amount: decimal(price) }, maxBodyBytes: 1024, mode: 'enforce', ...(description ? { description } : {}) }
+  return {
+    index: 0,
+    match: 'GET /v1/x',
+    method: 'GET',
+    path: '/v1/x',
+    price: { kind: 'charge', amount: decimal(price) },
+    maxBodyBytes: 1024,
+    mode: 'enforce',
+    ...(description ? { description } : {}),
+  }
 }
 
 const ROUTE = routeFor('0.50')
@@ -42,8 +66,21 @@ function requestOf(method: PaymentMethod, price = '0.50', extra: Partial<ChargeR
   return { ...quote.request, ...extra }
 }
 
-function input(request: ChargeRequest, payload: unknown, challengeId = `ch_${randomBytes(16).toString('base64url')}`): SettleInput {
-  return { challengeId, realm: 'api.example.com', route: ROUTE, request, payload, expiresAtMs: Date.now() + 300_000, claimOnce: async () => true, release: async () => {} }
+function input(
+  request: ChargeRequest,
+  payload: unknown,
+  challengeId = `ch_${randomBytes(16).toString('base64url')}`,
+): SettleInput {
+  return {
+    challengeId,
+    realm: 'api.example.com',
+    route: ROUTE,
+    request,
+    payload,
+    expiresAtMs: Date.now() + 300_000,
+    claimOnce: async () => true,
+    release: async () => {},
+  }
 }
 
 /** The settle error, asserting it is of `type`. */
@@ -60,37 +97,81 @@ const creates = () => fake.requests.filter((r) => r.method === 'POST' && r.path 
 
 describe('stripe quote', () => {
   // quote() never calls Stripe: an address nothing listens on will do
-  const quoteConfig = (): StripeMethodConfig => ({ secretKey: SECRET, networkId: 'profile_test', paymentMethodTypes: ['card', 'link'], apiVersion: PREVIEW, apiBase: 'http://127.0.0.1:9', timeoutMs: 1000, cryptoApiVersion: PREVIEW })
+  const quoteConfig = (): StripeMethodConfig => ({
+    secretKey: SECRET,
+    networkId: 'profile_test',
+    paymentMethodTypes: ['card', 'link'],
+    apiVersion: PREVIEW,
+    apiBase: 'http://127.0.0.1:9',
+    timeoutMs: 1000,
+    cryptoApiVersion: PREVIEW,
+  })
   const method = createStripeMethod(quoteConfig(), 'usd')
 
   it('prices in cents with the method details, and carries the route description', () => {
-    expect(method.quote(decimal('0.50'), ROUTE)).toEqual({ ok: true, request: { amount: '50', currency: 'usd', methodDetails: { networkId: 'profile_test', paymentMethodTypes: ['card', 'link'] } } })
+    expect(method.quote(decimal('0.50'), ROUTE)).toEqual({
+      ok: true,
+      request: {
+        amount: '50',
+        currency: 'usd',
+        methodDetails: { networkId: 'profile_test', paymentMethodTypes: ['card', 'link'] },
+      },
+    })
     expect(method.quote(decimal('1.25'), routeFor('1.25', 'A report'))).toEqual({
       ok: true,
-      request: { amount: '125', currency: 'usd', description: 'A report', methodDetails: { networkId: 'profile_test', paymentMethodTypes: ['card', 'link'] } },
+      request: {
+        amount: '125',
+        currency: 'usd',
+        description: 'A report',
+        methodDetails: { networkId: 'profile_test', paymentMethodTypes: ['card', 'link'] },
+      },
     })
     expect(method.quote(decimal('999999.99'), ROUTE)).toMatchObject({ ok: true, request: { amount: '99999999' } })
   })
 
-  it('refuses fractions of a cent, amounts below Stripe\'s minimum (0 included) and above its maximum', () => {
-    expect(method.quote(decimal('0.505'), ROUTE)).toEqual({ ok: false, reason: 'Stripe charges whole cents: 0.505 usd' })
-    expect(method.quote(decimal('0.49'), ROUTE)).toEqual({ ok: false, reason: "below Stripe's minimum charge of 0.50 usd" })
-    expect(method.quote(decimal('0'), ROUTE)).toEqual({ ok: false, reason: "below Stripe's minimum charge of 0.50 usd" })
-    expect(method.quote(decimal('1000000'), ROUTE)).toEqual({ ok: false, reason: "above Stripe's maximum charge of 999999.99 usd" })
+  it("refuses fractions of a cent, amounts below Stripe's minimum (0 included) and above its maximum", () => {
+    expect(method.quote(decimal('0.505'), ROUTE)).toEqual({
+      ok: false,
+      reason: 'Stripe charges whole cents: 0.505 usd',
+    })
+    expect(method.quote(decimal('0.49'), ROUTE)).toEqual({
+      ok: false,
+      reason: "below Stripe's minimum charge of 0.50 usd",
+    })
+    expect(method.quote(decimal('0'), ROUTE)).toEqual({
+      ok: false,
+      reason: "below Stripe's minimum charge of 0.50 usd",
+    })
+    expect(method.quote(decimal('1000000'), ROUTE)).toEqual({
+      ok: false,
+      reason: "above Stripe's maximum charge of 999999.99 usd",
+    })
     // trailing zeros are fine: only the value counts
     expect(method.quote(decimal('0.5000'), ROUTE)).toMatchObject({ ok: true, request: { amount: '50' } })
   })
 
-  it('uses each currency\'s decimals and minimum', () => {
+  it("uses each currency's decimals and minimum", () => {
     const jpy = createStripeMethod(quoteConfig(), 'JPY')
     expect(jpy.quote(decimal('50'), ROUTE)).toMatchObject({ ok: true, request: { amount: '50', currency: 'jpy' } })
-    expect(jpy.quote(decimal('1.5'), ROUTE)).toEqual({ ok: false, reason: 'Stripe charges whole units of jpy: 1.5 jpy' })
+    expect(jpy.quote(decimal('1.5'), ROUTE)).toEqual({
+      ok: false,
+      reason: 'Stripe charges whole units of jpy: 1.5 jpy',
+    })
     expect(jpy.quote(decimal('49'), ROUTE)).toEqual({ ok: false, reason: "below Stripe's minimum charge of 50 jpy" })
-    expect(createStripeMethod(quoteConfig(), 'gbp').quote(decimal('0.30'), ROUTE)).toMatchObject({ ok: true, request: { amount: '30' } })
-    expect(createStripeMethod(quoteConfig(), 'mxn').quote(decimal('9.99'), ROUTE)).toEqual({ ok: false, reason: "below Stripe's minimum charge of 10.00 mxn" })
+    expect(createStripeMethod(quoteConfig(), 'gbp').quote(decimal('0.30'), ROUTE)).toMatchObject({
+      ok: true,
+      request: { amount: '30' },
+    })
+    expect(createStripeMethod(quoteConfig(), 'mxn').quote(decimal('9.99'), ROUTE)).toEqual({
+      ok: false,
+      reason: "below Stripe's minimum charge of 10.00 mxn",
+    })
     const kwd = createStripeMethod(quoteConfig(), 'kwd')
     expect(kwd.quote(decimal('1.25'), ROUTE)).toMatchObject({ ok: true, request: { amount: '1250' } })
-    expect(kwd.quote(decimal('1.255'), ROUTE)).toEqual({ ok: false, reason: 'Stripe charges multiples of 0.010 kwd: 1.255 kwd' })
+    expect(kwd.quote(decimal('1.255'), ROUTE)).toEqual({
+      ok: false,
+      reason: 'Stripe charges multiples of 0.010 kwd: 1.255 kwd',
+    })
     // no known minimum: anything above zero
     const xyz = createStripeMethod(quoteConfig(), 'xyz')
     expect(xyz.quote(decimal('0.01'), ROUTE)).toMatchObject({ ok: true, request: { amount: '1' } })
@@ -129,7 +210,7 @@ describe('stripe settle', () => {
     expect(fake.charges()).toBe(1)
   })
 
-  it('echoes the externalId into the receipt, and requires the payload to match the challenge\'s', async () => {
+  it("echoes the externalId into the receipt, and requires the payload to match the challenge's", async () => {
     const method = createStripeMethod(stripeConfig(), 'usd')
     const spt = await fake.issueSpt({ maxAmount: 50, currency: 'usd' })
     const request = requestOf(method, '0.50', { externalId: 'order_1' })
@@ -157,7 +238,7 @@ describe('stripe settle', () => {
     expect(fake.requests).toHaveLength(0)
   })
 
-  it('a retry of the same credential is answered from Stripe\'s replay and flagged replayed', async () => {
+  it("a retry of the same credential is answered from Stripe's replay and flagged replayed", async () => {
     const method = createStripeMethod(stripeConfig(), 'usd')
     const spt = await fake.issueSpt({ maxAmount: 50, currency: 'usd' })
     const settleInput = input(requestOf(method), { spt })
@@ -167,25 +248,31 @@ describe('stripe settle', () => {
     expect(fake.charges()).toBe(1)
   })
 
-  it('a declined card → verification-failed with Stripe\'s reason and decline code, never the SPT', async () => {
+  it("a declined card → verification-failed with Stripe's reason and decline code, never the SPT", async () => {
     const method = createStripeMethod(stripeConfig(), 'usd')
     const spt = await fake.issueSpt({ paymentMethod: 'pm_card_chargeDeclined', maxAmount: 50, currency: 'usd' })
     const error = await failure(method.settle(input(requestOf(method), { spt })), PaymentRefused)
     expect(error.problem).toBe('verification-failed')
-    expect(error.detail).toMatch(/^Stripe declined the payment \[card_declined, generic_decline\] \(PaymentIntent pi_[0-9a-f]+\): Your card was declined\.$/)
+    expect(error.detail).toMatch(
+      /^Stripe declined the payment \[card_declined, generic_decline\] \(PaymentIntent pi_[0-9a-f]+\): Your card was declined\.$/,
+    )
     expect(fake.charges()).toBe(0)
   })
 
-  it('an SPT that was used already → verification-failed with Stripe\'s message', async () => {
+  it("an SPT that was used already → verification-failed with Stripe's message", async () => {
     const method = createStripeMethod(stripeConfig(), 'usd')
     const spt = await fake.issueSpt({ maxAmount: 500, currency: 'usd' })
     await method.settle(input(requestOf(method), { spt }))
     const error = await failure(method.settle(input(requestOf(method), { spt })), PaymentRefused)
-    expect(error).toMatchObject({ problem: 'verification-failed', detail: 'Stripe refused the payment: The shared payment granted token cannot be used because it is already in a deactivated state.' })
+    expect(error).toMatchObject({
+      problem: 'verification-failed',
+      detail:
+        'Stripe refused the payment: The shared payment granted token cannot be used because it is already in a deactivated state.',
+    })
     expect(fake.charges()).toBe(1)
   })
 
-  it('an amount over the SPT\'s limit → verification-failed', async () => {
+  it("an amount over the SPT's limit → verification-failed", async () => {
     const method = createStripeMethod(stripeConfig(), 'usd')
     const spt = await fake.issueSpt({ maxAmount: 100, currency: 'usd' })
     const error = await failure(method.settle(input(requestOf(method, '1.25'), { spt })), PaymentRefused)
@@ -202,7 +289,7 @@ describe('stripe settle', () => {
     expect(error.message).not.toContain(spt)
   })
 
-  it('the same challenge and SPT with another amount → Stripe\'s idempotency_error, key redacted', async () => {
+  it("the same challenge and SPT with another amount → Stripe's idempotency_error, key redacted", async () => {
     const method = createStripeMethod(stripeConfig(), 'usd')
     const spt = await fake.issueSpt({ maxAmount: 500, currency: 'usd' })
     const challengeId = 'ch_fixed'
@@ -219,7 +306,9 @@ describe('stripe settle', () => {
     const spt = await fake.issueSpt({ paymentMethod: 'pm_card_authenticationRequired', maxAmount: 50, currency: 'usd' })
     const error = await failure(method.settle(input(requestOf(method), { spt })), PaymentRefused)
     expect(error.problem).toBe('payment-action-required')
-    expect(error.detail).toMatch(/^Stripe PaymentIntent pi_[0-9a-f]+ requires an action by the payer \(use_stripe_sdk\)/)
+    expect(error.detail).toMatch(
+      /^Stripe PaymentIntent pi_[0-9a-f]+ requires an action by the payer \(use_stripe_sdk\)/,
+    )
     expect(fake.charges()).toBe(0)
   })
 })
@@ -271,7 +360,10 @@ describe('stripe settle when Stripe is unavailable', () => {
     fake.faults.dropConnectionNext = 1
     const settleInput = input(requestOf(method), { spt })
     expect(await method.settle(settleInput)).toMatchObject({ replayed: false })
-    expect(creates().map((r) => r.headers['idempotency-key'])).toEqual([`mpp_${settleInput.challengeId}_${spt}`, `mpp_${settleInput.challengeId}_${spt}`])
+    expect(creates().map((r) => r.headers['idempotency-key'])).toEqual([
+      `mpp_${settleInput.challengeId}_${spt}`,
+      `mpp_${settleInput.challengeId}_${spt}`,
+    ])
 
     const spt2 = await fake.issueSpt({ maxAmount: 500, currency: 'usd' })
     fake.faults.dropConnectionNext = 2
@@ -280,7 +372,7 @@ describe('stripe settle when Stripe is unavailable', () => {
     expect(fake.charges()).toBe(1)
   })
 
-  it('a wrong API key → BackendUnavailable (the operator\'s problem), without the key in the detail', async () => {
+  it("a wrong API key → BackendUnavailable (the operator's problem), without the key in the detail", async () => {
     const badKey = 'sk_live_not_a_valid_key_98765'
     const method = createStripeMethod(stripeConfig({ secretKey: badKey }), 'usd')
     const spt = await fake.issueSpt({ maxAmount: 50, currency: 'usd' })
@@ -294,7 +386,9 @@ describe('redactSecrets', () => {
   it('masks SPTs, API keys, auth headers and any exact secret', () => {
     expect(redactSecrets("No such token: 'spt_1N4Zv32eZvKYlo2CPhVPkJlW'")).toBe("No such token: 'spt_***'")
     expect(redactSecrets('key sk_live_abc123 and rk_test_zz9')).toBe('key sk_live_*** and rk_test_***')
-    expect(redactSecrets('Authorization: Bearer abc.def and Basic c2tfdGVzdDo=')).toBe('Authorization: Bearer *** and Basic ***')
+    expect(redactSecrets('Authorization: Bearer abc.def and Basic c2tfdGVzdDo=')).toBe(
+      'Authorization: Bearer *** and Basic ***',
+    )
     expect(redactSecrets('weird secret-shape here', ['secret-shape'])).toBe('weird *** here')
   })
 })

@@ -1,7 +1,15 @@
 import Stripe from 'stripe'
 import { formatBaseUnits, toBaseUnits } from '../../config/amount.js'
 import type { DecimalAmount, RouteConfig, StripeMethodConfig } from '../../config/types.js'
-import { BackendUnavailable, type ChargeRequest, type PaymentMethod, PaymentRefused, type Quote, type SettleInput, type Settlement } from '../types.js'
+import {
+  BackendUnavailable,
+  type ChargeRequest,
+  type PaymentMethod,
+  PaymentRefused,
+  type Quote,
+  type SettleInput,
+  type Settlement,
+} from '../types.js'
 import { currencyDecimals, MAXIMUM_MINOR_UNITS, minimumCharge, minorUnitStep } from './minimum-charge.js'
 
 /** GA typings (stripe@23) know no SPT parameter; this names the one preview field we send. */
@@ -28,11 +36,20 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
     if (route.splits?.length) return { ok: false, reason: 'Stripe cannot pay splits to other recipients' }
     const units = toBaseUnits(amount, decimals)
     const step = minorUnitStep(currency)
-    if (units === undefined || units % step !== 0n) return { ok: false, reason: `Stripe charges ${granularity(currency, decimals, step)}: ${amount.text} ${currency}` }
+    if (units === undefined || units % step !== 0n)
+      return {
+        ok: false,
+        reason: `Stripe charges ${granularity(currency, decimals, step)}: ${amount.text} ${currency}`,
+      }
     const minimum = minimumCharge(currency)
-    if (minimum !== undefined && units < minimum) return { ok: false, reason: `below Stripe's minimum charge of ${formatBaseUnits(minimum, decimals)} ${currency}` }
+    if (minimum !== undefined && units < minimum)
+      return { ok: false, reason: `below Stripe's minimum charge of ${formatBaseUnits(minimum, decimals)} ${currency}` }
     if (units <= 0n) return { ok: false, reason: `Stripe cannot charge ${amount.text} ${currency}` }
-    if (units > MAXIMUM_MINOR_UNITS) return { ok: false, reason: `above Stripe's maximum charge of ${formatBaseUnits(MAXIMUM_MINOR_UNITS, decimals)} ${currency}` }
+    if (units > MAXIMUM_MINOR_UNITS)
+      return {
+        ok: false,
+        reason: `above Stripe's maximum charge of ${formatBaseUnits(MAXIMUM_MINOR_UNITS, decimals)} ${currency}`,
+      }
     const request: ChargeRequest = {
       amount: units.toString(),
       currency,
@@ -46,7 +63,8 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
     const { spt, externalId } = readPayload(payload, request)
     const amount = Number(request.amount)
     // The request came from quote(); anything else is a gateway bug, not the payer's problem.
-    if (!/^[1-9][0-9]*$/.test(request.amount) || !Number.isSafeInteger(amount)) throw new Error(`stripe: not a Stripe amount: ${request.amount}`)
+    if (!/^[1-9][0-9]*$/.test(request.amount) || !Number.isSafeInteger(amount))
+      throw new Error(`stripe: not a Stripe amount: ${request.amount}`)
 
     const params: SptPaymentIntentCreateParams = {
       amount,
@@ -68,7 +86,10 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
       // The preview version goes on the call: the SDK would otherwise send its GA version,
       // which does not know SPTs. The key makes a retry of this credential a replay, not a
       // second charge.
-      intent = await stripe.paymentIntents.create(params, { apiVersion: config.apiVersion, idempotencyKey: `mpp_${challengeId}_${spt}` })
+      intent = await stripe.paymentIntents.create(params, {
+        apiVersion: config.apiVersion,
+        idempotencyKey: `mpp_${challengeId}_${spt}`,
+      })
     } catch (error) {
       throw classifyError(error, config.timeoutMs, redact)
     }
@@ -83,7 +104,10 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
     }
     if (intent.status === 'requires_action') {
       const action = intent.next_action?.type ?? 'unknown'
-      throw new PaymentRefused('payment-action-required', `Stripe PaymentIntent ${intent.id} requires an action by the payer (${redact(action)}); pay with a payment method that needs none.`)
+      throw new PaymentRefused(
+        'payment-action-required',
+        `Stripe PaymentIntent ${intent.id} requires an action by the payer (${redact(action)}); pay with a payment method that needs none.`,
+      )
     }
     throw new PaymentRefused('verification-failed', `Stripe PaymentIntent ${intent.id} is ${intent.status}.`)
   }
@@ -99,7 +123,11 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
     try {
       await stripe.paymentIntents.list({ limit: 1 }, { apiVersion: config.apiVersion })
     } catch (error) {
-      if (error instanceof Stripe.errors.StripeAuthenticationError || error instanceof Stripe.errors.StripePermissionError) return
+      if (
+        error instanceof Stripe.errors.StripeAuthenticationError ||
+        error instanceof Stripe.errors.StripePermissionError
+      )
+        return
       const classified = classifyError(error, config.timeoutMs, (text) => redactSecrets(text, [config.secretKey]))
       if (!(classified instanceof PaymentRefused)) throw classified
     }
@@ -111,9 +139,11 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
 /** The SDK client for `config.apiBase`, with no retries of its own. */
 export function createClient(config: StripeMethodConfig): Stripe {
   const base = new URL(config.apiBase)
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`stripe.apiBase must be an http(s) URL: ${config.apiBase}`)
+  if (base.protocol !== 'https:' && base.protocol !== 'http:')
+    throw new Error(`stripe.apiBase must be an http(s) URL: ${config.apiBase}`)
   // The SDK takes host/port/protocol only, so a path prefix could not be honoured.
-  if (base.pathname !== '/' || base.search !== '') throw new Error(`stripe.apiBase must not have a path or query: ${config.apiBase}`)
+  if (base.pathname !== '/' || base.search !== '')
+    throw new Error(`stripe.apiBase must not have a path or query: ${config.apiBase}`)
   const protocol = base.protocol === 'https:' ? 'https' : 'http'
   return new Stripe(config.secretKey, {
     host: base.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -129,18 +159,29 @@ export function createClient(config: StripeMethodConfig): Stripe {
 
 function granularity(currency: string, decimals: number, step: bigint): string {
   if (step !== 1n) return `multiples of ${formatBaseUnits(step, decimals)} ${currency}`
-  return decimals === 2 ? 'whole cents' : decimals === 0 ? `whole units of ${currency}` : `whole minor units of ${currency}`
+  return decimals === 2
+    ? 'whole cents'
+    : decimals === 0
+      ? `whole units of ${currency}`
+      : `whole minor units of ${currency}`
 }
 
 function readPayload(payload: unknown, request: ChargeRequest): { spt: string; externalId?: string } {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new PaymentRefused('invalid-payload', 'The stripe payload must be an object with an "spt" (a Shared Payment Token id, spt_…).')
+    throw new PaymentRefused(
+      'invalid-payload',
+      'The stripe payload must be an object with an "spt" (a Shared Payment Token id, spt_…).',
+    )
   }
   const { spt, externalId } = payload as Record<string, unknown>
   if (typeof spt !== 'string' || !SPT_PATTERN.test(spt)) {
-    throw new PaymentRefused('invalid-payload', 'The stripe payload needs "spt": a Shared Payment Token id (spt_ followed by letters and digits).')
+    throw new PaymentRefused(
+      'invalid-payload',
+      'The stripe payload needs "spt": a Shared Payment Token id (spt_ followed by letters and digits).',
+    )
   }
-  if (externalId !== undefined && typeof externalId !== 'string') throw new PaymentRefused('invalid-payload', 'The payload\'s "externalId" must be a string.')
+  if (externalId !== undefined && typeof externalId !== 'string')
+    throw new PaymentRefused('invalid-payload', 'The payload\'s "externalId" must be a string.')
   if (request.externalId !== undefined && externalId !== request.externalId) {
     throw new PaymentRefused('invalid-payload', 'The payload\'s "externalId" must echo the challenge\'s externalId.')
   }
@@ -160,29 +201,59 @@ export function classifyError(error: unknown, timeoutMs: number, redact: (text: 
   const message = error.message ? redact(error.message) : ''
 
   if (error instanceof E.StripeConnectionError) {
-    const timedOut = typeof error.detail === 'object' && error.detail !== null && 'code' in error.detail && error.detail.code === 'ETIMEDOUT'
-    return new BackendUnavailable('stripe', timedOut ? `Stripe did not answer within ${timeoutMs} ms.` : 'Could not reach Stripe.')
+    const timedOut =
+      typeof error.detail === 'object' &&
+      error.detail !== null &&
+      'code' in error.detail &&
+      error.detail.code === 'ETIMEDOUT'
+    return new BackendUnavailable(
+      'stripe',
+      timedOut ? `Stripe did not answer within ${timeoutMs} ms.` : 'Could not reach Stripe.',
+    )
   }
   // The gateway's own key is wrong or lacks a permission: the operator's problem, not the payer's.
-  if (error instanceof E.StripeAuthenticationError || error instanceof E.StripePermissionError || status === 401 || status === 403) {
-    return new BackendUnavailable('stripe', 'Stripe rejected the gateway\'s API key.')
+  if (
+    error instanceof E.StripeAuthenticationError ||
+    error instanceof E.StripePermissionError ||
+    status === 401 ||
+    status === 403
+  ) {
+    return new BackendUnavailable('stripe', "Stripe rejected the gateway's API key.")
   }
-  if (error instanceof E.StripeRateLimitError || status === 429) return new BackendUnavailable('stripe', 'Stripe is rate-limiting the gateway.')
+  if (error instanceof E.StripeRateLimitError || status === 429)
+    return new BackendUnavailable('stripe', 'Stripe is rate-limiting the gateway.')
   // Another attempt with this very credential is still running at Stripe; its result will replay.
-  if (status === 409 || error.code === 'idempotency_key_in_use') return new BackendUnavailable('stripe', 'Stripe is still processing an earlier attempt with this credential.')
+  if (status === 409 || error.code === 'idempotency_key_in_use')
+    return new BackendUnavailable('stripe', 'Stripe is still processing an earlier attempt with this credential.')
   if (error instanceof E.StripeCardError || status === 402) {
-    const codes = [error.code, error.decline_code].filter((c): c is string => typeof c === 'string' && c !== '').map(redact)
+    const codes = [error.code, error.decline_code]
+      .filter((c): c is string => typeof c === 'string' && c !== '')
+      .map(redact)
     const intent = error.payment_intent?.id ? ` (PaymentIntent ${error.payment_intent.id})` : ''
-    return new PaymentRefused('verification-failed', clip(`Stripe declined the payment${codes.length ? ` [${codes.join(', ')}]` : ''}${intent}: ${message || 'no reason given'}`))
+    return new PaymentRefused(
+      'verification-failed',
+      clip(
+        `Stripe declined the payment${codes.length ? ` [${codes.join(', ')}]` : ''}${intent}: ${message || 'no reason given'}`,
+      ),
+    )
   }
   if (error instanceof E.StripeIdempotencyError || error.rawType === 'idempotency_error') {
-    return new PaymentRefused('verification-failed', clip(`Stripe refused the payment (idempotency_error): ${message || 'no reason given'}`))
+    return new PaymentRefused(
+      'verification-failed',
+      clip(`Stripe refused the payment (idempotency_error): ${message || 'no reason given'}`),
+    )
   }
   // 400/404: used, revoked, expired or unknown SPT, over its limit, wrong currency, ...
   if (error instanceof E.StripeInvalidRequestError || status === 400 || status === 404) {
-    return new PaymentRefused('verification-failed', clip(`Stripe refused the payment: ${message || `HTTP ${status ?? 400}`}`))
+    return new PaymentRefused(
+      'verification-failed',
+      clip(`Stripe refused the payment: ${message || `HTTP ${status ?? 400}`}`),
+    )
   }
-  return new BackendUnavailable('stripe', status === undefined ? 'Stripe answered with an error.' : `Stripe answered HTTP ${status}.`)
+  return new BackendUnavailable(
+    'stripe',
+    status === undefined ? 'Stripe answered with an error.' : `Stripe answered HTTP ${status}.`,
+  )
 }
 
 /** Masks SPTs, API keys and credentials that Stripe's messages may echo. */

@@ -63,7 +63,12 @@ export function createCryptoRecorder(options: CryptoRecorderOptions): CryptoReco
       const result = await crypto.recordTransaction(network, record)
       await store.removePending(CRYPTO_RECORD_QUEUE, hash)
       failures.delete(hash)
-      logger.info('payment recorded in Stripe', { transactionHash: hash, paymentIntent: result.id, status: result.status, replayed: result.replayed })
+      logger.info('payment recorded in Stripe', {
+        transactionHash: hash,
+        paymentIntent: result.id,
+        status: result.status,
+        replayed: result.replayed,
+      })
     } catch (error) {
       const count = (failures.get(hash)?.count ?? 0) + 1
       // Back off per record (doubling, capped), so a long outage or a record Stripe keeps refusing
@@ -72,7 +77,12 @@ export function createCryptoRecorder(options: CryptoRecorderOptions): CryptoReco
       const backend = error instanceof BackendUnavailable ? error.backend : 'store'
       options.onBackendError(backend)
       // The payer was served: the record stays queued and is retried; it is never dropped.
-      logger.error('payment not yet recorded in Stripe; will retry', { transactionHash: hash, attempts: count, backend, error })
+      logger.error('payment not yet recorded in Stripe; will retry', {
+        transactionHash: hash,
+        attempts: count,
+        backend,
+        error,
+      })
     } finally {
       sending.delete(hash)
     }
@@ -134,7 +144,13 @@ export function createCryptoRecorder(options: CryptoRecorderOptions): CryptoReco
 function parseRecord(job: string): CryptoRecord | undefined {
   try {
     const value = JSON.parse(job) as Partial<CryptoRecord>
-    if (typeof value.transactionHash !== 'string' || typeof value.amount !== 'number' || typeof value.metadata !== 'object' || value.metadata === null) return undefined
+    if (
+      typeof value.transactionHash !== 'string' ||
+      typeof value.amount !== 'number' ||
+      typeof value.metadata !== 'object' ||
+      value.metadata === null
+    )
+      return undefined
     return { transactionHash: value.transactionHash, amount: value.amount, metadata: value.metadata }
   } catch {
     return undefined

@@ -55,23 +55,39 @@ export function createStripeCrypto(config: StripeMethodConfig): StripeCrypto {
       return await run()
     } catch (error) {
       const classified = classifyError(error, config.timeoutMs, redact)
-      if (classified instanceof PaymentRefused) throw new BackendUnavailable('stripe', `Stripe refused the ${what}: ${classified.detail}`)
-      if (classified instanceof BackendUnavailable) throw new BackendUnavailable('stripe', `${classified.detail} (${what})`)
+      if (classified instanceof PaymentRefused)
+        throw new BackendUnavailable('stripe', `Stripe refused the ${what}: ${classified.detail}`)
+      if (classified instanceof BackendUnavailable)
+        throw new BackendUnavailable('stripe', `${classified.detail} (${what})`)
       throw new BackendUnavailable('stripe', `The ${what} failed: ${redact(classified.message)}`)
     }
   }
 
   async function findOrCreateDepositAddress(network: string): Promise<DepositAddress> {
-    const list = await call('deposit address lookup', () => stripe.rawRequest('GET', `/v1/crypto/deposit_addresses?network=${encodeURIComponent(network)}&limit=1`, undefined, options))
+    const list = await call('deposit address lookup', () =>
+      stripe.rawRequest(
+        'GET',
+        `/v1/crypto/deposit_addresses?network=${encodeURIComponent(network)}&limit=1`,
+        undefined,
+        options,
+      ),
+    )
     const found = readDepositAddress(Array.isArray(list?.data) ? list.data[0] : undefined)
     if (found) return found
-    const created = await call('deposit address creation', () => stripe.rawRequest('POST', '/v1/crypto/deposit_addresses', { network }, options))
+    const created = await call('deposit address creation', () =>
+      stripe.rawRequest('POST', '/v1/crypto/deposit_addresses', { network }, options),
+    )
     const address = readDepositAddress(created)
-    if (!address) throw new BackendUnavailable('stripe', 'Stripe created a deposit address without a usable address or token.')
+    if (!address)
+      throw new BackendUnavailable('stripe', 'Stripe created a deposit address without a usable address or token.')
     return address
   }
 
-  async function createDepositIntent(network: string, amountCents: number, metadata: Record<string, string>): Promise<DepositIntent> {
+  async function createDepositIntent(
+    network: string,
+    amountCents: number,
+    metadata: Record<string, string>,
+  ): Promise<DepositIntent> {
     const params = {
       amount: amountCents,
       currency: 'usd',
@@ -82,14 +98,23 @@ export function createStripeCrypto(config: StripeMethodConfig): StripeCrypto {
       metadata,
     }
     // One intent per 402, so no idempotency key of ours: the SDK's own keys a retry of this very call.
-    const intent = await call('deposit PaymentIntent creation', () => stripe.paymentIntents.create(params as unknown as Stripe.PaymentIntentCreateParams, options))
+    const intent = await call('deposit PaymentIntent creation', () =>
+      stripe.paymentIntents.create(params as unknown as Stripe.PaymentIntentCreateParams, options),
+    )
     const read = readIntent(intent, network)
-    if (!read.deposit) throw new BackendUnavailable('stripe', `Stripe's deposit PaymentIntent ${read.id} shows no ${network} deposit address (is the crypto payment method enabled with deposit mode?).`)
+    if (!read.deposit)
+      throw new BackendUnavailable(
+        'stripe',
+        `Stripe's deposit PaymentIntent ${read.id} shows no ${network} deposit address (is the crypto payment method enabled with deposit mode?).`,
+      )
     return read
   }
 
   async function retrieveIntent(id: string, network: string): Promise<DepositIntent> {
-    return readIntent(await call('PaymentIntent lookup', () => stripe.paymentIntents.retrieve(id, {}, options)), network)
+    return readIntent(
+      await call('PaymentIntent lookup', () => stripe.paymentIntents.retrieve(id, {}, options)),
+      network,
+    )
   }
 
   async function recordTransaction(network: string, record: CryptoRecord) {
@@ -99,14 +124,26 @@ export function createStripeCrypto(config: StripeMethodConfig): StripeCrypto {
       confirm: true,
       payment_method_types: ['crypto'],
       payment_method_data: { type: 'crypto' },
-      payment_method_options: { crypto: { mode: 'transaction_verification', transaction_verification_options: { network, transaction_hash: record.transactionHash } } },
+      payment_method_options: {
+        crypto: {
+          mode: 'transaction_verification',
+          transaction_verification_options: { network, transaction_hash: record.transactionHash },
+        },
+      },
       metadata: { ...record.metadata },
     }
     // The hash is the key: however often this is retried, Stripe records the payment once.
     const intent = await call('payment record', () =>
-      stripe.paymentIntents.create(params as unknown as Stripe.PaymentIntentCreateParams, { ...options, idempotencyKey: record.transactionHash }),
+      stripe.paymentIntents.create(params as unknown as Stripe.PaymentIntentCreateParams, {
+        ...options,
+        idempotencyKey: record.transactionHash,
+      }),
     )
-    return { id: intent.id, status: intent.status, replayed: intent.lastResponse?.headers?.['idempotent-replayed'] === 'true' }
+    return {
+      id: intent.id,
+      status: intent.status,
+      replayed: intent.lastResponse?.headers?.['idempotent-replayed'] === 'true',
+    }
   }
 
   return { findOrCreateDepositAddress, createDepositIntent, retrieveIntent, recordTransaction }
@@ -120,7 +157,11 @@ function readDepositAddress(value: unknown): DepositAddress | undefined {
   const { address, supported_tokens: supported } = value as { address?: unknown; supported_tokens?: unknown }
   if (typeof address !== 'string' || !ADDRESS.test(address)) return undefined
   const tokens = (Array.isArray(supported) ? supported : [])
-    .map((t: unknown) => (typeof t === 'object' && t !== null ? (t as { token_contract_address?: unknown }).token_contract_address : undefined))
+    .map((t: unknown) =>
+      typeof t === 'object' && t !== null
+        ? (t as { token_contract_address?: unknown }).token_contract_address
+        : undefined,
+    )
     .filter((t): t is string => typeof t === 'string' && ADDRESS.test(t))
     .map((t) => getAddress(t))
   if (tokens.length === 0) return undefined
@@ -128,7 +169,15 @@ function readDepositAddress(value: unknown): DepositAddress | undefined {
 }
 
 function readIntent(intent: Stripe.PaymentIntent, network: string): DepositIntent {
-  const action = intent.next_action as unknown as { crypto_display_details?: { deposit_addresses?: Record<string, unknown> } } | null
+  const action = intent.next_action as unknown as {
+    crypto_display_details?: { deposit_addresses?: Record<string, unknown> }
+  } | null
   const deposit = readDepositAddress(action?.crypto_display_details?.deposit_addresses?.[network])
-  return { id: intent.id, status: intent.status, amount: intent.amount, currency: intent.currency, ...(deposit ? { deposit } : {}) }
+  return {
+    id: intent.id,
+    status: intent.status,
+    amount: intent.amount,
+    currency: intent.currency,
+    ...(deposit ? { deposit } : {}),
+  }
 }

@@ -76,7 +76,17 @@ describe('isBoundTo', () => {
 
   it('refuses missing and malformed memos', () => {
     const memo = encode(binding)
-    for (const bad of [undefined, '', '0x', memo.slice(2), memo.slice(0, -2), `${memo}00`, `${memo.slice(0, -1)}g`, ` ${memo}`, `0X${memo.slice(2)}`]) {
+    for (const bad of [
+      undefined,
+      '',
+      '0x',
+      memo.slice(2),
+      memo.slice(0, -2),
+      `${memo}00`,
+      `${memo.slice(0, -1)}g`,
+      ` ${memo}`,
+      `0X${memo.slice(2)}`,
+    ]) {
       expect(isBoundTo(bad, binding), String(bad)).toBe(false)
     }
   })

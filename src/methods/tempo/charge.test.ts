@@ -1,12 +1,35 @@
 import { Secp256k1 } from 'ox'
 import { TxEnvelopeTempo } from 'ox/tempo'
-import { decodeFunctionData, encodeAbiParameters, encodeEventTopics, getAddress, keccak256, pad, type TransactionReceipt } from 'viem'
+import {
+  decodeFunctionData,
+  encodeAbiParameters,
+  encodeEventTopics,
+  getAddress,
+  keccak256,
+  pad,
+  type TransactionReceipt,
+} from 'viem'
 import { Abis } from 'viem/tempo'
 import { describe, expect, it } from 'vitest'
 import { accounts, KEYS, PATH_USD_TOKEN, signPaymentTx } from '../../../test/support/tempo-tx.js'
 import { parseDecimal } from '../../config/amount.js'
-import type { Address, DecimalAmount, Hex, RouteConfig, RouteSplit, TempoFeePayerConfig, TempoMethodConfig } from '../../config/types.js'
-import { BackendUnavailable, type ChargeRequest, type PaymentMethod, PaymentRefused, type SettleInput, type Settlement } from '../types.js'
+import type {
+  Address,
+  DecimalAmount,
+  Hex,
+  RouteConfig,
+  RouteSplit,
+  TempoFeePayerConfig,
+  TempoMethodConfig,
+} from '../../config/types.js'
+import {
+  BackendUnavailable,
+  type ChargeRequest,
+  type PaymentMethod,
+  PaymentRefused,
+  type SettleInput,
+  type Settlement,
+} from '../types.js'
 import { StoreUnavailable } from '../../store/types.js'
 import { encode } from './attribution-memo.js'
 import { createTempoMethod, VALID_BEFORE_ALLOWANCE_SECONDS } from './charge.js'
@@ -25,7 +48,14 @@ const PLATFORM = accounts.platform.address
 const PAYER = accounts.payer.address
 const payerDid = (address: Address = PAYER, chainId = CHAIN_ID) => `did:pkh:eip155:${chainId}:${address}`
 
-const FEE_PAYER: TempoFeePayerConfig = { privateKey: KEYS.sponsor, feeToken: FEE_TOKEN, maxGas: 1_000_000n, maxFeePerGas: 100_000_000_000n, maxFee: 100_000n, maxInFlight: 4 }
+const FEE_PAYER: TempoFeePayerConfig = {
+  privateKey: KEYS.sponsor,
+  feeToken: FEE_TOKEN,
+  maxGas: 1_000_000n,
+  maxFeePerGas: 100_000_000_000n,
+  maxFee: 100_000n,
+  maxInFlight: 4,
+}
 const CONFIG: TempoMethodConfig = {
   rpcUrl: 'http://rpc.invalid',
   chainId: CHAIN_ID,
@@ -45,7 +75,16 @@ function decimal(text: string): DecimalAmount {
 }
 
 function routeFor(price: string, extra: Partial<RouteConfig> = {}): RouteConfig {
-  return { index: 0, match: 'GET /v1/x', method: 'GET', path: '/v1/x', price: { kind: 'charge', amount: decimal(price) }, maxBodyBytes: 1024, mode: 'enforce', ...extra } as RouteConfig
+  return {
+    index: 0,
+    match: 'GET /v1/x',
+    method: 'GET',
+    path: '/v1/x',
+    price: { kind: 'charge', amount: decimal(price) },
+    maxBodyBytes: 1024,
+    mode: 'enforce',
+    ...extra,
+  } as RouteConfig
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,13 +101,34 @@ interface Movement {
 }
 /** Transfer, plus TransferWithMemo (memo = topic3) for a memo transfer: what the TIP-20 precompile emits. */
 function logsOf(m: Movement) {
-  const transfer = { address: m.token, topics: encodeEventTopics({ abi: Abis.tip20, eventName: 'Transfer', args: { from: m.from, to: m.to } }), data: amountData(m.amount) }
+  const transfer = {
+    address: m.token,
+    topics: encodeEventTopics({ abi: Abis.tip20, eventName: 'Transfer', args: { from: m.from, to: m.to } }),
+    data: amountData(m.amount),
+  }
   if (!m.memo) return [transfer]
-  const memo = { address: m.token, topics: encodeEventTopics({ abi: Abis.tip20, eventName: 'TransferWithMemo', args: { from: m.from, to: m.to, memo: pad(m.memo, { size: 32 }) } }), data: amountData(m.amount) }
+  const memo = {
+    address: m.token,
+    topics: encodeEventTopics({
+      abi: Abis.tip20,
+      eventName: 'TransferWithMemo',
+      args: { from: m.from, to: m.to, memo: pad(m.memo, { size: 32 }) },
+    }),
+    data: amountData(m.amount),
+  }
   return [transfer, memo]
 }
-function receiptOf(p: { hash: Hex; from: Address; movements: Movement[]; feePayer?: Address; status?: 'success' | 'reverted' }): TransactionReceipt {
-  const logs = [...p.movements.flatMap(logsOf), ...logsOf({ token: CURRENCY, from: p.feePayer ?? p.from, to: FEE_MANAGER, amount: 1_234n })]
+function receiptOf(p: {
+  hash: Hex
+  from: Address
+  movements: Movement[]
+  feePayer?: Address
+  status?: 'success' | 'reverted'
+}): TransactionReceipt {
+  const logs = [
+    ...p.movements.flatMap(logsOf),
+    ...logsOf({ token: CURRENCY, from: p.feePayer ?? p.from, to: FEE_MANAGER, amount: 1_234n }),
+  ]
   return {
     status: p.status ?? 'success',
     transactionHash: p.hash,
@@ -83,11 +143,17 @@ function execute(serialized: Hex): TransactionReceipt {
   const from = getAddress(envelope.from!)
   const movements = envelope.calls.map((call) => {
     const { functionName, args } = decodeFunctionData({ abi: Abis.tip20, data: call.data! })
-    if (functionName !== 'transfer' && functionName !== 'transferWithMemo') throw new Error(`fake node: ${functionName}`)
+    if (functionName !== 'transfer' && functionName !== 'transferWithMemo')
+      throw new Error(`fake node: ${functionName}`)
     const [to, amount, memo] = args as unknown as [Address, bigint, Hex?]
     return { token: getAddress(call.to!), from, to, amount, ...(memo ? { memo } : {}) }
   })
-  return receiptOf({ hash: keccak256(serialized), from, movements, feePayer: envelope.feePayerSignature ? accounts.sponsor.address : from })
+  return receiptOf({
+    hash: keccak256(serialized),
+    from,
+    movements,
+    feePayer: envelope.feePayerSignature ? accounts.sponsor.address : from,
+  })
 }
 
 class FakeRpc implements TempoRpc {
@@ -115,7 +181,8 @@ class FakeRpc implements TempoRpc {
     return this.balances.get(getAddress(account)) ?? 0n
   }
   /** what the node's simulation answers; default: enough gas for what was signed */
-  estimate: (request: TempoCallRequest) => Promise<bigint> = async (request) => 21_000n + 50_000n * BigInt(request.calls.length)
+  estimate: (request: TempoCallRequest) => Promise<bigint> = async (request) =>
+    21_000n + 50_000n * BigInt(request.calls.length)
   async estimateGas(request: TempoCallRequest): Promise<bigint> {
     this.calls.push(`estimateGas ${getAddress(request.from)}`)
     return this.estimate(request)
@@ -208,8 +275,14 @@ describe('quote', () => {
       request: { amount: '500000', currency: CURRENCY, recipient: MERCHANT, methodDetails: { chainId: CHAIN_ID } },
     })
     expect(method.quote(decimal('12'), routeFor('12'))).toMatchObject({ ok: true, request: { amount: '12000000' } })
-    expect(method.quote(decimal('0.000001'), routeFor('0.000001'))).toMatchObject({ ok: true, request: { amount: '1' } })
-    expect(method.quote(decimal('0.0000010'), routeFor('0.0000010'))).toMatchObject({ ok: true, request: { amount: '1' } })
+    expect(method.quote(decimal('0.000001'), routeFor('0.000001'))).toMatchObject({
+      ok: true,
+      request: { amount: '1' },
+    })
+    expect(method.quote(decimal('0.0000010'), routeFor('0.0000010'))).toMatchObject({
+      ok: true,
+      request: { amount: '1' },
+    })
   })
 
   it('refuses a price it cannot charge exactly, and non-usd gateways', () => {
@@ -222,13 +295,22 @@ describe('quote', () => {
   })
 
   it('passes the route description', () => {
-    expect(method.quote(decimal('1'), routeFor('1', { description: 'A report' }))).toMatchObject({ ok: true, request: { description: 'A report' } })
+    expect(method.quote(decimal('1'), routeFor('1', { description: 'A report' }))).toMatchObject({
+      ok: true,
+      request: { description: 'A report' },
+    })
   })
 
   it('advertises feePayer only when configured, and supportedModes only for a single mode', () => {
     const sponsored = createTempoMethod(SPONSORING, 'usd', { rpc: new FakeRpc() }).quote(decimal('1'), routeFor('1'))
-    expect(sponsored).toMatchObject({ ok: true, request: { methodDetails: { chainId: CHAIN_ID, feePayer: true, supportedModes: ['pull'] } } })
-    const pushOnly = createTempoMethod({ ...CONFIG, modes: ['push'] }, 'usd', { rpc: new FakeRpc() }).quote(decimal('1'), routeFor('1'))
+    expect(sponsored).toMatchObject({
+      ok: true,
+      request: { methodDetails: { chainId: CHAIN_ID, feePayer: true, supportedModes: ['pull'] } },
+    })
+    const pushOnly = createTempoMethod({ ...CONFIG, modes: ['push'] }, 'usd', { rpc: new FakeRpc() }).quote(
+      decimal('1'),
+      routeFor('1'),
+    )
     expect(pushOnly.ok && pushOnly.request.methodDetails).toEqual({ chainId: CHAIN_ID, supportedModes: ['push'] })
   })
 
@@ -254,13 +336,20 @@ describe('quote', () => {
     expect(quoteWith([{ recipient: PLATFORM, amount: decimal('0') }]).ok).toBe(false)
     expect(quoteWith([{ recipient: PLATFORM, amount: decimal('0.50') }]).ok).toBe(false)
     expect(quoteWith([{ recipient: PLATFORM, amount: decimal('0.499999') }]).ok).toBe(true)
-    expect(quoteWith(Array.from({ length: 11 }, () => ({ recipient: PLATFORM, amount: decimal('0.01') }))).ok).toBe(false)
-    expect(quoteWith(Array.from({ length: 10 }, () => ({ recipient: PLATFORM, amount: decimal('0.01') }))).ok).toBe(true)
+    expect(quoteWith(Array.from({ length: 11 }, () => ({ recipient: PLATFORM, amount: decimal('0.01') }))).ok).toBe(
+      false,
+    )
+    expect(quoteWith(Array.from({ length: 10 }, () => ({ recipient: PLATFORM, amount: decimal('0.01') }))).ok).toBe(
+      true,
+    )
   })
 
   it('quotes a zero price as amount "0" with no payment details beyond the chain', () => {
     const zero = createTempoMethod(SPONSORING, 'usd', { rpc: new FakeRpc() }).quote(decimal('0'), routeFor('0'))
-    expect(zero).toEqual({ ok: true, request: { amount: '0', currency: CURRENCY, recipient: MERCHANT, methodDetails: { chainId: CHAIN_ID } } })
+    expect(zero).toEqual({
+      ok: true,
+      request: { amount: '0', currency: CURRENCY, recipient: MERCHANT, methodDetails: { chainId: CHAIN_ID } },
+    })
   })
 })
 
@@ -278,7 +367,13 @@ describe('settle: pull (type="transaction")', () => {
   it('accepts splits in any order', async () => {
     const route = routeFor('0.50', { splits: [{ recipient: PLATFORM, amount: decimal('0.1') }] })
     const s = setup(CONFIG, '0.50', route)
-    const serialized = await signPaymentTx({ transfers: [{ to: PLATFORM, amount: 100_000n }, { to: MERCHANT, amount: 400_000n, memo: s.memo }], validBefore })
+    const serialized = await signPaymentTx({
+      transfers: [
+        { to: PLATFORM, amount: 100_000n },
+        { to: MERCHANT, amount: 400_000n, memo: s.memo },
+      ],
+      validBefore,
+    })
     expect((await s.settle({ type: 'transaction', signature: serialized })).reference).toBe(keccak256(serialized))
     // the full price to the merchant alone is not the split payment asked for
     const t = setup(CONFIG, '0.50', route)
@@ -291,7 +386,10 @@ describe('settle: pull (type="transaction")', () => {
     const serialized = await payTx(s)
     s.rpc.receipts.set(keccak256(serialized), execute(serialized))
     s.rpc.onBroadcast = () => {
-      throw new PaymentRefused('verification-failed', 'The Tempo node rejected the transaction (JSON-RPC error -32000): already known')
+      throw new PaymentRefused(
+        'verification-failed',
+        'The Tempo node rejected the transaction (JSON-RPC error -32000): already known',
+      )
     }
     const settlement = await s.settle({ type: 'transaction', signature: serialized })
     expect(settlement.reference).toBe(keccak256(serialized))
@@ -301,7 +399,10 @@ describe('settle: pull (type="transaction")', () => {
   it("refuses with the node's reason when the node rejects and nothing landed", async () => {
     const s = setup()
     s.rpc.onBroadcast = () => {
-      throw new PaymentRefused('verification-failed', 'The Tempo node rejected the transaction (JSON-RPC error -32003): insufficient funds')
+      throw new PaymentRefused(
+        'verification-failed',
+        'The Tempo node rejected the transaction (JSON-RPC error -32003): insufficient funds',
+      )
     }
     const error = await failure(s.settle({ type: 'transaction', signature: await payTx(s) }), 'verification-failed')
     expect(error.message).toContain('insufficient funds')
@@ -327,13 +428,33 @@ describe('settle: pull (type="transaction")', () => {
 
   it('refuses before broadcasting: wrong amount, missing memo, foreign memo, other chain, expired, too long-lived', async () => {
     const cases: Array<[string, (s: Setup) => Promise<Hex>, PaymentRefused['problem']]> = [
-      ['underpaid', (s) => signPaymentTx({ transfers: [{ to: MERCHANT, amount: 499_999n, memo: s.memo }], validBefore }), 'payment-insufficient'],
-      ['no memo', () => signPaymentTx({ transfers: [{ to: MERCHANT, amount: 500_000n }], validBefore }), 'verification-failed'],
-      ['memo of another challenge', () => signPaymentTx({ transfers: [{ to: MERCHANT, amount: 500_000n, memo: encode({ realm: REALM, challengeId: 'ch_other' }) }], validBefore }), 'verification-failed'],
+      [
+        'underpaid',
+        (s) => signPaymentTx({ transfers: [{ to: MERCHANT, amount: 499_999n, memo: s.memo }], validBefore }),
+        'payment-insufficient',
+      ],
+      [
+        'no memo',
+        () => signPaymentTx({ transfers: [{ to: MERCHANT, amount: 500_000n }], validBefore }),
+        'verification-failed',
+      ],
+      [
+        'memo of another challenge',
+        () =>
+          signPaymentTx({
+            transfers: [{ to: MERCHANT, amount: 500_000n, memo: encode({ realm: REALM, challengeId: 'ch_other' }) }],
+            validBefore,
+          }),
+        'verification-failed',
+      ],
       ['another chain', (s) => payTx(s, { chainId: 4217 }), 'verification-failed'],
       ['expired', (s) => payTx(s, { validBefore: NOW_SEC }), 'payment-expired'],
       ['no validBefore', (s) => payTx(s, { validBefore: null }), 'verification-failed'],
-      ['outlives the challenge', (s) => payTx(s, { validBefore: EXPIRES_MS / 1000 + VALID_BEFORE_ALLOWANCE_SECONDS + 1 }), 'verification-failed'],
+      [
+        'outlives the challenge',
+        (s) => payTx(s, { validBefore: EXPIRES_MS / 1000 + VALID_BEFORE_ALLOWANCE_SECONDS + 1 }),
+        'verification-failed',
+      ],
       ['not a transaction', async () => '0x76zz', 'invalid-payload'],
     ]
     for (const [name, build, problem] of cases) {
@@ -344,14 +465,23 @@ describe('settle: pull (type="transaction")', () => {
     }
     // the last second the challenge allows is fine
     const s = setup()
-    await s.settle({ type: 'transaction', signature: await payTx(s, { validBefore: EXPIRES_MS / 1000 + VALID_BEFORE_ALLOWANCE_SECONDS }) })
+    await s.settle({
+      type: 'transaction',
+      signature: await payTx(s, { validBefore: EXPIRES_MS / 1000 + VALID_BEFORE_ALLOWANCE_SECONDS }),
+    })
     expect(s.rpc.broadcasts).toHaveLength(1)
   })
 
   it('refuses a transaction signed by someone other than the credential source', async () => {
     const s = setup()
-    await failure(s.settle({ type: 'transaction', signature: await payTx(s, { account: accounts.other }) }, { source: payerDid() }), 'verification-failed')
-    await failure(s.settle({ type: 'transaction', signature: await payTx(s) }, { source: payerDid(PAYER, 4217) }), 'verification-failed')
+    await failure(
+      s.settle({ type: 'transaction', signature: await payTx(s, { account: accounts.other }) }, { source: payerDid() }),
+      'verification-failed',
+    )
+    await failure(
+      s.settle({ type: 'transaction', signature: await payTx(s) }, { source: payerDid(PAYER, 4217) }),
+      'verification-failed',
+    )
     expect(s.rpc.calls).toEqual([])
   })
 
@@ -366,7 +496,10 @@ describe('settle: pull (type="transaction")', () => {
   it('refuses a fee-sponsorship request when the gateway pays no fees', async () => {
     for (const sponsored of ['handoff', 'placeholder'] as const) {
       const s = setup()
-      const error = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored }) }), 'verification-failed')
+      const error = await failure(
+        s.settle({ type: 'transaction', signature: await payTx(s, { sponsored }) }),
+        'verification-failed',
+      )
       expect(error.message).toContain('does not pay transaction fees')
       expect(s.rpc.calls).toEqual([])
     }
@@ -377,7 +510,12 @@ describe('settle: sponsored pull', () => {
   /** the fee payer the broadcast transaction's fee-payer signature recovers to, signing for `sender` */
   function feePayerOf(final: Hex, sender: Address): Address {
     const envelope = TxEnvelopeTempo.deserialize(final as TxEnvelopeTempo.Serialized)
-    return getAddress(Secp256k1.recoverAddress({ payload: TxEnvelopeTempo.getFeePayerSignPayload(envelope, { sender }), signature: envelope.feePayerSignature! }))
+    return getAddress(
+      Secp256k1.recoverAddress({
+        payload: TxEnvelopeTempo.getFeePayerSignPayload(envelope, { sender }),
+        signature: envelope.feePayerSignature!,
+      }),
+    )
   }
 
   for (const sponsored of ['handoff', 'placeholder'] as const) {
@@ -390,7 +528,9 @@ describe('settle: sponsored pull', () => {
       const [final] = s.rpc.broadcasts as [Hex]
       expect(final.startsWith('0x76')).toBe(true)
       expect(feePayerOf(final, PAYER)).toBe(accounts.sponsor.address)
-      expect(getAddress(TxEnvelopeTempo.deserialize(final as TxEnvelopeTempo.Serialized).feeToken as Address)).toBe(FEE_TOKEN)
+      expect(getAddress(TxEnvelopeTempo.deserialize(final as TxEnvelopeTempo.Serialized).feeToken as Address)).toBe(
+        FEE_TOKEN,
+      )
       expect(settlement.reference).toBe(keccak256(final))
       expect(s.claims).toEqual([`tx:${keccak256(final)}`])
     })
@@ -400,7 +540,10 @@ describe('settle: sponsored pull', () => {
     const s = setup(SPONSORING)
     s.rpc.balances.set(PAYER, 500_000n)
     s.rpc.balances.set(accounts.other.address, 10n ** 12n)
-    await s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff', embeddedSender: accounts.other.address }) })
+    await s.settle({
+      type: 'transaction',
+      signature: await payTx(s, { sponsored: 'handoff', embeddedSender: accounts.other.address }),
+    })
     // the balance checked is the signer's, and the sponsor signed for the signer
     expect(s.rpc.calls[0]).toBe(`balanceOf ${CURRENCY} ${PAYER}`)
     expect(feePayerOf(s.rpc.broadcasts[0]!, PAYER)).toBe(accounts.sponsor.address)
@@ -409,7 +552,10 @@ describe('settle: sponsored pull', () => {
   it('refuses an underfunded payer without broadcasting', async () => {
     const s = setup(SPONSORING)
     s.rpc.balances.set(PAYER, 499_999n)
-    const error = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }), 'payment-insufficient')
+    const error = await failure(
+      s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }),
+      'payment-insufficient',
+    )
     expect(error.message).toContain('499999')
     expect(s.rpc.broadcasts).toEqual([])
     expect(s.claims).toEqual([])
@@ -418,26 +564,48 @@ describe('settle: sponsored pull', () => {
   it('refuses a transaction beyond the sponsorship limits without broadcasting', async () => {
     const s = setup(SPONSORING)
     s.rpc.balances.set(PAYER, 500_000n)
-    await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff', gas: FEE_PAYER.maxGas + 1n }) }), 'verification-failed')
+    await failure(
+      s.settle({
+        type: 'transaction',
+        signature: await payTx(s, { sponsored: 'handoff', gas: FEE_PAYER.maxGas + 1n }),
+      }),
+      'verification-failed',
+    )
     expect(s.rpc.broadcasts).toEqual([])
   })
 
-  it('refuses a transaction whose gas limit is below the node\'s estimate without co-signing', async () => {
+  it("refuses a transaction whose gas limit is below the node's estimate without co-signing", async () => {
     const s = setup(SPONSORING)
     s.rpc.balances.set(PAYER, 500_000n)
     s.rpc.estimate = async () => 90_001n
-    const error = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff', gas: 90_000n }) }), 'verification-failed')
-    expect(error.message).toBe('The gateway does not sponsor this transaction: its gas limit 90000 is below the 90001 the node estimates it needs, so it would run out of gas.')
+    const error = await failure(
+      s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff', gas: 90_000n }) }),
+      'verification-failed',
+    )
+    expect(error.message).toBe(
+      'The gateway does not sponsor this transaction: its gas limit 90000 is below the 90001 the node estimates it needs, so it would run out of gas.',
+    )
     expect(s.rpc.broadcasts).toEqual([])
     expect(s.claims).toEqual([])
   })
 
-  it('refuses a transaction the node\'s simulation says would revert, with the node\'s reason', async () => {
+  it("refuses a transaction the node's simulation says would revert, with the node's reason", async () => {
     const s = setup(SPONSORING)
     s.rpc.balances.set(PAYER, 500_000n)
-    s.rpc.estimate = async () => Promise.reject(new PaymentRefused('verification-failed', 'The Tempo node rejected the transaction (JSON-RPC error 3): execution reverted: InsufficientBalance'))
-    const error = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }), 'verification-failed')
-    expect(error.message).toBe("The gateway does not sponsor this transaction: the node's simulation says it would revert (The Tempo node rejected the transaction (JSON-RPC error 3): execution reverted: InsufficientBalance)")
+    s.rpc.estimate = async () =>
+      Promise.reject(
+        new PaymentRefused(
+          'verification-failed',
+          'The Tempo node rejected the transaction (JSON-RPC error 3): execution reverted: InsufficientBalance',
+        ),
+      )
+    const error = await failure(
+      s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }),
+      'verification-failed',
+    )
+    expect(error.message).toBe(
+      "The gateway does not sponsor this transaction: the node's simulation says it would revert (The Tempo node rejected the transaction (JSON-RPC error 3): execution reverted: InsufficientBalance)",
+    )
     expect(s.rpc.broadcasts).toEqual([])
   })
 
@@ -447,7 +615,9 @@ describe('settle: sponsored pull', () => {
     const seen: TempoCallRequest[] = []
     s.rpc.estimate = async (request) => (seen.push(request), 71_000n)
     await s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) })
-    expect(seen).toMatchObject([{ from: PAYER, calls: [{ to: PATH_USD_TOKEN }], feeToken: FEE_TOKEN, feePayer: accounts.sponsor.address }])
+    expect(seen).toMatchObject([
+      { from: PAYER, calls: [{ to: PATH_USD_TOKEN }], feeToken: FEE_TOKEN, feePayer: accounts.sponsor.address },
+    ])
     expect(seen[0]!.calls[0]!.data.slice(0, 10)).toBe('0x95777d59') // transferWithMemo
   })
 
@@ -471,8 +641,13 @@ describe('settle: sponsored pull', () => {
     const first = s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) })
     await new Promise((resolve) => setTimeout(resolve, 10))
     expect(s.claims).toContain(`sponsor:payer:${PAYER.toLowerCase()}`)
-    const second = await failure(s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }), 'verification-failed')
-    expect(second.message).toBe('The gateway does not sponsor this transaction: another sponsored transaction from this payer is in flight; retry once it is included.')
+    const second = await failure(
+      s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) }),
+      'verification-failed',
+    )
+    expect(second.message).toBe(
+      'The gateway does not sponsor this transaction: another sponsored transaction from this payer is in flight; retry once it is included.',
+    )
     include()
     await first
     expect(s.claims.filter((c) => c.startsWith('sponsor:'))).toEqual([])
@@ -481,7 +656,10 @@ describe('settle: sponsored pull', () => {
 
   it('answers 503 (BackendUnavailable) beyond maxInFlight sponsored transactions in one process', async () => {
     const rpc = new FakeRpc()
-    const method = createTempoMethod({ ...SPONSORING, feePayer: { ...FEE_PAYER, maxInFlight: 1 } }, 'usd', { rpc, now: () => NOW_MS })
+    const method = createTempoMethod({ ...SPONSORING, feePayer: { ...FEE_PAYER, maxInFlight: 1 } }, 'usd', {
+      rpc,
+      now: () => NOW_MS,
+    })
     const route = routeFor('0.50')
     const quote = method.quote(decimal('0.50'), route)
     if (!quote.ok) throw new Error(quote.reason)
@@ -493,8 +671,22 @@ describe('settle: sponsored pull', () => {
     rpc.sendRawTransactionSync = async (serialized) => (await inclusion, sendSync(serialized))
     const settle = async (account: typeof accounts.payer, challengeId: string) =>
       method.settle({
-        challengeId, realm: REALM, route, request: quote.request, expiresAtMs: EXPIRES_MS, claimOnce: async () => true, release: async () => {},
-        payload: { type: 'transaction', signature: await signPaymentTx({ account, transfers: [{ to: MERCHANT, amount: 500_000n, memo: encode({ realm: REALM, challengeId }) }], validBefore, sponsored: 'handoff' }) },
+        challengeId,
+        realm: REALM,
+        route,
+        request: quote.request,
+        expiresAtMs: EXPIRES_MS,
+        claimOnce: async () => true,
+        release: async () => {},
+        payload: {
+          type: 'transaction',
+          signature: await signPaymentTx({
+            account,
+            transfers: [{ to: MERCHANT, amount: 500_000n, memo: encode({ realm: REALM, challengeId }) }],
+            validBefore,
+            sponsored: 'handoff',
+          }),
+        },
       })
     const first = settle(accounts.payer, 'ch_budget_1')
     await new Promise((resolve) => setTimeout(resolve, 10))
@@ -518,7 +710,14 @@ describe('settle: sponsored pull', () => {
   it('refuses a push credential: the sponsoring gateway accepts pull only', async () => {
     const s = setup(SPONSORING)
     const hash: Hex = `0x${'ab'.repeat(32)}`
-    s.rpc.receipts.set(hash, receiptOf({ hash, from: PAYER, movements: [{ token: CURRENCY, from: PAYER, to: MERCHANT, amount: 500_000n, memo: s.memo }] }))
+    s.rpc.receipts.set(
+      hash,
+      receiptOf({
+        hash,
+        from: PAYER,
+        movements: [{ token: CURRENCY, from: PAYER, to: MERCHANT, amount: 500_000n, memo: s.memo }],
+      }),
+    )
     await failure(s.settle({ type: 'hash', hash }, { source: payerDid() }), 'verification-failed')
     expect(s.rpc.calls).toEqual([])
   })
@@ -527,12 +726,19 @@ describe('settle: sponsored pull', () => {
 describe('settle: push (type="hash")', () => {
   const HASH: Hex = `0x${'ab'.repeat(32)}`
   const paid = (s: Setup, overrides: Partial<Movement> = {}, from: Address = PAYER) =>
-    receiptOf({ hash: HASH, from, movements: [{ token: CURRENCY, from, to: MERCHANT, amount: 500_000n, memo: s.memo, ...overrides }] })
+    receiptOf({
+      hash: HASH,
+      from,
+      movements: [{ token: CURRENCY, from, to: MERCHANT, amount: 500_000n, memo: s.memo, ...overrides }],
+    })
 
   it('checks the receipt and answers the hash, broadcasting nothing', async () => {
     const s = setup()
     s.rpc.receipts.set(HASH, paid(s))
-    const settlement = await s.settle({ type: 'hash', hash: HASH.toUpperCase().replace('0X', '0x') }, { source: payerDid() })
+    const settlement = await s.settle(
+      { type: 'hash', hash: HASH.toUpperCase().replace('0X', '0x') },
+      { source: payerDid() },
+    )
     expect(settlement.reference).toBe(HASH)
     expect(s.rpc.calls).toEqual(['getTransactionReceipt'])
     expect(s.rpc.broadcasts).toEqual([])
@@ -606,7 +812,16 @@ describe('settle: modes, payload types and zero-amount proofs', () => {
 
   it('refuses payloads that are not one of the three shapes', async () => {
     const s = setup()
-    for (const payload of [null, 'x', [], {}, { type: 'transaction' }, { type: 'hash', signature: '0x' }, { type: 'transaction', signature: 1 }, { type: 'other', signature: '0x' }]) {
+    for (const payload of [
+      null,
+      'x',
+      [],
+      {},
+      { type: 'transaction' },
+      { type: 'hash', signature: '0x' },
+      { type: 'transaction', signature: 1 },
+      { type: 'other', signature: '0x' },
+    ]) {
       await failure(s.settle(payload), 'invalid-payload')
     }
     expect(s.rpc.calls).toEqual([])
@@ -615,7 +830,13 @@ describe('settle: modes, payload types and zero-amount proofs', () => {
   const signV3 = (s: Setup, account = accounts.payer) =>
     account.signTypedData({
       domain: { name: 'MPP', version: '3', chainId: CHAIN_ID },
-      types: { Proof: [{ name: 'account', type: 'address' }, { name: 'challengeId', type: 'string' }, { name: 'realm', type: 'string' }] },
+      types: {
+        Proof: [
+          { name: 'account', type: 'address' },
+          { name: 'challengeId', type: 'string' },
+          { name: 'realm', type: 'string' },
+        ],
+      },
       primaryType: 'Proof',
       message: { account: account.address, challengeId: s.challengeId, realm: REALM },
     })
@@ -639,20 +860,38 @@ describe('settle: modes, payload types and zero-amount proofs', () => {
   it('refuses a proof without a source, from another signer, or for another chain', async () => {
     const s = setup(CONFIG, '0')
     await failure(s.settle({ type: 'proof', signature: await signV3(s) }), 'invalid-payload')
-    await failure(s.settle({ type: 'proof', signature: await signV3(s, accounts.other) }, { source: payerDid() }), 'verification-failed')
-    await failure(s.settle({ type: 'proof', signature: await signV3(s) }, { source: payerDid(PAYER, 4217) }), 'verification-failed')
+    await failure(
+      s.settle({ type: 'proof', signature: await signV3(s, accounts.other) }, { source: payerDid() }),
+      'verification-failed',
+    )
+    await failure(
+      s.settle({ type: 'proof', signature: await signV3(s) }, { source: payerDid(PAYER, 4217) }),
+      'verification-failed',
+    )
     await failure(s.settle({ type: 'proof', signature: '0xdead' }, { source: payerDid() }), 'verification-failed')
     // a proof for another challenge
     const other = setup(CONFIG, '0')
-    await failure(other.settle({ type: 'proof', signature: await signV3(s) }, { source: payerDid() }), 'verification-failed')
+    await failure(
+      other.settle({ type: 'proof', signature: await signV3(s) }, { source: payerDid() }),
+      'verification-failed',
+    )
   })
 
   it('refuses a proof for a priced charge, and a payment for a zero-amount charge', async () => {
     const priced = setup()
-    await failure(priced.settle({ type: 'proof', signature: await signV3(priced) }, { source: payerDid() }), 'invalid-payload')
+    await failure(
+      priced.settle({ type: 'proof', signature: await signV3(priced) }, { source: payerDid() }),
+      'invalid-payload',
+    )
     const zero = setup(CONFIG, '0')
-    await failure(zero.settle({ type: 'transaction', signature: await payTx(zero) }, { source: payerDid() }), 'invalid-payload')
-    await failure(zero.settle({ type: 'hash', hash: `0x${'ab'.repeat(32)}` }, { source: payerDid() }), 'invalid-payload')
+    await failure(
+      zero.settle({ type: 'transaction', signature: await payTx(zero) }, { source: payerDid() }),
+      'invalid-payload',
+    )
+    await failure(
+      zero.settle({ type: 'hash', hash: `0x${'ab'.repeat(32)}` }, { source: payerDid() }),
+      'invalid-payload',
+    )
     expect(priced.rpc.calls).toEqual([])
     expect(zero.rpc.calls).toEqual([])
   })
@@ -669,15 +908,26 @@ describe('ping', () => {
 
 describe('quote: a Stripe deposit recipient', () => {
   const { recipient: _merchant, ...rest } = CONFIG
-  const DEPOSIT: TempoMethodConfig = { ...rest, stripeDeposit: { shape: 'reusable', processingGraceMs: 0, recordRetryMs: 30_000 } }
+  const DEPOSIT: TempoMethodConfig = {
+    ...rest,
+    stripeDeposit: { shape: 'reusable', processingGraceMs: 0, recordRetryMs: 30_000 },
+  }
   const method = createTempoMethod(DEPOSIT, 'usd', {
     rpc: new FakeRpc(),
-    deposit: () => ({ issue: async (quoted) => ({ request: quoted }), precheck: async () => {}, confirm: async () => {}, close: () => {} }),
+    deposit: () => ({
+      issue: async (quoted) => ({ request: quoted }),
+      precheck: async () => {},
+      confirm: async () => {},
+      close: () => {},
+    }),
   })
 
   it('leaves the recipient to be issued per 402', () => {
     const quote = method.quote(decimal('0.50'), routeFor('0.50'))
-    expect(quote).toEqual({ ok: true, request: { amount: '500000', currency: CURRENCY, methodDetails: { chainId: CHAIN_ID } } })
+    expect(quote).toEqual({
+      ok: true,
+      request: { amount: '500000', currency: CURRENCY, methodDetails: { chainId: CHAIN_ID } },
+    })
     expect(method.issuedFields).toEqual(['recipient', 'currency'])
     expect(method.issueCreates).toBe(false)
   })
@@ -692,6 +942,9 @@ describe('quote: a Stripe deposit recipient', () => {
 
   it('does not offer splits: the deposit address receives the whole price', () => {
     const route = routeFor('0.50', { splits: [{ recipient: MERCHANT, amount: decimal('0.10') }] })
-    expect(method.quote(decimal('0.50'), route)).toEqual({ ok: false, reason: 'a Stripe deposit address receives the whole price; splits to other recipients are not supported' })
+    expect(method.quote(decimal('0.50'), route)).toEqual({
+      ok: false,
+      reason: 'a Stripe deposit address receives the whole price; splits to other recipients are not supported',
+    })
   })
 })

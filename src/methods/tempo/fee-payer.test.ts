@@ -12,7 +12,11 @@ import { parse } from './transaction.js'
 const CHAIN_ID = 42431
 const VALID_BEFORE = Math.floor(Date.now() / 1000) + 20
 const FEE_TOKEN: Address = '0x20C0000000000000000000000000000000000001'
-const PAY = { to: accounts.recipient.address, amount: 500_000n, memo: encode({ realm: 'api.example.com', challengeId: 'ch_fee' }) }
+const PAY = {
+  to: accounts.recipient.address,
+  amount: 500_000n,
+  memo: encode({ realm: 'api.example.com', challengeId: 'ch_fee' }),
+}
 
 const LIMITS: TempoFeePayerConfig = {
   privateKey: KEYS.sponsor,
@@ -23,7 +27,8 @@ const LIMITS: TempoFeePayerConfig = {
   maxInFlight: 4,
 }
 
-const sponsoredTx = (options: { gas?: bigint; maxFeePerGas?: bigint } = {}) => signPaymentTx({ transfers: [PAY], validBefore: VALID_BEFORE, sponsored: 'handoff', ...options })
+const sponsoredTx = (options: { gas?: bigint; maxFeePerGas?: bigint } = {}) =>
+  signPaymentTx({ transfers: [PAY], validBefore: VALID_BEFORE, sponsored: 'handoff', ...options })
 
 function sponsorable(serialized: string, limits: Partial<TempoFeePayerConfig> = {}): string {
   try {
@@ -50,11 +55,14 @@ async function sponsoredWith(extra: Partial<TxEnvelopeTempo.TxEnvelopeTempo>): P
     feePayerSignature: null,
     ...extra,
   })
-  const signature = SignatureEnvelope.from(Signature.fromHex(await accounts.payer.sign({ hash: TxEnvelopeTempo.getSignPayload(envelope) })))
+  const signature = SignatureEnvelope.from(
+    Signature.fromHex(await accounts.payer.sign({ hash: TxEnvelopeTempo.getSignPayload(envelope) })),
+  )
   return TxEnvelopeTempo.serialize(envelope, { signature, format: 'feePayer', sender: accounts.payer.address })
 }
 
-const signedBy = async (payload: Hex) => SignatureEnvelope.from(Signature.fromHex(await accounts.payer.sign({ hash: payload })))
+const signedBy = async (payload: Hex) =>
+  SignatureEnvelope.from(Signature.fromHex(await accounts.payer.sign({ hash: payload })))
 
 describe('checkSponsorable', () => {
   it('sponsors a transfer within the limits', async () => {
@@ -64,12 +72,16 @@ describe('checkSponsorable', () => {
 
   it('refuses a gas limit above maxGas, and accepts one exactly at it', async () => {
     expect(sponsorable(await sponsoredTx({ gas: 200_000n, maxFeePerGas: 1_000_000_000n }))).toBe('sponsored')
-    expect(sponsorable(await sponsoredTx({ gas: 200_001n, maxFeePerGas: 1_000_000_000n }))).toContain('gas limit 200001')
+    expect(sponsorable(await sponsoredTx({ gas: 200_001n, maxFeePerGas: 1_000_000_000n }))).toContain(
+      'gas limit 200001',
+    )
   })
 
   it('refuses a maxFeePerGas above the limit, and accepts one exactly at it', async () => {
     expect(sponsorable(await sponsoredTx({ gas: 100_000n, maxFeePerGas: 50_000_000_000n }))).toBe('sponsored')
-    expect(sponsorable(await sponsoredTx({ gas: 100_000n, maxFeePerGas: 50_000_000_001n }))).toContain('maxFeePerGas 50000000001')
+    expect(sponsorable(await sponsoredTx({ gas: 100_000n, maxFeePerGas: 50_000_000_001n }))).toContain(
+      'maxFeePerGas 50000000001',
+    )
   })
 
   it('caps the worst-case fee, gas × maxFeePerGas rounded up to a base unit, at maxFee', async () => {
@@ -92,13 +104,25 @@ describe('checkSponsorable', () => {
 
     const authorization = AuthorizationTempo.from({ address: accounts.other.address, chainId: CHAIN_ID, nonce: 0n })
     const authorizationList = await sponsoredWith({
-      authorizationList: [AuthorizationTempo.from(authorization, { signature: await signedBy(AuthorizationTempo.getSignPayload(authorization)) })],
+      authorizationList: [
+        AuthorizationTempo.from(authorization, {
+          signature: await signedBy(AuthorizationTempo.getSignPayload(authorization)),
+        }),
+      ],
     })
     expect(sponsorable(authorizationList)).toContain('authorization list')
 
-    const key = KeyAuthorization.from({ address: accounts.other.address, chainId: BigInt(CHAIN_ID), expiry: VALID_BEFORE + 3600, type: 'secp256k1', limits: [{ token: PATH_USD_TOKEN, limit: 1_000_000n }] })
+    const key = KeyAuthorization.from({
+      address: accounts.other.address,
+      chainId: BigInt(CHAIN_ID),
+      expiry: VALID_BEFORE + 3600,
+      type: 'secp256k1',
+      limits: [{ token: PATH_USD_TOKEN, limit: 1_000_000n }],
+    })
     const keyAuthorization = await sponsoredWith({
-      keyAuthorization: KeyAuthorization.from(key, { signature: Signature.fromHex(await accounts.payer.sign({ hash: KeyAuthorization.getSignPayload(key) })) }),
+      keyAuthorization: KeyAuthorization.from(key, {
+        signature: Signature.fromHex(await accounts.payer.sign({ hash: KeyAuthorization.getSignPayload(key) })),
+      }),
     })
     expect(sponsorable(keyAuthorization)).toContain('access key')
 
@@ -138,7 +162,12 @@ describe('cosign', () => {
   }
 
   it('signs for the recovered sender when a 0x78 envelope claims another one', async () => {
-    const forged = await signPaymentTx({ transfers: [PAY], validBefore: VALID_BEFORE, sponsored: 'handoff', embeddedSender: accounts.other.address })
+    const forged = await signPaymentTx({
+      transfers: [PAY],
+      validBefore: VALID_BEFORE,
+      sponsored: 'handoff',
+      embeddedSender: accounts.other.address,
+    })
     const final = await cosign(parse(forged), accounts.sponsor, FEE_TOKEN)
     expect(feePayerOf(final, accounts.payer.address)).toBe(accounts.sponsor.address)
     // had it signed for the claimed sender, this would recover to the sponsor

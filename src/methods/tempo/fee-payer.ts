@@ -8,7 +8,8 @@ import type { PaymentTransaction } from './transaction.js'
 /** Gas prices are in attodollars; a TIP-20 base unit is 1e-6 USD (tempo-testing §3, fee units). */
 const ATTODOLLARS_PER_BASE_UNIT = 10n ** 12n
 
-const refuse = (detail: string) => new PaymentRefused('verification-failed', `The gateway does not sponsor this transaction: ${detail}`)
+const refuse = (detail: string) =>
+  new PaymentRefused('verification-failed', `The gateway does not sponsor this transaction: ${detail}`)
 
 /**
  * The limits within which the gateway co-signs as fee payer, so no payer can make it pay more
@@ -19,9 +20,11 @@ export function checkSponsorable(tx: PaymentTransaction, limits: TempoFeePayerCo
   if (gas === undefined || gas === 0n) throw refuse('it sets no gas limit.')
   if (gas > limits.maxGas) throw refuse(`its gas limit ${gas} is above ${limits.maxGas}.`)
   if (maxFeePerGas === undefined || maxFeePerGas === 0n) throw refuse('it sets no maxFeePerGas.')
-  if (maxFeePerGas > limits.maxFeePerGas) throw refuse(`its maxFeePerGas ${maxFeePerGas} is above ${limits.maxFeePerGas}.`)
+  if (maxFeePerGas > limits.maxFeePerGas)
+    throw refuse(`its maxFeePerGas ${maxFeePerGas} is above ${limits.maxFeePerGas}.`)
   const worstCase = ceilDiv(gas * maxFeePerGas, ATTODOLLARS_PER_BASE_UNIT)
-  if (worstCase > limits.maxFee) throw refuse(`it could cost up to ${worstCase} fee-token base units; the limit is ${limits.maxFee}.`)
+  if (worstCase > limits.maxFee)
+    throw refuse(`it could cost up to ${worstCase} fee-token base units; the limit is ${limits.maxFee}.`)
   // Each of these makes the node do (and the sponsor pay for) work beyond the transfers.
   if (tx.envelope.keyAuthorization) throw refuse('it provisions an access key.')
   if (tx.envelope.authorizationList?.length) throw refuse('it carries an authorization list.')

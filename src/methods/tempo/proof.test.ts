@@ -3,11 +3,23 @@ import { describe, expect, it } from 'vitest'
 import { accounts } from '../../../test/support/tempo-tx.js'
 import { type ProofContext, verify } from './proof.js'
 
-const CONTEXT: ProofContext = { payer: accounts.payer.address, chainId: 42431, challengeId: 'ch_proof_1', realm: 'api.example.com' }
+const CONTEXT: ProofContext = {
+  payer: accounts.payer.address,
+  chainId: 42431,
+  challengeId: 'ch_proof_1',
+  realm: 'api.example.com',
+}
 
 /** mppx 0.11's proof: domain {MPP, "3", chainId}, Proof{account, challengeId, realm}, built by mppx itself. */
 const signV3 = (context: ProofContext, account = accounts.payer) =>
-  account.signTypedData(MppxProof.typedData({ account: context.payer, chainId: context.chainId, challengeId: context.challengeId, realm: context.realm }))
+  account.signTypedData(
+    MppxProof.typedData({
+      account: context.payer,
+      chainId: context.chainId,
+      challengeId: context.challengeId,
+      realm: context.realm,
+    }),
+  )
 
 /** draft-tempo-charge-00 §Proof Payload: domain {MPP, "1", chainId}, Proof{challengeId}. */
 const signV1 = (context: Pick<ProofContext, 'chainId' | 'challengeId'>, account = accounts.payer) =>
@@ -55,7 +67,18 @@ describe('verify', () => {
 
   it('refuses garbage without throwing', async () => {
     const good = await signV3(CONTEXT)
-    const garbage = ['', '0x', good.slice(2), good.slice(0, -2), `${good}00`, `0x${'00'.repeat(65)}`, `0x${'ff'.repeat(65)}`, `${good.slice(0, -2)}05`, `${good.slice(0, -1)}z`, 'not a signature']
+    const garbage = [
+      '',
+      '0x',
+      good.slice(2),
+      good.slice(0, -2),
+      `${good}00`,
+      `0x${'00'.repeat(65)}`,
+      `0x${'ff'.repeat(65)}`,
+      `${good.slice(0, -2)}05`,
+      `${good.slice(0, -1)}z`,
+      'not a signature',
+    ]
     for (const signature of garbage) expect(await verify(signature, CONTEXT), signature).toBe(false)
   })
 })

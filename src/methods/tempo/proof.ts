@@ -20,7 +20,13 @@ async function recoverSigners(signature: Hex, context: ProofContext): Promise<Ad
     () =>
       recoverTypedDataAddress({
         domain: domain('3'),
-        types: { Proof: [{ name: 'account', type: 'address' }, { name: 'challengeId', type: 'string' }, { name: 'realm', type: 'string' }] },
+        types: {
+          Proof: [
+            { name: 'account', type: 'address' },
+            { name: 'challengeId', type: 'string' },
+            { name: 'realm', type: 'string' },
+          ],
+        },
         primaryType: 'Proof',
         message: { account: context.payer, challengeId: context.challengeId, realm: context.realm },
         signature,

@@ -14,11 +14,23 @@ const amountData = (amount: bigint) => encodeAbiParameters([{ type: 'uint256' }]
 
 /** Logs as the TIP-20 precompile emits them, topics built by viem from the tip20 ABI (an oracle for the constants). */
 function transferLog(p: { token?: Address; from?: Address; to?: Address; amount: bigint }): Log {
-  return { address: p.token ?? TOKEN, topics: encodeEventTopics({ abi: Abis.tip20, eventName: 'Transfer', args: { from: p.from ?? PAYER, to: p.to ?? MERCHANT } }) as Hex[], data: amountData(p.amount) }
+  return {
+    address: p.token ?? TOKEN,
+    topics: encodeEventTopics({
+      abi: Abis.tip20,
+      eventName: 'Transfer',
+      args: { from: p.from ?? PAYER, to: p.to ?? MERCHANT },
+    }) as Hex[],
+    data: amountData(p.amount),
+  }
 }
 function memoLog(p: { token?: Address; from?: Address; to?: Address; amount: bigint; memo?: Hex }): Log {
   const args = { from: p.from ?? PAYER, to: p.to ?? MERCHANT, memo: pad(p.memo ?? MEMO, { size: 32 }) }
-  return { address: p.token ?? TOKEN, topics: encodeEventTopics({ abi: Abis.tip20, eventName: 'TransferWithMemo', args }) as Hex[], data: amountData(p.amount) }
+  return {
+    address: p.token ?? TOKEN,
+    topics: encodeEventTopics({ abi: Abis.tip20, eventName: 'TransferWithMemo', args }) as Hex[],
+    data: amountData(p.amount),
+  }
 }
 /** what `transferWithMemo` emits: Transfer, then TransferWithMemo for the same movement */
 const memoTransferLogs = (p: Parameters<typeof memoLog>[0]) => [transferLog(p), memoLog(p)]
@@ -30,7 +42,9 @@ describe('transfersFromLogs', () => {
   })
 
   it('reads a Transfer + TransferWithMemo pair as one memo transfer', () => {
-    expect(transfersFromLogs(memoTransferLogs({ amount: 500_000n }))).toEqual([{ token: TOKEN, from: PAYER, to: MERCHANT, amount: 500_000n, memo: MEMO }])
+    expect(transfersFromLogs(memoTransferLogs({ amount: 500_000n }))).toEqual([
+      { token: TOKEN, from: PAYER, to: MERCHANT, amount: 500_000n, memo: MEMO },
+    ])
   })
 
   it('keeps the trailing fee Transfer to the FeeManager as a plain transfer', () => {
@@ -42,12 +56,16 @@ describe('transfersFromLogs', () => {
   })
 
   it('reads a TransferWithMemo on its own as a memo transfer', () => {
-    expect(transfersFromLogs([memoLog({ amount: 7n })])).toEqual([{ token: TOKEN, from: PAYER, to: MERCHANT, amount: 7n, memo: MEMO }])
+    expect(transfersFromLogs([memoLog({ amount: 7n })])).toEqual([
+      { token: TOKEN, from: PAYER, to: MERCHANT, amount: 7n, memo: MEMO },
+    ])
   })
 
   it('keeps separate transfers separate: two memo transfers, a plain one before a memo one to the same recipient', () => {
     const second: Hex = `0x${'cd'.repeat(32)}`
-    expect(transfersFromLogs([...memoTransferLogs({ amount: 1n }), ...memoTransferLogs({ amount: 2n, memo: second })])).toEqual([
+    expect(
+      transfersFromLogs([...memoTransferLogs({ amount: 1n }), ...memoTransferLogs({ amount: 2n, memo: second })]),
+    ).toEqual([
       { token: TOKEN, from: PAYER, to: MERCHANT, amount: 1n, memo: MEMO },
       { token: TOKEN, from: PAYER, to: MERCHANT, amount: 2n, memo: second },
     ])
@@ -59,18 +77,32 @@ describe('transfersFromLogs', () => {
   })
 
   it('does not pair a Transfer with a TransferWithMemo of another movement', () => {
-    for (const differs of [{ amount: 6n }, { to: PAYER, amount: 5n }, { from: MERCHANT, amount: 5n }, { token: OTHER_TOKEN, amount: 5n }]) {
+    for (const differs of [
+      { amount: 6n },
+      { to: PAYER, amount: 5n },
+      { from: MERCHANT, amount: 5n },
+      { token: OTHER_TOKEN, amount: 5n },
+    ]) {
       const transfers = transfersFromLogs([transferLog({ amount: 5n }), memoLog(differs)])
-      expect(transfers, JSON.stringify(differs, (_, v) => (typeof v === 'bigint' ? String(v) : v))).toHaveLength(2)
+      expect(
+        transfers,
+        JSON.stringify(differs, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+      ).toHaveLength(2)
       expect(transfers[0]).toEqual({ token: TOKEN, from: PAYER, to: MERCHANT, amount: 5n })
     }
   })
 
   it('checksums addresses and lower-cases the memo', () => {
     const log = memoLog({ amount: 1n })
-    const lowered = { address: log.address.toLowerCase(), topics: log.topics.map((t) => t.toLowerCase()), data: log.data }
+    const lowered = {
+      address: log.address.toLowerCase(),
+      topics: log.topics.map((t) => t.toLowerCase()),
+      data: log.data,
+    }
     const upperMemo = { ...lowered, topics: [...lowered.topics.slice(0, 3), `0x${MEMO.slice(2).toUpperCase()}`] }
-    expect(transfersFromLogs([upperMemo])).toEqual([{ token: TOKEN, from: PAYER, to: MERCHANT, amount: 1n, memo: MEMO }])
+    expect(transfersFromLogs([upperMemo])).toEqual([
+      { token: TOKEN, from: PAYER, to: MERCHANT, amount: 1n, memo: MEMO },
+    ])
   })
 
   it('skips logs that are not well-formed TIP-20 transfers', () => {

@@ -35,7 +35,11 @@ describe('classifyRpcError', () => {
   })
 
   it('reports an HTTP failure as the node being unreachable', () => {
-    const result = classifyRpcError(new HttpRequestError({ url: URL_, status: 502, body, details: 'Bad Gateway' }), 'receipt lookup', 1000)
+    const result = classifyRpcError(
+      new HttpRequestError({ url: URL_, status: 502, body, details: 'Bad Gateway' }),
+      'receipt lookup',
+      1000,
+    )
     expect(result).toBeInstanceOf(BackendUnavailable)
     expect(result.message).toContain('receipt lookup')
   })
@@ -62,7 +66,11 @@ describe('classifyRpcError', () => {
       new InvalidInputRpcError(nodeError(-32000, 'nonce too low')),
       new UnknownRpcError(nodeError(3, 'execution reverted: InsufficientBalance')),
     ]
-    const reasons = ['insufficient funds for gas * price + value', 'nonce too low', 'execution reverted: InsufficientBalance']
+    const reasons = [
+      'insufficient funds for gas * price + value',
+      'nonce too low',
+      'execution reverted: InsufficientBalance',
+    ]
     rejected.forEach((error, i) => {
       const result = classifyRpcError(error, 'broadcast', 1000)
       expect(result, error.name).toBeInstanceOf(PaymentRefused)
@@ -73,24 +81,36 @@ describe('classifyRpcError', () => {
 
   it('elides a raw transaction the node echoes back, and cuts a long reason short', () => {
     const raw = `0x76${'f8'.repeat(150)}`
-    const echoed = classifyRpcError(new TransactionRejectedRpcError(nodeError(-32003, `invalid transaction ${raw}: bad signature`)), 'broadcast', 1000) as PaymentRefused
+    const echoed = classifyRpcError(
+      new TransactionRejectedRpcError(nodeError(-32003, `invalid transaction ${raw}: bad signature`)),
+      'broadcast',
+      1000,
+    ) as PaymentRefused
     expect(echoed).toBeInstanceOf(PaymentRefused)
     expect(echoed.detail).not.toContain(raw.slice(0, 60))
     expect(echoed.detail).toContain('invalid transaction 0x…: bad signature')
-    const long = classifyRpcError(new TransactionRejectedRpcError(nodeError(-32003, 'x'.repeat(1000))), 'broadcast', 1000) as PaymentRefused
+    const long = classifyRpcError(
+      new TransactionRejectedRpcError(nodeError(-32003, 'x'.repeat(1000))),
+      'broadcast',
+      1000,
+    ) as PaymentRefused
     expect(long.detail.length).toBeLessThan(400)
     expect(long.detail.endsWith('…')).toBe(true)
   })
 
   it('finds the cause wherever viem wraps it', () => {
-    const wrapped = new BaseError('Transaction failed.', { cause: new TransactionRejectedRpcError(nodeError(-32003, 'gas limit too low')) })
+    const wrapped = new BaseError('Transaction failed.', {
+      cause: new TransactionRejectedRpcError(nodeError(-32003, 'gas limit too low')),
+    })
     expect(classifyRpcError(wrapped, 'broadcast', 1000)).toBeInstanceOf(PaymentRefused)
     const timeout = new BaseError('Request failed.', { cause: new TimeoutError({ body, url: URL_ }) })
     expect(classifyRpcError(timeout, 'broadcast', 1000)).toBeInstanceOf(BackendUnavailable)
   })
 
   it('treats any other viem error as an unusable answer, and passes non-viem errors through', () => {
-    expect(classifyRpcError(new BaseError('Cannot decode the result.'), 'balance lookup', 1000)).toBeInstanceOf(BackendUnavailable)
+    expect(classifyRpcError(new BaseError('Cannot decode the result.'), 'balance lookup', 1000)).toBeInstanceOf(
+      BackendUnavailable,
+    )
     const bug = new TypeError('x is undefined')
     expect(classifyRpcError(bug, 'broadcast', 1000)).toBe(bug)
     const notFound = classifyRpcError(new TransactionReceiptNotFoundError({ hash: HASH }), 'receipt lookup', 1000)
@@ -120,7 +140,9 @@ describe('createTempoRpc', () => {
           res.writeHead(reply.status).end('upstream failed')
           return
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...reply }))
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: request.id, ...reply }))
       })
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -155,19 +177,22 @@ describe('createTempoRpc', () => {
     const rpc = createTempoRpc(url, 2000)
     answer = (method, params) => {
       if (method === 'eth_getTransactionReceipt') return { result: params[0] === HASH ? receipt : null }
-      if (method === 'eth_call') return { result: `0x${(1_234_567n).toString(16).padStart(64, '0')}` }
+      if (method === 'eth_call') return { result: `0x${1_234_567n.toString(16).padStart(64, '0')}` }
       if (method === 'eth_chainId') return { result: '0xa5bf' }
       return { error: { code: -32601, message: 'no such method' } }
     }
     expect((await rpc.getTransactionReceipt(HASH))?.status).toBe('success')
     expect(await rpc.getTransactionReceipt(`0x${'00'.repeat(32)}`)).toBeUndefined()
-    expect(await rpc.balanceOf('0x20c0000000000000000000000000000000000000', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8')).toBe(1_234_567n)
+    expect(
+      await rpc.balanceOf('0x20c0000000000000000000000000000000000000', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'),
+    ).toBe(1_234_567n)
     expect(await rpc.chainId()).toBe(42431)
   })
 
   it('broadcasts once with eth_sendRawTransactionSync, without retrying a failure', async () => {
     const rpc = createTempoRpc(url, 2000)
-    answer = (method) => (method === 'eth_sendRawTransactionSync' ? { result: receipt } : { error: { code: -32601, message: 'no' } })
+    answer = (method) =>
+      method === 'eth_sendRawTransactionSync' ? { result: receipt } : { error: { code: -32601, message: 'no' } }
     expect((await rpc.sendRawTransactionSync('0x76c0')).transactionHash).toBe(HASH)
     expect(received).toEqual(['eth_sendRawTransactionSync'])
 
@@ -184,13 +209,19 @@ describe('createTempoRpc', () => {
 
   it('gives up after the timeout, and reports an unreachable node, both as unavailable', async () => {
     answer = () => 'hang'
-    const slow = await createTempoRpc(url, 150).getTransactionReceipt(HASH).catch((e: unknown) => e)
+    const slow = await createTempoRpc(url, 150)
+      .getTransactionReceipt(HASH)
+      .catch((e: unknown) => e)
     expect(slow).toBeInstanceOf(BackendUnavailable)
     expect((slow as Error).message).toContain('150 ms')
     const closed = http.createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
     const port = (closed.address() as AddressInfo).port
     await new Promise((resolve) => closed.close(resolve))
-    expect(await createTempoRpc(`http://127.0.0.1:${port}`, 1000).chainId().catch((e: unknown) => e)).toBeInstanceOf(BackendUnavailable)
+    expect(
+      await createTempoRpc(`http://127.0.0.1:${port}`, 1000)
+        .chainId()
+        .catch((e: unknown) => e),
+    ).toBeInstanceOf(BackendUnavailable)
   })
 })

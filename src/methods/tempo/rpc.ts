@@ -40,7 +40,13 @@ export interface TempoCallRequest {
 }
 
 const BALANCE_OF_ABI = [
-  { type: 'function', name: 'balanceOf', stateMutability: 'view', inputs: [{ name: 'account', type: 'address' }], outputs: [{ type: 'uint256' }] },
+  {
+    type: 'function',
+    name: 'balanceOf',
+    stateMutability: 'view',
+    inputs: [{ name: 'account', type: 'address' }],
+    outputs: [{ type: 'uint256' }],
+  },
 ] as const
 
 /**
@@ -62,7 +68,8 @@ export function createTempoRpc(url: string, timeoutMs: number): TempoRpc {
     }
   }
   return {
-    sendRawTransactionSync: (serialized) => call('broadcast', () => sendRawTransactionSync(client, { serializedTransaction: serialized })),
+    sendRawTransactionSync: (serialized) =>
+      call('broadcast', () => sendRawTransactionSync(client, { serializedTransaction: serialized })),
     getTransactionReceipt: async (hash) => {
       try {
         return await call('receipt lookup', () => getTransactionReceipt(client, { hash }))
@@ -71,7 +78,10 @@ export function createTempoRpc(url: string, timeoutMs: number): TempoRpc {
         throw error
       }
     },
-    balanceOf: (token, account) => call('balance lookup', () => readContract(client, { address: token, abi: BALANCE_OF_ABI, functionName: 'balanceOf', args: [account] })),
+    balanceOf: (token, account) =>
+      call('balance lookup', () =>
+        readContract(client, { address: token, abi: BALANCE_OF_ABI, functionName: 'balanceOf', args: [account] }),
+      ),
     estimateGas: async (request) => {
       const params = {
         from: request.from,
@@ -80,12 +90,16 @@ export function createTempoRpc(url: string, timeoutMs: number): TempoRpc {
         ...(request.feeToken && { feeToken: request.feeToken }),
         ...(request.feePayer && { feePayer: request.feePayer }),
       }
-      const gas = await call('simulation', () => client.request({ method: 'eth_estimateGas', params: [params] } as never))
-      if (typeof gas !== 'string' || !/^0x[0-9a-fA-F]+$/.test(gas)) throw new BackendUnavailable('tempo-rpc', 'The Tempo node gave an unusable answer to the simulation.')
+      const gas = await call('simulation', () =>
+        client.request({ method: 'eth_estimateGas', params: [params] } as never),
+      )
+      if (typeof gas !== 'string' || !/^0x[0-9a-fA-F]+$/.test(gas))
+        throw new BackendUnavailable('tempo-rpc', 'The Tempo node gave an unusable answer to the simulation.')
       return BigInt(gas)
     },
     chainId: () => call('chain id lookup', () => getChainId(client)),
-    blockTime: async (blockNumber) => Number((await call('block lookup', () => getBlock(client, { blockNumber }))).timestamp),
+    blockTime: async (blockNumber) =>
+      Number((await call('block lookup', () => getBlock(client, { blockNumber }))).timestamp),
   }
 }
 
@@ -118,32 +132,53 @@ function jsonRpcOverHttp(url: string, timeoutMs: number) {
         request.destroy()
         reject(error)
       }
-      const request = transport.request(target, { agent, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } }, (response) => {
-        const chunks: Buffer[] = []
-        let size = 0
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length
-          if (size > MAX_ANSWER_BYTES) return fail(new HttpRequestError({ body, url, status: response.statusCode, details: `answer larger than ${MAX_ANSWER_BYTES} bytes` }))
-          chunks.push(chunk)
-        })
-        response.on('error', (error) => fail(new HttpRequestError({ body, url, status: response.statusCode, details: error.message, cause: error })))
-        response.on('end', () => {
-          if (settled) return
-          const text = Buffer.concat(chunks).toString('utf8')
-          const status = response.statusCode ?? 0
-          let answer: { result?: unknown; error?: { code: number; message: string; data?: unknown } } | undefined
-          try {
-            answer = JSON.parse(text) as typeof answer
-          } catch {
-            answer = undefined
-          }
-          if (status < 200 || status > 299 || !answer || typeof answer !== 'object') return fail(new HttpRequestError({ body, url, status, details: text.slice(0, 200) }))
-          settled = true
-          clearTimeout(timer)
-          if (answer.error) reject(new RpcRequestError({ body, url, error: answer.error }))
-          else resolve(answer.result)
-        })
-      })
+      const request = transport.request(
+        target,
+        {
+          agent,
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+        },
+        (response) => {
+          const chunks: Buffer[] = []
+          let size = 0
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length
+            if (size > MAX_ANSWER_BYTES)
+              return fail(
+                new HttpRequestError({
+                  body,
+                  url,
+                  status: response.statusCode,
+                  details: `answer larger than ${MAX_ANSWER_BYTES} bytes`,
+                }),
+              )
+            chunks.push(chunk)
+          })
+          response.on('error', (error) =>
+            fail(
+              new HttpRequestError({ body, url, status: response.statusCode, details: error.message, cause: error }),
+            ),
+          )
+          response.on('end', () => {
+            if (settled) return
+            const text = Buffer.concat(chunks).toString('utf8')
+            const status = response.statusCode ?? 0
+            let answer: { result?: unknown; error?: { code: number; message: string; data?: unknown } } | undefined
+            try {
+              answer = JSON.parse(text) as typeof answer
+            } catch {
+              answer = undefined
+            }
+            if (status < 200 || status > 299 || !answer || typeof answer !== 'object')
+              return fail(new HttpRequestError({ body, url, status, details: text.slice(0, 200) }))
+            settled = true
+            clearTimeout(timer)
+            if (answer.error) reject(new RpcRequestError({ body, url, error: answer.error }))
+            else resolve(answer.result)
+          })
+        },
+      )
       const timer = setTimeout(() => fail(new TimeoutError({ body, url })), timeoutMs)
       request.on('error', (error) => fail(new HttpRequestError({ body, url, details: error.message, cause: error })))
       request.end(payload)
@@ -158,13 +193,19 @@ function jsonRpcOverHttp(url: string, timeoutMs: number) {
 export function classifyRpcError(error: unknown, what: string, timeoutMs: number): Error {
   if (!(error instanceof BaseError)) return error instanceof Error ? error : new Error(String(error))
   if (error instanceof TransactionReceiptNotFoundError) return new NotFound()
-  if (error.walk((e) => e instanceof TimeoutError)) return new BackendUnavailable('tempo-rpc', `The Tempo node did not answer the ${what} within ${timeoutMs} ms.`)
+  if (error.walk((e) => e instanceof TimeoutError))
+    return new BackendUnavailable('tempo-rpc', `The Tempo node did not answer the ${what} within ${timeoutMs} ms.`)
   const rpc = error.walk((e) => e instanceof RpcError) as RpcError | null
   if (rpc) {
-    if (NODE_TROUBLE_CODES.has(rpc.code)) return new BackendUnavailable('tempo-rpc', `The Tempo node failed the ${what} (JSON-RPC error ${rpc.code}).`)
-    return new PaymentRefused('verification-failed', `The Tempo node rejected the transaction (JSON-RPC error ${rpc.code}): ${reason(rpc)}`)
+    if (NODE_TROUBLE_CODES.has(rpc.code))
+      return new BackendUnavailable('tempo-rpc', `The Tempo node failed the ${what} (JSON-RPC error ${rpc.code}).`)
+    return new PaymentRefused(
+      'verification-failed',
+      `The Tempo node rejected the transaction (JSON-RPC error ${rpc.code}): ${reason(rpc)}`,
+    )
   }
-  if (error.walk((e) => e instanceof HttpRequestError)) return new BackendUnavailable('tempo-rpc', `Could not reach the Tempo node for the ${what}.`)
+  if (error.walk((e) => e instanceof HttpRequestError))
+    return new BackendUnavailable('tempo-rpc', `Could not reach the Tempo node for the ${what}.`)
   return new BackendUnavailable('tempo-rpc', `The Tempo node gave an unusable answer to the ${what}.`)
 }
 

@@ -8,14 +8,18 @@
 import type { Address } from '../../config/types.js'
 import { BackendUnavailable, PaymentRefused } from '../types.js'
 
-export const refuseSponsorship = (detail: string) => new PaymentRefused('verification-failed', `The gateway does not sponsor this transaction: ${detail}`)
+export const refuseSponsorship = (detail: string) =>
+  new PaymentRefused('verification-failed', `The gateway does not sponsor this transaction: ${detail}`)
 
 /** The store key of a payer's sponsorship lock. */
 export const payerLockKey = (payer: Address) => `sponsor:payer:${payer.toLowerCase()}`
 
 /** The signed gas limit must cover the node's estimate, or the transaction runs out of gas on chain. */
 export function checkGasCoversEstimate(gasLimit: bigint, estimate: bigint): void {
-  if (gasLimit < estimate) throw refuseSponsorship(`its gas limit ${gasLimit} is below the ${estimate} the node estimates it needs, so it would run out of gas.`)
+  if (gasLimit < estimate)
+    throw refuseSponsorship(
+      `its gas limit ${gasLimit} is below the ${estimate} the node estimates it needs, so it would run out of gas.`,
+    )
 }
 
 /** A node refusal of the simulation means the transaction would revert: say so, with the node's reason. */
@@ -31,7 +35,8 @@ export class InFlightBudget {
 
   /** Takes a slot, or throws BackendUnavailable (503, Retry-After: the same credential may be retried). */
   acquire(): () => void {
-    if (this.inFlight >= this.max) throw new BackendUnavailable('tempo-fee-payer', `The fee sponsor already has ${this.max} transactions in flight.`)
+    if (this.inFlight >= this.max)
+      throw new BackendUnavailable('tempo-fee-payer', `The fee sponsor already has ${this.max} transactions in flight.`)
     this.inFlight++
     let released = false
     return () => {

@@ -2,7 +2,13 @@ import type { TransactionReceipt } from 'viem'
 import type { Address, RouteConfig, StripeDepositConfig } from '../../config/types.js'
 import type { CryptoRecorder } from '../stripe/crypto-records.js'
 import type { DepositAddress, StripeCrypto } from '../stripe/crypto.js'
-import { BackendUnavailable, type ChargeRequest, type IssuedRequest, PaymentRefused, type SettleInput } from '../types.js'
+import {
+  BackendUnavailable,
+  type ChargeRequest,
+  type IssuedRequest,
+  PaymentRefused,
+  type SettleInput,
+} from '../types.js'
 import type { TempoRpc } from './rpc.js'
 
 /** Stripe's name for the Tempo network (mainnet and testnet alike). */
@@ -67,19 +73,28 @@ function reusable(options: DepositRecipientOptions): DepositRecipient {
   return {
     async issue(quoted) {
       const deposit = await address()
-      return { request: { ...quoted, recipient: deposit.address, currency: pickToken(deposit, options.config.currency) } }
+      return {
+        request: { ...quoted, recipient: deposit.address, currency: pickToken(deposit, options.config.currency) },
+      }
     },
     async precheck(input) {
       const deposit = await address()
       if (deposit.address.toLowerCase() !== input.request.recipient?.toLowerCase()) {
-        throw new PaymentRefused('invalid-challenge', 'The challenge names another recipient than the Stripe deposit address; ask for a fresh one.')
+        throw new PaymentRefused(
+          'invalid-challenge',
+          'The challenge names another recipient than the Stripe deposit address; ask for a fresh one.',
+        )
       }
     },
     async confirm(input, receipt, units) {
       await recorder.record({
         transactionHash: receipt.transactionHash.toLowerCase(),
         amount: Number(units / UNITS_PER_CENT),
-        metadata: { mpp_challenge_id: input.challengeId.slice(0, METADATA_VALUE_MAX), mpp_realm: input.realm.slice(0, METADATA_VALUE_MAX), mpp_intent: 'charge' },
+        metadata: {
+          mpp_challenge_id: input.challengeId.slice(0, METADATA_VALUE_MAX),
+          mpp_realm: input.realm.slice(0, METADATA_VALUE_MAX),
+          mpp_intent: 'charge',
+        },
       })
     },
     close: () => recorder.close(),
@@ -96,14 +111,25 @@ function perPayment(options: DepositRecipientOptions): DepositRecipient {
   return {
     async issue(quoted, route) {
       const cents = Number(BigInt(quoted.amount) / UNITS_PER_CENT)
-      const metadata = { mpp_realm: options.realm.slice(0, METADATA_VALUE_MAX), mpp_route: route.match.slice(0, METADATA_VALUE_MAX), mpp_intent: 'charge' }
+      const metadata = {
+        mpp_realm: options.realm.slice(0, METADATA_VALUE_MAX),
+        mpp_route: route.match.slice(0, METADATA_VALUE_MAX),
+        mpp_intent: 'charge',
+      }
       const intent = await crypto.createDepositIntent(STRIPE_TEMPO_NETWORK, cents, metadata)
       const deposit = intent.deposit!
-      return { request: { ...quoted, recipient: deposit.address, currency: pickToken(deposit, config.currency) }, bound: { [PAYMENT_INTENT_FIELD]: intent.id } }
+      return {
+        request: { ...quoted, recipient: deposit.address, currency: pickToken(deposit, config.currency) },
+        bound: { [PAYMENT_INTENT_FIELD]: intent.id },
+      }
     },
     async precheck(input) {
       // A challenge issued before the switch to per-payment has no intent to check.
-      if (!input.bound?.[PAYMENT_INTENT_FIELD]) throw new PaymentRefused('invalid-challenge', 'This challenge names no Stripe PaymentIntent; ask for a fresh one.')
+      if (!input.bound?.[PAYMENT_INTENT_FIELD])
+        throw new PaymentRefused(
+          'invalid-challenge',
+          'This challenge names no Stripe PaymentIntent; ask for a fresh one.',
+        )
     },
     async confirm(input, receipt, units) {
       const id = input.bound![PAYMENT_INTENT_FIELD]!
@@ -113,21 +139,33 @@ function perPayment(options: DepositRecipientOptions): DepositRecipient {
         intent = await crypto.retrieveIntent(id, STRIPE_TEMPO_NETWORK)
       }
       if (BigInt(intent.amount) * UNITS_PER_CENT !== units || intent.currency !== 'usd') {
-        throw new PaymentRefused('verification-failed', `Stripe PaymentIntent ${id} is for ${intent.amount} ${intent.currency} cents, not this charge.`)
+        throw new PaymentRefused(
+          'verification-failed',
+          `Stripe PaymentIntent ${id} is for ${intent.amount} ${intent.currency} cents, not this charge.`,
+        )
       }
       if (intent.deposit && intent.deposit.address.toLowerCase() !== input.request.recipient?.toLowerCase()) {
-        throw new PaymentRefused('verification-failed', `Stripe PaymentIntent ${id} has another deposit address than this challenge.`)
+        throw new PaymentRefused(
+          'verification-failed',
+          `Stripe PaymentIntent ${id} has another deposit address than this challenge.`,
+        )
       }
       if (intent.status === 'succeeded') return
       if (intent.status === 'processing') {
         const paidAtMs = (await options.rpc.blockTime(receipt.blockNumber)) * 1000
         if (now() - paidAtMs <= config.processingGraceMs) return
-        throw new BackendUnavailable('stripe', `Stripe has been processing the deposit for PaymentIntent ${id} for longer than ${config.processingGraceMs / 1000} s after the transfer.`)
+        throw new BackendUnavailable(
+          'stripe',
+          `Stripe has been processing the deposit for PaymentIntent ${id} for longer than ${config.processingGraceMs / 1000} s after the transfer.`,
+        )
       }
       if (intent.status === 'requires_action') {
         throw new BackendUnavailable('stripe', `Stripe has not yet seen the deposit for PaymentIntent ${id}.`)
       }
-      throw new PaymentRefused('verification-failed', `Stripe PaymentIntent ${id} is ${intent.status}; the deposit was not captured.`)
+      throw new PaymentRefused(
+        'verification-failed',
+        `Stripe PaymentIntent ${id} is ${intent.status}; the deposit was not captured.`,
+      )
     },
     close() {},
   }
@@ -137,6 +175,10 @@ function perPayment(options: DepositRecipientOptions): DepositRecipient {
 function pickToken(deposit: DepositAddress, wanted: Address | undefined): Address {
   if (wanted === undefined) return deposit.tokens[0]!
   const match = deposit.tokens.find((t) => t.toLowerCase() === wanted.toLowerCase())
-  if (!match) throw new BackendUnavailable('stripe', `Stripe's deposit address accepts ${deposit.tokens.join(', ')}, not methods.tempo.currency ${wanted}.`)
+  if (!match)
+    throw new BackendUnavailable(
+      'stripe',
+      `Stripe's deposit address accepts ${deposit.tokens.join(', ')}, not methods.tempo.currency ${wanted}.`,
+    )
   return wanted
 }

@@ -39,11 +39,16 @@ function verdict(run: () => unknown): string {
   }
 }
 
-const checked = (serialized: Hex, rules: Partial<TransactionRules> = {}) => verdict(() => check(parse(serialized), { ...RULES, ...rules }))
+const checked = (serialized: Hex, rules: Partial<TransactionRules> = {}) =>
+  verdict(() => check(parse(serialized), { ...RULES, ...rules }))
 
 describe('parse', () => {
   it('reads a payer-paid 0x76 transaction: recovered sender, transfers in call order', async () => {
-    const serialized = await signPaymentTx({ transfers: [PAY, { to: PLATFORM, amount: 1n }], validBefore: NOW + 20, nonce: 7n })
+    const serialized = await signPaymentTx({
+      transfers: [PAY, { to: PLATFORM, amount: 1n }],
+      validBefore: NOW + 20,
+      nonce: 7n,
+    })
     expect(serialized.startsWith('0x76')).toBe(true)
     const tx = parse(serialized)
     expect(tx.sender).toBe(accounts.payer.address)
@@ -74,19 +79,57 @@ describe('parse', () => {
   })
 
   it('takes the sender from the signature, never from the address a 0x78 envelope claims', async () => {
-    const forged = await signPaymentTx({ transfers: [PAY], validBefore: NOW + 20, sponsored: 'handoff', embeddedSender: accounts.other.address })
+    const forged = await signPaymentTx({
+      transfers: [PAY],
+      validBefore: NOW + 20,
+      sponsored: 'handoff',
+      embeddedSender: accounts.other.address,
+    })
     // ox itself reports the embedded address for 0x78: the gateway must not
-    expect(TxEnvelopeTempo.deserialize(forged as TxEnvelopeTempo.Serialized).from?.toLowerCase()).toBe(accounts.other.address.toLowerCase())
+    expect(TxEnvelopeTempo.deserialize(forged as TxEnvelopeTempo.Serialized).from?.toLowerCase()).toBe(
+      accounts.other.address.toLowerCase(),
+    )
     expect(parse(forged).sender).toBe(accounts.payer.address)
-    const signedByOther = await signPaymentTx({ transfers: [PAY], validBefore: NOW + 20, sponsored: 'handoff', account: accounts.other, embeddedSender: accounts.payer.address })
+    const signedByOther = await signPaymentTx({
+      transfers: [PAY],
+      validBefore: NOW + 20,
+      sponsored: 'handoff',
+      account: accounts.other,
+      embeddedSender: accounts.payer.address,
+    })
     expect(parse(signedByOther).sender).toBe(accounts.other.address)
   })
 
   it('refuses what is not a signed Tempo transaction', async () => {
     const good = await signPaymentTx({ transfers: [PAY], validBefore: NOW + 20 })
-    const unsigned = TxEnvelopeTempo.serialize(TxEnvelopeTempo.from({ chainId: CHAIN_ID, calls: [transferCall(PAY)], feeToken: PATH_USD_TOKEN, gas: 100_000n, maxFeePerGas: 1n, nonceKey: maxUint256, nonce: 1n, validBefore: NOW + 20 }))
-    for (const bad of ['', '0x', '0x76', '0x02f8', `0x02${good.slice(4)}`, good.slice(2), `${good}0`, `${good.slice(0, -2)}zz`, good.slice(0, 40), unsigned]) {
-      expect(verdict(() => parse(bad)), bad.slice(0, 12)).toBe('invalid-payload')
+    const unsigned = TxEnvelopeTempo.serialize(
+      TxEnvelopeTempo.from({
+        chainId: CHAIN_ID,
+        calls: [transferCall(PAY)],
+        feeToken: PATH_USD_TOKEN,
+        gas: 100_000n,
+        maxFeePerGas: 1n,
+        nonceKey: maxUint256,
+        nonce: 1n,
+        validBefore: NOW + 20,
+      }),
+    )
+    for (const bad of [
+      '',
+      '0x',
+      '0x76',
+      '0x02f8',
+      `0x02${good.slice(4)}`,
+      good.slice(2),
+      `${good}0`,
+      `${good.slice(0, -2)}zz`,
+      good.slice(0, 40),
+      unsigned,
+    ]) {
+      expect(
+        verdict(() => parse(bad)),
+        bad.slice(0, 12),
+      ).toBe('invalid-payload')
     }
   })
 
@@ -94,7 +137,18 @@ describe('parse', () => {
     const approve = {
       to: PATH_USD_TOKEN,
       data: encodeFunctionData({
-        abi: [{ type: 'function', name: 'approve', stateMutability: 'nonpayable', inputs: [{ name: 's', type: 'address' }, { name: 'a', type: 'uint256' }], outputs: [{ type: 'bool' }] }],
+        abi: [
+          {
+            type: 'function',
+            name: 'approve',
+            stateMutability: 'nonpayable',
+            inputs: [
+              { name: 's', type: 'address' },
+              { name: 'a', type: 'uint256' },
+            ],
+            outputs: [{ type: 'bool' }],
+          },
+        ],
         functionName: 'approve',
         args: [accounts.other.address, 2n ** 255n],
       }),
@@ -105,7 +159,10 @@ describe('parse', () => {
       ['no data', { to: PATH_USD_TOKEN, data: '0x' }],
       ['trailing byte', { to: plain.to, data: `${plain.data}00` }],
       ['truncated', { to: plain.to, data: plain.data.slice(0, -2) as Hex }],
-      ['dirty address word', { to: plain.to, data: `0xa9059cbb${'ff'.repeat(12)}${MERCHANT.slice(2)}${plain.data.slice(74)}` }],
+      [
+        'dirty address word',
+        { to: plain.to, data: `0xa9059cbb${'ff'.repeat(12)}${MERCHANT.slice(2)}${plain.data.slice(74)}` },
+      ],
     ]
     for (const [name, call] of cases) {
       const serialized = await signPaymentTx({ transfers: [PAY], extraCalls: [call], validBefore: NOW + 20 })
@@ -120,35 +177,73 @@ describe('check', () => {
   })
 
   it('refuses a transaction for another chain', async () => {
-    expect(checked(await signPaymentTx({ transfers: [PAY], validBefore: NOW + 20, chainId: 4217 }))).toBe('verification-failed')
+    expect(checked(await signPaymentTx({ transfers: [PAY], validBefore: NOW + 20, chainId: 4217 }))).toBe(
+      'verification-failed',
+    )
   })
 
   it('refuses a transfer of another token', async () => {
-    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, token: OTHER_TOKEN }], validBefore: NOW + 20 }))).toBe('verification-failed')
+    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, token: OTHER_TOKEN }], validBefore: NOW + 20 }))).toBe(
+      'verification-failed',
+    )
     // even an extra one beside the right payment
-    expect(checked(await signPaymentTx({ transfers: [PAY, { to: MERCHANT, amount: 1n, token: OTHER_TOKEN }], validBefore: NOW + 20 }))).toBe('verification-failed')
+    expect(
+      checked(
+        await signPaymentTx({
+          transfers: [PAY, { to: MERCHANT, amount: 1n, token: OTHER_TOKEN }],
+          validBefore: NOW + 20,
+        }),
+      ),
+    ).toBe('verification-failed')
   })
 
   it('refuses the wrong recipient and the wrong amount', async () => {
-    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, to: accounts.other.address }], validBefore: NOW + 20 }))).toBe('verification-failed')
-    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, amount: 499_999n }], validBefore: NOW + 20 }))).toBe('payment-insufficient')
-    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, amount: 500_001n }], validBefore: NOW + 20 }))).toBe('verification-failed')
+    expect(
+      checked(await signPaymentTx({ transfers: [{ ...PAY, to: accounts.other.address }], validBefore: NOW + 20 })),
+    ).toBe('verification-failed')
+    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, amount: 499_999n }], validBefore: NOW + 20 }))).toBe(
+      'payment-insufficient',
+    )
+    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, amount: 500_001n }], validBefore: NOW + 20 }))).toBe(
+      'verification-failed',
+    )
   })
 
   it('refuses a payment without the memo or with the memo of another challenge', async () => {
-    expect(checked(await signPaymentTx({ transfers: [{ to: MERCHANT, amount: 500_000n }], validBefore: NOW + 20 }))).toBe('verification-failed')
+    expect(
+      checked(await signPaymentTx({ transfers: [{ to: MERCHANT, amount: 500_000n }], validBefore: NOW + 20 })),
+    ).toBe('verification-failed')
     const foreign = encode({ realm: binding.realm, challengeId: 'ch_someone_else' })
-    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, memo: foreign }], validBefore: NOW + 20 }))).toBe('verification-failed')
+    expect(checked(await signPaymentTx({ transfers: [{ ...PAY, memo: foreign }], validBefore: NOW + 20 }))).toBe(
+      'verification-failed',
+    )
   })
 
   it('accepts splits in any order, and refuses an extra transfer beside them', async () => {
-    const required: RequiredTransfer[] = [{ ...PRIMARY, amount: 400_000n }, { to: PLATFORM, amount: 100_000n }]
+    const required: RequiredTransfer[] = [
+      { ...PRIMARY, amount: 400_000n },
+      { to: PLATFORM, amount: 100_000n },
+    ]
     const primary = { ...PAY, amount: 400_000n }
     const split = { to: PLATFORM, amount: 100_000n }
-    expect(checked(await signPaymentTx({ transfers: [primary, split], validBefore: NOW + 20 }), { required })).toBe('accepted')
-    expect(checked(await signPaymentTx({ transfers: [split, primary], validBefore: NOW + 20 }), { required })).toBe('accepted')
-    expect(checked(await signPaymentTx({ transfers: [split, primary, { to: accounts.other.address, amount: 1n }], validBefore: NOW + 20 }), { required })).toBe('verification-failed')
-    expect(checked(await signPaymentTx({ transfers: [primary], validBefore: NOW + 20 }), { required })).toBe('verification-failed')
+    expect(checked(await signPaymentTx({ transfers: [primary, split], validBefore: NOW + 20 }), { required })).toBe(
+      'accepted',
+    )
+    expect(checked(await signPaymentTx({ transfers: [split, primary], validBefore: NOW + 20 }), { required })).toBe(
+      'accepted',
+    )
+    expect(
+      checked(
+        await signPaymentTx({
+          transfers: [split, primary, { to: accounts.other.address, amount: 1n }],
+          validBefore: NOW + 20,
+        }),
+        { required },
+      ),
+    ).toBe('verification-failed')
+    expect(checked(await signPaymentTx({ transfers: [primary], validBefore: NOW + 20 }), { required })).toBe(
+      'verification-failed',
+    )
   })
 
   it('requires validBefore, not past, not later than the challenge allows', async () => {
@@ -163,7 +258,10 @@ describe('check', () => {
 
 describe('tampering', () => {
   /** What a transaction would do if the gateway accepted it, or undefined when parse or check refuses it. */
-  function accepted(serialized: string, required: readonly RequiredTransfer[]): { tx: PaymentTransaction; broadcast: Hex } | undefined {
+  function accepted(
+    serialized: string,
+    required: readonly RequiredTransfer[],
+  ): { tx: PaymentTransaction; broadcast: Hex } | undefined {
     try {
       const tx = parse(serialized)
       check(tx, { ...RULES, required })
@@ -189,7 +287,12 @@ describe('tampering', () => {
   for (const [name, sponsored] of forms) {
     it(`never accepts a changed ${name} transaction as the same payer's`, async () => {
       const required: RequiredTransfer[] = [PRIMARY, { to: PLATFORM, amount: 100_000n }]
-      const original = await signPaymentTx({ transfers: [PAY, { to: PLATFORM, amount: 100_000n }], validBefore: NOW + 20, sponsored, nonce: 123_456n })
+      const original = await signPaymentTx({
+        transfers: [PAY, { to: PLATFORM, amount: 100_000n }],
+        validBefore: NOW + 20,
+        sponsored,
+        nonce: 123_456n,
+      })
       const reference = accepted(original, required)
       expect(reference?.tx.sender).toBe(accounts.payer.address)
       const referenceFinal = sponsored ? await cosign(reference!.tx, accounts.sponsor, PATH_USD_TOKEN) : undefined
@@ -209,7 +312,10 @@ describe('tampering', () => {
             expect(outcome.broadcast, `byte ${position} ^ ${mask}`).toBe(reference!.broadcast)
             expect(outcome.tx.wantsSponsor, `byte ${position} ^ ${mask}`).toBe(reference!.tx.wantsSponsor)
             // a sponsored one becomes, once co-signed, the very transaction the genuine one becomes
-            if (sponsored) expect(await cosign(outcome.tx, accounts.sponsor, PATH_USD_TOKEN), `byte ${position} ^ ${mask}`).toBe(referenceFinal)
+            if (sponsored)
+              expect(await cosign(outcome.tx, accounts.sponsor, PATH_USD_TOKEN), `byte ${position} ^ ${mask}`).toBe(
+                referenceFinal,
+              )
             sameTransaction++
           }
         }

@@ -33,7 +33,9 @@ const invalid = (detail: string) => new PaymentRefused('invalid-payload', detail
  */
 export function parse(serialized: string): PaymentTransaction {
   if (!/^0x(76|78)([0-9a-fA-F]{2})+$/.test(serialized)) {
-    throw invalid('payload.signature must be a signed Tempo transaction: 0x76 (or the 0x78 fee-payer handoff) followed by hex.')
+    throw invalid(
+      'payload.signature must be a signed Tempo transaction: 0x76 (or the 0x78 fee-payer handoff) followed by hex.',
+    )
   }
   const handoff = serialized.slice(0, 4) === '0x78'
   let decoded: TxEnvelopeTempo.TxEnvelopeTempo
@@ -48,7 +50,13 @@ export function parse(serialized: string): PaymentTransaction {
   const envelope = { ...rest, signature: rest.signature } as TxEnvelopeTempo.TxEnvelopeTempo<true>
   let sender: Address
   try {
-    sender = getAddress(SignatureEnvelope.extractAddress({ payload: TxEnvelopeTempo.getSignPayload(envelope), signature: envelope.signature, root: true }))
+    sender = getAddress(
+      SignatureEnvelope.extractAddress({
+        payload: TxEnvelopeTempo.getSignPayload(envelope),
+        signature: envelope.signature,
+        root: true,
+      }),
+    )
   } catch {
     throw invalid('The transaction signature does not recover to an address.')
   }
@@ -64,10 +72,13 @@ function decodeCall(call: TxEnvelopeTempo.Call, index: number): Transfer {
   const selector = data.slice(0, 10)
   const words = data.slice(10).match(/.{1,64}/g) ?? []
   const expectedWords = selector === TRANSFER ? 2 : selector === TRANSFER_WITH_MEMO ? 3 : 0
-  if (expectedWords === 0) throw invalid(`${where} is not a TIP-20 transfer or transferWithMemo (selector ${selector || 'none'}).`)
+  if (expectedWords === 0)
+    throw invalid(`${where} is not a TIP-20 transfer or transferWithMemo (selector ${selector || 'none'}).`)
   // Canonical ABI encoding only, so what is checked is exactly what executes.
   if (words.length !== expectedWords || !words.every((w) => WORD.test(w)) || !ADDRESS_WORD.test(words[0]!)) {
-    throw invalid(`${where} has non-canonical call data for ${selector === TRANSFER ? 'transfer' : 'transferWithMemo'}.`)
+    throw invalid(
+      `${where} has non-canonical call data for ${selector === TRANSFER ? 'transfer' : 'transferWithMemo'}.`,
+    )
   }
   const transfer: Transfer = {
     token: getAddress(call.to),
@@ -95,15 +106,35 @@ export interface TransactionRules {
  */
 export function check(tx: PaymentTransaction, rules: TransactionRules): void {
   const { envelope } = tx
-  if (envelope.chainId !== rules.chainId) throw new PaymentRefused('verification-failed', `The transaction is for chain ${envelope.chainId}, not ${rules.chainId}.`)
+  if (envelope.chainId !== rules.chainId)
+    throw new PaymentRefused(
+      'verification-failed',
+      `The transaction is for chain ${envelope.chainId}, not ${rules.chainId}.`,
+    )
   // A transaction without an end could be held and broadcast at any time; the spec wants it bounded by the challenge.
-  if (envelope.validBefore === undefined || envelope.validBefore === 0) throw new PaymentRefused('verification-failed', 'The transaction has no validBefore; it must expire no later than the challenge.')
-  if (envelope.validBefore <= rules.nowSec) throw new PaymentRefused('payment-expired', `The transaction expired at ${new Date(envelope.validBefore * 1000).toISOString()} (validBefore).`)
+  if (envelope.validBefore === undefined || envelope.validBefore === 0)
+    throw new PaymentRefused(
+      'verification-failed',
+      'The transaction has no validBefore; it must expire no later than the challenge.',
+    )
+  if (envelope.validBefore <= rules.nowSec)
+    throw new PaymentRefused(
+      'payment-expired',
+      `The transaction expired at ${new Date(envelope.validBefore * 1000).toISOString()} (validBefore).`,
+    )
   if (envelope.validBefore > rules.latestValidBeforeSec) {
-    throw new PaymentRefused('verification-failed', `The transaction's validBefore (${new Date(envelope.validBefore * 1000).toISOString()}) is later than the challenge allows (${new Date(rules.latestValidBeforeSec * 1000).toISOString()}).`)
+    throw new PaymentRefused(
+      'verification-failed',
+      `The transaction's validBefore (${new Date(envelope.validBefore * 1000).toISOString()}) is later than the challenge allows (${new Date(rules.latestValidBeforeSec * 1000).toISOString()}).`,
+    )
   }
   const foreign = tx.transfers.find((t) => t.token.toLowerCase() !== rules.currency.toLowerCase())
-  if (foreign) throw new PaymentRefused('verification-failed', `The transaction transfers token ${foreign.token}; this charge is paid in ${rules.currency}.`)
+  if (foreign)
+    throw new PaymentRefused(
+      'verification-failed',
+      `The transaction transfers token ${foreign.token}; this charge is paid in ${rules.currency}.`,
+    )
   const match = matchTransfers(tx.transfers, rules.required, rules.binding, true)
-  if (!match.ok) throw new PaymentRefused(match.insufficient ? 'payment-insufficient' : 'verification-failed', match.detail)
+  if (!match.ok)
+    throw new PaymentRefused(match.insufficient ? 'payment-insufficient' : 'verification-failed', match.detail)
 }

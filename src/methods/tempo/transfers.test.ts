@@ -11,7 +11,12 @@ const binding: Binding = { realm: 'api.example.com', challengeId: 'ch_abc' }
 const BOUND = encode(binding)
 const SPLIT_MEMO: Hex = `0x${'5e'.repeat(32)}`
 
-const t = (to: Address, amount: bigint, memo?: Hex): Transfer => ({ token: TOKEN, to, amount, ...(memo ? { memo } : {}) })
+const t = (to: Address, amount: bigint, memo?: Hex): Transfer => ({
+  token: TOKEN,
+  to,
+  amount,
+  ...(memo ? { memo } : {}),
+})
 
 /** primary 0.70 to the merchant (bound memo), 0.20 to the platform with a memo, 0.10 to a referrer */
 const REQUIRED: RequiredTransfer[] = [
@@ -23,7 +28,9 @@ const PAID = [t(MERCHANT, 700_000n, BOUND), t(PLATFORM, 200_000n, SPLIT_MEMO), t
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]]
-  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]))
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  )
 }
 
 describe('matchTransfers', () => {
@@ -48,7 +55,9 @@ describe('matchTransfers', () => {
     expect(matchTransfers([t(MERCHANT, 700_000n, BOUND), t(MERCHANT, 700_000n)], required, binding, true).ok).toBe(true)
     expect(matchTransfers([t(MERCHANT, 700_000n), t(MERCHANT, 700_000n, BOUND)], required, binding, true).ok).toBe(true)
     // the split (any memo) listed first would greedily take the bound transfer; backtracking fixes that
-    expect(matchTransfers([t(MERCHANT, 700_000n, BOUND), t(MERCHANT, 700_000n)], [...required].reverse(), binding, true).ok).toBe(true)
+    expect(
+      matchTransfers([t(MERCHANT, 700_000n, BOUND), t(MERCHANT, 700_000n)], [...required].reverse(), binding, true).ok,
+    ).toBe(true)
     // one transfer cannot pay both
     const once = matchTransfers([t(MERCHANT, 700_000n, BOUND)], required, binding, false)
     expect(once.ok).toBe(false)
@@ -68,15 +77,29 @@ describe('matchTransfers', () => {
   })
 
   it('requires the exact memo on a split that sets one, and none on a split that does not', () => {
-    const wrongMemo = matchTransfers([PAID[0]!, t(PLATFORM, 200_000n, `0x${'00'.repeat(32)}`), PAID[2]!], REQUIRED, binding, true)
+    const wrongMemo = matchTransfers(
+      [PAID[0]!, t(PLATFORM, 200_000n, `0x${'00'.repeat(32)}`), PAID[2]!],
+      REQUIRED,
+      binding,
+      true,
+    )
     expect(wrongMemo).toMatchObject({ ok: false, insufficient: false })
     if (!wrongMemo.ok) expect(wrongMemo.detail).toContain(SPLIT_MEMO)
     const noMemo = matchTransfers([PAID[0]!, t(PLATFORM, 200_000n), PAID[2]!], REQUIRED, binding, true)
     expect(noMemo.ok).toBe(false)
     // upper-case memo hex is the same memo
-    expect(matchTransfers([PAID[0]!, t(PLATFORM, 200_000n, SPLIT_MEMO.toUpperCase().replace('0X', '0x') as Hex), PAID[2]!], REQUIRED, binding, true).ok).toBe(true)
+    expect(
+      matchTransfers(
+        [PAID[0]!, t(PLATFORM, 200_000n, SPLIT_MEMO.toUpperCase().replace('0X', '0x') as Hex), PAID[2]!],
+        REQUIRED,
+        binding,
+        true,
+      ).ok,
+    ).toBe(true)
     // a split without a configured memo accepts any memo
-    expect(matchTransfers([PAID[0]!, PAID[1]!, t(REFERRER, 100_000n, `0x${'11'.repeat(32)}`)], REQUIRED, binding, true).ok).toBe(true)
+    expect(
+      matchTransfers([PAID[0]!, PAID[1]!, t(REFERRER, 100_000n, `0x${'11'.repeat(32)}`)], REQUIRED, binding, true).ok,
+    ).toBe(true)
   })
 
   it('with exact, refuses any extra transfer; without, ignores it', () => {

@@ -27,7 +27,9 @@ export interface Binding {
   readonly challengeId: string
 }
 
-export type Match = { readonly ok: true } | { readonly ok: false; readonly insufficient: boolean; readonly detail: string }
+export type Match =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly insufficient: boolean; readonly detail: string }
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 
@@ -43,9 +45,18 @@ function satisfies(transfer: Transfer, required: RequiredTransfer, binding: Bind
  * transfer, each matched to a different one, in any order. With `exact`, nothing else may be
  * there either (pull: the gateway broadcasts exactly what it checked).
  */
-export function matchTransfers(transfers: readonly Transfer[], required: readonly RequiredTransfer[], binding: Binding, exact: boolean): Match {
+export function matchTransfers(
+  transfers: readonly Transfer[],
+  required: readonly RequiredTransfer[],
+  binding: Binding,
+  exact: boolean,
+): Match {
   if (exact && transfers.length !== required.length) {
-    return { ok: false, insufficient: false, detail: `The transaction must make exactly ${required.length} transfer(s) on the charged token; it makes ${transfers.length}.` }
+    return {
+      ok: false,
+      insufficient: false,
+      detail: `The transaction must make exactly ${required.length} transfer(s) on the charged token; it makes ${transfers.length}.`,
+    }
   }
   // Backtracking over at most 11 required transfers: greedy matching can pick the wrong one
   // when a split pays the primary recipient too.
@@ -64,20 +75,38 @@ export function matchTransfers(transfers: readonly Transfer[], required: readonl
   return explainMismatch(transfers, required, binding)
 }
 
-function explainMismatch(transfers: readonly Transfer[], required: readonly RequiredTransfer[], binding: Binding): Match {
+function explainMismatch(
+  transfers: readonly Transfer[],
+  required: readonly RequiredTransfer[],
+  binding: Binding,
+): Match {
   for (const want of required) {
     if (transfers.some((t) => satisfies(t, want, binding))) continue
     const toRecipient = transfers.filter((t) => same(t.to, want.to))
     const what = `${want.amount} base units to ${want.to}`
-    if (toRecipient.length === 0) return { ok: false, insufficient: false, detail: `No transfer of ${what} on the charged token.` }
+    if (toRecipient.length === 0)
+      return { ok: false, insufficient: false, detail: `No transfer of ${what} on the charged token.` }
     if (toRecipient.every((t) => t.amount < want.amount)) {
-      return { ok: false, insufficient: true, detail: `The transfer to ${want.to} pays ${toRecipient.map((t) => t.amount).join(', ')} base units; ${want.amount} are required.` }
+      return {
+        ok: false,
+        insufficient: true,
+        detail: `The transfer to ${want.to} pays ${toRecipient.map((t) => t.amount).join(', ')} base units; ${want.amount} are required.`,
+      }
     }
     if (want.memo === 'bound' && toRecipient.some((t) => t.amount === want.amount)) {
-      return { ok: false, insufficient: false, detail: `The transfer of ${what} does not carry this challenge's attribution memo (transferWithMemo with tag 0xef1ed712, this realm and this challenge id).` }
+      return {
+        ok: false,
+        insufficient: false,
+        detail: `The transfer of ${what} does not carry this challenge's attribution memo (transferWithMemo with tag 0xef1ed712, this realm and this challenge id).`,
+      }
     }
-    if (want.memo !== undefined && want.memo !== 'bound') return { ok: false, insufficient: false, detail: `No transfer of ${what} with memo ${want.memo}.` }
+    if (want.memo !== undefined && want.memo !== 'bound')
+      return { ok: false, insufficient: false, detail: `No transfer of ${what} with memo ${want.memo}.` }
     return { ok: false, insufficient: false, detail: `No transfer of exactly ${what}.` }
   }
-  return { ok: false, insufficient: false, detail: 'The transfers pay the required recipients only if one transfer is counted twice.' }
+  return {
+    ok: false,
+    insufficient: false,
+    detail: 'The transfers pay the required recipients only if one transfer is counted twice.',
+  }
 }
