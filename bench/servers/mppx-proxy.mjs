@@ -2,9 +2,9 @@
 // mppx matches routes with URLPattern, which Node 20 lacks.
 import 'urlpattern-polyfill'
 import http from 'node:http'
-import { Proxy, Service } from 'mppx/proxy'
+import { Proxy as MppxProxy, Service } from 'mppx/proxy'
 
-const proxy = Proxy.create({
+const proxy = MppxProxy.create({
   services: [Service.from('api', { baseUrl: process.env.UPSTREAM_URL, routes: { 'GET /v1/models': true } })],
 })
 const server = http.createServer(proxy.listener)

@@ -84,7 +84,7 @@ async function handle(req, res) {
     return sendJson(res, 200, { object: 'list', data: [{ id: 'example-small', object: 'model', owned_by: 'example' }] })
   if (route === 'POST /v1/chat/completions') {
     const text = await readBody(req)
-    const model = /** @type {{ model?: unknown }} */ (safeJson(text) ?? {}).model
+    const model = /** @type {{ model?: unknown }} */ safeJson(text)?.model
     const joke = JOKES[Math.floor(Math.random() * JOKES.length)]
     return sendJson(res, 200, {
       object: 'chat.completion',

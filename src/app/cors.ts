@@ -67,7 +67,7 @@ export function answerPreflight(cors: CorsConfig, incoming: IncomingMessage, out
 function allowedOrigin(cors: CorsConfig, incoming: IncomingMessage): string | undefined {
   // Node joins repeated Origin lines with ", "; that is no origin, and must not be echoed under "*".
   const lines = incoming.headersDistinct.origin
-  if (!lines || lines.length !== 1) return undefined
+  if (lines?.length !== 1) return undefined
   const origin = lines[0]!.trim()
   if (origin === '') return undefined
   // Config origins are already serialized (scheme://host[:port]), as browsers send them: exact match.

@@ -3,7 +3,7 @@ import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { parseConfig, type Env } from './load.js'
 
 const FILE = 'gateway.config.yaml'
-const TOKEN = 'a'.repeat(16) + '0123456789abcdef'
+const TOKEN = `${'a'.repeat(16)}0123456789abcdef`
 const base = (extra: string) =>
   `realm: api.example.com\nupstream: { url: "http://127.0.0.1:3000" }\n${extra}\nroutes:\n  - match: "GET /v1/models"\n    price: free\n`
 const load = (extra: string, env: Env = {}) => parseConfig(base(extra), FILE, env, FILE)

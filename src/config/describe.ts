@@ -23,10 +23,10 @@ export function describeRoutes(config: GatewayConfig, offers: (route: RouteConfi
   return table
     .map(
       (row) =>
-        row
+        `${row
           .map((cell, column) => cell.padEnd(widths[column] ?? 0))
           .join('  ')
-          .trimEnd() + '\n',
+          .trimEnd()}\n`,
     )
     .join('')
 }

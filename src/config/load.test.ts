@@ -178,7 +178,7 @@ describe('parseConfig: the example config', () => {
     const { config, warnings } = ok(
       EXAMPLE.replace('"${STRIPE_SECRET_KEY}"', '"${STRIPE_SECRET_KEY:-sk_test_replace_me}"')
         .replace('"${STRIPE_NETWORK_ID}"', '"${STRIPE_NETWORK_ID:-profile_replace_me}"')
-        .replace(/  - match: "POST[^]*$/, ''),
+        .replace(/ {2}- match: "POST[^]*$/, ''),
       {
         MPP_SECRET_KEY: SECRET,
       },

@@ -1210,7 +1210,7 @@ class Validator {
       const item = this.get(map, key)
       if (item === false) return undefined
       if (item === undefined || item === REPORTED) return fallback
-      if (typeof item !== 'string' || !/^\/[A-Za-z0-9._~\/-]*$/.test(item) || item.startsWith('/__gateway/')) {
+      if (typeof item !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(item) || item.startsWith('/__gateway/')) {
         return this.fail(at, 'must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off')
       }
       return item

@@ -87,5 +87,5 @@ function quote(text: string): string {
       } else throw new TypeError('JCS: string contains a lone surrogate')
     } else out += text[i]!
   }
-  return out + '"'
+  return `${out}"`
 }

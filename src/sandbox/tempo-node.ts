@@ -940,8 +940,8 @@ class StandIn implements TempoNode {
         return this.getLogs(request)
       case 'tempo_fundAddress':
         return this.fund(p[0] as Address)
-      // The real node fills transactions; -32601 makes viem cache "unsupported" and fill locally (mppx.md §5).
-      case 'eth_fillTransaction':
+      // eth_fillTransaction lands here too: the real node fills transactions, and -32601 makes viem cache
+      // "unsupported" and fill locally (mppx.md §5).
       default:
         throw new RpcError(-32601, `the method ${method} does not exist/is not available`)
     }

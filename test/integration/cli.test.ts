@@ -40,7 +40,7 @@ describe('mpp-gateway check', () => {
       'check',
       '-c',
       configFile(
-        base.replace('0123456789abcdef0123456789abcdef', 'replace-with-openssl-rand-base64-32-output') + 'routes: []\n',
+        `${base.replace('0123456789abcdef0123456789abcdef', 'replace-with-openssl-rand-base64-32-output')}routes: []\n`,
       ),
     ])
     expect(copied.code).toBe(1)

@@ -44,7 +44,7 @@ describe('limits.bodyTimeout and limits.headersTimeout', () => {
     const raw = await within(client.closed, 5_000, 'still open after 5 s')
     const response = parseRawResponse(raw)
     expect(response.status).toBe(408)
-    expect(response.headers['connection']).toBe('close')
+    expect(response.headers.connection).toBe('close')
     expect(JSON.parse(response.body)).toEqual({
       type: 'urn:mpp-gateway:problem:body-timeout',
       title: 'Request Timeout',
@@ -88,7 +88,7 @@ describe('limits.bufferedBytes', () => {
     const response = parseRawResponse(await within(third.closed, 1_500, 'still open'))
     expect(response.status).toBe(503)
     expect(response.headers['retry-after']).toBe('2')
-    expect(response.headers['connection']).toBe('close')
+    expect(response.headers.connection).toBe('close')
     expect(JSON.parse(response.body).type).toBe('urn:mpp-gateway:problem:body-buffer-full')
     // the refusal came while both stalled bodies were still held
     expect(stalled.map((client) => client.closedAfterMs())).toEqual([undefined, undefined])
@@ -161,7 +161,7 @@ describe('limits on reload', () => {
 
   it('a new bodyTimeout applies to the next request; listen-level limits are said to need a restart', async () => {
     const document = parseYaml(readFileSync(stack.gw.configFile, 'utf8')) as Record<string, unknown>
-    document['limits'] = { bodyTimeout: '300ms', maxConnections: 60, requestTimeout: '2m' }
+    document.limits = { bodyTimeout: '300ms', maxConnections: 60, requestTimeout: '2m' }
     writeFileSync(stack.gw.configFile, stringify(document))
     expect(await stack.gw.gateway.reload()).toMatchObject({ ok: true, changed: true })
     const warnings = stack.gw.logs

@@ -1,12 +1,7 @@
 import http from 'node:http'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type ExpressUpstream,
-  type PricedBehindExpress,
-  startPricedBehindExpress,
-} from '../support/express-upstream.js'
-import type { FakeStripe } from '../support/fake-stripe.js'
+import { type PricedBehindExpress, startPricedBehindExpress } from '../support/express-upstream.js'
 import type { TestGateway } from '../support/gateway.js'
 import { request } from '../support/http.js'
 
@@ -25,8 +20,6 @@ const BASES = [
 ]
 const METHODS = ['GET', 'GET', 'GET', 'HEAD', 'POST', 'POST', 'PUT', 'DELETE']
 
-let stripe: FakeStripe
-let upstream: ExpressUpstream
 let gw: TestGateway
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
 
@@ -34,7 +27,7 @@ let stack: PricedBehindExpress
 
 beforeAll(async () => {
   stack = await startPricedBehindExpress(PRICED)
-  ;({ stripe, upstream, gw } = stack)
+  gw = stack.gw
 })
 afterAll(async () => {
   agent.destroy()

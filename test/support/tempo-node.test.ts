@@ -217,7 +217,7 @@ describe('Tempo devnet stand-in', () => {
     const recipient = stranger()
     const calls = [transfer(recipient, 5_000_000n)]
     const estimate = await rpc('eth_estimateGas', [
-      { from: payer.address, calls, nonceKey: '0x' + maxUint256.toString(16) },
+      { from: payer.address, calls, nonceKey: `0x${maxUint256.toString(16)}` },
     ])
     expect(estimate.error?.code).toBe(3)
     expect(decodeErrorResult({ abi: Abis.tip20, data: estimate.error!.data! })).toMatchObject({
@@ -241,7 +241,7 @@ describe('Tempo devnet stand-in', () => {
     const recipient = stranger()
     const calls = [transfer(recipient, 250_000n)]
     const estimate = await rpc('eth_estimateGas', [
-      { from: payer.address, calls, nonceKey: '0x' + maxUint256.toString(16) },
+      { from: payer.address, calls, nonceKey: `0x${maxUint256.toString(16)}` },
     ])
     expect(estimate.result).toBe('0x11558') // 71 000: 21 000 intrinsic + 50 000 per transfer
     const { result } = await send(await coSign(await signHandoff(payer, { calls, gas: 50_000n }), sponsor))

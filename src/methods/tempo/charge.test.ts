@@ -613,7 +613,10 @@ describe('settle: sponsored pull', () => {
     const s = setup(SPONSORING)
     s.rpc.balances.set(PAYER, 500_000n)
     const seen: TempoCallRequest[] = []
-    s.rpc.estimate = async (request) => (seen.push(request), 71_000n)
+    s.rpc.estimate = async (request) => {
+      seen.push(request)
+      return 71_000n
+    }
     await s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) })
     expect(seen).toMatchObject([
       { from: PAYER, calls: [{ to: PATH_USD_TOKEN }], feeToken: FEE_TOKEN, feePayer: accounts.sponsor.address },
@@ -637,7 +640,10 @@ describe('settle: sponsored pull', () => {
     let include: () => void = () => {}
     const inclusion = new Promise<void>((resolve) => (include = resolve))
     const sendSync = s.rpc.sendRawTransactionSync.bind(s.rpc)
-    s.rpc.sendRawTransactionSync = async (serialized) => (await inclusion, sendSync(serialized))
+    s.rpc.sendRawTransactionSync = async (serialized) => {
+      await inclusion
+      return sendSync(serialized)
+    }
     const first = s.settle({ type: 'transaction', signature: await payTx(s, { sponsored: 'handoff' }) })
     await new Promise((resolve) => setTimeout(resolve, 10))
     expect(s.claims).toContain(`sponsor:payer:${PAYER.toLowerCase()}`)
@@ -668,7 +674,10 @@ describe('settle: sponsored pull', () => {
     let include: () => void = () => {}
     const inclusion = new Promise<void>((resolve) => (include = resolve))
     const sendSync = rpc.sendRawTransactionSync.bind(rpc)
-    rpc.sendRawTransactionSync = async (serialized) => (await inclusion, sendSync(serialized))
+    rpc.sendRawTransactionSync = async (serialized) => {
+      await inclusion
+      return sendSync(serialized)
+    }
     const settle = async (account: typeof accounts.payer, challengeId: string) =>
       method.settle({
         challengeId,
