@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../config/types.js'
 import type { Logger } from '../log/logger.js'
-import type { OfferTable } from '../methods/offers.js'
+import type { PaymentCore } from '../core/core.js'
+import type { OfferTable } from '../core/price-table.js'
 import type { PaymentMethod } from '../methods/types.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { Upstream } from '../proxy/upstream.js'
@@ -19,6 +20,8 @@ export interface GatewayContext {
   readonly offers: OfferTable
   readonly methods: ReadonlyMap<string, PaymentMethod>
   readonly store: ReplayStore
+  /** the payment decisions of this config; adapters call it */
+  readonly core: PaymentCore
   readonly upstream: Upstream
   readonly logger: Logger
   readonly metrics: GatewayMetrics

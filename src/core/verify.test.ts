@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../config/types.js'
-import type { RouteOffers } from '../methods/offers.js'
+import type { RouteOffers } from './price-table.js'
 import type { ChargeRequest, PaymentMethod } from '../methods/types.js'
 import { type Challenge, computeId, encodeJson } from '../protocol/challenge.js'
-import { issueChallenges } from './challenges.js'
-import { verifyChallenge } from './verify-credential.js'
+import { issueChallenges } from './issue.js'
+import { verifyChallenge } from './verify.js'
 
 const KEY = 'verify-test-key-0123456789-abcdefghijklmnop'
 const NOW = Date.parse('2026-11-27T08:00:00Z')
@@ -30,11 +30,14 @@ const staticMethod = {
 } as PaymentMethod
 const depositMethod = {
   ...staticMethod,
-  issuedFields: ['recipient', 'currency'],
-  issue: async (request: ChargeRequest) => ({
-    request: { ...request, recipient: '0x1111111111111111111111111111111111111111' },
-    bound: { paymentIntent: 'pi_1' },
-  }),
+  issuer: {
+    fields: ['recipient', 'currency'],
+    createsBackendObject: true,
+    issue: async (request: ChargeRequest) => ({
+      request: { ...request, recipient: '0x1111111111111111111111111111111111111111' },
+      bound: { paymentIntent: 'pi_1' },
+    }),
+  },
 } as PaymentMethod
 
 const verify = (challenge: Challenge, routeOffers: RouteOffers) =>
@@ -103,7 +106,10 @@ describe('verifyChallenge with requests issued per 402', () => {
   })
 
   it('leaves out an offer whose issue fails, and reports why', async () => {
-    const failing = { ...depositMethod, issue: async () => Promise.reject(new Error('Stripe down')) } as PaymentMethod
+    const failing = {
+      ...depositMethod,
+      issuer: { ...depositMethod.issuer!, issue: async () => Promise.reject(new Error('Stripe down')) },
+    } as PaymentMethod
     const { challenges, failures } = await issueChallenges(offersFor(failing), {
       realm: 'api.example.com',
       secretKey: KEY,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { paidButNotServed, paidResult } from './paid-outcome.js'
+import { paidButNotServed } from '../core/ledger.js'
+import { paidResult } from './paid-outcome.js'
 
 describe('paidResult', () => {
   it('a 2xx delivered in full is served, with its byte counts', () => {

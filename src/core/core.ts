@@ -1,0 +1,290 @@
+import type { GatewayConfig } from '../config/types.js'
+import type { Logger } from '../log/logger.js'
+import { BackendUnavailable } from '../methods/types.js'
+import { rank } from '../protocol/accept-payment.js'
+import * as BodyDigest from '../protocol/body-digest.js'
+import { type Credential, MalformedCredential, extract, parse as parseCredential } from '../protocol/credential.js'
+import { type ProblemType, gatewayProblem, paymentProblem } from '../protocol/problem.js'
+import type { Claims, Ledger, RateCounter } from '../store/ports.js'
+import { claimChallenge } from './claims.js'
+import type { Decision, PaymentInput, RespondDecision } from './decision.js'
+import { type Paid, commitPaid, receiptFor } from './ledger.js'
+import { OutcomeDraft } from './outcome.js'
+import type { RouteOffers } from './price-table.js'
+import { issueChallenges, serializeAll } from './issue.js'
+import { exceededBudget } from './rate-limit.js'
+import { RETRY_AFTER_SECONDS, problemResponse } from './respond.js'
+import { settlePayment } from './settle.js'
+import { verifyChallenge } from './verify.js'
+
+export interface PaymentCoreDeps {
+  readonly config: Pick<GatewayConfig, 'realm' | 'challengeTtlMs' | 'challengeRateLimit' | 'depositIntentRateLimit'>
+  readonly stores: { readonly claims: Claims; readonly rateCounter: RateCounter; readonly ledger: Ledger }
+  readonly logger: Logger
+  /** unix ms */
+  readonly now: () => number
+  /** current HMAC key first, then previous keys still accepted */
+  readonly secretKeys: readonly string[]
+}
+
+export interface PaymentCore {
+  /**
+   * Verify → claim → settle, or a refusal with fresh challenges. Nothing may reach the upstream
+   * unless this returns `forward`: a payment settled and its single use was claimed.
+   */
+  handle(input: PaymentInput): Promise<Decision>
+  /** The answer for a route that cannot be paid at all (no method enabled), before its body is read. */
+  precheck(route: RouteOffers): RespondDecision | undefined
+}
+
+/** The payment decisions for one loaded config; transport-neutral (no sockets, streams or Web objects). */
+export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
+  const { config, stores, logger, now, secretKeys } = deps
+
+  const respond = (draft: OutcomeDraft, response: ReturnType<typeof problemResponse>): RespondDecision => ({
+    kind: 'respond',
+    ...response,
+    outcome: draft.done(),
+  })
+
+  const unavailable = (draft: OutcomeDraft, backend: string, detail: string) => {
+    draft.set({ payment: 'unavailable' })
+    draft.count({ metric: 'backendError', args: [backend] })
+    return respond(
+      draft,
+      problemResponse(gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), {
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      }),
+    )
+  }
+
+  /**
+   * A 402 (or 400) with fresh challenges, which go with every payment failure, ordered by the
+   * client's Accept-Payment. Offers are ranked before they are issued, so none costs a backend call
+   * the client has ruled out. Every such answer counts against the client's budgets, refusals too.
+   */
+  const refuse = async (
+    input: PaymentInput,
+    draft: OutcomeDraft,
+    digest: string | undefined,
+    type: ProblemType,
+    detail: string,
+  ): Promise<RespondDecision> => {
+    const { route } = input
+    const routeName = route.route.match
+    const wanted = rank(
+      route.offers.map((offer) => ({ method: offer.method.name, intent: offer.intent, offer })),
+      headerText(input.headers['accept-payment']),
+    ).map((ranked) => ranked.offer)
+    const exceeded = await exceededBudget(
+      stores.rateCounter,
+      logger,
+      (count) => draft.count(count),
+      { clientIp: input.clientIp, createsBackendObject: wanted.some((o) => o.method.issuer?.createsBackendObject) },
+      { challenges: config.challengeRateLimit, backendObjects: config.depositIntentRateLimit },
+    )
+    if (exceeded) {
+      const { budget, what } = exceeded
+      draft.set({ payment: 'rate-limited' })
+      draft.count({ metric: 'rateLimited', args: [routeName] })
+      return respond(
+        draft,
+        problemResponse(
+          gatewayProblem(
+            429,
+            'rate-limited',
+            'Too Many Requests',
+            `This client asked for more than ${budget.limit} ${what} in ${budget.windowMs / 1000} s. Retry later.`,
+          ),
+          { retryAfterSeconds: Math.ceil(budget.windowMs / 1000) },
+        ),
+      )
+    }
+    const { challenges, failures } = await issueChallenges(
+      route,
+      { realm: config.realm, secretKey: secretKeys[0]!, ttlMs: config.challengeTtlMs, now: now(), digest },
+      wanted,
+    )
+    for (const { method, error } of failures) {
+      const backend = error instanceof BackendUnavailable ? error.backend : method
+      draft.count({ metric: 'backendError', args: [backend] })
+      logger.error('could not issue a challenge; left out of this 402', { route: routeName, method, backend, error })
+    }
+    if (challenges.length === 0 && failures.length > 0) {
+      const first = failures[0]!.error
+      const backend = first instanceof BackendUnavailable ? first.backend : failures[0]!.method
+      draft.set({ payment: 'unavailable' })
+      // counted as backend errors where they happened
+      return respond(
+        draft,
+        problemResponse(
+          gatewayProblem(
+            503,
+            `${backend}-unavailable`,
+            'Service Unavailable',
+            `${first instanceof BackendUnavailable ? `${first.detail} ` : ''}No payment challenge could be issued; retry shortly.`,
+          ),
+          { retryAfterSeconds: RETRY_AFTER_SECONDS },
+        ),
+      )
+    }
+    draft.settle(type === 'payment-required' ? 'challenged' : 'refused')
+    if (type !== 'payment-required') draft.set({ problem: type })
+    draft.count({
+      metric: 'challengesIssued',
+      args: [routeName, challenges.map((c) => c.method)],
+    })
+    return respond(
+      draft,
+      problemResponse(paymentProblem(type, detail, challenges[0]?.id), { challenges: serializeAll(challenges) }),
+    )
+  }
+
+  const precheck = (route: RouteOffers): RespondDecision | undefined => {
+    if (route.offers.length > 0) return undefined
+    // The sample config before any method is set up: fail closed, and say what to do.
+    const draft = new OutcomeDraft()
+    draft.set({ payment: 'unavailable' })
+    return respond(
+      draft,
+      problemResponse(
+        gatewayProblem(
+          503,
+          'no-payment-method',
+          'Service Unavailable',
+          'No payment method is enabled for this route yet: the gateway log says what to set (or run it with --sandbox).',
+        ),
+      ),
+    )
+  }
+
+  const handle = async (input: PaymentInput): Promise<Decision> => {
+    const early = precheck(input.route)
+    if (early) return early
+    const { route, body } = input
+    const routeName = route.route.match
+    const draft = new OutcomeDraft()
+    const authorization = extract(input.headers.authorization)
+    const digest = body && body.length > 0 ? BodyDigest.compute(body) : undefined
+    const refuseWith = (type: ProblemType, detail: string) => refuse(input, draft, digest, type, detail)
+
+    if (authorization.kind === 'multiple')
+      return refuseWith('bad-request', 'Send exactly one Payment credential; this request carries several.')
+    if (authorization.kind === 'none') {
+      const { description } = route.route
+      return refuseWith(
+        'payment-required',
+        description ? `Payment is required: ${description}.` : 'Payment is required.',
+      )
+    }
+
+    let credential: Credential
+    try {
+      credential = parseCredential(authorization.token)
+    } catch (error) {
+      if (error instanceof MalformedCredential)
+        return refuseWith('malformed-credential', `The credential is malformed: ${error.message}`)
+      throw error
+    }
+
+    const { challenge } = credential
+    const verdict = verifyChallenge(challenge, {
+      routeOffers: route,
+      realm: config.realm,
+      secretKeys,
+      now: now(),
+      digestMatches: (echoed) =>
+        echoed === undefined ? digest === undefined : body !== undefined && BodyDigest.matches(echoed, body),
+    })
+    // The echoed method is the client's word: only a method this route offers becomes a label.
+    const methodName = route.offers.find((o) => o.method.name === challenge.method)?.method.name ?? 'unknown'
+    draft.set({ paymentMethod: methodName, challengeId: challenge.id.slice(0, 64) })
+    if (!verdict.ok) {
+      draft.set({ payment: 'refused' })
+      draft.count({ metric: 'verification', args: [methodName, verdict.problem] })
+      return refuseWith(verdict.problem, verdict.detail)
+    }
+
+    const { offer } = verdict
+    const method = offer.method.name
+    try {
+      if (!(await claimChallenge(stores.claims, challenge.id, verdict.expiresAtMs))) {
+        draft.set({ payment: 'refused' })
+        draft.count({ metric: 'replayRejected', args: [method] })
+        draft.count({ metric: 'verification', args: [method, 'invalid-challenge'] })
+        return refuseWith('invalid-challenge', 'This challenge has already been used.')
+      }
+    } catch (error) {
+      logger.error('replay store unavailable; refusing paid request', { route: routeName, error })
+      return unavailable(draft, 'store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
+    }
+
+    const settled = await settlePayment(stores.claims, logger, {
+      offer,
+      route: route.route,
+      realm: config.realm,
+      credential,
+      request: verdict.request,
+      bound: verdict.bound,
+      expiresAtMs: verdict.expiresAtMs,
+    })
+    if (!settled.ok) {
+      const { failure } = settled
+      if (failure.kind === 'refused') {
+        draft.set({ payment: 'refused' })
+        draft.count({ metric: 'verification', args: [method, failure.problem] })
+        return refuseWith(failure.problem, failure.detail)
+      }
+      if (failure.kind === 'backend') {
+        return unavailable(
+          draft,
+          failure.backend,
+          `${failure.detail} The request was not forwarded; retry the same credential shortly (it is never charged twice).`,
+        )
+      }
+      if (failure.kind === 'store')
+        return unavailable(draft, 'store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
+      draft.set({ payment: 'unavailable' })
+      return respond(
+        draft,
+        problemResponse(
+          gatewayProblem(
+            500,
+            'internal-payment-error',
+            'Internal Payment Error',
+            'The gateway failed while settling the payment.',
+          ),
+        ),
+      )
+    }
+
+    const { settlement } = settled
+    draft.set({ payment: 'paid', reference: settlement.reference })
+    draft.count({ metric: 'verification', args: [method, 'success'] })
+    draft.count({ metric: 'settled', args: [routeName, method, verdict.request.currency, verdict.request.amount] })
+    const paid: Paid = {
+      challengeId: challenge.id,
+      route: routeName,
+      method,
+      amount: verdict.request.amount,
+      currency: verdict.request.currency,
+      settlement,
+      settledAt: new Date(now()).toISOString(),
+    }
+    let committed: ReturnType<typeof commitPaid> | undefined
+    return {
+      kind: 'forward',
+      authorization: authorization.others,
+      receipt: receiptFor(paid),
+      outcome: draft.done(),
+      // once only: a second call gets the first call's result, so no payment is written twice
+      commit: (result) => (committed ??= commitPaid(stores.ledger, logger, paid, result)),
+    }
+  }
+
+  return { handle, precheck }
+}
+
+function headerText(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' || value === undefined ? value : value.join(', ')
+}
