@@ -39,7 +39,12 @@ describe('exceededBudget', () => {
 
   it('counts under challenges:<ip> and deposit-intents:<ip>', async () => {
     const keys: string[] = []
-    const counter: RateCounter = { countHit: async (key) => (keys.push(key), 1) }
+    const counter: RateCounter = {
+      countHit: async (key) => {
+        keys.push(key)
+        return 1
+      },
+    }
     await exceededBudget(
       counter,
       silentLogger,
