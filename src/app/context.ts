@@ -5,7 +5,7 @@ import type { OfferTable } from '../core/price-table.js'
 import type { PaymentMethod } from '../methods/types.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { Upstream } from '../proxy/upstream.js'
-import type { ReplayStore } from '../store/types.js'
+import type { Health } from '../store/ports.js'
 import type { BodyBudget } from './body-budget.js'
 
 /** State shared by every loaded config of one running gateway. */
@@ -19,7 +19,8 @@ export interface GatewayContext {
   readonly config: GatewayConfig
   readonly offers: OfferTable
   readonly methods: ReadonlyMap<string, PaymentMethod>
-  readonly store: ReplayStore
+  /** readiness only: the payment core holds the claims, rate and ledger ports */
+  readonly store: Health
   /** the payment decisions of this config; adapters call it */
   readonly core: PaymentCore
   readonly upstream: Upstream
