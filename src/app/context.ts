@@ -29,9 +29,6 @@ export interface GatewayContext {
   readonly lifecycle: Lifecycle
   /** request-body bytes buffered across the process (limits.bufferedBytes), shared by every loaded config */
   readonly bodyBudget: BodyBudget
-  /** current HMAC key first, then previous keys still accepted */
-  readonly secretKeys: readonly string[]
-  readonly now: () => number
   /** sha-256 of the config file and when it was loaded, for `/__gateway/config` */
   readonly loaded: { readonly hash: string; readonly at: string }
 }
