@@ -1,18 +1,17 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { canonicalizePath } from '../config/canonical-path.js'
-import { extract } from '../protocol/credential.js'
+import { forwardFree } from '../http/forward.js'
+import { handlePaidRoute } from '../http/paid-route.js'
+import { type RequestRecord, finishRecord } from '../http/request-record.js'
+import { handleShadowRoute } from '../http/shadow-route.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { createClientIpResolver } from '../proxy/client-ip.js'
 import type { GatewayContext } from './context.js'
 import { answerPreflight, applyCors } from './cors.js'
 import { discoveryHandlers } from './discovery-routes.js'
-import { forwardToUpstream } from './forward.js'
 import { healthHandlers } from './health.js'
-import { handlePaidRoute } from './paid-route.js'
 import { createRouteTable } from './route-table.js'
-import { finishRecord, type RequestRecord } from './request-record.js'
 import { sendProblem } from './respond.js'
-import { handleShadowRoute } from './shadow-route.js'
 
 /** Handles one request whose path is already canonical; `pathAndQuery` is what goes upstream. */
 export type Handler = (
@@ -116,19 +115,6 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
       else outgoing.destroy()
     })
   }
-}
-
-/** Forwards as is, except that a Payment credential (still a bearer token) never goes upstream. */
-export async function forwardFree(
-  ctx: GatewayContext,
-  incoming: IncomingMessage,
-  outgoing: ServerResponse,
-  pathAndQuery: string,
-  record: RequestRecord,
-) {
-  const authorization =
-    incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
-  return forwardToUpstream(ctx, incoming, outgoing, record, { pathAndQuery, authorization })
 }
 
 /** Splits an origin-form (or absolute-form) request target into path and `?query`. */

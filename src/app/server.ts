@@ -5,7 +5,8 @@ import { loadConfig, type RuntimeOptions } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { watchConfigFile } from '../config/watch.js'
 import type { Logger } from '../log/logger.js'
-import { resolveOffers } from '../methods/offers.js'
+import { createPaymentCore } from '../core/core.js'
+import { resolveOffers } from '../core/price-table.js'
 import { createMethods } from '../methods/registry.js'
 import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
@@ -293,13 +294,18 @@ function buildGeneration(
     offers: table,
     methods,
     store: shared.store,
+    core: createPaymentCore({
+      config,
+      stores: { claims: shared.store, rateCounter: shared.store, ledger: shared.store },
+      logger: shared.logger,
+      now: shared.now,
+      secretKeys: [config.secretKey ?? shared.fallbackSecret, ...config.previousSecretKeys],
+    }),
     upstream: createUpstream(config.upstream.url, config.upstream.timeoutMs, config.upstream.stripRequestHeaders),
     logger: shared.logger,
     metrics: shared.metrics,
     lifecycle: shared.lifecycle,
     bodyBudget: shared.bodyBudget,
-    secretKeys: [config.secretKey ?? shared.fallbackSecret, ...config.previousSecretKeys],
-    now: shared.now,
     loaded: { hash, at: new Date(shared.now()).toISOString() },
   }
   return { ok: true, generation: { ctx, listener: createGatewayListener(ctx), inFlight: 0, retired: false } }

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load.js'
 import { describeRoutes } from '../config/describe.js'
-import { resolveOffers } from '../methods/offers.js'
+import { resolveOffers } from '../core/price-table.js'
 import { createMethods } from '../methods/registry.js'
 import type { ChargeRequest } from '../methods/types.js'
 import { formatMajorUnits, TIP20_DECIMALS } from '../config/amount.js'
@@ -31,7 +31,7 @@ export async function runCheck(file: string, out: { write(text: string): unknown
         ...routeOffers.offers.map((offer) => ({
           method: offer.method.name,
           // A request completed per 402 (a Stripe deposit address) has its issued fields settled only then.
-          price: `${majorUnits(offer.method.name, offer.request)}${offer.method.issuedFields?.length ? ` (${offer.method.issuedFields.join(' and ')} issued per 402)` : ''}`,
+          price: `${majorUnits(offer.method.name, offer.request)}${offer.method.issuer?.fields.length ? ` (${offer.method.issuer.fields.join(' and ')} issued per 402)` : ''}`,
         })),
         ...routeOffers.unavailable.map((u) => ({ method: u.method, unavailable: u.reason })),
       ]

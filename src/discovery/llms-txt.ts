@@ -1,6 +1,6 @@
 import { formatBaseUnits } from '../config/amount.js'
 import type { GatewayConfig } from '../config/types.js'
-import type { Offer, OfferTable } from '../methods/offers.js'
+import type { Offer, OfferTable } from '../core/price-table.js'
 import { currencyDecimals } from '../methods/stripe/minimum-charge.js'
 
 /**

@@ -1,5 +1,5 @@
 import type { GatewayConfig, RouteConfig } from '../config/types.js'
-import type { OfferTable } from '../methods/offers.js'
+import type { OfferTable } from '../core/price-table.js'
 
 const ANY_METHOD = ['get', 'post', 'put', 'patch', 'delete'] as const
 

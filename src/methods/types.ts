@@ -33,10 +33,10 @@ export interface SettleInput {
   readonly route: RouteConfig
   /**
    * the echoed request: equal to what this route charges now (binding was checked); for a method
-   * with `issue`, the fields it fills in are those it issued (the challenge HMAC vouches for them)
+   * with an `issuer`, the fields it fills in are those it issued (the challenge HMAC vouches for them)
    */
   readonly request: ChargeRequest
-  /** the fields `issue` bound into the challenge's opaque; empty for other methods */
+  /** the fields its `issuer` bound into the challenge's opaque; empty for other methods */
   readonly bound?: Readonly<Record<string, string>>
   /** the credential's method-specific payload, unvalidated JSON */
   readonly payload: unknown
@@ -63,6 +63,18 @@ export interface Settlement {
 }
 
 /**
+ * Completes a method's quoted request for one 402. It may change only the fields named in
+ * `fields`; the core checks the others against the quote, and the challenge HMAC vouches for these.
+ */
+export interface ChallengeIssuer {
+  readonly fields: readonly (keyof ChargeRequest)[]
+  /** each `issue` creates an object at a backend (a PaymentIntent): such 402s have their own rate budget */
+  readonly createsBackendObject: boolean
+  /** Throws `BackendUnavailable` when it cannot issue. */
+  issue(quoted: ChargeRequest, route: RouteConfig): Promise<IssuedRequest>
+}
+
+/**
  * A payment method (`stripe`, later `tempo`). It prices and settles; the core does everything
  * protocol-generic (challenge ids, binding, expiry, single use, digest, receipts, proxying).
  */
@@ -77,15 +89,8 @@ export interface PaymentMethod {
    * (503, nothing forwarded). Either way no money moved, and the core releases the challenge claim.
    */
   settle(input: SettleInput): Promise<Settlement>
-  /**
-   * For methods whose request is completed per challenge (a Stripe deposit address): fills in the
-   * quoted request for one 402. It may change only the fields named in `issuedFields`; the core
-   * checks the others against the quote. Throws `BackendUnavailable` when it cannot issue.
-   */
-  issue?(quoted: ChargeRequest, route: RouteConfig): Promise<IssuedRequest>
-  readonly issuedFields?: readonly (keyof ChargeRequest)[]
-  /** `issue` creates an object at a backend per 402 (a PaymentIntent): such 402s have their own rate budget */
-  readonly issueCreates?: boolean
+  /** For methods whose request is completed per challenge (a Stripe deposit address). */
+  readonly issuer?: ChallengeIssuer
   /** Readiness probe of the backend, where one is cheap; absent = always ready. */
   ping?(): Promise<void>
   close?(): Promise<void>

@@ -1,11 +1,12 @@
-import type { LedgerEntry, ReplayStore } from './types.js'
+import type { StoreBundle } from './ports.js'
+import type { LedgerEntry } from './types.js'
 
 /**
  * The embedded store: single use and ledger inside one process. JavaScript runs one callback at a
  * time, so check-and-set on a Map is atomic here; across processes it guarantees nothing, which is
  * why the gateway logs that it is running single-instance.
  */
-export interface MemoryStore extends ReplayStore {
+export interface MemoryStore extends StoreBundle {
   /** live claims held in memory (expired ones linger only until the next sweep) */
   claimCount(): number
   /** rate-counter windows held in memory (ended ones linger only until the next sweep) */

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
-import { type LedgerEntry, type PaidOutcome, type ReplayStore, StoreUnavailable } from './types.js'
+import type { StoreBundle } from './ports.js'
+import { type LedgerEntry, type PaidOutcome, StoreUnavailable } from './types.js'
 
 export interface RedisStoreOptions {
   url: string
@@ -41,7 +42,7 @@ const OPTIONAL_LEDGER_FIELDS = ['outcome', 'bytesSent', 'bytesExpected'] as cons
  * per queue, kept without expiry until done.
  * Commands fail fast while Redis is down (no offline queue), so callers fail closed at once.
  */
-export function createRedisStore(options: RedisStoreOptions): ReplayStore {
+export function createRedisStore(options: RedisStoreOptions): StoreBundle {
   const redis = new Redis(options.url, {
     lazyConnect: true,
     enableOfflineQueue: false,

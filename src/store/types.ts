@@ -1,36 +1,7 @@
-/**
- * The replay store: single use of challenge ids (and of method keys such as transaction hashes),
- * and the ledger of settled payments. Redis across replicas, or memory for one process.
- * Every method rejects with `StoreUnavailable` when the backing store cannot be reached.
- */
-export interface ReplayStore {
-  /** a human-readable description for logs, e.g. "redis redis://127.0.0.1:6379" */
-  readonly description: string
-  /** Atomically claims `key` until `expiresAtMs` (epoch ms). True if this call got it. */
-  claim(key: string, expiresAtMs: number): Promise<boolean>
-  /** Gives a claim back (settlement failed and moved no money). */
-  release(key: string): Promise<void>
-  /** Appends a settled payment to the ledger. */
-  record(entry: LedgerEntry): Promise<void>
-  /** Reads the ledger, oldest first (operators reconcile from it; tests assert on it). */
-  ledger(limit?: number): Promise<LedgerEntry[]>
-  /**
-   * Counts one event under `key` in the current fixed window of `windowMs` and returns the count
-   * so far in that window (1 for the first). Shared by every replica on the same Redis.
-   */
-  countHit(key: string, windowMs: number): Promise<number>
-  /**
-   * Keeps `job` under `id` in `queue` until `removePending` (writing an id again replaces its job):
-   * work that must eventually be done even across a restart, such as recording a payment in Stripe.
-   */
-  addPending(queue: string, id: string, job: string): Promise<void>
-  /** Jobs still pending in `queue` (at most `limit`), in no particular order. */
-  listPending(queue: string, limit?: number): Promise<Array<{ id: string; job: string }>>
-  removePending(queue: string, id: string): Promise<void>
-  /** Resolves when the store answers. */
-  ping(): Promise<void>
-  close(): Promise<void>
-}
+import type { StoreBundle } from './ports.js'
+
+/** Every port of one backend; consumers take the narrow ports of `ports.ts` instead. */
+export type ReplayStore = StoreBundle
 
 export interface LedgerEntry {
   readonly challengeId: string

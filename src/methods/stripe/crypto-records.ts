@@ -1,5 +1,5 @@
 import type { Logger } from '../../log/logger.js'
-import type { ReplayStore } from '../../store/types.js'
+import type { DurableQueue } from '../../store/ports.js'
 import { BackendUnavailable } from '../types.js'
 import type { CryptoRecord, StripeCrypto } from './crypto.js'
 
@@ -15,7 +15,8 @@ const MAX_BACKOFF_MS = 15 * 60_000
 export interface CryptoRecorderOptions {
   readonly crypto: StripeCrypto
   readonly network: string
-  readonly store: ReplayStore
+  /** the outbox: a record stays there until Stripe has it */
+  readonly store: DurableQueue
   readonly logger: Logger
   /** counts a failed Stripe call (`mpp_backend_errors_total{backend="stripe"}`) */
   readonly onBackendError: (backend: string) => void

@@ -937,8 +937,8 @@ describe('quote: a Stripe deposit recipient', () => {
       ok: true,
       request: { amount: '500000', currency: CURRENCY, methodDetails: { chainId: CHAIN_ID } },
     })
-    expect(method.issuedFields).toEqual(['recipient', 'currency'])
-    expect(method.issueCreates).toBe(false)
+    expect(method.issuer?.fields).toEqual(['recipient', 'currency'])
+    expect(method.issuer?.createsBackendObject).toBe(false)
   })
 
   it.each([

@@ -363,9 +363,11 @@ export function createTempoMethod(
     quote,
     settle,
     ping,
-    issue: (quoted, route) => deposit.issue(quoted, route),
-    issuedFields: ['recipient', 'currency'],
-    issueCreates: config.stripeDeposit?.shape === 'per-payment',
+    issuer: {
+      fields: ['recipient', 'currency'],
+      createsBackendObject: config.stripeDeposit?.shape === 'per-payment',
+      issue: (quoted, route) => deposit.issue(quoted, route),
+    },
     close: async () => deposit.close(),
   }
 }

@@ -1,13 +1,7 @@
 import type { Delivery, ForwardOutcome } from '../proxy/upstream.js'
-import type { PaidOutcome } from '../store/types.js'
+import type { UpstreamResult } from '../core/ledger.js'
 
-export interface PaidResult {
-  readonly outcome: PaidOutcome
-  /** 0 when no answer came */
-  readonly upstreamStatus: number
-  readonly bytesSent?: number
-  readonly bytesExpected?: number
-}
+export type PaidResult = Omit<UpstreamResult, 'failure'>
 
 // `framing` cannot happen after payment (a paid body is read and re-sent with a Content-Length).
 const FAILURES = {
@@ -30,9 +24,4 @@ export function paidResult(forwarded: ForwardOutcome, delivery: Delivery | undef
   if (delivery?.end === 'client-gone') return { outcome: 'client-gone', upstreamStatus: status, ...bytes }
   if (status < 200 || status > 299) return { outcome: 'upstream-error', upstreamStatus: status, ...bytes }
   return { outcome: delivery?.end === 'cut' ? 'cut' : 'served', upstreamStatus: status, ...bytes }
-}
-
-/** Whether the payer paid and did not get what it paid for through no doing of its own (metric, error log). */
-export function paidButNotServed(outcome: PaidOutcome): boolean {
-  return outcome !== 'served' && outcome !== 'client-gone'
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../config/types.js'
-import type { RouteOffers } from '../methods/offers.js'
+import type { RouteOffers } from './price-table.js'
 import type { ChargeRequest, PaymentMethod } from '../methods/types.js'
 import { type Challenge, computeId, decodeJson, encodeJson, verifyId } from '../protocol/challenge.js'
 import { NONCE_KEY } from '../protocol/challenge-nonce.js'
-import { issueChallenges } from './challenges.js'
-import { verifyChallenge } from './verify-credential.js'
+import { issueChallenges } from './issue.js'
+import { verifyChallenge } from './verify.js'
 
 const KEY = 'challenges-test-key-0123456789-abcdefghijkl'
 const NOW = Date.parse('2026-12-01T10:00:00Z')
@@ -80,8 +80,11 @@ describe('issueChallenges: ids', () => {
     const deposit = {
       ...method,
       name: 'tempo',
-      issuedFields: ['recipient'],
-      issue: async (r: ChargeRequest) => ({ request: { ...r, recipient: '0x11' }, bound: { paymentIntent: 'pi_1' } }),
+      issuer: {
+        fields: ['recipient'],
+        createsBackendObject: false,
+        issue: async (r: ChargeRequest) => ({ request: { ...r, recipient: '0x11' }, bound: { paymentIntent: 'pi_1' } }),
+      },
     } as PaymentMethod
     const offers: RouteOffers = {
       route,

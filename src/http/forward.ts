@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { GatewayContext } from '../app/context.js'
+import { sendProblem } from '../app/respond.js'
+import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import type { ForwardOutcome } from '../proxy/upstream.js'
-import type { GatewayContext } from './context.js'
 import type { RequestRecord } from './request-record.js'
-import { sendProblem } from './respond.js'
 
 export interface ForwardParts {
   readonly pathAndQuery: string
@@ -65,4 +66,17 @@ export async function forwardToUpstream(
     sendProblem(outgoing, problem, outcome.failure === 'framing' ? { close: true } : {})
   }
   return outcome
+}
+
+/** Forwards as is, except that a Payment credential (still a bearer token) never goes upstream. */
+export async function forwardFree(
+  ctx: GatewayContext,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  pathAndQuery: string,
+  record: RequestRecord,
+) {
+  const authorization =
+    incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
+  return forwardToUpstream(ctx, incoming, outgoing, record, { pathAndQuery, authorization })
 }

@@ -1,8 +1,8 @@
-import type { Offer, RouteOffers } from '../methods/offers.js'
 import type { ChargeRequest } from '../methods/types.js'
 import { type Challenge, decodeJson, encodeJson, verifyId } from '../protocol/challenge.js'
 import { withoutNonce } from '../protocol/challenge-nonce.js'
 import type { ProblemType } from '../protocol/problem.js'
+import type { Offer, RouteOffers } from './price-table.js'
 
 export type Verdict =
   | {
@@ -47,8 +47,9 @@ export function verifyChallenge(challenge: Challenge, context: VerifyContext): V
   const offer = routeOffers.offers.find((o) => o.method.name === challenge.method && o.intent === challenge.intent)
   if (!offer) return refuse('invalid-challenge', `This route does not accept ${challenge.method}/${challenge.intent}.`)
   // Fields a method issues per challenge (a deposit address) are vouched for by the HMAC; the rest must match today's quote.
-  const issued = offer.method.issue ? (offer.method.issuedFields ?? []) : []
-  if (!offer.method.issue && Object.keys(bound).length > 0)
+  const { issuer } = offer.method
+  const issued = issuer?.fields ?? []
+  if (!issuer && Object.keys(bound).length > 0)
     return refuse('invalid-challenge', 'The challenge was issued for another route.')
   const echoed = decodeObject(challenge.request)
   const matches =

@@ -1,4 +1,4 @@
-import type { Offer, RouteOffers } from '../methods/offers.js'
+import type { Offer, RouteOffers } from './price-table.js'
 import { type Challenge, computeId, encodeJson, serialize } from '../protocol/challenge.js'
 import { withNonce } from '../protocol/challenge-nonce.js'
 
@@ -22,7 +22,7 @@ export interface IssueFailure {
  * Fresh challenges for a route, one per offer. Stateless: the id is an HMAC over the challenge
  * (with a random nonce in opaque, so every id is unique), so nothing is stored on a 402 and any
  * replica holding the key can verify it later. Offers whose method completes the request per 402
- * (`issue`) are left out when that fails; the failures are returned so the caller can log them
+ * (an `issuer`) are left out when that fails; the failures are returned so the caller can log them
  * and answer 503 when nothing is left.
  */
 export async function issueChallenges(
@@ -39,9 +39,10 @@ export async function issueChallenges(
       let request = offer.encodedRequest
       // Every challenge gets its own nonce, so no two ids collide (issue 11).
       let opaque = encodeJson(withNonce({ route: routeOffers.route.match }))
-      if (offer.method.issue) {
+      const { issuer } = offer.method
+      if (issuer) {
         try {
-          const completed = await offer.method.issue(offer.request, routeOffers.route)
+          const completed = await issuer.issue(offer.request, routeOffers.route)
           request = encodeJson(completed.request)
           opaque = encodeJson(withNonce({ ...completed.bound, route: routeOffers.route.match }))
         } catch (error) {

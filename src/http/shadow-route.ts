@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RouteOffers } from '../methods/offers.js'
-import type { GatewayContext } from './context.js'
-import { forwardFree } from './gateway.js'
-import type { RequestRecord } from './request-record.js'
+import type { GatewayContext } from '../app/context.js'
+import { shadowOutcome } from '../core/outcome.js'
+import type { RouteOffers } from '../core/price-table.js'
+import { forwardFree } from './forward.js'
+import { type RequestRecord, recordOutcome } from './request-record.js'
 
 /**
  * A priced route in `mode: shadow`: served as if free, while counting and logging the 402 it would
@@ -17,12 +18,11 @@ export function handleShadowRoute(
   pathAndQuery: string,
   record: RequestRecord,
 ) {
-  const route = routeOffers.route.match
-  const methods = routeOffers.offers.map((offer) => offer.method.name)
-  ctx.metrics.shadowChallenge(route, methods)
-  for (const offer of routeOffers.offers)
-    ctx.metrics.shadowRevenue(route, offer.method.name, offer.request.currency, offer.request.amount)
-  // the request's log line says payment "shadow"; the metrics hold what it would have asked for
-  record.payment = 'shadow'
+  const offers = routeOffers.offers.map((offer) => ({
+    method: offer.method.name,
+    currency: offer.request.currency,
+    amount: offer.request.amount,
+  }))
+  recordOutcome(record, shadowOutcome(routeOffers.route.match, offers), ctx.metrics)
   return forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
 }

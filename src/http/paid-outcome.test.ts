@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { paidButNotServed, paidResult } from './paid-outcome.js'
+import { paidResult } from './paid-outcome.js'
 
 describe('paidResult', () => {
   it('a 2xx delivered in full is served, with its byte counts', () => {
@@ -51,19 +51,5 @@ describe('paidResult', () => {
       outcome: 'upstream-unreachable',
       upstreamStatus: 0,
     })
-  })
-
-  it('counts everything but served and client-gone as paid but not served', () => {
-    expect(
-      [
-        'served',
-        'client-gone',
-        'cut',
-        'upstream-error',
-        'upstream-challenge',
-        'upstream-timeout',
-        'upstream-unreachable',
-      ].filter((o) => paidButNotServed(o as never)),
-    ).toEqual(['cut', 'upstream-error', 'upstream-challenge', 'upstream-timeout', 'upstream-unreachable'])
   })
 })

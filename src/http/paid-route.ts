@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { GatewayContext } from '../app/context.js'
+import { type BodyRefusal, hasBody, readBody } from '../app/request-body.js'
+import { sendProblem } from '../app/respond.js'
+import type { RespondDecision } from '../core/decision.js'
+import { countAll } from '../core/outcome.js'
+import type { RouteOffers } from '../core/price-table.js'
+import { RETRY_AFTER_SECONDS } from '../core/respond.js'
+import { gatewayProblem } from '../protocol/problem.js'
+import { requestFraming } from '../proxy/framing.js'
+import { UNSUPPORTED_FRAMING, forwardToUpstream } from './forward.js'
+import { paidResult } from './paid-outcome.js'
+import { type RequestRecord, recordOutcome } from './request-record.js'
+
+/**
+ * A request to a priced route, over node:http: reads the body, asks the payment core, then writes
+ * its answer, or forwards and commits what the upstream did. Nothing reaches the upstream unless
+ * the core said `forward` (a payment settled and its single use was claimed).
+ */
+export async function handlePaidRoute(
+  ctx: GatewayContext,
+  routeOffers: RouteOffers,
+  pathAndQuery: string,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  record: RequestRecord,
+): Promise<void> {
+  const unpayable = ctx.core.precheck(routeOffers)
+  if (unpayable) return respond(ctx, outgoing, record, unpayable, hasBody(incoming))
+
+  // refused before any challenge: a body we could not re-frame must never be paid for
+  if (requestFraming(incoming.headers) === 'unsupported')
+    return sendProblem(outgoing, UNSUPPORTED_FRAMING, { close: true })
+  let body: Buffer | undefined
+  if (hasBody(incoming)) {
+    const { maxBodyBytes } = routeOffers.route
+    const read = await readBody(incoming, {
+      limit: maxBodyBytes,
+      timeoutMs: ctx.config.limits.bodyTimeoutMs,
+      budget: ctx.bodyBudget,
+    })
+    if (!read.ok) return refuseBody(ctx, outgoing, read.reason, maxBodyBytes)
+    // the bytes stay reserved while this request may still use them
+    outgoing.once('close', read.release)
+    body = read.body
+  }
+
+  const query = pathAndQuery.indexOf('?')
+  const decision = await ctx.core.handle({
+    method: incoming.method ?? 'GET',
+    path: query === -1 ? pathAndQuery : pathAndQuery.slice(0, query),
+    route: routeOffers,
+    headers: incoming.headersDistinct,
+    body,
+    clientIp: record.clientIp,
+  })
+  if (decision.kind === 'respond') return respond(ctx, outgoing, record, decision, false)
+
+  recordOutcome(record, decision.outcome, ctx.metrics)
+  const forwarded = await forwardToUpstream(ctx, incoming, outgoing, record, {
+    pathAndQuery,
+    body,
+    authorization: decision.authorization,
+    receipt: decision.receipt,
+    trackDelivery: true,
+  })
+  // The ledger entry waits for the end of the response, so a body cut short is recorded as such.
+  const result = paidResult(forwarded, forwarded.ok ? await forwarded.delivery : undefined)
+  const committed = await decision.commit(forwarded.ok ? result : { ...result, failure: forwarded.failure })
+  countAll(ctx.metrics, committed.counts)
+}
+
+/** Writes a core answer; `close` when a request body was left unread. */
+function respond(
+  ctx: GatewayContext,
+  outgoing: ServerResponse,
+  record: RequestRecord,
+  decision: RespondDecision,
+  close: boolean,
+): void {
+  recordOutcome(record, decision.outcome, ctx.metrics)
+  outgoing.statusCode = decision.status
+  for (const [name, value] of Object.entries(decision.headers)) outgoing.setHeader(name, value)
+  outgoing.setHeader('Content-Length', Buffer.byteLength(decision.body))
+  if (close) outgoing.setHeader('Connection', 'close')
+  outgoing.end(decision.body)
+}
+
+/** Answers a body that was not read; the rest of it is never read, so the connection closes. */
+function refuseBody(ctx: GatewayContext, outgoing: ServerResponse, reason: BodyRefusal, maxBodyBytes: number): void {
+  if (reason === 'aborted') return void outgoing.destroy()
+  if (reason === 'too-large') {
+    return sendProblem(
+      outgoing,
+      gatewayProblem(
+        413,
+        'body-too-large',
+        'Content Too Large',
+        `The request body is larger than this route's limit of ${maxBodyBytes} bytes.`,
+      ),
+      { close: true },
+    )
+  }
+  if (reason === 'timeout') {
+    ctx.metrics.limitRefused('bodyTimeout')
+    const seconds = ctx.config.limits.bodyTimeoutMs / 1000
+    return sendProblem(
+      outgoing,
+      gatewayProblem(408, 'body-timeout', 'Request Timeout', `The request body did not arrive within ${seconds} s.`),
+      { close: true },
+    )
+  }
+  ctx.metrics.limitRefused('bufferedBytes')
+  sendProblem(
+    outgoing,
+    gatewayProblem(
+      503,
+      'body-buffer-full',
+      'Service Unavailable',
+      'The gateway is holding as many request bodies as it may; retry shortly.',
+    ),
+    { close: true, retryAfterSeconds: RETRY_AFTER_SECONDS },
+  )
+}

@@ -1,0 +1,54 @@
+import type { LedgerEntry } from './types.js'
+
+/*
+ * The store, split by consumer: each one takes only the ports it uses, so a later backend (a
+ * durable ledger in PostgreSQL, say) can replace one port without touching the others. Redis and
+ * memory each provide every port (`StoreBundle`). Every method rejects with `StoreUnavailable`
+ * when the backing store cannot be reached.
+ */
+
+/** Single use of challenge ids, and of method keys such as transaction hashes. */
+export interface Claims {
+  /** Atomically claims `key` until `expiresAtMs` (epoch ms). True if this call got it. */
+  claim(key: string, expiresAtMs: number): Promise<boolean>
+  /** Gives a claim back (settlement failed and moved no money). */
+  release(key: string): Promise<void>
+}
+
+/** The ledger of settled payments. */
+export interface Ledger {
+  /** Appends a settled payment. */
+  record(entry: LedgerEntry): Promise<void>
+  /** Reads the ledger, oldest first (operators reconcile from it; tests assert on it). */
+  ledger(limit?: number): Promise<LedgerEntry[]>
+}
+
+/** Fixed-window counters for rate budgets. */
+export interface RateCounter {
+  /**
+   * Counts one event under `key` in the current fixed window of `windowMs` and returns the count
+   * so far in that window (1 for the first). Shared by every replica on the same Redis.
+   */
+  countHit(key: string, windowMs: number): Promise<number>
+}
+
+/** Work that must eventually be done even across a restart (the Stripe-deposit outbox). */
+export interface DurableQueue {
+  /** Keeps `job` under `id` in `queue` until `removePending` (writing an id again replaces its job). */
+  addPending(queue: string, id: string, job: string): Promise<void>
+  /** Jobs still pending in `queue` (at most `limit`), in no particular order. */
+  listPending(queue: string, limit?: number): Promise<Array<{ id: string; job: string }>>
+  removePending(queue: string, id: string): Promise<void>
+}
+
+/** Readiness and shutdown. */
+export interface Health {
+  /** a human-readable description for logs, e.g. "redis redis://127.0.0.1:6379" */
+  readonly description: string
+  /** Resolves when the store answers. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** What one backend (Redis, memory) provides. */
+export interface StoreBundle extends Claims, Ledger, RateCounter, DurableQueue, Health {}
