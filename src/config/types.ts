@@ -110,9 +110,11 @@ export interface TempoMethodConfig {
   readonly txClaimTtlMs: number
 }
 
+/** Each configured method's section, by name, in the order written; a plugin's section is what its schema parses. */
 export interface MethodsConfig {
   readonly stripe?: StripeMethodConfig
   readonly tempo?: TempoMethodConfig
+  readonly [plugin: string]: unknown
 }
 
 export type RouteMode = 'enforce' | 'shadow'

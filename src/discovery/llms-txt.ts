@@ -1,7 +1,7 @@
-import { formatBaseUnits } from '../config/amount.js'
 import type { GatewayConfig } from '../config/types.js'
-import type { Offer, OfferTable } from '../methods/offers.js'
-import { currencyDecimals } from '../methods/stripe/minimum-charge.js'
+import { methodPlugins, pluginFor } from '../methods/index.js'
+import type { OfferTable } from '../methods/offers.js'
+import type { MethodPlugin } from '../methods/plugin.js'
 
 /**
  * `/llms.txt` (llmstxt.org): what an agent needs to call this API and pay for it, in plain
@@ -10,7 +10,7 @@ import { currencyDecimals } from '../methods/stripe/minimum-charge.js'
 export function buildLlmsTxt(
   config: GatewayConfig,
   offers: OfferTable,
-  options: { openapiPath?: string } = {},
+  options: { openapiPath?: string; plugins?: readonly MethodPlugin[] } = {},
 ): string {
   const methods = [...new Set([...offers.values()].flatMap((o) => o.offers.map((offer) => offer.method.name)))]
   const lines = [
@@ -37,17 +37,13 @@ export function buildLlmsTxt(
       lines.push(`- \`${route.match}\`${text}: free`)
       continue
     }
-    const prices = offers.get(route)!.offers.map(describeOffer).join('; ')
+    const prices = offers
+      .get(route)!
+      .offers.map((offer) =>
+        pluginFor(offer.method.name, options.plugins ?? methodPlugins).describeOffer(offer.request),
+      )
+      .join('; ')
     lines.push(`- \`${route.match}\`${text}: ${prices}`)
   }
   return `${lines.join('\n')}\n`
-}
-
-function describeOffer(offer: Offer): string {
-  const { amount, currency, methodDetails } = offer.request
-  if (offer.method.name === 'tempo') {
-    const chain = methodDetails?.chainId === undefined ? '' : ` on Tempo chain ${String(methodDetails.chainId)}`
-    return `${amount === '0' ? 'a signed proof, no payment' : `${formatBaseUnits(BigInt(amount), 6)} USD in token ${currency}`}${chain} (tempo)`
-  }
-  return `${formatBaseUnits(BigInt(amount), currencyDecimals(currency))} ${currency} (${offer.method.name})`
 }
