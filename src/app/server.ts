@@ -72,6 +72,8 @@ interface Shared {
   readonly now: () => number
   /** used while the config sets no secretKey: kept across reloads so issued challenges survive */
   readonly fallbackSecret: string
+  /** the payment method plugins (runtime.plugins; default methodPlugins) */
+  readonly plugins?: RuntimeOptions['plugins']
 }
 
 /** Builds every part from a validated config and starts listening. */
@@ -92,6 +94,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     bodyBudget: createBodyBudget(config.limits.bufferedBytes),
     now: options.now ?? Date.now,
     fallbackSecret: randomBytes(32).toString('base64url'),
+    plugins: options.runtime?.plugins,
   }
 
   const first = buildGeneration(config, options.hash ?? '', shared)
@@ -281,11 +284,15 @@ function buildGeneration(
   hash: string,
   shared: Shared,
 ): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
-  const methods = createMethods(config, {
-    store: shared.store,
-    logger: shared.logger,
-    onBackendError: (backend) => shared.metrics.backendError(backend),
-  })
+  const methods = createMethods(
+    config,
+    {
+      store: shared.store,
+      logger: shared.logger,
+      onBackendError: (backend) => shared.metrics.backendError(backend),
+    },
+    shared.plugins,
+  )
   const { table, errors } = resolveOffers(config, methods)
   if (errors.length > 0) return { ok: false, errors }
   const ctx: GatewayContext = {

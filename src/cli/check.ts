@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js'
 import { describeRoutes } from '../config/describe.js'
 import { resolveOffers } from '../methods/offers.js'
-import { createMethods, methodPlugins, pluginFor } from '../methods/index.js'
+import { createMethods, methodPlugins, pluginOf } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
 
 /** `mpp-gateway check`: every config error, or the route table with each route's price per method. */
@@ -33,7 +33,7 @@ export async function runCheck(
         ...routeOffers.offers.map((offer) => ({
           method: offer.method.name,
           // A request completed per 402 (a Stripe deposit address) has its issued fields settled only then.
-          price: `${pluginFor(offer.method.name, plugins).formatPrice(offer.request)}${offer.method.issuedFields?.length ? ` (${offer.method.issuedFields.join(' and ')} issued per 402)` : ''}`,
+          price: `${pluginOf(offer.method).formatPrice(offer.request)}${offer.method.issuedFields?.length ? ` (${offer.method.issuedFields.join(' and ')} issued per 402)` : ''}`,
         })),
         ...routeOffers.unavailable.map((u) => ({ method: u.method, unavailable: u.reason })),
       ]

@@ -1,7 +1,6 @@
 import type { GatewayConfig } from '../config/types.js'
-import { methodPlugins, pluginFor } from '../methods/index.js'
+import { pluginOf } from '../methods/index.js'
 import type { OfferTable } from '../methods/offers.js'
-import type { MethodPlugin } from '../methods/plugin.js'
 
 /**
  * `/llms.txt` (llmstxt.org): what an agent needs to call this API and pay for it, in plain
@@ -10,7 +9,7 @@ import type { MethodPlugin } from '../methods/plugin.js'
 export function buildLlmsTxt(
   config: GatewayConfig,
   offers: OfferTable,
-  options: { openapiPath?: string; plugins?: readonly MethodPlugin[] } = {},
+  options: { openapiPath?: string } = {},
 ): string {
   const methods = [...new Set([...offers.values()].flatMap((o) => o.offers.map((offer) => offer.method.name)))]
   const lines = [
@@ -39,9 +38,7 @@ export function buildLlmsTxt(
     }
     const prices = offers
       .get(route)!
-      .offers.map((offer) =>
-        pluginFor(offer.method.name, options.plugins ?? methodPlugins).describeOffer(offer.request),
-      )
+      .offers.map((offer) => pluginOf(offer.method).describeOffer(offer.request))
       .join('; ')
     lines.push(`- \`${route.match}\`${text}: ${prices}`)
   }

@@ -16,6 +16,14 @@ export function pluginFor(name: string, plugins: readonly MethodPlugin[] = metho
   return plugin
 }
 
+/** the plugin each method was built by, so its wording is found without passing the plugin list around */
+const builtBy = new WeakMap<PaymentMethod, MethodPlugin>()
+
+/** The plugin that built a method (by createMethods); a method built by hand falls back to its name. */
+export function pluginOf(method: PaymentMethod): MethodPlugin {
+  return builtBy.get(method) ?? pluginFor(method.name)
+}
+
 /**
  * The configured payment methods, in the order the config lists them (the order of challenges).
  * Without `services` (config checks, discovery) they only quote: nothing runs in the background.
@@ -29,7 +37,10 @@ export function createMethods(
   const sections = config.methods as Readonly<Record<string, unknown>>
   for (const [name, section] of Object.entries(sections)) {
     if (section === undefined) continue
-    methods.set(name, pluginFor(name, plugins).create(section, { config, ...(services ? { services } : {}) }))
+    const plugin = pluginFor(name, plugins)
+    const method = plugin.create(section, { config, ...(services ? { services } : {}) })
+    builtBy.set(method, plugin)
+    methods.set(name, method)
   }
   return methods
 }
