@@ -26,6 +26,24 @@ export function kind(value: unknown): string {
   return `a ${typeof value}`
 }
 
+/** A value quoted for a message, cut short so one bad line cannot flood the output. */
+export function show(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)
+}
+
+/** The shortest exact spelling of a duration: 3_600_000 → "1h", 1500 → "1500ms". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${ms}ms`
+}
+
 /** The "unknown key" problem, with the closest known key when the unknown one looks like a typo of it. */
 export function unknownKey(key: string, known: readonly string[]): string {
   const close = suggest(key, known)
@@ -38,7 +56,8 @@ export function unknownKey(key: string, known: readonly string[]): string {
  */
 export function toPlain(value: unknown): unknown {
   if (value === null) return undefined
-  if (Array.isArray(value)) return value.map(toPlain)
+  // a null item of a list stays null: it is "nothing", not absent
+  if (Array.isArray(value)) return value.map((item) => (item === null ? null : toPlain(item)))
   if (value instanceof Map) {
     const out: Record<string, unknown> = {}
     for (const [key, item] of value) {
@@ -76,7 +95,11 @@ export function checkSchema<T>(
 ): { ok: true; data: T } | { ok: false; issues: Issue[] } {
   const parsed = schema.safeParse(toPlain(value), { reportInput: true })
   if (parsed.success) return { ok: true, data: parsed.data }
-  const issues = parsed.error.issues.flatMap((issue): Issue[] => {
+  // unknown keys first, as the loader reports them before the values of a block
+  const sorted = [...parsed.error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  )
+  const issues = sorted.flatMap((issue): Issue[] => {
     const path = issue.path.reduce<string>((sum, key) => joinPath(sum, typeof key === 'symbol' ? String(key) : key), at)
     if (issue.code === 'unrecognized_keys') {
       const known = objectKeys(schema, issue.path)
@@ -94,6 +117,18 @@ export function checkSchema<T>(
     return [{ path, problem: issue.message, aboutValue: true }]
   })
   return { ok: false, issues }
+}
+
+/** The keys an object schema needs, in its order: "must be a mapping with at least secretKey and networkId". */
+export function requiredKeys(schema: z.ZodType): string[] {
+  const object = unwrap(schema)
+  if (!(object instanceof z.ZodObject)) return []
+  return (
+    Object.entries(object.shape as Record<string, z.ZodType>)
+      // required: what an absent value does not pass
+      .filter(([, field]) => !field.safeParse(undefined).success)
+      .map(([key]) => key)
+  )
 }
 
 /** The keys an object schema knows at a path inside `schema`, for did-you-mean. */

@@ -23,7 +23,6 @@ import {
   SPLIT_KEYS,
   STORE_KEYS,
   STRIPE_DEPOSIT_KEYS,
-  STRIPE_KEYS,
   TEMPO_KEYS,
   TOP_KEYS,
   UPSTREAM_KEYS,
@@ -32,13 +31,13 @@ import {
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
-import { checkSchema, type Issue, joinPath, kind, unknownKey } from './issues.js'
+import { checkDuration, checkHttpUrl } from './fields.js'
+import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
 import { findShadowing } from './route-overlap.js'
 import { isPlaceholder } from './placeholders.js'
 import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
-import type { z } from 'zod'
 import type {
   Address,
   AdminConfig,
@@ -55,7 +54,6 @@ import type {
   RouteSplit,
   StripeDepositConfig,
   StripeDepositShape,
-  StripeMethodConfig,
   TempoFeePayerConfig,
   TempoMethodConfig,
   TempoMode,
@@ -163,7 +161,6 @@ const MIN_SECRET_BYTES = 32
 /** below this a limits timeout would cut ordinary clients on a busy network */
 const MIN_LIMIT_TIMEOUT_MS = 100
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
-const DURATION_HINT = 'use e.g. "500ms", "30s", "5m", "1h" or "1m30s"'
 const TEMPO_MODES: readonly TempoMode[] = ['pull', 'push']
 /** Moderato, the Tempo testnet: the default chain, as in draft-tempo-charge §Method Details */
 const TEMPO_DEFAULT_CHAIN_ID = 42431
@@ -426,21 +423,12 @@ class Validator {
   }
 
   private duration(map: Mapping, key: string, path: string, fallback: string, minMs: number): number {
-    const at = joinPath(path, key)
     const value = this.get(map, key)
-    const fallbackMs = parseDuration(fallback)!
-    if (value === undefined || value === REPORTED) return fallbackMs
-    if (typeof value !== 'string') {
-      this.fail(at, `must be a duration string like "${fallback}" (got ${kind(value)})`)
-      return fallbackMs
-    }
-    const ms = parseDuration(value)
-    if (ms === undefined) {
-      this.fail(at, value === '' ? `is empty; ${DURATION_HINT}` : `${show(value)} is not a duration (${DURATION_HINT})`)
-      return fallbackMs
-    }
-    if (ms < minMs) this.fail(at, `must be at least ${formatDuration(minMs)}`)
-    return ms
+    if (value === REPORTED) return parseDuration(fallback)!
+    const checked = checkDuration(value, fallback, minMs)
+    if (typeof checked === 'number') return checked
+    this.fail(joinPath(path, key), checked.problem)
+    return checked.fallbackMs
   }
 
   private stringList(map: Mapping, key: string, path: string): string[] | undefined {
@@ -458,21 +446,8 @@ class Validator {
   }
 
   private httpUrl(text: string, path: string): URL | undefined {
-    // A URL may carry a password: echo it only when it cannot.
-    const shown = text.includes('@') ? 'the URL' : show(text)
-    let url: URL
-    try {
-      url = new URL(text)
-    } catch {
-      return this.fail(path, `${shown} is not a valid URL`)
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return this.fail(path, `${shown} must use http or https`)
-    if (url.username || url.password) return this.fail(path, 'must not contain credentials (user:password@)')
-    if (text.includes('?')) return this.fail(path, `${shown} must not contain a query`)
-    if (text.includes('#')) return this.fail(path, `${shown} must not contain a fragment`)
-    // A base path is joined with request paths, so it carries no trailing slash.
-    url.pathname = url.pathname.replace(/\/+$/, '') || '/'
-    return url
+    const checked = checkHttpUrl(text)
+    return checked instanceof URL ? checked : this.fail(path, checked.problem)
   }
 
   // ---- top-level fields ------------------------------------------------------------------------
@@ -627,12 +602,10 @@ class Validator {
       }
       this.configuredMethods.push(name)
       const section = plugin.configSchema
-        ? this.pluginSection(plugin.configSchema, config, path)
-        : name === 'stripe'
-          ? this.stripe(config, path)
-          : name === 'tempo'
-            ? this.tempo(config, path)
-            : this.fail(path, 'this payment method has no config schema', false)
+        ? this.pluginSection(plugin, config, path)
+        : name === 'tempo'
+          ? this.tempo(config, path)
+          : this.fail(path, 'this payment method has no config schema', false)
       if (section !== undefined) methods[name] = section
     }
     const configured = methods as MethodsConfig
@@ -649,66 +622,36 @@ class Validator {
   }
 
   /** A plugin's own section, checked by its zod schema; its problems join the others. */
-  private pluginSection(schema: z.ZodType, value: unknown, path: string): unknown {
+  private pluginSection(plugin: MethodPlugin, value: unknown, path: string): unknown {
+    const schema = plugin.configSchema!
     if (value === REPORTED) return undefined
-    const checked = checkSchema(schema, value, path)
-    if (checked.ok) return checked.data
-    const reported = new Set(this.issues.map((issue) => issue.path))
-    // a value whose `${...}` was already reported is checked no further
-    for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
-    return undefined
-  }
-
-  private stripe(value: unknown, path: string): StripeMethodConfig | undefined {
-    if (value === null || value === undefined)
-      return this.fail(path, 'must be a mapping with at least secretKey and networkId')
+    if (value === null || value === undefined) {
+      const keys = requiredKeys(schema)
+      return this.fail(
+        path,
+        keys.length > 0 ? `must be a mapping with at least ${keys.join(' and ')}` : 'must be a mapping',
+      )
+    }
     const map = this.mapping(value, path)
     if (!map) return undefined
-    this.knownKeys(map, path, STRIPE_KEYS)
-    const placeholder = this.stripePlaceholder(map, path)
-    const secretKey = this.stripeSecretKey(map, path)
-    const networkId = this.nonEmpty(map, 'networkId', path)
-    const paymentMethodTypes = this.paymentMethodTypes(map, path)
-    const apiVersion = this.string(map, 'apiVersion', path) ?? '2026-07-29.preview'
-    if (apiVersion === '') this.fail(joinPath(path, 'apiVersion'), 'is empty')
-    const apiBase = this.apiBase(map, path)
-    const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
-    // mppx records crypto payments with its SPT preview version; Stripe's deposit docs name older previews.
-    const cryptoApiVersion = this.string(map, 'cryptoApiVersion', path) ?? '2026-07-29.preview'
-    if (!cryptoApiVersion.endsWith('.preview'))
-      this.fail(
-        joinPath(path, 'cryptoApiVersion'),
-        `${show(cryptoApiVersion)} is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`,
-      )
-    const account = this.string(map, 'account', path)
-    if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account))
-      this.fail(joinPath(path, 'account'), 'must be a connected account id (acct_...)')
-    if (
-      placeholder ||
-      secretKey === undefined ||
-      networkId === undefined ||
-      !paymentMethodTypes ||
-      apiBase === undefined
-    )
+    const placeholder = this.placeholder(plugin, map, path)
+    const checked = checkSchema(schema, map, path)
+    if (!checked.ok) {
+      const reported = new Set(this.issues.map((issue) => issue.path))
+      // a value whose `${...}` was already reported is checked no further
+      for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
       return undefined
-    return {
-      secretKey,
-      networkId,
-      paymentMethodTypes,
-      apiVersion,
-      apiBase,
-      timeoutMs,
-      cryptoApiVersion,
-      ...(account ? { account } : {}),
     }
+    return placeholder ? undefined : checked.data
   }
 
   /**
-   * A Stripe key or network id copied from the examples can never take a payment: like an empty
+   * A value copied from the examples (a Stripe key, say) can never take a payment: like an empty
    * Tempo recipient, it switches the method off with a warning, so the sample config still runs.
    */
-  private stripePlaceholder(map: Mapping, path: string): boolean {
-    const found = ['secretKey', 'networkId'].filter((key) => {
+  private placeholder(plugin: MethodPlugin, map: Mapping, path: string): boolean {
+    const { keys = [], owner = plugin.name } = plugin.examplePlaceholders ?? {}
+    const found = keys.filter((key) => {
       const value = this.get(map, key)
       return typeof value === 'string' && isPlaceholder(value)
     })
@@ -718,45 +661,16 @@ class Validator {
       [...(this.written.get(joinPath(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!),
     )
     const how =
-      names.length > 0 ? `set ${names.join(', ')} to your own Stripe values` : 'replace it with your own Stripe value'
+      names.length > 0
+        ? `set ${names.join(', ')} to your own ${owner} values`
+        : `replace it with your own ${owner} value`
     const is = found.length === 1 ? 'is a placeholder' : 'are placeholders'
-    this.disabled.set('stripe', `${at} ${is} (${how})`)
-    this.notices.push({ path: at, message: `${is} from the examples, so the stripe method is disabled (${how})` })
-    return true
-  }
-
-  /** Checked for shape only: the key's value must never appear in a message. */
-  private stripeSecretKey(map: Mapping, path: string): string | undefined {
-    const at = joinPath(path, 'secretKey')
-    const key = this.nonEmpty(map, 'secretKey', path)
-    if (key === undefined) return undefined
-    if (key.startsWith('pk_'))
-      return this.fail(at, 'is a publishable key (pk_...); use a secret key (sk_...) or a restricted key (rk_...)')
-    if (!key.startsWith('sk_') && !key.startsWith('rk_'))
-      return this.fail(at, 'must start with "sk_" or "rk_" (a Stripe secret or restricted key)')
-    if (/\s/.test(key)) return this.fail(at, 'contains whitespace')
-    return key
-  }
-
-  private paymentMethodTypes(map: Mapping, path: string): string[] | undefined {
-    const at = joinPath(path, 'paymentMethodTypes')
-    if (this.get(map, 'paymentMethodTypes') === undefined) return ['card']
-    const types = this.stringList(map, 'paymentMethodTypes', path)
-    if (!types) return undefined
-    if (types.length === 0) return this.fail(at, 'must not be empty (the default is ["card"])')
-    let ok = true
-    types.forEach((type, i) => {
-      if (type === '') ok = this.fail(`${at}[${i}]`, 'is empty') ?? false
-      else if (types.indexOf(type) !== i) ok = this.fail(`${at}[${i}]`, `${show(type)} is listed twice`) ?? false
+    this.disabled.set(plugin.name, `${at} ${is} (${how})`)
+    this.notices.push({
+      path: at,
+      message: `${is} from the examples, so the ${plugin.name} method is disabled (${how})`,
     })
-    return ok ? types : undefined
-  }
-
-  private apiBase(map: Mapping, path: string): string | undefined {
-    const text = this.string(map, 'apiBase', path) ?? 'https://api.stripe.com'
-    const url = this.httpUrl(text, joinPath(path, 'apiBase'))
-    if (!url) return undefined
-    return url.pathname === '/' ? url.origin : url.origin + url.pathname
+    return true
   }
 
   private tempo(value: unknown, path: string): TempoMethodConfig | undefined {
@@ -1551,27 +1465,9 @@ class Validator {
   }
 }
 
-/** A value quoted for a message, cut short so one bad line cannot flood the output. */
-function show(text: string): string {
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)
-}
-
 /** The sum of decimal amounts in units of 10^-scale; `scale` is at least each amount's scale. */
 function sumAt(amounts: readonly DecimalAmount[], scale: number): bigint {
   return amounts.reduce((sum, amount) => sum + amount.units * 10n ** BigInt(scale - amount.scale), 0n)
-}
-
-/** The shortest exact spelling of a duration: 3_600_000 → "1h", 1500 → "1500ms". */
-function formatDuration(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`
-  }
-  return `${ms}ms`
 }
 
 function notSet(names: readonly string[]): string {

@@ -30,9 +30,14 @@ export interface MethodPlugin<Config = unknown> {
   readonly name: string
   /**
    * The zod schema of `methods.<name>`, checked by the loader (errors name `methods.<name>.<key>`).
-   * stripe and tempo leave it out for now: the loader's own validator still checks them, with their messages.
+   * tempo leaves it out for now: the loader's own validator still checks it, with its messages.
    */
   readonly configSchema?: z.ZodType<Config>
+  /**
+   * Keys whose example values (see config/placeholders.ts) switch the method off with a warning
+   * instead of failing, so the sample config runs; `owner` names whose values they are ("Stripe").
+   */
+  readonly examplePlaceholders?: { readonly keys: readonly string[]; readonly owner: string }
   /** Builds the method from its parsed config section. */
   create(config: Config, context: MethodContext): PaymentMethod
   /** The charge in major units for `check`'s route table, e.g. "0.50 usd". */

@@ -70,12 +70,12 @@ describe('a third payment method registered as a plugin', () => {
 
   it('suggests the key meant for a typo, and names a missing one', () => {
     expect(errorsOf(config(['secrt: "x"']))).toEqual([
-      'gateway.config.yaml: methods.voucher.secret: is required',
       'gateway.config.yaml: methods.voucher.secrt: unknown key (did you mean "secret"?)',
+      'gateway.config.yaml: methods.voucher.secret: is required',
     ])
     expect(errorsOf(config(['issuer: "desk"', 'colour: "red"']))).toEqual([
-      'gateway.config.yaml: methods.voucher.secret: is required',
       'gateway.config.yaml: methods.voucher.colour: unknown key (known keys: secret, issuer, decimals)',
+      'gateway.config.yaml: methods.voucher.secret: is required',
     ])
   })
 
