@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { parseAddress, ZERO_ADDRESS } from './address.js'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
-import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
+import { MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
@@ -31,9 +31,17 @@ import {
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
+import {
+  DEPOSIT_PATH,
+  depositMemoryNotice,
+  depositNeedsStripe,
+  shadowingProblems,
+  sharedStoreNeedsKey,
+  splitsProblem,
+  workersProblem,
+} from './cross-checks.js'
 import { checkDuration, checkHttpUrl } from './fields.js'
 import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
-import { findShadowing } from './route-overlap.js'
 import { isPlaceholder } from './placeholders.js'
 import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
@@ -277,21 +285,12 @@ class Validator {
       secretKey === undefined &&
       !this.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')
     ) {
-      const unset = this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')
-      const hint = unset.length > 0 ? `; set ${unset.join(', ')}` : ''
-      this.fail(
-        'secretKey',
-        `is required with store.url: replicas sharing a store must share the challenge key, or each refuses the challenges of the others (openssl rand -base64 32)${hint}`,
-      )
+      this.fail('secretKey', sharedStoreNeedsKey(this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')))
     }
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
-    if (methods.tempo?.stripeDeposit?.shape === 'reusable' && !store.url) {
-      this.notices.push({
-        path: 'methods.tempo.recipient.stripeDeposit',
-        message: 'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url',
-      })
-    }
+    const notice = depositMemoryNotice(methods, store)
+    if (notice) this.notices.push({ path: DEPOSIT_PATH, message: notice })
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
     const trustedProxies = this.trustedProxies(top)
@@ -359,12 +358,8 @@ class Validator {
       )
       return 1
     }
-    if (value > 1 && !store.url) {
-      this.fail(
-        'workers',
-        `${value} workers need store.url (Redis): the in-memory store keeps single use inside one process, so a credential could be spent once per worker`,
-      )
-    }
+    const problem = workersProblem(value, store)
+    if (problem) this.fail('workers', problem)
     return value
   }
 
@@ -609,15 +604,12 @@ class Validator {
       if (section !== undefined) methods[name] = section
     }
     const configured = methods as MethodsConfig
-    const stripeOff = this.disabled.get('stripe')
-    if (configured.tempo?.stripeDeposit && stripeOff !== undefined) {
-      this.fail('methods.tempo.recipient.stripeDeposit', `needs methods.stripe, which is disabled because ${stripeOff}`)
-    } else if (configured.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
-      this.fail(
-        'methods.tempo.recipient.stripeDeposit',
-        'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into',
-      )
-    }
+    const problem = depositNeedsStripe(
+      configured,
+      this.configuredMethods.includes('stripe'),
+      this.disabled.get('stripe'),
+    )
+    if (problem) this.fail(DEPOSIT_PATH, problem)
     return configured
   }
 
@@ -1192,32 +1184,8 @@ class Validator {
     return routes
   }
 
-  /** Routes match first-to-last: an earlier route must not serve a later one's requests for less. */
   private shadowing(routes: readonly RouteConfig[], shadowsOk: ReadonlySet<number>): void {
-    const patterns = routes.map((route) => ({
-      index: route.index,
-      method: route.method,
-      path: route.path,
-      caseSensitive: route.caseSensitive === true,
-      ...(route.price.kind === 'charge' && route.mode === 'enforce' ? { amount: route.price.amount } : {}),
-      shadowsOk: shadowsOk.has(route.index),
-    }))
-    const priceOf = (route: RouteConfig) =>
-      route.price.kind === 'free'
-        ? 'free'
-        : route.mode === 'shadow'
-          ? `${route.price.amount.text}, but mode: shadow forwards it unpaid`
-          : route.price.amount.text
-    for (const { earlier, later, example } of findShadowing(patterns)) {
-      const a = routes.find((route) => route.index === earlier)!
-      const b = routes.find((route) => route.index === later)!
-      this.fail(
-        `routes[${later}].match`,
-        `${show(b.match)} (price ${priceOf(b)}) is shadowed by routes[${earlier}].match ${show(a.match)} (price ${priceOf(a)}), ` +
-          `which comes first and takes requests such as ${example.method} ${example.path}; ` +
-          `list the more specific route first, or set routes[${earlier}].shadows: ok if that is intended`,
-      )
-    }
+    for (const { path, problem } of shadowingProblems(routes, shadowsOk)) this.fail(path, problem)
   }
 
   private route(
@@ -1419,21 +1387,8 @@ class Validator {
       else ok = false
     })
     if (!ok) return undefined
-    if (price?.kind === 'charge') {
-      // Compared exactly: every amount brought to the largest scale among them.
-      const splitScale = Math.max(...splits.map((s) => s.amount.scale))
-      const total = sumAt(
-        splits.map((s) => s.amount),
-        splitScale,
-      )
-      const scale = Math.max(splitScale, price.amount.scale)
-      if (total * 10n ** BigInt(scale - splitScale) >= sumAt([price.amount], scale)) {
-        return this.fail(
-          at,
-          `the splits add up to ${formatBaseUnits(total, splitScale)}, which is not less than the price ${price.amount.text} (the route's recipient must keep a non-zero remainder)`,
-        )
-      }
-    }
+    const problem = splitsProblem(price, splits)
+    if (problem) return this.fail(at, problem)
     return splits
   }
 
@@ -1463,11 +1418,6 @@ class Validator {
       return this.fail(at, `must be a bytes32, "0x" followed by 64 hex digits (got ${text.length} characters)`) ?? null
     return text.toLowerCase() as Hex
   }
-}
-
-/** The sum of decimal amounts in units of 10^-scale; `scale` is at least each amount's scale. */
-function sumAt(amounts: readonly DecimalAmount[], scale: number): bigint {
-  return amounts.reduce((sum, amount) => sum + amount.units * 10n ** BigInt(scale - amount.scale), 0n)
 }
 
 function notSet(names: readonly string[]): string {
