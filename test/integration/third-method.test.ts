@@ -67,6 +67,13 @@ describe('a gateway with a third, test-only payment method', () => {
     expect(challengesOf(reused).map((c) => c.method)).toEqual(['voucher'])
   })
 
+  it('describes its offers in /llms.txt in its own words', async () => {
+    const res = await request(`${gw.url}/llms.txt`)
+    expect(res.status).toBe(200)
+    expect(res.body).toContain('- Accepted methods: voucher.')
+    expect(res.body).toContain('- `GET /v1/vouchered`: a voucher worth 0.50 usd (voucher)')
+  })
+
   it('refuses a voucher signed with another secret, and forwards nothing', async () => {
     const before = upstream.requests.length
     const challenge = challengeFor(await request(`${gw.url}/v1/vouchered`), 'voucher')

@@ -41,6 +41,8 @@ describe('the methods.stripe schema', () => {
       'methods.stripe.networkID: unknown key (did you mean "networkId"?)',
       'methods.stripe.secretKey: contains whitespace',
       'methods.stripe.networkId: is required',
+      'methods.stripe.paymentMethodTypes[1]: is empty',
+      'methods.stripe.paymentMethodTypes[2]: "card" is listed twice',
       'methods.stripe.paymentMethodTypes[3]: must be a string (got nothing)',
       'methods.stripe.apiBase: must not contain credentials (user:password@)',
       'methods.stripe.timeout: must be at least 1ms',

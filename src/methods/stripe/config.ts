@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { durationMs, httpBase, nonEmptyString } from '../../config/fields.js'
-import { show } from '../../config/issues.js'
+import { kind, show } from '../../config/issues.js'
 
 /** Checked for shape only: the key's value must never appear in a message. */
 const secretKey = nonEmptyString().superRefine((key, ctx) => {
@@ -15,16 +15,24 @@ const secretKey = nonEmptyString().superRefine((key, ctx) => {
   else if (/\s/.test(key)) ctx.addIssue({ code: 'custom', message: 'contains whitespace' })
 })
 
+/** Each item is checked here rather than by z.string(), so a bad item does not hide the others' problems. */
 const paymentMethodTypes = z
-  .array(z.string())
+  .array(z.unknown())
   .default(['card'])
-  .superRefine((types, ctx) => {
-    if (types.length === 0) ctx.addIssue({ code: 'custom', message: 'must not be empty (the default is ["card"])' })
-    types.forEach((type, i) => {
-      if (type === '') ctx.addIssue({ code: 'custom', message: 'is empty', path: [i] })
-      else if (types.indexOf(type) !== i)
-        ctx.addIssue({ code: 'custom', message: `${show(type)} is listed twice`, path: [i] })
+  .transform((items, ctx): string[] => {
+    if (items.length === 0) ctx.addIssue({ code: 'custom', message: 'must not be empty (the default is ["card"])' })
+    items.forEach((item, i) => {
+      const problem =
+        typeof item !== 'string'
+          ? `must be a string (got ${kind(item)})`
+          : item === ''
+            ? 'is empty'
+            : items.indexOf(item) !== i
+              ? `${show(item)} is listed twice`
+              : undefined
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [i] })
     })
+    return items as string[]
   })
 
 /** `methods.stripe`: the Stripe account that charges Shared Payment Tokens. */
