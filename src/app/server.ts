@@ -7,7 +7,7 @@ import { watchConfigFile } from '../config/watch.js'
 import type { Logger } from '../log/logger.js'
 import { createPaymentCore } from '../core/core.js'
 import { resolveOffers } from '../core/price-table.js'
-import { createMethods } from '../methods/registry.js'
+import { createMethods } from '../methods/index.js'
 import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
 import { createStore } from '../store/create.js'
@@ -73,6 +73,8 @@ interface Shared {
   readonly now: () => number
   /** used while the config sets no secretKey: kept across reloads so issued challenges survive */
   readonly fallbackSecret: string
+  /** the payment method plugins (runtime.plugins; default methodPlugins) */
+  readonly plugins?: RuntimeOptions['plugins']
 }
 
 /** Builds every part from a validated config and starts listening. */
@@ -93,6 +95,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     bodyBudget: createBodyBudget(config.limits.bufferedBytes),
     now: options.now ?? Date.now,
     fallbackSecret: randomBytes(32).toString('base64url'),
+    plugins: options.runtime?.plugins,
   }
 
   const first = buildGeneration(config, options.hash ?? '', shared)
@@ -282,11 +285,15 @@ function buildGeneration(
   hash: string,
   shared: Shared,
 ): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
-  const methods = createMethods(config, {
-    store: shared.store,
-    logger: shared.logger,
-    onBackendError: (backend) => shared.metrics.backendError(backend),
-  })
+  const methods = createMethods(
+    config,
+    {
+      store: shared.store,
+      logger: shared.logger,
+      onBackendError: (backend) => shared.metrics.backendError(backend),
+    },
+    shared.plugins,
+  )
   const { table, errors } = resolveOffers(config, methods)
   if (errors.length > 0) return { ok: false, errors }
   const ctx: GatewayContext = {

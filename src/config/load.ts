@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { parseAddress, ZERO_ADDRESS } from './address.js'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
-import { formatBaseUnits, MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
+import { MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
@@ -23,7 +23,6 @@ import {
   SPLIT_KEYS,
   STORE_KEYS,
   STRIPE_DEPOSIT_KEYS,
-  STRIPE_KEYS,
   TEMPO_KEYS,
   TOP_KEYS,
   UPSTREAM_KEYS,
@@ -32,9 +31,21 @@ import {
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
-import { findShadowing } from './route-overlap.js'
+import {
+  DEPOSIT_PATH,
+  depositMemoryNotice,
+  depositNeedsStripe,
+  shadowingProblems,
+  sharedStoreNeedsKey,
+  splitsProblem,
+  workersProblem,
+} from './cross-checks.js'
+import { checkDuration, checkHttpUrl } from './fields.js'
+import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
 import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
+import { methodPlugins } from '../methods/index.js'
+import type { MethodPlugin } from '../methods/plugin.js'
 import type {
   Address,
   AdminConfig,
@@ -51,7 +62,6 @@ import type {
   RouteSplit,
   StripeDepositConfig,
   StripeDepositShape,
-  StripeMethodConfig,
   TempoFeePayerConfig,
   TempoMethodConfig,
   TempoMode,
@@ -73,10 +83,12 @@ export interface LoadOptions {
   exampleUpstream?: string
   /** `serve --sandbox`: the stand-ins the methods are pointed at */
   sandbox?: SandboxEndpoints
+  /** the payment methods `methods` may configure (default: methodPlugins) */
+  plugins?: readonly MethodPlugin[]
 }
 
 /** The parts of LoadOptions that come from the running process rather than the file. */
-export type RuntimeOptions = Pick<LoadOptions, 'exampleUpstream' | 'sandbox'>
+export type RuntimeOptions = Pick<LoadOptions, 'exampleUpstream' | 'sandbox' | 'plugins'>
 
 /** Reads and validates a config file; every problem is reported, not just the first. */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
@@ -112,7 +124,7 @@ export function parseConfig(
   } catch (error) {
     return { ok: false, errors: [`${displayName}: ${error instanceof Error ? error.message : String(error)}`] }
   }
-  const validator = new Validator(env, runtime.exampleUpstream)
+  const validator = new Validator(env, runtime.exampleUpstream, runtime.plugins)
   const expanded = validator.expand(raw, '')
   if (runtime.sandbox) applySandbox(expanded, runtime.sandbox)
   const config = validator.gateway(expanded, resolve(file), displayName)
@@ -142,20 +154,12 @@ type Mapping = Map<string, unknown>
 /** stands in for an absent optional block: every key reads as absent */
 const EMPTY: Mapping = new Map()
 
-interface Issue {
-  readonly path: string
-  readonly problem: string
-  /** false for problems with the key itself, where a note about its value's variables is noise */
-  readonly aboutValue: boolean
-}
-
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const MODES = ['enforce', 'shadow'] as const
 const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-payment']
 /** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
-const KNOWN_METHODS = ['stripe', 'tempo']
 const MAX_WORKERS = 64
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
@@ -165,7 +169,6 @@ const MIN_SECRET_BYTES = 32
 /** below this a limits timeout would cut ordinary clients on a busy network */
 const MIN_LIMIT_TIMEOUT_MS = 100
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
-const DURATION_HINT = 'use e.g. "500ms", "30s", "5m", "1h" or "1m30s"'
 const TEMPO_MODES: readonly TempoMode[] = ['pull', 'push']
 /** Moderato, the Tempo testnet: the default chain, as in draft-tempo-charge §Method Details */
 const TEMPO_DEFAULT_CHAIN_ID = 42431
@@ -208,6 +211,7 @@ class Validator {
   constructor(
     private readonly env: Env,
     private readonly exampleUpstream = 'http://127.0.0.1:3000',
+    private readonly plugins: readonly MethodPlugin[] = methodPlugins,
   ) {}
 
   errors(displayName: string): string[] {
@@ -250,7 +254,7 @@ class Validator {
       const out: Mapping = new Map()
       for (const [key, item] of value) {
         const name = String(key)
-        out.set(name, this.expand(item, join(path, name)))
+        out.set(name, this.expand(item, joinPath(path, name)))
       }
       return out
     }
@@ -281,21 +285,12 @@ class Validator {
       secretKey === undefined &&
       !this.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')
     ) {
-      const unset = this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')
-      const hint = unset.length > 0 ? `; set ${unset.join(', ')}` : ''
-      this.fail(
-        'secretKey',
-        `is required with store.url: replicas sharing a store must share the challenge key, or each refuses the challenges of the others (openssl rand -base64 32)${hint}`,
-      )
+      this.fail('secretKey', sharedStoreNeedsKey(this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')))
     }
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
-    if (methods.tempo?.stripeDeposit?.shape === 'reusable' && !store.url) {
-      this.notices.push({
-        path: 'methods.tempo.recipient.stripeDeposit',
-        message: 'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url',
-      })
-    }
+    const notice = depositMemoryNotice(methods, store)
+    if (notice) this.notices.push({ path: DEPOSIT_PATH, message: notice })
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
     const trustedProxies = this.trustedProxies(top)
@@ -363,12 +358,8 @@ class Validator {
       )
       return 1
     }
-    if (value > 1 && !store.url) {
-      this.fail(
-        'workers',
-        `${value} workers need store.url (Redis): the in-memory store keeps single use inside one process, so a credential could be spent once per worker`,
-      )
-    }
+    const problem = workersProblem(value, store)
+    if (problem) this.fail('workers', problem)
     return value
   }
 
@@ -383,12 +374,7 @@ class Validator {
   private knownKeys(map: Mapping, path: string, known: readonly string[]): void {
     for (const key of map.keys()) {
       if (known.includes(key)) continue
-      const close = suggest(key, known)
-      this.fail(
-        join(path, key),
-        close ? `unknown key (did you mean "${close}"?)` : `unknown key (known keys: ${known.join(', ')})`,
-        false,
-      )
+      this.fail(joinPath(path, key), unknownKey(key, known), false)
     }
   }
 
@@ -409,13 +395,13 @@ class Validator {
 
   private required(map: Mapping, key: string, path: string): unknown {
     const value = this.get(map, key)
-    if (value === undefined) this.fail(join(path, key), 'is required')
+    if (value === undefined) this.fail(joinPath(path, key), 'is required')
     return value
   }
 
   private string(map: Mapping, key: string, path: string, required = false): string | undefined {
     const value = required ? this.required(map, key, path) : this.get(map, key)
-    return this.asString(value, join(path, key))
+    return this.asString(value, joinPath(path, key))
   }
 
   private asString(value: unknown, path: string): string | undefined {
@@ -427,31 +413,22 @@ class Validator {
   /** A required string that must not be empty after expansion. */
   private nonEmpty(map: Mapping, key: string, path: string): string | undefined {
     const value = this.string(map, key, path, true)
-    if (value === '') return this.fail(join(path, key), 'is empty')
+    if (value === '') return this.fail(joinPath(path, key), 'is empty')
     return value
   }
 
   private duration(map: Mapping, key: string, path: string, fallback: string, minMs: number): number {
-    const at = join(path, key)
     const value = this.get(map, key)
-    const fallbackMs = parseDuration(fallback)!
-    if (value === undefined || value === REPORTED) return fallbackMs
-    if (typeof value !== 'string') {
-      this.fail(at, `must be a duration string like "${fallback}" (got ${kind(value)})`)
-      return fallbackMs
-    }
-    const ms = parseDuration(value)
-    if (ms === undefined) {
-      this.fail(at, value === '' ? `is empty; ${DURATION_HINT}` : `${show(value)} is not a duration (${DURATION_HINT})`)
-      return fallbackMs
-    }
-    if (ms < minMs) this.fail(at, `must be at least ${formatDuration(minMs)}`)
-    return ms
+    if (value === REPORTED) return parseDuration(fallback)!
+    const checked = checkDuration(value, fallback, minMs)
+    if (typeof checked === 'number') return checked
+    this.fail(joinPath(path, key), checked.problem)
+    return checked.fallbackMs
   }
 
   private stringList(map: Mapping, key: string, path: string): string[] | undefined {
     const value = this.get(map, key)
-    const at = join(path, key)
+    const at = joinPath(path, key)
     if (value === undefined || value === REPORTED) return undefined
     if (!Array.isArray(value)) return this.fail(at, `must be a list of strings (got ${kind(value)})`)
     const out: string[] = []
@@ -464,21 +441,8 @@ class Validator {
   }
 
   private httpUrl(text: string, path: string): URL | undefined {
-    // A URL may carry a password: echo it only when it cannot.
-    const shown = text.includes('@') ? 'the URL' : show(text)
-    let url: URL
-    try {
-      url = new URL(text)
-    } catch {
-      return this.fail(path, `${shown} is not a valid URL`)
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return this.fail(path, `${shown} must use http or https`)
-    if (url.username || url.password) return this.fail(path, 'must not contain credentials (user:password@)')
-    if (text.includes('?')) return this.fail(path, `${shown} must not contain a query`)
-    if (text.includes('#')) return this.fail(path, `${shown} must not contain a fragment`)
-    // A base path is joined with request paths, so it carries no trailing slash.
-    url.pathname = url.pathname.replace(/\/+$/, '') || '/'
-    return url
+    const checked = checkHttpUrl(text)
+    return checked instanceof URL ? checked : this.fail(path, checked.problem)
   }
 
   // ---- top-level fields ------------------------------------------------------------------------
@@ -623,132 +587,82 @@ class Validator {
     const map = this.mapping(value, 'methods')
     if (!map) return {}
     // Filled in the order written: that is the order of challenges.
-    const methods: { stripe?: StripeMethodConfig; tempo?: TempoMethodConfig } = {}
+    const methods: Record<string, unknown> = {}
     for (const [name, config] of map) {
-      const path = join('methods', name)
-      if (!KNOWN_METHODS.includes(name)) {
-        this.fail(path, `unknown payment method (known: ${KNOWN_METHODS.join(', ')})`, false)
+      const path = joinPath('methods', name)
+      const plugin = this.plugins.find((p) => p.name === name)
+      if (!plugin) {
+        this.fail(path, `unknown payment method (known: ${this.plugins.map((p) => p.name).join(', ')})`, false)
         continue
       }
       this.configuredMethods.push(name)
-      if (name === 'stripe') {
-        const stripe = this.stripe(config, path)
-        if (stripe) methods.stripe = stripe
-      } else {
-        const tempo = this.tempo(config, path)
-        if (tempo) methods.tempo = tempo
-      }
+      const section = plugin.configSchema
+        ? this.pluginSection(plugin, config, path)
+        : name === 'tempo'
+          ? this.tempo(config, path)
+          : this.fail(path, 'this payment method has no config schema', false)
+      if (section !== undefined) methods[name] = section
     }
-    const stripeOff = this.disabled.get('stripe')
-    if (methods.tempo?.stripeDeposit && stripeOff !== undefined) {
-      this.fail('methods.tempo.recipient.stripeDeposit', `needs methods.stripe, which is disabled because ${stripeOff}`)
-    } else if (methods.tempo?.stripeDeposit && !this.configuredMethods.includes('stripe')) {
-      this.fail(
-        'methods.tempo.recipient.stripeDeposit',
-        'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into',
-      )
-    }
-    return methods
+    const configured = methods as MethodsConfig
+    const problem = depositNeedsStripe(
+      configured,
+      this.configuredMethods.includes('stripe'),
+      this.disabled.get('stripe'),
+    )
+    if (problem) this.fail(DEPOSIT_PATH, problem)
+    return configured
   }
 
-  private stripe(value: unknown, path: string): StripeMethodConfig | undefined {
-    if (value === null || value === undefined)
-      return this.fail(path, 'must be a mapping with at least secretKey and networkId')
+  /** A plugin's own section, checked by its zod schema; its problems join the others. */
+  private pluginSection(plugin: MethodPlugin, value: unknown, path: string): unknown {
+    const schema = plugin.configSchema!
+    if (value === REPORTED) return undefined
+    if (value === null || value === undefined) {
+      const keys = requiredKeys(schema)
+      return this.fail(
+        path,
+        keys.length > 0 ? `must be a mapping with at least ${keys.join(' and ')}` : 'must be a mapping',
+      )
+    }
     const map = this.mapping(value, path)
     if (!map) return undefined
-    this.knownKeys(map, path, STRIPE_KEYS)
-    const placeholder = this.stripePlaceholder(map, path)
-    const secretKey = this.stripeSecretKey(map, path)
-    const networkId = this.nonEmpty(map, 'networkId', path)
-    const paymentMethodTypes = this.paymentMethodTypes(map, path)
-    const apiVersion = this.string(map, 'apiVersion', path) ?? '2026-07-29.preview'
-    if (apiVersion === '') this.fail(join(path, 'apiVersion'), 'is empty')
-    const apiBase = this.apiBase(map, path)
-    const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
-    // mppx records crypto payments with its SPT preview version; Stripe's deposit docs name older previews.
-    const cryptoApiVersion = this.string(map, 'cryptoApiVersion', path) ?? '2026-07-29.preview'
-    if (!cryptoApiVersion.endsWith('.preview'))
-      this.fail(
-        join(path, 'cryptoApiVersion'),
-        `${show(cryptoApiVersion)} is not a preview version (crypto deposits need one, e.g. "2026-07-29.preview")`,
-      )
-    const account = this.string(map, 'account', path)
-    if (account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(account))
-      this.fail(join(path, 'account'), 'must be a connected account id (acct_...)')
-    if (
-      placeholder ||
-      secretKey === undefined ||
-      networkId === undefined ||
-      !paymentMethodTypes ||
-      apiBase === undefined
-    )
+    const placeholder = this.placeholder(plugin, map, path)
+    const checked = checkSchema(schema, map, path)
+    if (!checked.ok) {
+      const reported = new Set(this.issues.map((issue) => issue.path))
+      // a value whose `${...}` was already reported is checked no further
+      for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
       return undefined
-    return {
-      secretKey,
-      networkId,
-      paymentMethodTypes,
-      apiVersion,
-      apiBase,
-      timeoutMs,
-      cryptoApiVersion,
-      ...(account ? { account } : {}),
     }
+    return placeholder ? undefined : checked.data
   }
 
   /**
-   * A Stripe key or network id copied from the examples can never take a payment: like an empty
+   * A value copied from the examples (a Stripe key, say) can never take a payment: like an empty
    * Tempo recipient, it switches the method off with a warning, so the sample config still runs.
    */
-  private stripePlaceholder(map: Mapping, path: string): boolean {
-    const found = ['secretKey', 'networkId'].filter((key) => {
+  private placeholder(plugin: MethodPlugin, map: Mapping, path: string): boolean {
+    const { keys = [], owner = plugin.name } = plugin.examplePlaceholders ?? {}
+    const found = keys.filter((key) => {
       const value = this.get(map, key)
       return typeof value === 'string' && isPlaceholder(value)
     })
     if (found.length === 0) return false
-    const at = found.map((key) => join(path, key)).join(' and ')
+    const at = found.map((key) => joinPath(path, key)).join(' and ')
     const names = found.flatMap((key) =>
-      [...(this.written.get(join(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!),
+      [...(this.written.get(joinPath(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!),
     )
     const how =
-      names.length > 0 ? `set ${names.join(', ')} to your own Stripe values` : 'replace it with your own Stripe value'
+      names.length > 0
+        ? `set ${names.join(', ')} to your own ${owner} values`
+        : `replace it with your own ${owner} value`
     const is = found.length === 1 ? 'is a placeholder' : 'are placeholders'
-    this.disabled.set('stripe', `${at} ${is} (${how})`)
-    this.notices.push({ path: at, message: `${is} from the examples, so the stripe method is disabled (${how})` })
-    return true
-  }
-
-  /** Checked for shape only: the key's value must never appear in a message. */
-  private stripeSecretKey(map: Mapping, path: string): string | undefined {
-    const at = join(path, 'secretKey')
-    const key = this.nonEmpty(map, 'secretKey', path)
-    if (key === undefined) return undefined
-    if (key.startsWith('pk_'))
-      return this.fail(at, 'is a publishable key (pk_...); use a secret key (sk_...) or a restricted key (rk_...)')
-    if (!key.startsWith('sk_') && !key.startsWith('rk_'))
-      return this.fail(at, 'must start with "sk_" or "rk_" (a Stripe secret or restricted key)')
-    if (/\s/.test(key)) return this.fail(at, 'contains whitespace')
-    return key
-  }
-
-  private paymentMethodTypes(map: Mapping, path: string): string[] | undefined {
-    const at = join(path, 'paymentMethodTypes')
-    if (this.get(map, 'paymentMethodTypes') === undefined) return ['card']
-    const types = this.stringList(map, 'paymentMethodTypes', path)
-    if (!types) return undefined
-    if (types.length === 0) return this.fail(at, 'must not be empty (the default is ["card"])')
-    let ok = true
-    types.forEach((type, i) => {
-      if (type === '') ok = this.fail(`${at}[${i}]`, 'is empty') ?? false
-      else if (types.indexOf(type) !== i) ok = this.fail(`${at}[${i}]`, `${show(type)} is listed twice`) ?? false
+    this.disabled.set(plugin.name, `${at} ${is} (${how})`)
+    this.notices.push({
+      path: at,
+      message: `${is} from the examples, so the ${plugin.name} method is disabled (${how})`,
     })
-    return ok ? types : undefined
-  }
-
-  private apiBase(map: Mapping, path: string): string | undefined {
-    const text = this.string(map, 'apiBase', path) ?? 'https://api.stripe.com'
-    const url = this.httpUrl(text, join(path, 'apiBase'))
-    if (!url) return undefined
-    return url.pathname === '/' ? url.origin : url.origin + url.pathname
+    return true
   }
 
   private tempo(value: unknown, path: string): TempoMethodConfig | undefined {
@@ -758,11 +672,11 @@ class Validator {
     this.knownKeys(map, path, TEMPO_KEYS)
     const chainId = this.chainId(map, path)
     const rpcUrl = this.rpcUrl(map, path, chainId)
-    const currency = this.token(this.get(map, 'currency') ?? PATH_USD, join(path, 'currency'))
+    const currency = this.token(this.get(map, 'currency') ?? PATH_USD, joinPath(path, 'currency'))
 
     // An empty recipient (an unset variable) switches the method off rather than failing, so the
     // example config runs before anyone has a Tempo address; routes that name tempo then fail.
-    const recipientAt = join(path, 'recipient')
+    const recipientAt = joinPath(path, 'recipient')
     const recipientValue = this.required(map, 'recipient', path)
     const off = recipientValue === ''
     const deposit = recipientValue instanceof Map
@@ -787,7 +701,7 @@ class Validator {
     const feePayerValue = this.get(map, 'feePayer')
     const modes = this.tempoModes(map, path, feePayerValue !== undefined)
     const feePayer =
-      feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, join(path, 'feePayer'), currency)
+      feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, joinPath(path, 'feePayer'), currency)
     const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
     const txClaimTtlMs = this.duration(map, 'txClaimTtl', path, '30d', 3_600_000)
     if (off || chainId === undefined || rpcUrl === undefined || !currency || !(recipient || stripeDeposit) || !modes)
@@ -808,7 +722,7 @@ class Validator {
   /** `recipient: { stripeDeposit: reusable | per-payment }`: pay into the Stripe balance of methods.stripe. */
   private stripeDeposit(map: Mapping, path: string, currency: Address | undefined): StripeDepositConfig | undefined {
     this.knownKeys(map, path, STRIPE_DEPOSIT_KEYS)
-    const at = join(path, 'stripeDeposit')
+    const at = joinPath(path, 'stripeDeposit')
     const value = this.required(map, 'stripeDeposit', path)
     const shape = STRIPE_DEPOSIT_SHAPES.find((s) => s === value)
     if (value !== undefined && value !== REPORTED && !shape)
@@ -817,9 +731,9 @@ class Validator {
         `${typeof value === 'string' ? show(value) : kind(value)} is not a deposit shape (use "reusable" or "per-payment")`,
       )
     if (shape === 'reusable' && this.get(map, 'processingGrace') !== undefined)
-      this.fail(join(path, 'processingGrace'), 'applies only to stripeDeposit: "per-payment"')
+      this.fail(joinPath(path, 'processingGrace'), 'applies only to stripeDeposit: "per-payment"')
     if (shape === 'per-payment' && this.get(map, 'recordRetry') !== undefined)
-      this.fail(join(path, 'recordRetry'), 'applies only to stripeDeposit: "reusable"')
+      this.fail(joinPath(path, 'recordRetry'), 'applies only to stripeDeposit: "reusable"')
     const processingGraceMs = this.duration(map, 'processingGrace', path, '5m', 0)
     const recordRetryMs = this.duration(map, 'recordRetry', path, '30s', 100)
     if (!shape) return undefined
@@ -833,7 +747,7 @@ class Validator {
     if (value === REPORTED) return undefined
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
       return this.fail(
-        join(path, 'chainId'),
+        joinPath(path, 'chainId'),
         `must be a positive integer like ${TEMPO_DEFAULT_CHAIN_ID} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
       )
     }
@@ -842,7 +756,7 @@ class Validator {
 
   /** Never echoed: RPC providers often put an API key in the URL's path or query. */
   private rpcUrl(map: Mapping, path: string, chainId: number | undefined): string | undefined {
-    const at = join(path, 'rpcUrl')
+    const at = joinPath(path, 'rpcUrl')
     const value = this.get(map, 'rpcUrl')
     if (value === undefined) {
       // A bad chainId was reported already; the missing URL follows from it.
@@ -872,7 +786,7 @@ class Validator {
   }
 
   private tempoModes(map: Mapping, path: string, feePayer: boolean): TempoMode[] | undefined {
-    const at = join(path, 'modes')
+    const at = joinPath(path, 'modes')
     if (this.get(map, 'modes') === undefined) return feePayer ? ['pull'] : ['pull', 'push']
     const names = this.stringList(map, 'modes', path)
     if (!names) return undefined
@@ -903,7 +817,7 @@ class Validator {
     this.knownKeys(map, path, FEE_PAYER_KEYS)
     const privateKey = this.privateKey(map, path)
     const feeTokenValue = this.get(map, 'feeToken')
-    const feeToken = feeTokenValue === undefined ? currency : this.token(feeTokenValue, join(path, 'feeToken'))
+    const feeToken = feeTokenValue === undefined ? currency : this.token(feeTokenValue, joinPath(path, 'feeToken'))
     const maxGas = this.maxGas(map, path)
     const maxFeePerGas = this.maxFeePerGas(map, path)
     const maxFee = this.maxFee(map, path)
@@ -922,7 +836,7 @@ class Validator {
 
   /** Checked for shape only: the key's value must never appear in a message. */
   private privateKey(map: Mapping, path: string): Hex | undefined {
-    const at = join(path, 'privateKey')
+    const at = joinPath(path, 'privateKey')
     const value = this.required(map, 'privateKey', path)
     if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX)
     const key = this.asString(value, at)
@@ -946,7 +860,7 @@ class Validator {
     if (value === REPORTED) return undefined
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
       return this.fail(
-        join(path, 'maxGas'),
+        joinPath(path, 'maxGas'),
         `must be a positive integer like ${DEFAULT_MAX_GAS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
       )
     }
@@ -954,7 +868,7 @@ class Validator {
   }
 
   private maxFeePerGas(map: Mapping, path: string): bigint | undefined {
-    const at = join(path, 'maxFeePerGas')
+    const at = joinPath(path, 'maxFeePerGas')
     const value = this.get(map, 'maxFeePerGas')
     if (value === undefined) return BigInt(DEFAULT_MAX_FEE_PER_GAS)
     if (typeof value === 'number')
@@ -976,7 +890,7 @@ class Validator {
     if (value === REPORTED) return undefined
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
       return this.fail(
-        join(path, 'maxInFlight'),
+        joinPath(path, 'maxInFlight'),
         `must be a positive integer like ${DEFAULT_MAX_IN_FLIGHT} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
       )
     }
@@ -984,7 +898,7 @@ class Validator {
   }
 
   private maxFee(map: Mapping, path: string): bigint | undefined {
-    const at = join(path, 'maxFee')
+    const at = joinPath(path, 'maxFee')
     const value = this.get(map, 'maxFee')
     const amount = value === undefined ? parseDecimal(DEFAULT_MAX_FEE) : this.decimal(value, at, DEFAULT_MAX_FEE)
     if (!amount) return undefined
@@ -1047,7 +961,7 @@ class Validator {
     const value = this.get(map, key)
     if (value === undefined || value === REPORTED) return fallback
     if (typeof value === 'boolean') return value
-    this.fail(join(path, key), `must be true or false (got ${kind(value)})`)
+    this.fail(joinPath(path, key), `must be true or false (got ${kind(value)})`)
     return fallback
   }
 
@@ -1206,7 +1120,7 @@ class Validator {
   private discovery(top: Mapping): GatewayConfig['discovery'] {
     const map = this.block(top, 'discovery', DISCOVERY_KEYS) ?? EMPTY
     const path = (key: string, fallback: string): string | undefined => {
-      const at = join('discovery', key)
+      const at = joinPath('discovery', key)
       const item = this.get(map, key)
       if (item === false) return undefined
       if (item === undefined || item === REPORTED) return fallback
@@ -1270,32 +1184,8 @@ class Validator {
     return routes
   }
 
-  /** Routes match first-to-last: an earlier route must not serve a later one's requests for less. */
   private shadowing(routes: readonly RouteConfig[], shadowsOk: ReadonlySet<number>): void {
-    const patterns = routes.map((route) => ({
-      index: route.index,
-      method: route.method,
-      path: route.path,
-      caseSensitive: route.caseSensitive === true,
-      ...(route.price.kind === 'charge' && route.mode === 'enforce' ? { amount: route.price.amount } : {}),
-      shadowsOk: shadowsOk.has(route.index),
-    }))
-    const priceOf = (route: RouteConfig) =>
-      route.price.kind === 'free'
-        ? 'free'
-        : route.mode === 'shadow'
-          ? `${route.price.amount.text}, but mode: shadow forwards it unpaid`
-          : route.price.amount.text
-    for (const { earlier, later, example } of findShadowing(patterns)) {
-      const a = routes.find((route) => route.index === earlier)!
-      const b = routes.find((route) => route.index === later)!
-      this.fail(
-        `routes[${later}].match`,
-        `${show(b.match)} (price ${priceOf(b)}) is shadowed by routes[${earlier}].match ${show(a.match)} (price ${priceOf(a)}), ` +
-          `which comes first and takes requests such as ${example.method} ${example.path}; ` +
-          `list the more specific route first, or set routes[${earlier}].shadows: ok if that is intended`,
-      )
-    }
+    for (const { path, problem } of shadowingProblems(routes, shadowsOk)) this.fail(path, problem)
   }
 
   private route(
@@ -1471,7 +1361,7 @@ class Validator {
     if (value === undefined || value === REPORTED) return fallback
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
       this.fail(
-        join(path, key),
+        joinPath(path, key),
         `must be a positive integer number of ${unit} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
       )
       return fallback
@@ -1497,21 +1387,8 @@ class Validator {
       else ok = false
     })
     if (!ok) return undefined
-    if (price?.kind === 'charge') {
-      // Compared exactly: every amount brought to the largest scale among them.
-      const splitScale = Math.max(...splits.map((s) => s.amount.scale))
-      const total = sumAt(
-        splits.map((s) => s.amount),
-        splitScale,
-      )
-      const scale = Math.max(splitScale, price.amount.scale)
-      if (total * 10n ** BigInt(scale - splitScale) >= sumAt([price.amount], scale)) {
-        return this.fail(
-          at,
-          `the splits add up to ${formatBaseUnits(total, splitScale)}, which is not less than the price ${price.amount.text} (the route's recipient must keep a non-zero remainder)`,
-        )
-      }
-    }
+    const problem = splitsProblem(price, splits)
+    if (problem) return this.fail(at, problem)
     return splits
   }
 
@@ -1519,8 +1396,8 @@ class Validator {
     const map = this.mapping(value, path)
     if (!map) return undefined
     this.knownKeys(map, path, SPLIT_KEYS)
-    const recipient = this.payee(this.required(map, 'recipient', path), join(path, 'recipient'))
-    const amountAt = join(path, 'amount')
+    const recipient = this.payee(this.required(map, 'recipient', path), joinPath(path, 'recipient'))
+    const amountAt = joinPath(path, 'amount')
     const amount = this.decimal(this.required(map, 'amount', path), amountAt, '0.01')
     const units = amount && this.tokenUnits(amount, amountAt)
     const memo = this.memo(map, path)
@@ -1530,7 +1407,7 @@ class Validator {
 
   /** An optional bytes32; empty counts as absent. null: reported. */
   private memo(map: Mapping, path: string): Hex | undefined | null {
-    const at = join(path, 'memo')
+    const at = joinPath(path, 'memo')
     const value = this.get(map, 'memo')
     if (value === undefined) return undefined
     if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX) ?? null
@@ -1543,72 +1420,8 @@ class Validator {
   }
 }
 
-function join(path: string, key: string): string {
-  const part = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? key : JSON.stringify(key)
-  if (!path) return part
-  return part.startsWith('"') ? `${path}[${part}]` : `${path}.${part}`
-}
-
-function kind(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing'
-  if (Array.isArray(value)) return 'a list'
-  if (value instanceof Map) return 'a mapping'
-  if (typeof value === 'number' || typeof value === 'bigint') return 'a number'
-  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'value'}`
-  return `a ${typeof value}`
-}
-
-/** A value quoted for a message, cut short so one bad line cannot flood the output. */
-function show(text: string): string {
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)
-}
-
-/** The sum of decimal amounts in units of 10^-scale; `scale` is at least each amount's scale. */
-function sumAt(amounts: readonly DecimalAmount[], scale: number): bigint {
-  return amounts.reduce((sum, amount) => sum + amount.units * 10n ** BigInt(scale - amount.scale), 0n)
-}
-
-/** The shortest exact spelling of a duration: 3_600_000 → "1h", 1500 → "1500ms". */
-function formatDuration(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`
-  }
-  return `${ms}ms`
-}
-
 function notSet(names: readonly string[]): string {
   return names.length === 1
     ? `environment variable ${names[0]} is not set`
     : `environment variables ${names.join(', ')} are not set`
-}
-
-/** The closest known key, when the unknown one looks like a typo of it. */
-function suggest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const candidate of known) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase())
-    if (distance < bestDistance) {
-      best = candidate
-      bestDistance = distance
-    }
-  }
-  return bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }

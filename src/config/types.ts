@@ -1,3 +1,4 @@
+import type { StripeConfig } from '../methods/stripe/config.js'
 /** The validated, typed gateway configuration. `load.ts` turns YAML into this; nothing else reads YAML. */
 
 /** An exact decimal amount: value = units / 10^scale (no floats anywhere). */
@@ -46,20 +47,12 @@ export interface RouteSplit {
   readonly memo?: Hex
 }
 
-export interface StripeMethodConfig {
-  readonly secretKey: string
-  readonly networkId: string
-  readonly paymentMethodTypes: readonly string[]
-  readonly apiVersion: string
-  /** e.g. "https://api.stripe.com"; tests point it at the local fake */
-  readonly apiBase: string
-  /** Stripe call timeout in ms */
-  readonly timeoutMs: number
-  /** preview API version of the crypto calls (deposit addresses, deposit and transaction-verification PaymentIntents) */
-  readonly cryptoApiVersion: string
-  /** `Stripe-Account` of a connected account the crypto calls act for (Connect); undefined: the key's own account */
-  readonly account?: string
-}
+/**
+ * `methods.stripe`, as its schema (src/methods/stripe/config.ts) parses it: secretKey, networkId,
+ * paymentMethodTypes, apiVersion, apiBase (e.g. "https://api.stripe.com"), timeoutMs, cryptoApiVersion
+ * (the preview version of the crypto calls) and account (a connected account's `Stripe-Account`).
+ */
+export type StripeMethodConfig = Readonly<StripeConfig>
 
 export type TempoMode = 'pull' | 'push'
 
@@ -110,9 +103,11 @@ export interface TempoMethodConfig {
   readonly txClaimTtlMs: number
 }
 
+/** Each configured method's section, by name, in the order written; a plugin's section is what its schema parses. */
 export interface MethodsConfig {
   readonly stripe?: StripeMethodConfig
   readonly tempo?: TempoMethodConfig
+  readonly [plugin: string]: unknown
 }
 
 export type RouteMode = 'enforce' | 'shadow'

@@ -1,7 +1,6 @@
-import { formatBaseUnits } from '../config/amount.js'
 import type { GatewayConfig } from '../config/types.js'
-import type { Offer, OfferTable } from '../core/price-table.js'
-import { currencyDecimals } from '../methods/stripe/minimum-charge.js'
+import type { OfferTable } from '../core/price-table.js'
+import { pluginOf } from '../methods/index.js'
 
 /**
  * `/llms.txt` (llmstxt.org): what an agent needs to call this API and pay for it, in plain
@@ -37,17 +36,11 @@ export function buildLlmsTxt(
       lines.push(`- \`${route.match}\`${text}: free`)
       continue
     }
-    const prices = offers.get(route)!.offers.map(describeOffer).join('; ')
+    const prices = offers
+      .get(route)!
+      .offers.map((offer) => pluginOf(offer.method).describeOffer(offer.request))
+      .join('; ')
     lines.push(`- \`${route.match}\`${text}: ${prices}`)
   }
   return `${lines.join('\n')}\n`
-}
-
-function describeOffer(offer: Offer): string {
-  const { amount, currency, methodDetails } = offer.request
-  if (offer.method.name === 'tempo') {
-    const chain = methodDetails?.chainId === undefined ? '' : ` on Tempo chain ${String(methodDetails.chainId)}`
-    return `${amount === '0' ? 'a signed proof, no payment' : `${formatBaseUnits(BigInt(amount), 6)} USD in token ${currency}`}${chain} (tempo)`
-  }
-  return `${formatBaseUnits(BigInt(amount), currencyDecimals(currency))} ${currency} (${offer.method.name})`
 }

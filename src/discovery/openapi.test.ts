@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { resolveOffers } from '../core/price-table.js'
-import { createMethods } from '../methods/registry.js'
+import { createMethods } from '../methods/index.js'
 import { buildLlmsTxt } from './llms-txt.js'
 import { buildOpenApi } from './openapi.js'
 

@@ -6,6 +6,7 @@ import { type RunningGateway, startGateway } from '../../src/app/server.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { createLogger } from '../../src/log/logger.js'
+import type { MethodPlugin } from '../../src/methods/plugin.js'
 
 export const TEST_SECRET = 'test-secret-key-0123456789-abcdefghijklmnop'
 export const TEST_REALM = 'api.example.com'
@@ -32,6 +33,8 @@ export interface TestGatewayOptions {
   /** more top-level keys, merged over the defaults */
   extra?: Record<string, unknown>
   now?: () => number
+  /** the payment method plugins, to register a test-only one (default: methodPlugins) */
+  plugins?: readonly MethodPlugin[]
 }
 
 export interface TestGateway {
@@ -92,11 +95,12 @@ export function writeTestConfig(options: TestGatewayOptions): string {
 
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const configFile = writeTestConfig(options)
-  const loaded = await loadConfig(configFile)
+  const runtime = options.plugins ? { plugins: options.plugins } : {}
+  const loaded = await loadConfig(configFile, runtime)
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'))
   const logs: string[] = []
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) })
-  const gateway = await startGateway(loaded.config, { logger, now: options.now })
+  const gateway = await startGateway(loaded.config, { logger, now: options.now, runtime })
   return {
     url: gateway.url,
     adminUrl: gateway.adminUrl ?? '',
