@@ -5,7 +5,7 @@ import type { PaymentMethod } from '../methods/types.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { Upstream } from '../proxy/upstream.js'
 import type { ReplayStore } from '../store/types.js'
-import type { BodyBudget } from './body-budget.js'
+import type { BodyBudget } from '../http/body-budget.js'
 
 /** State shared by every loaded config of one running gateway. */
 export interface Lifecycle {

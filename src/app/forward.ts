@@ -3,7 +3,7 @@ import { gatewayProblem } from '../protocol/problem.js'
 import type { ForwardOutcome } from '../proxy/upstream.js'
 import type { GatewayContext } from './context.js'
 import type { RequestRecord } from './request-record.js'
-import { sendProblem } from './respond.js'
+import { sendProblem } from '../http/respond.js'
 
 export interface ForwardParts {
   readonly pathAndQuery: string

@@ -1,4 +1,4 @@
-import type { GatewayContext } from './context.js'
+import type { GatewayContext } from '../app/context.js'
 import type { Handler } from './gateway.js'
 import { sendJson } from './respond.js'
 

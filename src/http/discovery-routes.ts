@@ -1,6 +1,6 @@
 import { buildLlmsTxt } from '../discovery/llms-txt.js'
 import { buildOpenApi } from '../discovery/openapi.js'
-import type { GatewayContext } from './context.js'
+import type { GatewayContext } from '../app/context.js'
 import type { Handler } from './gateway.js'
 
 /** Discovery documents change only with the config, and clients may cache them for five minutes. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { gatewayProblem } from '../protocol/problem.js'
 import { bearerMatches, isLoopbackHostHeader } from './admin-auth.js'
-import type { GatewayContext } from './context.js'
+import type { GatewayContext } from '../app/context.js'
 import { sendJson, sendProblem } from './respond.js'
 
 type AdminHandler = (incoming: IncomingMessage, outgoing: ServerResponse) => Promise<unknown> | void
