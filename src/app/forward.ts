@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import type { ForwardOutcome } from '../proxy/upstream.js'
 import type { GatewayContext } from './context.js'
@@ -65,4 +66,17 @@ export async function forwardToUpstream(
     sendProblem(outgoing, problem, outcome.failure === 'framing' ? { close: true } : {})
   }
   return outcome
+}
+
+/** Forwards as is, except that a Payment credential (still a bearer token) never goes upstream. */
+export async function forwardFree(
+  ctx: GatewayContext,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  pathAndQuery: string,
+  record: RequestRecord,
+) {
+  const authorization =
+    incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
+  return forwardToUpstream(ctx, incoming, outgoing, record, { pathAndQuery, authorization })
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RouteOffers } from '../methods/offers.js'
 import type { GatewayContext } from './context.js'
-import { forwardFree } from '../http/gateway.js'
+import { forwardFree } from './forward.js'
 import type { RequestRecord } from './request-record.js'
 
 /**

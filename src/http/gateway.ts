@@ -1,12 +1,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { canonicalizePath } from './canonical-path.js'
-import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { createClientIpResolver } from './client-ip.js'
 import type { GatewayContext } from '../app/context.js'
 import { answerPreflight, applyCors } from './cors.js'
 import { discoveryHandlers } from './discovery-routes.js'
-import { forwardToUpstream } from '../app/forward.js'
+import { forwardFree } from '../app/forward.js'
 import { healthHandlers } from './health.js'
 import { handlePaidRoute } from '../app/paid-route.js'
 import { createRouteTable } from './route-table.js'
@@ -116,19 +115,6 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
       else outgoing.destroy()
     })
   }
-}
-
-/** Forwards as is, except that a Payment credential (still a bearer token) never goes upstream. */
-export async function forwardFree(
-  ctx: GatewayContext,
-  incoming: IncomingMessage,
-  outgoing: ServerResponse,
-  pathAndQuery: string,
-  record: RequestRecord,
-) {
-  const authorization =
-    incoming.headers.authorization === undefined ? undefined : extract(incoming.headersDistinct.authorization).others
-  return forwardToUpstream(ctx, incoming, outgoing, record, { pathAndQuery, authorization })
 }
 
 /** Splits an origin-form (or absolute-form) request target into path and `?query`. */
