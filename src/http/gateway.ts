@@ -1,70 +1,70 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { canonicalizePath } from './canonical-path.js'
-import { gatewayProblem } from '../protocol/problem.js'
-import { createClientIpResolver } from './client-ip.js'
+import type { RequestListener } from 'node:http'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import { Hono } from 'hono'
 import type { GatewayContext } from '../app/context.js'
+import { forwardFree } from '../app/forward.js'
+import { handlePaidRoute } from '../app/paid-route.js'
+import { finishRecord, type RequestRecord } from '../app/request-record.js'
+import { handleShadowRoute } from '../app/shadow-route.js'
+import { gatewayProblem } from '../protocol/problem.js'
+import { canonicalizePath } from './canonical-path.js'
+import { createClientIpResolver } from './client-ip.js'
 import { answerPreflight, applyCors } from './cors.js'
 import { discoveryHandlers } from './discovery-routes.js'
-import { forwardFree } from '../app/forward.js'
 import { healthHandlers } from './health.js'
-import { handlePaidRoute } from '../app/paid-route.js'
-import { createRouteTable } from './route-table.js'
-import { finishRecord, type RequestRecord } from '../app/request-record.js'
+import { nodeListener } from './node-listener.js'
 import { sendProblem } from './respond.js'
-import { handleShadowRoute } from '../app/shadow-route.js'
+import type { GatewayEnv, RouteHandler } from './route-handler.js'
+import { createRouteTable } from './route-table.js'
 
-/** Handles one request whose path is already canonical; `pathAndQuery` is what goes upstream. */
-export type Handler = (
-  incoming: IncomingMessage,
-  outgoing: ServerResponse,
-  pathAndQuery: string,
-  record: RequestRecord,
-) => Promise<unknown> | void
+/** The app of one loaded config as a node:http listener (see node-listener.ts). */
+export function createGatewayListener(ctx: GatewayContext): RequestListener {
+  return nodeListener(createGatewayApp(ctx))
+}
 
 /**
- * The HTTP app for one loaded config. Hono's router matches (first matching route wins, as
- * configured); request and response bytes flow through Node streams, and no Web Request or
- * Response object is built per request, which is what keeps a free route close to a bare proxy.
- * Paths match without their trailing "/" and, unless a route is caseSensitive, in lower case, as
- * Express and most frameworks route by default: no spelling the upstream routes to a priced handler
- * can reach it through a free route.
+ * The Hono app for one loaded config. Middleware resolves the client, applies CORS and settles
+ * the canonical path; one route then picks the handler from the route table, so matching stays
+ * as configured: first matching route wins, paths match without their trailing "/" and, unless a
+ * route is caseSensitive, in lower case, as Express and most frameworks route by default. No
+ * spelling the upstream routes to a priced handler can reach it through a free route. Hono's own
+ * router cannot mix case-folded and case-sensitive routes in one order, hence the table.
+ * Request and response bytes flow through Node streams; handlers return RESPONSE_ALREADY_SENT.
  */
-export function createGatewayListener(ctx: GatewayContext): RequestListener {
-  const router = createRouteTable<Handler>()
-  const { add } = router
+export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
+  const table = createRouteTable<RouteHandler>()
+  const { add } = table
   const own =
-    (handler: Handler): Handler =>
-    (incoming, outgoing, pathAndQuery, record) => {
-      record.route = 'gateway'
-      return handler(incoming, outgoing, pathAndQuery, record)
+    (handler: RouteHandler): RouteHandler =>
+    (c) => {
+      c.var.record.route = 'gateway'
+      return handler(c)
     }
   // Probes only: metrics, config and every other operator endpoint are on the admin listener (admin.ts).
   for (const [path, handler] of Object.entries(healthHandlers(ctx))) add('GET', path, own(handler))
   add(
     'ALL',
     '/__gateway/*',
-    own((_incoming, outgoing) =>
-      sendProblem(outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.')),
-    ),
+    own((c) => sent(c.env.outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))),
   )
   // Discovery documents come before the routes: a catch-all free route must not hide them.
   for (const [path, handler] of Object.entries(discoveryHandlers(ctx))) add('GET', path, own(handler))
   for (const route of ctx.config.routes) {
     const routeOffers = ctx.offers.get(route)!
-    const handle: Handler =
-      route.price.kind === 'free'
-        ? (incoming, outgoing, pathAndQuery, record) => forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
-        : route.mode === 'shadow'
-          ? (incoming, outgoing, pathAndQuery, record) =>
-              handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
-          : (incoming, outgoing, pathAndQuery, record) =>
-              handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
+    const handle = (c: Parameters<RouteHandler>[0]): Promise<unknown> => {
+      const { incoming, outgoing } = c.env
+      const { record, pathAndQuery } = c.var
+      if (route.price.kind === 'free') return forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
+      if (route.mode === 'shadow') return handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
+      return handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
+    }
     add(
       route.method === '*' ? 'ALL' : route.method,
       route.path,
-      (incoming, outgoing, pathAndQuery, record) => {
-        record.route = route.match
-        return handle(incoming, outgoing, pathAndQuery, record)
+      async (c) => {
+        c.var.record.route = route.match
+        await handle(c)
+        return RESPONSE_ALREADY_SENT
       },
       route.caseSensitive,
     )
@@ -72,15 +72,18 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
   const clientIpOf = createClientIpResolver(ctx.config.trustedProxies)
   const { cors } = ctx.config
 
-  return (incoming, outgoing) => {
+  const app = new Hono<GatewayEnv>()
+  app.use(async (c, next) => {
+    const { incoming, outgoing } = c.env
     const startedAt = performance.now()
     const record: RequestRecord = {
       clientIp: clientIpOf(incoming.socket.remoteAddress, incoming.headers['x-forwarded-for']),
     }
+    c.set('record', record)
     // While draining, every answer closes its connection, so keep-alive clients move to a live replica.
     if (ctx.lifecycle.draining) outgoing.setHeader('Connection', 'close')
     if (cors) {
-      if (answerPreflight(cors, incoming, outgoing)) return
+      if (answerPreflight(cors, incoming, outgoing)) return RESPONSE_ALREADY_SENT
       applyCors(cors, incoming, outgoing)
     }
     // Route and forward one canonical spelling of the path, so no other spelling of a priced
@@ -90,31 +93,42 @@ export function createGatewayListener(ctx: GatewayContext): RequestListener {
     if (!canonical || !canonical.ok) {
       const reason = canonical && !canonical.ok ? canonical.reason : 'unsupported request target'
       finishRecord(record, incoming, outgoing, (target?.path ?? '').slice(0, 200), startedAt, ctx.logger, ctx.metrics)
-      sendProblem(
+      return sent(
         outgoing,
         gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${reason}.`),
       )
-      return
     }
     finishRecord(record, incoming, outgoing, canonical.path, startedAt, ctx.logger, ctx.metrics)
-    const handler = router.match(incoming.method ?? 'GET', canonical.path)
-    if (!handler) {
-      sendProblem(
-        outgoing,
-        gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'),
-      )
-      return
+    c.set('path', canonical.path)
+    c.set('pathAndQuery', canonical.path + target.query)
+    await next()
+  })
+  app.all('*', (c) => {
+    const handler = table.match(c.env.incoming.method ?? 'GET', c.var.path)
+    return handler ? handler(c) : c.notFound()
+  })
+  app.notFound((c) =>
+    sent(c.env.outgoing, gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.')),
+  )
+  app.onError((error, c) => {
+    ctx.logger.error('request failed', { error })
+    const { outgoing } = c.env
+    if (outgoing.headersSent) {
+      outgoing.destroy()
+      return RESPONSE_ALREADY_SENT
     }
-    Promise.resolve(handler(incoming, outgoing, canonical.path + target.query, record)).catch((error: unknown) => {
-      ctx.logger.error('request failed', { error })
-      if (!outgoing.headersSent)
-        sendProblem(
-          outgoing,
-          gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'),
-        )
-      else outgoing.destroy()
-    })
-  }
+    return sent(
+      outgoing,
+      gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'),
+    )
+  })
+  return app
+}
+
+/** Writes a problem to the Node response and tells node-server it is done. */
+function sent(outgoing: Parameters<typeof sendProblem>[0], problem: Parameters<typeof sendProblem>[1]): Response {
+  sendProblem(outgoing, problem)
+  return RESPONSE_ALREADY_SENT
 }
 
 /** Splits an origin-form (or absolute-form) request target into path and `?query`. */
