@@ -37,7 +37,7 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
   const own =
     (handler: RouteHandler): RouteHandler =>
     (c) => {
-      c.var.record.route = 'gateway'
+      c.get('record').route = 'gateway'
       return handler(c)
     }
   // Probes only: metrics, config and every other operator endpoint are on the admin listener (admin.ts).
@@ -53,7 +53,8 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
     const routeOffers = ctx.offers.get(route)!
     const handle = (c: Parameters<RouteHandler>[0]): Promise<unknown> => {
       const { incoming, outgoing } = c.env
-      const { record, pathAndQuery } = c.var
+      const record = c.get('record')
+      const pathAndQuery = c.get('pathAndQuery')
       if (route.price.kind === 'free') return forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
       if (route.mode === 'shadow') return handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
       return handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
@@ -62,7 +63,7 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
       route.method === '*' ? 'ALL' : route.method,
       route.path,
       async (c) => {
-        c.var.record.route = route.match
+        c.get('record').route = route.match
         await handle(c)
         return RESPONSE_ALREADY_SENT
       },
@@ -104,7 +105,7 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
     await next()
   })
   app.all('*', (c) => {
-    const handler = table.match(c.env.incoming.method ?? 'GET', c.var.path)
+    const handler = table.match(c.env.incoming.method ?? 'GET', c.get('path'))
     return handler ? handler(c) : c.notFound()
   })
   app.notFound((c) =>

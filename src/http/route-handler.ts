@@ -2,7 +2,10 @@ import type { HttpBindings } from '@hono/node-server'
 import type { Context } from 'hono'
 import type { RequestRecord } from '../app/request-record.js'
 
-/** The gateway's Hono env: the Node request and response, and what the prelude middleware found. */
+/**
+ * The gateway's Hono env: the Node request and response, and what the prelude middleware found.
+ * Read the variables with `c.get`: `c.var` copies them all into a new object on every read.
+ */
 export interface GatewayEnv {
   Bindings: HttpBindings
   Variables: {
