@@ -13,7 +13,7 @@ import { answerPreflight, applyCors } from './cors.js'
 import { discoveryHandlers } from './discovery-routes.js'
 import { healthHandlers } from './health.js'
 import { nodeListener } from './node-listener.js'
-import { sendProblem } from './respond.js'
+import { sentProblem } from './respond.js'
 import type { GatewayEnv, RouteHandler } from './route-handler.js'
 import { createRouteTable } from './route-table.js'
 
@@ -45,7 +45,7 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
   add(
     'ALL',
     '/__gateway/*',
-    own((c) => sent(c.env.outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))),
+    own((c) => sentProblem(c.env.outgoing, gatewayProblem(404, 'not-found', 'Not Found', 'No such gateway endpoint.'))),
   )
   // Discovery documents come before the routes: a catch-all free route must not hide them.
   for (const [path, handler] of Object.entries(discoveryHandlers(ctx))) add('GET', path, own(handler))
@@ -94,7 +94,7 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
     if (!canonical || !canonical.ok) {
       const reason = canonical && !canonical.ok ? canonical.reason : 'unsupported request target'
       finishRecord(record, incoming, outgoing, (target?.path ?? '').slice(0, 200), startedAt, ctx.logger, ctx.metrics)
-      return sent(
+      return sentProblem(
         outgoing,
         gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${reason}.`),
       )
@@ -109,7 +109,10 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
     return handler ? handler(c) : c.notFound()
   })
   app.notFound((c) =>
-    sent(c.env.outgoing, gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.')),
+    sentProblem(
+      c.env.outgoing,
+      gatewayProblem(404, 'no-route', 'Not Found', 'No route of this gateway matches the request.'),
+    ),
   )
   app.onError((error, c) => {
     ctx.logger.error('request failed', { error })
@@ -118,18 +121,12 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
       outgoing.destroy()
       return RESPONSE_ALREADY_SENT
     }
-    return sent(
+    return sentProblem(
       outgoing,
       gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'),
     )
   })
   return app
-}
-
-/** Writes a problem to the Node response and tells node-server it is done. */
-function sent(outgoing: Parameters<typeof sendProblem>[0], problem: Parameters<typeof sendProblem>[1]): Response {
-  sendProblem(outgoing, problem)
-  return RESPONSE_ALREADY_SENT
 }
 
 /** Splits an origin-form (or absolute-form) request target into path and `?query`. */
