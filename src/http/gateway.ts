@@ -51,20 +51,18 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
   for (const [path, handler] of Object.entries(discoveryHandlers(ctx))) add('GET', path, own(handler))
   for (const route of ctx.config.routes) {
     const routeOffers = ctx.offers.get(route)!
-    const handle = (c: Parameters<RouteHandler>[0]): Promise<unknown> => {
-      const { incoming, outgoing } = c.env
-      const record = c.get('record')
-      const pathAndQuery = c.get('pathAndQuery')
-      if (route.price.kind === 'free') return forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
-      if (route.mode === 'shadow') return handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
-      return handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
-    }
     add(
       route.method === '*' ? 'ALL' : route.method,
       route.path,
       async (c) => {
-        c.get('record').route = route.match
-        await handle(c)
+        const { incoming, outgoing } = c.env
+        const record = c.get('record')
+        const pathAndQuery = c.get('pathAndQuery')
+        record.route = route.match
+        if (route.price.kind === 'free') await forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
+        else if (route.mode === 'shadow')
+          await handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
+        else await handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)
         return RESPONSE_ALREADY_SENT
       },
       route.caseSensitive,
