@@ -5,7 +5,7 @@
  *   - the example upstream (examples/upstream/server.mjs), a JSON API that knows nothing about payments,
  *   - the local payment stand-ins of `serve --sandbox` and the tests: a fake Stripe (src/sandbox/fake-stripe.ts) and a
  *     Tempo node (src/sandbox/tempo-node.ts) with a funded payer,
- *   - the real gateway (src/app/server.ts) with a YAML config loaded through the real loader,
+ *   - the real gateway (src/server/server.ts) with a YAML config loaded through the real loader,
  * then pays for a route with the mppx client three ways (Stripe, Tempo pull, Tempo push), printing the
  * 402, what the client did to pay, and the 200 with its decoded receipt. Exit 0 on success, 1 on failure.
  *
@@ -19,7 +19,7 @@ import { TxEnvelopeTempo } from 'ox/tempo'
 import { type Address, createClient, decodeFunctionData, type Hex, http as viemHttp } from 'viem'
 import { tempoModerato } from 'viem/chains'
 import { startExampleApi } from '../examples/upstream/server.mjs'
-import { startGateway, type RunningGateway } from '../src/app/server.js'
+import { startGateway, type RunningGateway } from '../src/server/server.js'
 import { loadConfig } from '../src/config/load.js'
 import { createLogger } from '../src/log/logger.js'
 import { type FakeStripe, startFakeStripe } from '../test/support/fake-stripe.js'
@@ -305,7 +305,7 @@ async function main(): Promise<number> {
     out(
       `  Tempo node      ${stack.node.url}   src/sandbox/tempo-node.ts (chain 42431; payer ${short(accounts.payer.address)} funded with ${usd6(PAYER_FUNDS)} pathUSD)`,
     )
-    out(`  gateway         ${stack.gateway.url}   src/app/server.ts, config ${stack.configFile}`)
+    out(`  gateway         ${stack.gateway.url}   src/server/server.ts, config ${stack.configFile}`)
     out()
     for (const route of ROUTES)
       out(

@@ -1,8 +1,8 @@
 import cluster from 'node:cluster'
-import { startGateway } from '../app/server.js'
+import { startGateway } from '../server/server.js'
 import { loadConfig, type RuntimeOptions } from '../config/load.js'
 import { createLogger, type Logger } from '../log/logger.js'
-import { runPrimary, WORKER_STARTED } from './workers.js'
+import { runPrimary, WORKER_STARTED } from '../server/workers.js'
 
 interface Started {
   readonly runtime: RuntimeOptions

@@ -6,7 +6,7 @@ import { parseDocument } from 'yaml'
 import { parseAddress, ZERO_ADDRESS } from './address.js'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
-import { canonicalizePath } from './canonical-path.js'
+import { canonicalizePath } from '../http/canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
 import {
@@ -29,7 +29,7 @@ import {
   WATCH_KEYS,
 } from './keys.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
-import { parseCidr } from './cidr.js'
+import { parseCidr } from '../http/cidr.js'
 import { headerNameProblem } from './header-name.js'
 import {
   DEPOSIT_PATH,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { GatewayContext } from '../app/context.js'
-import { sendProblem } from '../app/respond.js'
+import type { GatewayContext } from './context.js'
+import { sendProblem } from './respond.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import type { ForwardOutcome } from '../proxy/upstream.js'

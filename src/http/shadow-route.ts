@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { GatewayContext } from '../app/context.js'
+import type { GatewayContext } from './context.js'
 import { shadowOutcome } from '../core/outcome.js'
 import type { RouteOffers } from '../core/price-table.js'
 import { forwardFree } from './forward.js'

@@ -1,5 +1,5 @@
 import { BlockList, isIP, isIPv4 } from 'node:net'
-import { parseCidr } from '../config/cidr.js'
+import { parseCidr } from './cidr.js'
 
 /** (socket peer address, X-Forwarded-For header as Node gives it) → the client IP, or '' when unknown */
 export type ClientIpResolver = (peer: string | undefined, forwardedFor: string | string[] | undefined) => string

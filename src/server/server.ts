@@ -12,12 +12,12 @@ import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
 import { createStore } from '../store/create.js'
 import type { ReplayStore } from '../store/types.js'
-import type { BodyBudget } from './body-budget.js'
-import type { GatewayContext, Lifecycle } from './context.js'
-import { createBodyBudget } from './body-budget.js'
-import { createAdminListener } from './admin.js'
-import { type AdminServer, listeningUrl, startAdminServer } from './admin-server.js'
-import { createGatewayListener } from './gateway.js'
+import type { BodyBudget } from '../http/body-budget.js'
+import type { GatewayContext, Lifecycle } from '../http/context.js'
+import { createBodyBudget } from '../http/body-budget.js'
+import { createAdminListener } from '../http/admin.js'
+import { type AdminServer, listeningUrl, startAdminServer } from '../http/admin-server.js'
+import { createGatewayListener } from '../http/gateway.js'
 
 /** Large enough that a 16 KiB credential reaches the gateway and gets the protocol's own answer. */
 const MAX_HEADER_BYTES = 32 * 1024

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Problem } from '../protocol/problem.js'
 
 export interface ProblemResponseOptions {
@@ -24,6 +25,16 @@ export function sendProblem(outgoing: ServerResponse, problem: Problem, options:
   if (options.retryAfterSeconds !== undefined) outgoing.setHeader('Retry-After', String(options.retryAfterSeconds))
   if (options.close) outgoing.setHeader('Connection', 'close')
   outgoing.end(body)
+}
+
+/** `sendProblem`, in a Hono handler: the answer is written, so @hono/node-server writes nothing more. */
+export function sentProblem(
+  outgoing: ServerResponse,
+  problem: Problem,
+  options: ProblemResponseOptions = {},
+): Response {
+  sendProblem(outgoing, problem, options)
+  return RESPONSE_ALREADY_SENT
 }
 
 export function sendJson(outgoing: ServerResponse, status: number, value: unknown): void {

@@ -1,21 +1,29 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { GatewayContext } from './context.js'
-import type { Handler } from './gateway.js'
 import { sendJson } from './respond.js'
+import type { RouteHandler } from './route-handler.js'
 
 /**
  * `/__gateway/healthz`: the process answers. `/__gateway/readyz`: not shutting down, and the store
  * and every payment backend with a probe answer, so an orchestrator routes no traffic to a replica
  * that would only fail closed.
  */
-export function healthHandlers(ctx: GatewayContext): Record<string, Handler> {
+export function healthHandlers(ctx: GatewayContext): Record<string, RouteHandler> {
   const methodProbes = [...ctx.methods.values()].flatMap((method) =>
     method.ping ? [{ name: method.name, ping: sharedFor(PROBE_TTL_MS, method.ping) }] : [],
   )
   return {
-    '/__gateway/healthz': (_incoming, outgoing) => sendJson(outgoing, 200, { status: 'ok' }),
-    '/__gateway/readyz': async (_incoming, outgoing) => {
+    '/__gateway/healthz': (c) => {
+      sendJson(c.env.outgoing, 200, { status: 'ok' })
+      return RESPONSE_ALREADY_SENT
+    },
+    '/__gateway/readyz': async (c) => {
+      const { outgoing } = c.env
       // Shutting down: tell the orchestrator at once, before connections start being refused.
-      if (ctx.lifecycle.draining) return sendJson(outgoing, 503, { status: 'draining' })
+      if (ctx.lifecycle.draining) {
+        sendJson(outgoing, 503, { status: 'draining' })
+        return RESPONSE_ALREADY_SENT
+      }
       const checks: Record<string, string> = {}
       const probe = async (name: string, ping: () => Promise<void>) => {
         try {
@@ -31,6 +39,7 @@ export function healthHandlers(ctx: GatewayContext): Record<string, Handler> {
       ])
       const ready = Object.values(checks).every((v) => v === 'ok')
       sendJson(outgoing, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks })
+      return RESPONSE_ALREADY_SENT
     },
   }
 }
