@@ -49,8 +49,9 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
     const logger = options.logger ?? createLogger({ level: config.logLevel })
     return { payments: await buildPayments(config, { logger, now }) }
   })()
+  const ready = built.then(() => {})
   // A config error surfaces through `ready` and on every request; it must not also crash the process.
-  built.catch(() => {})
+  ready.catch(() => {})
   let closed: Promise<void> | undefined
 
   const middleware: MiddlewareHandler = async (c, next) => {
@@ -142,7 +143,7 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
   }
 
   return Object.assign(middleware, {
-    ready: built.then(() => {}),
+    ready,
     ledger: async (limit?: number) => (await built).payments.store.ledger(limit),
     metrics: async () => (await built).payments.metrics.render(),
     close,
