@@ -7,7 +7,7 @@ import { countAll, shadowOutcome } from '../core/outcome.js'
 import { type ProblemResponse, problemResponse } from '../core/respond.js'
 import { createLogger, type Logger } from '../log/logger.js'
 import { type Problem, gatewayProblem } from '../protocol/problem.js'
-import { createClientIpResolver } from '../proxy/client-ip.js'
+import { type ClientIpResolver, createClientIpResolver } from '../proxy/client-ip.js'
 import { privateCacheControl } from '../proxy/headers.js'
 import type { LedgerEntry } from '../store/types.js'
 import { buildPayments, type Payments } from './payments.js'
@@ -47,7 +47,8 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
   const built = (async () => {
     const config = typeof options.config === 'string' ? await load(options.config, options.env) : options.config
     const logger = options.logger ?? createLogger({ level: config.logLevel })
-    return { payments: await buildPayments(config, { logger, now }) }
+    const payments = await buildPayments(config, { logger, now })
+    return { payments, clientIpOf: createClientIpResolver(config.trustedProxies) }
   })()
   const ready = built.then(() => {})
   // A config error surfaces through `ready` and on every request; it must not also crash the process.
@@ -56,7 +57,7 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
 
   const middleware: MiddlewareHandler = async (c, next) => {
     if (closed) throw new Error('mppGateway: closed')
-    const { payments } = await built
+    const { payments, clientIpOf } = await built
     const { core, routes } = payments
     const raw = c.req.raw
     // The sidecar's rule: route one canonical spelling, so no other spelling of a priced path is free.
@@ -100,7 +101,7 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
       route,
       headers: Object.fromEntries(raw.headers),
       body,
-      clientIp: clientIpOf(payments, c.env),
+      clientIp: peerOf(clientIpOf, c.env),
     })
     if (decision.kind === 'respond') return answer(payments, decision)
     countAll(payments.metrics, decision.outcome.counts)
@@ -168,12 +169,8 @@ function nonEmpty(body: Uint8Array): Uint8Array | undefined {
   return body.byteLength > 0 ? body : undefined
 }
 
-const resolvers = new WeakMap<Payments, ReturnType<typeof createClientIpResolver>>()
-
 /** Under @hono/node-server the peer is the socket's; elsewhere (app.request) there is none. */
-function clientIpOf(payments: Payments, env: unknown): string {
-  let resolve = resolvers.get(payments)
-  if (!resolve) resolvers.set(payments, (resolve = createClientIpResolver(payments.config.trustedProxies)))
+function peerOf(resolve: ClientIpResolver, env: unknown): string {
   const incoming = (env as { incoming?: { socket?: { remoteAddress?: string }; headers?: Record<string, unknown> } })
     ?.incoming
   const forwardedFor = incoming?.headers?.['x-forwarded-for']
