@@ -289,7 +289,6 @@ function buildGeneration(
   })
   const { table, errors } = resolveOffers(config, methods)
   if (errors.length > 0) return { ok: false, errors }
-  const secretKeys = [config.secretKey ?? shared.fallbackSecret, ...config.previousSecretKeys]
   const ctx: GatewayContext = {
     config,
     offers: table,
@@ -300,15 +299,13 @@ function buildGeneration(
       stores: { claims: shared.store, rateCounter: shared.store, ledger: shared.store },
       logger: shared.logger,
       now: shared.now,
-      secretKeys,
+      secretKeys: [config.secretKey ?? shared.fallbackSecret, ...config.previousSecretKeys],
     }),
     upstream: createUpstream(config.upstream.url, config.upstream.timeoutMs, config.upstream.stripRequestHeaders),
     logger: shared.logger,
     metrics: shared.metrics,
     lifecycle: shared.lifecycle,
     bodyBudget: shared.bodyBudget,
-    secretKeys,
-    now: shared.now,
     loaded: { hash, at: new Date(shared.now()).toISOString() },
   }
   return { ok: true, generation: { ctx, listener: createGatewayListener(ctx), inFlight: 0, retired: false } }

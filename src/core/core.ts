@@ -1,19 +1,17 @@
 import type { GatewayConfig } from '../config/types.js'
 import type { Logger } from '../log/logger.js'
-import { BackendUnavailable } from '../methods/types.js'
-import { rank } from '../protocol/accept-payment.js'
 import * as BodyDigest from '../protocol/body-digest.js'
 import { type Credential, MalformedCredential, extract, parse as parseCredential } from '../protocol/credential.js'
-import { type ProblemType, gatewayProblem, paymentProblem } from '../protocol/problem.js'
+import { type ProblemType, gatewayProblem } from '../protocol/problem.js'
 import type { Claims, Ledger, RateCounter } from '../store/ports.js'
 import { claimChallenge } from './claims.js'
 import type { Decision, PaymentInput, RespondDecision } from './decision.js'
-import { type Paid, commitPaid, receiptFor } from './ledger.js'
+import { type Paid, commitPaid } from './ledger.js'
 import { OutcomeDraft } from './outcome.js'
 import type { RouteOffers } from './price-table.js'
-import { issueChallenges, serializeAll } from './issue.js'
-import { exceededBudget } from './rate-limit.js'
-import { RETRY_AFTER_SECONDS, problemResponse } from './respond.js'
+import { receiptFor } from './receipt.js'
+import { refuseWithChallenges } from './refusal.js'
+import { RETRY_AFTER_SECONDS, problemResponse, respondWith } from './respond.js'
 import { settlePayment } from './settle.js'
 import { verifyChallenge } from './verify.js'
 
@@ -40,103 +38,16 @@ export interface PaymentCore {
 /** The payment decisions for one loaded config; transport-neutral (no sockets, streams or Web objects). */
 export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
   const { config, stores, logger, now, secretKeys } = deps
-
-  const respond = (draft: OutcomeDraft, response: ReturnType<typeof problemResponse>): RespondDecision => ({
-    kind: 'respond',
-    ...response,
-    outcome: draft.done(),
-  })
+  const refusalDeps = { config, rateCounter: stores.rateCounter, logger, now, secretKeys }
 
   const unavailable = (draft: OutcomeDraft, backend: string, detail: string) => {
     draft.set({ payment: 'unavailable' })
     draft.count({ metric: 'backendError', args: [backend] })
-    return respond(
+    return respondWith(
       draft,
       problemResponse(gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), {
         retryAfterSeconds: RETRY_AFTER_SECONDS,
       }),
-    )
-  }
-
-  /**
-   * A 402 (or 400) with fresh challenges, which go with every payment failure, ordered by the
-   * client's Accept-Payment. Offers are ranked before they are issued, so none costs a backend call
-   * the client has ruled out. Every such answer counts against the client's budgets, refusals too.
-   */
-  const refuse = async (
-    input: PaymentInput,
-    draft: OutcomeDraft,
-    digest: string | undefined,
-    type: ProblemType,
-    detail: string,
-  ): Promise<RespondDecision> => {
-    const { route } = input
-    const routeName = route.route.match
-    const wanted = rank(
-      route.offers.map((offer) => ({ method: offer.method.name, intent: offer.intent, offer })),
-      headerText(input.headers['accept-payment']),
-    ).map((ranked) => ranked.offer)
-    const exceeded = await exceededBudget(
-      stores.rateCounter,
-      logger,
-      (count) => draft.count(count),
-      { clientIp: input.clientIp, createsBackendObject: wanted.some((o) => o.method.issuer?.createsBackendObject) },
-      { challenges: config.challengeRateLimit, backendObjects: config.depositIntentRateLimit },
-    )
-    if (exceeded) {
-      const { budget, what } = exceeded
-      draft.set({ payment: 'rate-limited' })
-      draft.count({ metric: 'rateLimited', args: [routeName] })
-      return respond(
-        draft,
-        problemResponse(
-          gatewayProblem(
-            429,
-            'rate-limited',
-            'Too Many Requests',
-            `This client asked for more than ${budget.limit} ${what} in ${budget.windowMs / 1000} s. Retry later.`,
-          ),
-          { retryAfterSeconds: Math.ceil(budget.windowMs / 1000) },
-        ),
-      )
-    }
-    const { challenges, failures } = await issueChallenges(
-      route,
-      { realm: config.realm, secretKey: secretKeys[0]!, ttlMs: config.challengeTtlMs, now: now(), digest },
-      wanted,
-    )
-    for (const { method, error } of failures) {
-      const backend = error instanceof BackendUnavailable ? error.backend : method
-      draft.count({ metric: 'backendError', args: [backend] })
-      logger.error('could not issue a challenge; left out of this 402', { route: routeName, method, backend, error })
-    }
-    if (challenges.length === 0 && failures.length > 0) {
-      const first = failures[0]!.error
-      const backend = first instanceof BackendUnavailable ? first.backend : failures[0]!.method
-      draft.set({ payment: 'unavailable' })
-      // counted as backend errors where they happened
-      return respond(
-        draft,
-        problemResponse(
-          gatewayProblem(
-            503,
-            `${backend}-unavailable`,
-            'Service Unavailable',
-            `${first instanceof BackendUnavailable ? `${first.detail} ` : ''}No payment challenge could be issued; retry shortly.`,
-          ),
-          { retryAfterSeconds: RETRY_AFTER_SECONDS },
-        ),
-      )
-    }
-    draft.settle(type === 'payment-required' ? 'challenged' : 'refused')
-    if (type !== 'payment-required') draft.set({ problem: type })
-    draft.count({
-      metric: 'challengesIssued',
-      args: [routeName, challenges.map((c) => c.method)],
-    })
-    return respond(
-      draft,
-      problemResponse(paymentProblem(type, detail, challenges[0]?.id), { challenges: serializeAll(challenges) }),
     )
   }
 
@@ -145,7 +56,7 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
     // The sample config before any method is set up: fail closed, and say what to do.
     const draft = new OutcomeDraft()
     draft.set({ payment: 'unavailable' })
-    return respond(
+    return respondWith(
       draft,
       problemResponse(
         gatewayProblem(
@@ -166,7 +77,8 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
     const draft = new OutcomeDraft()
     const authorization = extract(input.headers.authorization)
     const digest = body && body.length > 0 ? BodyDigest.compute(body) : undefined
-    const refuseWith = (type: ProblemType, detail: string) => refuse(input, draft, digest, type, detail)
+    const refuseWith = (type: ProblemType, detail: string) =>
+      refuseWithChallenges(refusalDeps, input, draft, { type, detail, digest })
 
     if (authorization.kind === 'multiple')
       return refuseWith('bad-request', 'Send exactly one Payment credential; this request carries several.')
@@ -245,7 +157,7 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
       if (failure.kind === 'store')
         return unavailable(draft, 'store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
       draft.set({ payment: 'unavailable' })
-      return respond(
+      return respondWith(
         draft,
         problemResponse(
           gatewayProblem(
@@ -283,8 +195,4 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
   }
 
   return { handle, precheck }
-}
-
-function headerText(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' || value === undefined ? value : value.join(', ')
 }

@@ -4,3 +4,4 @@ export type { Decision, ForwardDecision, PaymentInput, RespondDecision } from '.
 export type { Committed, UpstreamResult } from './ledger.js'
 export { type Count, type Outcome, type PaymentLog, type PaymentOutcome, countAll, shadowOutcome } from './outcome.js'
 export { type Offer, type OfferTable, type RouteOffers, resolveOffers } from './price-table.js'
+export { receiptHeaders } from './receipt.js'

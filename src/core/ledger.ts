@@ -1,6 +1,5 @@
 import type { Logger } from '../log/logger.js'
 import type { Settlement } from '../methods/types.js'
-import { serialize as serializeReceipt } from '../protocol/receipt.js'
 import type { Ledger } from '../store/ports.js'
 import type { LedgerEntry, PaidOutcome } from '../store/types.js'
 import type { Count } from './outcome.js'
@@ -32,17 +31,6 @@ export interface Paid {
   readonly settlement: Settlement
   /** ISO 8601 */
   readonly settledAt: string
-}
-
-/** The `Payment-Receipt` header value of a settled payment. */
-export function receiptFor(paid: Paid): string {
-  return serializeReceipt({
-    status: 'success',
-    method: paid.method,
-    timestamp: paid.settledAt,
-    reference: paid.settlement.reference,
-    ...paid.settlement.receipt,
-  })
 }
 
 export function ledgerEntry(paid: Paid, result: UpstreamResult): LedgerEntry {

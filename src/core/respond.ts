@@ -1,4 +1,6 @@
 import type { Problem } from '../protocol/problem.js'
+import type { RespondDecision } from './decision.js'
+import type { OutcomeDraft } from './outcome.js'
 
 /** An answer the core gives itself: an RFC 9457 problem, with its headers. */
 export interface ProblemResponse {
@@ -26,4 +28,9 @@ export function problemResponse(
   if (options.challenges && options.challenges.length > 0) headers['WWW-Authenticate'] = [...options.challenges]
   if (options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(options.retryAfterSeconds)
   return { status: problem.status, headers, body: JSON.stringify(problem) }
+}
+
+/** The core's answer, with the outcome as decided so far. */
+export function respondWith(draft: OutcomeDraft, response: ProblemResponse): RespondDecision {
+  return { kind: 'respond', ...response, outcome: draft.done() }
 }

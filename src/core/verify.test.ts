@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../config/types.js'
 import type { RouteOffers } from './price-table.js'
 import type { ChargeRequest, PaymentMethod } from '../methods/types.js'
+import * as BodyDigest from '../protocol/body-digest.js'
 import { type Challenge, computeId, encodeJson } from '../protocol/challenge.js'
 import { issueChallenges } from './issue.js'
 import { verifyChallenge } from './verify.js'
@@ -118,5 +119,126 @@ describe('verifyChallenge with requests issued per 402', () => {
     })
     expect(challenges).toEqual([])
     expect(failures).toMatchObject([{ method: 'tempo', error: { message: 'Stripe down' } }])
+  })
+})
+
+describe('verifyChallenge: each check', () => {
+  const OLD_KEY = 'verify-test-old-key-0123456789-abcdefghijk'
+  const routeOffers = offersFor(staticMethod)
+  const body = new TextEncoder().encode('{"q":1}')
+  const good = (changes: Record<string, unknown> = {}, key = KEY): Challenge => {
+    const bound = {
+      realm: 'api.example.com',
+      method: 'tempo',
+      intent: 'charge',
+      request: encodeJson(quoted),
+      expires: new Date(NOW + 60_000).toISOString(),
+      opaque: encodeJson({ route: route.match }),
+      ...changes,
+    }
+    return { id: computeId(key, bound), ...bound }
+  }
+  const check = (challenge: Challenge, context: Partial<Parameters<typeof verifyChallenge>[1]> = {}) =>
+    verifyChallenge(challenge, {
+      routeOffers,
+      realm: 'api.example.com',
+      secretKeys: [KEY],
+      now: NOW,
+      digestMatches: (digest) => digest === undefined,
+      ...context,
+    })
+
+  it('accepts a challenge it signed, with its expiry and the quoted request', () => {
+    expect(check(good())).toStrictEqual({
+      ok: true,
+      offer: routeOffers.offers[0],
+      expiresAtMs: NOW + 60_000,
+      request: quoted,
+      bound: {},
+    })
+  })
+
+  it('refuses an altered challenge and one signed with another key (HMAC)', () => {
+    expect(check({ ...good(), realm: 'api.example.com ' })).toStrictEqual({
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: 'The challenge was not issued by this gateway, or was altered.',
+    })
+    expect(check(good({}, 'another-key-0123456789-abcdefghijklmnopqrst'))).toMatchObject({
+      ok: false,
+      problem: 'invalid-challenge',
+    })
+  })
+
+  it('accepts a key being rotated out, and no longer once it is dropped', () => {
+    expect(check(good({}, OLD_KEY), { secretKeys: [KEY, OLD_KEY] })).toMatchObject({ ok: true })
+    expect(check(good({}, OLD_KEY))).toMatchObject({ ok: false, problem: 'invalid-challenge' })
+  })
+
+  it('refuses another realm', () => {
+    expect(check(good(), { realm: 'other.example.com' })).toStrictEqual({
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: 'The challenge was issued for realm "api.example.com", not this one.',
+    })
+  })
+
+  it('refuses another route, a missing opaque, and another method or intent', () => {
+    const anotherRoute = {
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: 'The challenge was issued for another route.',
+    }
+    expect(check(good({ opaque: encodeJson({ route: 'GET /v1/other' }) }))).toStrictEqual(anotherRoute)
+    expect(check(good({ opaque: undefined }))).toStrictEqual(anotherRoute)
+    expect(check(good({ method: 'stripe' }))).toStrictEqual({
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: 'This route does not accept stripe/charge.',
+    })
+    expect(check(good({ intent: 'session' }))).toMatchObject({ ok: false, problem: 'invalid-challenge' })
+  })
+
+  it('refuses a request that no longer matches the price, naming the fields', () => {
+    expect(check(good({ request: encodeJson({ ...quoted, amount: '1' }) }))).toStrictEqual({
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: "The challenge's fields (amount) no longer match what this route charges.",
+    })
+  })
+
+  it('refuses no expiry, an invalid one, and an expired one (expiry itself included)', () => {
+    expect(check(good({ expires: undefined }))).toStrictEqual({
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: 'The challenge has no expiry.',
+    })
+    expect(check(good({ expires: 'tomorrow' }))).toStrictEqual({
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: 'The challenge expiry is not a valid timestamp.',
+    })
+    const expires = new Date(NOW).toISOString()
+    expect(check(good({ expires }))).toStrictEqual({
+      ok: false,
+      problem: 'payment-expired',
+      detail: `The challenge expired at ${expires}.`,
+    })
+    expect(check(good({ expires: new Date(NOW + 1).toISOString() }))).toMatchObject({ ok: true })
+  })
+
+  it('refuses a digest that does not match the body, and a body when the challenge had none', () => {
+    const digest = BodyDigest.compute(body)
+    const matches = (echoed: string | undefined) => echoed !== undefined && BodyDigest.matches(echoed, body)
+    expect(check(good({ digest }), { digestMatches: matches })).toMatchObject({ ok: true })
+    const mismatch = {
+      ok: false,
+      problem: 'invalid-challenge',
+      detail: 'The request body does not match the digest the challenge was issued for.',
+    }
+    expect(check(good({ digest: BodyDigest.compute(new Uint8Array([1])) }), { digestMatches: matches })).toStrictEqual(
+      mismatch,
+    )
+    expect(check(good(), { digestMatches: matches })).toStrictEqual(mismatch)
   })
 })

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { paidButNotServed } from '../core/ledger.js'
 import { paidResult } from './paid-outcome.js'
 
 describe('paidResult', () => {
@@ -52,19 +51,5 @@ describe('paidResult', () => {
       outcome: 'upstream-unreachable',
       upstreamStatus: 0,
     })
-  })
-
-  it('counts everything but served and client-gone as paid but not served', () => {
-    expect(
-      [
-        'served',
-        'client-gone',
-        'cut',
-        'upstream-error',
-        'upstream-challenge',
-        'upstream-timeout',
-        'upstream-unreachable',
-      ].filter((o) => paidButNotServed(o as never)),
-    ).toEqual(['cut', 'upstream-error', 'upstream-challenge', 'upstream-timeout', 'upstream-unreachable'])
   })
 })
