@@ -2,13 +2,11 @@ import type { MiddlewareHandler } from 'hono'
 import { canonicalizePath } from '../config/canonical-path.js'
 import { type Env, loadConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
-import type { RespondDecision } from '../core/decision.js'
-import { countAll, shadowOutcome } from '../core/outcome.js'
+import { type RespondDecision, countAll, receiptHeaders, shadowOutcome } from '../core/index.js'
 import { type ProblemResponse, problemResponse } from '../core/respond.js'
 import { createLogger, type Logger } from '../log/logger.js'
 import { type Problem, gatewayProblem } from '../protocol/problem.js'
 import { type ClientIpResolver, createClientIpResolver } from '../proxy/client-ip.js'
-import { privateCacheControl } from '../proxy/headers.js'
 import type { LedgerEntry } from '../store/types.js'
 import { buildPayments, type Payments } from './payments.js'
 import { readWebBody } from './web-body.js'
@@ -125,11 +123,8 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
       // A handler that throws without an onError never produced a response: recorded as status 500.
       const status = c.finalized ? c.res.status : 500
       const served = status >= 200 && status <= 299
-      if (served) {
-        // A receipt makes the answer personal: no shared cache may keep it (the sidecar's rule).
-        const cacheControl = privateCacheControl(c.res.headers.get('cache-control') ?? undefined)
-        c.res = withHeaders(c.res, { 'Payment-Receipt': decision.receipt, 'Cache-Control': cacheControl })
-      }
+      const receipt = receiptHeaders(status, decision.receipt, c.res.headers.get('cache-control') ?? undefined)
+      if (receipt.length > 0) c.res = withHeaders(c.res, receipt)
       const committed = await decision.commit({ outcome: served ? 'served' : 'upstream-error', upstreamStatus: status })
       countAll(payments.metrics, committed.counts)
     }
@@ -195,13 +190,13 @@ function toResponse({ status, headers, body }: ProblemResponse): Response {
 }
 
 /** Sets headers on a response, copying it first when its headers are immutable (a fetched Response). */
-function withHeaders(response: Response, set: Record<string, string>): Response {
+function withHeaders(response: Response, set: ReadonlyArray<readonly [string, string]>): Response {
   try {
-    for (const [name, value] of Object.entries(set)) response.headers.set(name, value)
+    for (const [name, value] of set) response.headers.set(name, value)
     return response
   } catch {
     const copy = new Response(response.body, response)
-    for (const [name, value] of Object.entries(set)) copy.headers.set(name, value)
+    for (const [name, value] of set) copy.headers.set(name, value)
     return copy
   }
 }
