@@ -71,31 +71,20 @@ async function handle(req, res) {
     } catch {
       return sendJson(res, 400, { error: 'expected a JSON body {"text": "..."}' })
     }
-    const source =
-      typeof input === 'object' && input !== null && 'text' in input && typeof input.text === 'string' ? input.text : ''
+    const source = typeof input === 'object' && input !== null && 'text' in input && typeof input.text === 'string' ? input.text : ''
     const words = source.split(/\s+/).filter(Boolean)
-    return sendJson(res, 200, {
-      words: words.length,
-      summary: words.slice(0, 12).join(' ') + (words.length > 12 ? ' …' : ''),
-    })
+    return sendJson(res, 200, { words: words.length, summary: words.slice(0, 12).join(' ') + (words.length > 12 ? ' …' : '') })
   }
   // The OpenAI-like API the repository's sample config prices.
-  if (route === 'GET /v1/models')
-    return sendJson(res, 200, { object: 'list', data: [{ id: 'example-small', object: 'model', owned_by: 'example' }] })
+  if (route === 'GET /v1/models') return sendJson(res, 200, { object: 'list', data: [{ id: 'example-small', object: 'model', owned_by: 'example' }] })
   if (route === 'POST /v1/chat/completions') {
     const text = await readBody(req)
-    const model = /** @type {{ model?: unknown }} */ safeJson(text)?.model
+    const model = /** @type {{ model?: unknown }} */ (safeJson(text) ?? {}).model
     const joke = JOKES[Math.floor(Math.random() * JOKES.length)]
     return sendJson(res, 200, {
       object: 'chat.completion',
       model: typeof model === 'string' ? model : 'example-small',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: `${joke?.setup} ${joke?.punchline}` },
-          finish_reason: 'stop',
-        },
-      ],
+      choices: [{ index: 0, message: { role: 'assistant', content: `${joke?.setup} ${joke?.punchline}` }, finish_reason: 'stop' }],
     })
   }
   const report = /^\/v1\/reports\/([^/]+)$/.exec(url.pathname)
