@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createRouteTable, type RouteTable } from '../http/route-table.js'
 import type { GatewayConfig } from '../config/types.js'
-import { createPaymentCore, type PaymentCore, type RouteOffers, resolveOffers } from '../core/index.js'
+import type { PaymentCore, RouteOffers } from '../core/index.js'
 import type { Logger } from '../log/logger.js'
-import { createMethods } from '../methods/index.js'
 import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import type { StoreBundle } from '../store/ports.js'
 import { createStore } from '../store/create.js'
+import { buildPaymentParts, closeMethods, warnRandomSecret } from '../server/payment-parts.js'
 
 /** What the middleware prices with: the same store, methods, offers and core the sidecar builds from a config. */
 export interface Payments {
@@ -21,7 +21,7 @@ export interface Payments {
 
 /**
  * Builds the payment side of a gateway from a validated config, from the same parts as the sidecar
- * (store, method registry, price table, core), but no upstream or listener: the app serves itself.
+ * (buildPaymentParts), but no upstream or listener: the app serves itself.
  * Throws, with every config error, when a route cannot be priced; nothing is left open then.
  */
 export async function buildPayments(
@@ -31,35 +31,22 @@ export async function buildPayments(
   const { logger, now } = options
   const store = createStore(config.store)
   const metrics = createMetrics()
-  const methods = createMethods(config, {
-    store,
-    logger,
-    onBackendError: (backend) => metrics.backendError(backend),
-  })
+  if (!config.secretKey) warnRandomSecret(logger)
+  const fallbackSecret = randomBytes(32).toString('base64url')
+  const built = buildPaymentParts(config, { store, logger, metrics, now, fallbackSecret })
+  if (!built.ok) {
+    await built.close()
+    await store.close()
+    throw new Error(built.errors.join('\n'))
+  }
+  const { methods, offers: table, core } = built.parts
   const close = async () => {
-    await Promise.all([...methods.values()].map((m) => m.close?.()))
+    await closeMethods(methods)
     await store.close()
   }
-  const { table, errors } = resolveOffers(config, methods)
-  if (errors.length > 0) {
-    await close()
-    throw new Error(errors.join('\n'))
-  }
-  if (!config.secretKey)
-    logger.warn(
-      'no secretKey configured: using a random challenge key. Challenges die on restart and cannot be verified by other replicas; set secretKey (openssl rand -base64 32).',
-    )
-  const secretKeys = [config.secretKey ?? randomBytes(32).toString('base64url'), ...config.previousSecretKeys]
   // The sidecar's matching rules (first route wins, trailing "/" and case folded unless caseSensitive).
   const routes = createRouteTable<RouteOffers>()
   for (const route of config.routes)
     routes.add(route.method === '*' ? 'ALL' : route.method, route.path, table.get(route)!, route.caseSensitive)
-  const core = createPaymentCore({
-    config,
-    stores: { claims: store, rateCounter: store, ledger: store },
-    logger,
-    now,
-    secretKeys,
-  })
   return { config, core, routes, store, metrics, close }
 }

@@ -5,9 +5,6 @@ import { loadConfig, type RuntimeOptions } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { watchConfigFile } from '../config/watch.js'
 import type { Logger } from '../log/logger.js'
-import { createPaymentCore } from '../core/core.js'
-import { resolveOffers } from '../core/price-table.js'
-import { createMethods } from '../methods/index.js'
 import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
 import { createStore } from '../store/create.js'
@@ -17,6 +14,7 @@ import type { GatewayContext, Lifecycle } from '../http/context.js'
 import { createBodyBudget } from '../http/body-budget.js'
 import { createAdminListener } from '../http/admin.js'
 import { type AdminServer, listeningUrl, startAdminServer } from '../http/admin-server.js'
+import { buildPaymentParts, closeMethods, warnRandomSecret } from './payment-parts.js'
 import { createGatewayListener } from '../http/gateway.js'
 
 /** Large enough that a 16 KiB credential reaches the gateway and gets the protocol's own answer. */
@@ -285,29 +283,18 @@ function buildGeneration(
   hash: string,
   shared: Shared,
 ): { ok: true; generation: Generation } | { ok: false; errors: string[] } {
-  const methods = createMethods(
-    config,
-    {
-      store: shared.store,
-      logger: shared.logger,
-      onBackendError: (backend) => shared.metrics.backendError(backend),
-    },
-    shared.plugins,
-  )
-  const { table, errors } = resolveOffers(config, methods)
-  if (errors.length > 0) return { ok: false, errors }
+  const built = buildPaymentParts(config, shared)
+  if (!built.ok) {
+    void built.close()
+    return { ok: false, errors: built.errors }
+  }
+  const { methods, offers, core } = built.parts
   const ctx: GatewayContext = {
     config,
-    offers: table,
+    offers,
     methods,
     store: shared.store,
-    core: createPaymentCore({
-      config,
-      stores: { claims: shared.store, rateCounter: shared.store, ledger: shared.store },
-      logger: shared.logger,
-      now: shared.now,
-      secretKeys: [config.secretKey ?? shared.fallbackSecret, ...config.previousSecretKeys],
-    }),
+    core,
     upstream: createUpstream(config.upstream.url, config.upstream.timeoutMs, config.upstream.stripRequestHeaders),
     logger: shared.logger,
     metrics: shared.metrics,
@@ -320,7 +307,7 @@ function buildGeneration(
 
 function retireMethods(generation: Generation): Promise<unknown> {
   generation.ctx.upstream.close()
-  return Promise.all([...generation.ctx.methods.values()].map((m) => m.close?.()))
+  return closeMethods(generation.ctx.methods)
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -341,12 +328,6 @@ export function listenError(error: NodeJS.ErrnoException, config: GatewayConfig)
   if (error.code === 'EACCES') return `${where}: permission denied (ports below 1024 need privileges)`
   if (error.code === 'EADDRNOTAVAIL') return `${where}: no local interface has this address`
   return `${where}: ${error.message}`
-}
-
-function warnRandomSecret(logger: Logger): void {
-  logger.warn(
-    'no secretKey configured: using a random challenge key. Challenges die on restart and cannot be verified by other replicas; set secretKey (openssl rand -base64 32).',
-  )
 }
 
 function sleep(ms: number): Promise<void> {
