@@ -254,6 +254,9 @@ describe('createUpstream (undici pool)', () => {
     const total = 96 * MiB
     let release: () => void = () => {}
     handle = (req, res) => {
+      // headers at once, so the header timer is out of the picture; the body is read only later
+      res.writeHead(200)
+      res.flushHeaders()
       let bytes = 0
       release = () => {
         req.on('data', (chunk: Buffer) => {
