@@ -105,6 +105,12 @@ async function main(): Promise<void> {
         PORT: String(await freePort()),
       })
     : undefined
+  const undiciProxy = want('undici-proxy')
+    ? await forkServer<{ url: string }>(join(HERE, 'servers/undici-proxy.mjs'), {
+        UPSTREAM_URL: upstream.url,
+        PORT: String(await freePort()),
+      })
+    : undefined
   // mppx logs every request a client aborts (wrk does at the end of each run): its stderr is dropped.
   const mppx = want('mppx')
     ? await forkServer<{ url: string }>(
@@ -137,6 +143,17 @@ async function main(): Promise<void> {
             label: 'node:http proxy (12 lines)',
             url: `${nodeProxy.hello.url}/v1/models`,
             pid: nodeProxy.child.pid,
+            single: true,
+          },
+        ]
+      : []),
+    ...(undiciProxy
+      ? [
+          {
+            key: 'undici-proxy',
+            label: 'undici Pool proxy (12 lines)',
+            url: `${undiciProxy.hello.url}/v1/models`,
+            pid: undiciProxy.child.pid,
             single: true,
           },
         ]

@@ -194,12 +194,30 @@ export function renderMarkdown(results: Results, analysis?: string): string {
     const mppx = paths.mppx
     const nginx = paths.nginx
     const w2 = paths['gateway-free-w2']
+    const undiciProxy = paths['undici-proxy']
+    const baseline = paths['gateway-free-baseline']
     if (free && nodeProxy)
       out.push(
-        `| free route ≥ 0.9× the node:http proxy | ${n(free.rps / nodeProxy.rps, 2)}× | ${mark(free.rps >= 0.9 * nodeProxy.rps)} |`,
+        `| free route ≥ 1.0× the node:http proxy | ${n(free.rps / nodeProxy.rps, 2)}× | ${mark(free.rps >= nodeProxy.rps)} |`,
       )
     if (free && mppx)
       out.push(`| free route ≥ 6× the mppx Proxy | ${n(free.rps / mppx.rps, 1)}× | ${mark(free.rps >= 6 * mppx.rps)} |`)
+    if (free && undiciProxy)
+      out.push(`| free route vs the undici Pool proxy (report) | ${n(free.rps / undiciProxy.rps, 2)}× | – |`)
+    if (free && baseline) {
+      // before/after on the same run: each build as a multiple of each reference
+      const against = (of: Summary) =>
+        [
+          nodeProxy && `${n(of.rps / nodeProxy.rps, 2)}× node:http`,
+          undiciProxy && `${n(of.rps / undiciProxy.rps, 2)}× undici`,
+          mppx && `${n(of.rps / mppx.rps, 1)}× mppx`,
+        ]
+          .filter(Boolean)
+          .join(', ')
+      out.push(
+        `| free route, before → after (report) | baseline ${n(baseline.rps)} req/s (${against(baseline)}) → this build ${n(free.rps)} req/s (${against(free)}): ${n(free.rps / baseline.rps, 2)}× | – |`,
+      )
+    }
     if (free && w2 && nginx) {
       const closed = (w2.rps - free.rps) / (nginx.rps - free.rps)
       out.push(

@@ -25,6 +25,9 @@ const GATEWAY_REQUEST_HEADERS = new Set([
   'forwarded',
   // a client IP the upstream may believe: only the gateway's X-Forwarded-For says who the client is
   'x-real-ip',
+  // Node's server has already answered `100-continue` to the client; the body follows regardless
+  // (and undici refuses to send the header)
+  'expect',
 ])
 
 /**

@@ -1,5 +1,5 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import https from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type Dispatcher, Pool } from 'undici'
 import { requestFraming } from './framing.js'
 import {
   asksForPayment,
@@ -56,11 +56,21 @@ export interface Upstream {
   close(): void
 }
 
-/** A pooled keep-alive HTTP(S) client for one upstream base URL. */
+/**
+ * A pooled keep-alive HTTP(S) client for one upstream base URL: an undici `Pool`, driven through
+ * `dispatch` so bytes go straight from its parser to the client's socket, with no stream between.
+ */
 export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders: readonly string[] = []): Upstream {
-  const secure = base.protocol === 'https:'
-  const transport = secure ? https : http
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' })
+  const pool = new Pool(base.origin, {
+    // as many upstream connections as the http.Agent allowed before it (maxSockets 512)
+    connections: 512,
+    // The gateway's own timer bounds the wait for response headers (504), queueing and connecting
+    // included; a response body may take as long as it needs (SSE), as with node:http.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    // A connection attempt that outlives the header timeout would turn a 504 into a 502.
+    connectTimeout: timeoutMs + 1_000,
+  })
   const basePath = base.pathname === '/' ? '' : base.pathname
   const hostHeader = base.host
   const stripped = strippedRequestHeaders(stripRequestHeaders)
@@ -68,8 +78,8 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
   function forward(request: ForwardRequest): Promise<ForwardOutcome> {
     const { incoming, outgoing, body } = request
     // The inbound framing headers never go upstream: the gateway frames what it sends itself, so a
-    // body Node's client would write unframed (GET, HEAD, DELETE, OPTIONS) cannot become a
-    // second request on the pooled upstream connection.
+    // body sent unframed (GET, HEAD, DELETE, OPTIONS) cannot become a second request on the pooled
+    // upstream connection.
     const framing = body === undefined ? requestFraming(incoming.headers) : 'length'
     if (framing === 'unsupported') {
       return Promise.resolve({
@@ -84,157 +94,205 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
     if (request.receipt) headers.push(['Payment-Receipt', request.receipt])
     if (body !== undefined) headers.push(['Content-Length', String(body.length)])
     else if (framing === 'length') headers.push(['Content-Length', incoming.headers['content-length']!])
-    else if (framing === 'chunked') headers.push(['Transfer-Encoding', 'chunked'])
+    // chunked: undici chunks a stream body of unknown length itself, and refuses the header
     headers.push(['X-Forwarded-For', request.clientIp])
     headers.push(['X-Forwarded-Proto', 'encrypted' in incoming.socket ? 'https' : 'http'])
     if (incoming.headers.host) headers.push(['X-Forwarded-Host', incoming.headers.host])
 
     return new Promise((resolve) => {
       let settled = false
-      const upstreamRequest = transport.request({
-        agent,
-        protocol: base.protocol,
-        hostname: base.hostname,
-        port: base.port,
-        method: incoming.method,
-        path: basePath + request.pathAndQuery,
-        headers: headers.flat(),
-        setHost: false,
-      })
+      let controller: Dispatcher.DispatchController | undefined
+      // why the request was given up before undici started it (the client left, or the timer fired)
+      let abandoned: Error | undefined
+      // set once the response is being passed on: only then do upstream bytes go to the client
+      let relaying = false
+      let delivery: DeliveryCount | undefined
+      const abort = (reason: Error) => {
+        if (controller) controller.abort(reason)
+        else abandoned ??= reason
+      }
       const timer = setTimeout(() => {
         if (settled) return
         settled = true
-        upstreamRequest.destroy()
+        abort(new Error('upstream timeout'))
         resolve({ ok: false, failure: 'timeout', message: `no response from the upstream within ${timeoutMs} ms` })
       }, timeoutMs)
 
-      upstreamRequest.on('error', (error) => {
-        clearTimeout(timer)
-        if (settled) {
-          // The response had started: all we can do is cut the client off too.
-          outgoing.destroy()
-          return
-        }
-        settled = true
-        resolve({ ok: false, failure: 'connect', message: `upstream connection failed: ${error.message}` })
-      })
-
-      upstreamRequest.on('response', (upstreamResponse: IncomingMessage) => {
-        clearTimeout(timer)
-        if (settled) {
-          upstreamResponse.destroy()
-          return
-        }
-        settled = true
-        const status = upstreamResponse.statusCode ?? 502
-        request.onResponse?.(status)
-        if (asksForPayment(status, upstreamResponse.headers['www-authenticate'])) {
-          // Only the gateway challenges: a client must never pay a challenge it did not issue.
-          upstreamResponse.resume()
-          resolve({
-            ok: false,
-            failure: 'payment-challenge',
-            status,
-            message: `the upstream answered ${status} asking for payment itself`,
-          })
-          return
-        }
-        if (outgoing.destroyed) {
-          // The client left while we waited; the status still goes to the ledger.
-          upstreamResponse.resume()
-          resolve({
-            ok: true,
-            status,
-            ...(request.trackDelivery
-              ? { delivery: Promise.resolve<Delivery>({ end: 'client-gone', bytesSent: 0 }) }
-              : {}),
-          })
-          return
-        }
-        let responseHeaders = forwardableResponseHeaders(upstreamResponse.rawHeaders)
-        // Headers the gateway set before forwarding (CORS) replace the upstream's of the same name.
-        // They are moved into the raw list: writeHead would otherwise merge through setHeader and
-        // collapse repeated upstream headers (Set-Cookie, Link) into their last value.
-        // Vary is the exception: the gateway's tokens (Origin) add to the upstream's, which caches need.
-        const preset = outgoing.getHeaderNames()
-        if (preset.length > 0) {
-          const upstreamVary = preset.includes('vary')
-            ? responseHeaders.filter(([name]) => name.toLowerCase() === 'vary').map(([, value]) => value)
-            : []
-          responseHeaders = responseHeaders.filter(([name]) => !preset.includes(name.toLowerCase()))
-          for (const name of preset) {
-            const set = outgoing.getHeader(name)
-            outgoing.removeHeader(name)
-            const values = (Array.isArray(set) ? set : [set]).filter((item) => item !== undefined).map(String)
-            for (const item of name === 'vary' ? [mergeVary(upstreamVary, values)] : values)
-              responseHeaders.push([name, item])
-          }
-        }
-        // core spec, draft-httpauth-payment §Receipt Status Semantics: "Receipts are only issued on
-        // successful payment responses (2xx status codes). Servers MUST NOT return a
-        // `Payment-Receipt` header on error responses."
-        if (request.receipt && status >= 200 && status < 300) {
-          const cacheControl = upstreamResponse.headers['cache-control']
-          const kept = responseHeaders.filter(([name]) => name.toLowerCase() !== 'cache-control')
-          kept.push(['Payment-Receipt', request.receipt], ['Cache-Control', privateCacheControl(cacheControl)])
-          outgoing.writeHead(status, kept.flat())
-        } else {
-          outgoing.writeHead(status, responseHeaders.flat())
-        }
-        // A streamed response (no length: SSE, chunked) shows its headers at once rather than with
-        // the first chunk; a sized one sends headers and body together, saving a write.
-        if (upstreamResponse.headers['content-length'] === undefined) outgoing.flushHeaders()
-        const delivery = request.trackDelivery ? trackDelivery(incoming, upstreamResponse, outgoing) : undefined
-        upstreamResponse.pipe(outgoing)
-        upstreamResponse.on('error', () => outgoing.destroy())
-        resolve(delivery ? { ok: true, status, delivery } : { ok: true, status })
-      })
-
       // A client that goes away takes its upstream request with it.
-      outgoing.on('close', () => {
-        if (!outgoing.writableFinished) upstreamRequest.destroy()
+      outgoing.once('close', () => {
+        if (!outgoing.writableFinished) abort(new Error('client gone'))
       })
 
-      if (body !== undefined) upstreamRequest.end(body)
-      else if (framing === 'none') upstreamRequest.end()
-      else incoming.pipe(upstreamRequest)
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(started) {
+          controller = started
+          if (abandoned) started.abort(abandoned)
+        },
+        onResponseStart(started, status, parsed) {
+          // 1xx informational responses are not relayed (Node's server sent its own 100 Continue)
+          if (status < 200) return
+          clearTimeout(timer)
+          if (settled) {
+            started.abort(new Error('response after timeout'))
+            return
+          }
+          settled = true
+          request.onResponse?.(status)
+          if (asksForPayment(status, parsed['www-authenticate'])) {
+            // Only the gateway challenges: a client must never pay a challenge it did not issue.
+            // The body is read and dropped, which keeps the connection for the next request.
+            resolve({
+              ok: false,
+              failure: 'payment-challenge',
+              status,
+              message: `the upstream answered ${status} asking for payment itself`,
+            })
+            return
+          }
+          if (outgoing.destroyed) {
+            // The client left while we waited; the status still goes to the ledger.
+            resolve({
+              ok: true,
+              status,
+              ...(request.trackDelivery
+                ? { delivery: Promise.resolve<Delivery>({ end: 'client-gone', bytesSent: 0 }) }
+                : {}),
+            })
+            return
+          }
+          const rawHeaders = rawHeaderStrings(started.rawHeaders)
+          let responseHeaders = forwardableResponseHeaders(rawHeaders)
+          // Headers the gateway set before forwarding (CORS) replace the upstream's of the same name.
+          // They are moved into the raw list: writeHead would otherwise merge through setHeader and
+          // collapse repeated upstream headers (Set-Cookie, Link) into their last value.
+          // Vary is the exception: the gateway's tokens (Origin) add to the upstream's, which caches need.
+          const preset = outgoing.getHeaderNames()
+          if (preset.length > 0) {
+            const upstreamVary = preset.includes('vary')
+              ? responseHeaders.filter(([name]) => name.toLowerCase() === 'vary').map(([, value]) => value)
+              : []
+            responseHeaders = responseHeaders.filter(([name]) => !preset.includes(name.toLowerCase()))
+            for (const name of preset) {
+              const set = outgoing.getHeader(name)
+              outgoing.removeHeader(name)
+              const values = (Array.isArray(set) ? set : [set]).filter((item) => item !== undefined).map(String)
+              for (const item of name === 'vary' ? [mergeVary(upstreamVary, values)] : values)
+                responseHeaders.push([name, item])
+            }
+          }
+          const length = parsed['content-length']
+          // core spec, draft-httpauth-payment §Receipt Status Semantics: "Receipts are only issued on
+          // successful payment responses (2xx status codes). Servers MUST NOT return a
+          // `Payment-Receipt` header on error responses."
+          if (request.receipt && status >= 200 && status < 300) {
+            const cacheControl = parsed['cache-control']
+            const kept = responseHeaders.filter(([name]) => name.toLowerCase() !== 'cache-control')
+            kept.push(
+              ['Payment-Receipt', request.receipt],
+              [
+                'Cache-Control',
+                privateCacheControl(Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl),
+              ],
+            )
+            outgoing.writeHead(status, kept.flat())
+          } else {
+            outgoing.writeHead(status, responseHeaders.flat())
+          }
+          // A streamed response (no length: SSE, chunked) shows its headers at once rather than with
+          // the first chunk; a sized one sends headers and body together, saving a write.
+          if (length === undefined) outgoing.flushHeaders()
+          relaying = true
+          // Backpressure: undici stops reading the upstream socket while the client's is full.
+          outgoing.on('drain', () => started.resume())
+          if (request.trackDelivery) {
+            delivery = deliveryCount(incoming.method, status, length)
+            resolve({ ok: true, status, delivery: delivery.settle(outgoing) })
+          } else resolve({ ok: true, status })
+        },
+        onResponseData(started, chunk) {
+          if (!relaying || outgoing.destroyed) return
+          if (delivery) delivery.bytesSent += chunk.length
+          if (!outgoing.write(chunk)) started.pause()
+        },
+        onResponseEnd() {
+          if (delivery) delivery.complete = true
+          if (relaying && !outgoing.destroyed) outgoing.end()
+        },
+        onResponseError(_started, error) {
+          clearTimeout(timer)
+          if (settled) {
+            // The response had started: all we can do is cut the client off too.
+            if (!relaying || outgoing.destroyed) return
+            if (delivery) delivery.cut = true
+            outgoing.destroy()
+            return
+          }
+          settled = true
+          resolve({ ok: false, failure: 'connect', message: `upstream connection failed: ${error.message}` })
+        },
+      }
+
+      pool.dispatch(
+        {
+          origin: base.origin,
+          method: incoming.method ?? 'GET',
+          path: basePath + request.pathAndQuery,
+          headers: headers.flat(),
+          body: body ?? (framing === 'none' ? null : incoming),
+          // Keep the connection after a body on GET/HEAD/DELETE, as node:http did: the body is framed,
+          // so the next request on it is safe (undici would close it by default).
+          reset: false,
+        },
+        handler,
+      )
     })
   }
 
   return {
     forward,
-    close: () => agent.destroy(),
+    close: () => void pool.destroy().catch(() => {}),
   }
 }
 
+/** undici hands raw headers as buffers; Node's `rawHeaders` are latin1 strings, which is what the rules read. */
+function rawHeaderStrings(raw: Dispatcher.DispatchController['rawHeaders']): string[] {
+  if (!Array.isArray(raw)) return []
+  return raw.map((item: Buffer | string) => (typeof item === 'string' ? item : item.toString('latin1')))
+}
+
+interface DeliveryCount {
+  bytesSent: number
+  /** the upstream's body ended in full */
+  complete: boolean
+  /** the upstream stopped short */
+  cut: boolean
+  settle(outgoing: ServerResponse): Promise<Delivery>
+}
+
 /**
- * Settles when the client's response is over: `complete` when the upstream's body ended in full and
- * reached the client, `cut` when the upstream stopped short (the client is cut off too, so it can
- * tell), `client-gone` when the client left first.
+ * Counts a relayed response and settles when the client's response is over: `complete` when the
+ * upstream's body ended in full and reached the client, `cut` when the upstream stopped short (the
+ * client is cut off too, so it can tell), `client-gone` when the client left first.
  */
-function trackDelivery(
-  incoming: IncomingMessage,
-  upstreamResponse: IncomingMessage,
-  outgoing: ServerResponse,
-): Promise<Delivery> {
-  const length = upstreamResponse.headers['content-length']
-  const status = upstreamResponse.statusCode ?? 0
-  const hasBody = incoming.method !== 'HEAD' && status !== 204 && status !== 304
-  const bytesExpected = hasBody && length !== undefined ? Number(length) : undefined
-  let bytesSent = 0
-  let cut = false
-  upstreamResponse.on('data', (chunk: Buffer) => {
-    bytesSent += chunk.length
-  })
-  const onCut = () => {
-    cut = true
+function deliveryCount(
+  method: string | undefined,
+  status: number,
+  length: string | string[] | undefined,
+): DeliveryCount {
+  const hasBody = method !== 'HEAD' && status !== 204 && status !== 304
+  const bytesExpected = hasBody && typeof length === 'string' ? Number(length) : undefined
+  const count: DeliveryCount = {
+    bytesSent: 0,
+    complete: false,
+    cut: false,
+    settle: (outgoing) =>
+      new Promise((resolve) => {
+        outgoing.once('close', () => {
+          const end = count.complete && outgoing.writableFinished ? 'complete' : count.cut ? 'cut' : 'client-gone'
+          const { bytesSent } = count
+          resolve(bytesExpected === undefined ? { end, bytesSent } : { end, bytesSent, bytesExpected })
+        })
+      }),
   }
-  upstreamResponse.once('aborted', onCut)
-  upstreamResponse.once('error', onCut)
-  return new Promise((resolve) => {
-    outgoing.once('close', () => {
-      const end = upstreamResponse.complete && outgoing.writableFinished ? 'complete' : cut ? 'cut' : 'client-gone'
-      resolve(bytesExpected === undefined ? { end, bytesSent } : { end, bytesSent, bytesExpected })
-    })
-  })
+  return count
 }
