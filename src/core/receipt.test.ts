@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parse as parseReceipt } from '../protocol/receipt.js'
-import { receiptFor, receiptHeaders } from './receipt.js'
+import { privateCacheControl, receiptFor, receiptHeaders } from './receipt.js'
 
 const paid = {
   challengeId: 'ch_1',
@@ -38,5 +38,14 @@ describe('receiptHeaders', () => {
 
   it('gives a non-2xx neither', () => {
     for (const status of [199, 301, 404, 500]) expect(receiptHeaders(status, 'r', 'max-age=60')).toEqual([])
+  })
+})
+
+describe('privateCacheControl', () => {
+  it('adds private, replacing public', () => {
+    expect(privateCacheControl(undefined)).toBe('private')
+    expect(privateCacheControl('max-age=60')).toBe('max-age=60, private')
+    expect(privateCacheControl('public, max-age=60')).toBe('max-age=60, private')
+    expect(privateCacheControl('no-store')).toBe('no-store, private')
   })
 })

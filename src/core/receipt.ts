@@ -1,5 +1,4 @@
 import { serialize as serializeReceipt } from '../protocol/receipt.js'
-import { privateCacheControl } from '../proxy/headers.js'
 import type { Paid } from './ledger.js'
 
 /** The `Payment-Receipt` header value of a settled payment. */
@@ -23,9 +22,24 @@ export function receiptHeaders(
   receipt: string,
   upstreamCacheControl: string | undefined,
 ): ReadonlyArray<readonly [string, string]> {
+  // draft-httpauth-payment §Receipt Status Semantics: "Receipts are only issued on successful
+  // payment responses (2xx status codes). Servers MUST NOT return a `Payment-Receipt` header on
+  // error responses."
   if (status < 200 || status > 299) return []
   return [
     ['Payment-Receipt', receipt],
     ['Cache-Control', privateCacheControl(upstreamCacheControl)],
   ]
+}
+
+/**
+ * Cache-Control for a response carrying a Payment-Receipt: the spec requires `private`, so
+ * `public` goes and `private` is added to whatever else the upstream said.
+ */
+export function privateCacheControl(upstream: string | undefined): string {
+  const directives = (upstream ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '' && !/^(public|private)$/i.test(d))
+  return [...directives, 'private'].join(', ')
 }

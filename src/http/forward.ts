@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { GatewayContext } from './context.js'
 import { sendProblem } from './respond.js'
+import { receiptHeaders } from '../core/receipt.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import type { ForwardOutcome } from '../proxy/upstream.js'
@@ -10,6 +11,7 @@ export interface ForwardParts {
   readonly pathAndQuery: string
   readonly body?: Buffer
   readonly authorization?: string
+  /** a paid request's Payment-Receipt */
   readonly receipt?: string
   readonly trackDelivery?: boolean
 }
@@ -47,11 +49,17 @@ export async function forwardToUpstream(
 ): Promise<ForwardOutcome> {
   const startedAt = performance.now()
   const route = record.route ?? 'none'
+  const { receipt, ...rest } = parts
   const outcome = await ctx.upstream.forward({
     incoming,
     outgoing,
     clientIp: record.clientIp,
-    ...parts,
+    ...rest,
+    // the upstream learns what was paid; the payer gets the receipt on a 2xx only
+    ...(receipt && {
+      requestHeaders: [['Payment-Receipt', receipt]],
+      responseHeaders: (status, cacheControl) => receiptHeaders(status, receipt, cacheControl),
+    }),
     onResponse: (status) => {
       record.upstreamStatus = status
     },

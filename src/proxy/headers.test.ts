@@ -4,7 +4,6 @@ import {
   forwardableRequestHeaders,
   forwardableResponseHeaders,
   mergeVary,
-  privateCacheControl,
   strippedRequestHeaders,
 } from './headers.js'
 
@@ -119,15 +118,6 @@ describe('forwardableResponseHeaders', () => {
       ['Set-Cookie', 'b=2'],
       ['Content-Encoding', 'gzip'],
     ])
-  })
-})
-
-describe('privateCacheControl', () => {
-  it('adds private, replacing public', () => {
-    expect(privateCacheControl(undefined)).toBe('private')
-    expect(privateCacheControl('max-age=60')).toBe('max-age=60, private')
-    expect(privateCacheControl('public, max-age=60')).toBe('max-age=60, private')
-    expect(privateCacheControl('no-store')).toBe('no-store, private')
   })
 })
 

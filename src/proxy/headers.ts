@@ -152,15 +152,3 @@ export function mergeVary(first: readonly string[], second: readonly string[]): 
   }
   return tokens.has('*') ? '*' : [...tokens.values()].join(', ')
 }
-
-/**
- * Cache-Control for a response carrying a Payment-Receipt: the spec requires `private`, so
- * `public` goes and `private` is added to whatever else the upstream said.
- */
-export function privateCacheControl(upstream: string | undefined): string {
-  const directives = (upstream ?? '')
-    .split(',')
-    .map((d) => d.trim())
-    .filter((d) => d !== '' && !/^(public|private)$/i.test(d))
-  return [...directives, 'private'].join(', ')
-}

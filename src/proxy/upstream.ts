@@ -6,7 +6,6 @@ import {
   forwardableRequestHeaders,
   forwardableResponseHeaders,
   mergeVary,
-  privateCacheControl,
   strippedRequestHeaders,
 } from './headers.js'
 
@@ -21,8 +20,16 @@ export interface ForwardRequest {
   /** what remains of Authorization once the Payment credential is taken out */
   readonly authorization?: string
   readonly clientIp: string
-  /** set on paid requests: sent upstream, and returned to the client on a 2xx only */
-  readonly receipt?: string
+  /** headers the gateway adds to the upstream request (a paid request's Payment-Receipt) */
+  readonly requestHeaders?: ReadonlyArray<readonly [string, string]>
+  /**
+   * Headers the gateway adds to the upstream's response, each replacing the upstream's header of
+   * that name, given the status and the upstream's Cache-Control (a paid 2xx gets its receipt).
+   */
+  readonly responseHeaders?: (
+    status: number,
+    upstreamCacheControl: string | undefined,
+  ) => ReadonlyArray<readonly [string, string]>
   /** called with the upstream's status just before its response is passed on */
   readonly onResponse?: (status: number) => void
   /** paid requests: the outcome then carries `delivery`, settled once the response is over */
@@ -91,7 +98,7 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
     const headers = forwardableRequestHeaders(incoming.rawHeaders, true, stripped)
     headers.push(['Host', hostHeader])
     if (request.authorization) headers.push(['Authorization', request.authorization])
-    if (request.receipt) headers.push(['Payment-Receipt', request.receipt])
+    for (const [name, value] of request.requestHeaders ?? []) headers.push([name, value])
     if (body !== undefined) headers.push(['Content-Length', String(body.length)])
     else if (framing === 'length') headers.push(['Content-Length', incoming.headers['content-length']!])
     // chunked: undici chunks a stream body of unknown length itself, and refuses the header
@@ -181,19 +188,14 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
             }
           }
           const length = parsed['content-length']
-          // core spec, draft-httpauth-payment §Receipt Status Semantics: "Receipts are only issued on
-          // successful payment responses (2xx status codes). Servers MUST NOT return a
-          // `Payment-Receipt` header on error responses."
-          if (request.receipt && status >= 200 && status < 300) {
-            const cacheControl = parsed['cache-control']
-            const kept = responseHeaders.filter(([name]) => name.toLowerCase() !== 'cache-control')
-            kept.push(
-              ['Payment-Receipt', request.receipt],
-              [
-                'Cache-Control',
-                privateCacheControl(Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl),
-              ],
-            )
+          const cacheControl = parsed['cache-control']
+          const added =
+            request.responseHeaders?.(status, Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl) ??
+            []
+          if (added.length > 0) {
+            const replaced = new Set(added.map(([name]) => name.toLowerCase()))
+            const kept = responseHeaders.filter(([name]) => !replaced.has(name.toLowerCase()))
+            for (const [name, value] of added) kept.push([name, value])
             outgoing.writeHead(status, kept.flat())
           } else {
             outgoing.writeHead(status, responseHeaders.flat())
