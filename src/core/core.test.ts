@@ -8,7 +8,7 @@ import {
   type PaymentMethod,
   type SettleInput,
   type Settlement,
-} from '../methods/types.js'
+} from './method.js'
 import * as BodyDigest from '../protocol/body-digest.js'
 import { type Challenge, computeId, encodeJson, parseList } from '../protocol/challenge.js'
 import { serialize as serializeCredential } from '../protocol/credential.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../config/types.js'
 import type { RouteOffers } from './price-table.js'
-import type { ChargeRequest, PaymentMethod } from '../methods/types.js'
+import type { ChargeRequest, PaymentMethod } from './method.js'
 import { type Challenge, computeId, decodeJson, encodeJson, verifyId } from '../protocol/challenge.js'
 import { NONCE_KEY } from '../protocol/challenge-nonce.js'
 import { issueChallenges } from './issue.js'

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js'
-import type { Settlement } from '../methods/types.js'
+import type { Settlement } from './method.js'
 import type { Ledger } from '../store/ports.js'
 import type { LedgerEntry, PaidOutcome } from '../store/types.js'
 import type { Count } from './outcome.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseDecimal } from '../config/amount.js'
 import type { GatewayConfig, RouteConfig } from '../config/types.js'
-import type { PaymentMethod } from '../methods/types.js'
+import type { PaymentMethod } from './method.js'
 import { encodeJson } from '../protocol/challenge.js'
 import { resolveOffers } from './price-table.js'
 

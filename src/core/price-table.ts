@@ -1,6 +1,6 @@
 import type { GatewayConfig, RouteConfig } from '../config/types.js'
 import { encodeJson } from '../protocol/challenge.js'
-import type { ChargeRequest, PaymentMethod } from '../methods/types.js'
+import type { ChargeRequest, PaymentMethod } from './method.js'
 
 /** One way to pay for a route: a method and the exact `request` it charges. */
 export interface Offer {

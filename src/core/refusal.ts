@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/types.js'
 import type { Logger } from '../log/logger.js'
-import { BackendUnavailable } from '../methods/types.js'
+import { BackendUnavailable } from './method.js'
 import { rank } from '../protocol/accept-payment.js'
 import { type ProblemType, gatewayProblem, paymentProblem } from '../protocol/problem.js'
 import type { RateCounter } from '../store/ports.js'

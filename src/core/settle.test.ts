@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../config/types.js'
 import { silentLogger } from '../log/logger.js'
-import { BackendUnavailable, PaymentRefused, type PaymentMethod, type SettleInput } from '../methods/types.js'
+import { BackendUnavailable, PaymentRefused, type PaymentMethod, type SettleInput } from './method.js'
 import { encodeJson } from '../protocol/challenge.js'
 import { createMemoryStore } from '../store/memory.js'
 import { StoreUnavailable } from '../store/types.js'

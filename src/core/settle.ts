@@ -1,6 +1,6 @@
 import type { RouteConfig } from '../config/types.js'
 import type { Logger } from '../log/logger.js'
-import { BackendUnavailable, type ChargeRequest, PaymentRefused, type Settlement } from '../methods/types.js'
+import { BackendUnavailable, type ChargeRequest, PaymentRefused, type Settlement } from './method.js'
 import type { Credential } from '../protocol/credential.js'
 import type { Claims } from '../store/ports.js'
 import { StoreUnavailable } from '../store/types.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteConfig } from '../config/types.js'
 import type { RouteOffers } from './price-table.js'
-import type { ChargeRequest, PaymentMethod } from '../methods/types.js'
+import type { ChargeRequest, PaymentMethod } from './method.js'
 import * as BodyDigest from '../protocol/body-digest.js'
 import { type Challenge, computeId, encodeJson } from '../protocol/challenge.js'
 import { issueChallenges } from './issue.js'

@@ -1,4 +1,4 @@
-import type { ChargeRequest } from '../methods/types.js'
+import type { ChargeRequest } from './method.js'
 import { type Challenge, decodeJson, encodeJson, verifyId } from '../protocol/challenge.js'
 import { withoutNonce } from '../protocol/challenge-nonce.js'
 import type { ProblemType } from '../protocol/problem.js'

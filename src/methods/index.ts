@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/types.js'
 import type { MethodPlugin, MethodServices } from './plugin.js'
 import { stripePlugin } from './stripe/plugin.js'
 import { tempoPlugin } from './tempo/plugin.js'
-import type { PaymentMethod } from './types.js'
+import type { PaymentMethod } from '../core/method.js'
 
 export type { MethodContext, MethodPlugin, MethodServices } from './plugin.js'
 

@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import type { GatewayConfig } from '../config/types.js'
 import type { Logger } from '../log/logger.js'
 import type { ReplayStore } from '../store/types.js'
-import type { ChargeRequest, PaymentMethod } from './types.js'
+import type { ChargeRequest, PaymentMethod } from '../core/method.js'
 
 /** What methods with background work (recording payments in Stripe) need from the running gateway. */
 export interface MethodServices {

@@ -3,7 +3,7 @@ import { createPaymentCore, type OfferTable, type PaymentCore, resolveOffers } f
 import type { Logger } from '../log/logger.js'
 import { createMethods } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
-import type { PaymentMethod } from '../methods/types.js'
+import type { PaymentMethod } from '../core/method.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { StoreBundle } from '../store/ports.js'
 

@@ -9,7 +9,7 @@ import {
   type PaymentMethod,
   PaymentRefused,
   type SettleInput,
-} from '../types.js'
+} from '../../core/method.js'
 import { createStripeMethod, redactSecrets } from './charge.js'
 
 const SECRET = 'sk_test_gateway_0123456789abcdef'

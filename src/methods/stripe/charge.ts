@@ -9,7 +9,7 @@ import {
   type Quote,
   type SettleInput,
   type Settlement,
-} from '../types.js'
+} from '../../core/method.js'
 import { currencyDecimals, MAXIMUM_MINOR_UNITS, minimumCharge, minorUnitStep } from './minimum-charge.js'
 
 /** GA typings (stripe@23) know no SPT parameter; this names the one preview field we send. */

@@ -29,7 +29,7 @@ import {
   PaymentRefused,
   type SettleInput,
   type Settlement,
-} from '../types.js'
+} from '../../core/method.js'
 import { StoreUnavailable } from '../../store/types.js'
 import { encode } from './attribution-memo.js'
 import { createTempoMethod, VALID_BEFORE_ALLOWANCE_SECONDS } from './charge.js'

@@ -11,7 +11,7 @@ import {
   type Quote,
   type SettleInput,
   type Settlement,
-} from '../types.js'
+} from '../../core/method.js'
 import { checkSponsorable, cosign } from './fee-payer.js'
 import {
   checkGasCoversEstimate,
@@ -24,7 +24,7 @@ import { payerAddress } from './payer-did.js'
 import * as Proof from './proof.js'
 import { transfersFromLogs } from './receipt-logs.js'
 import { createTempoRpc, type TempoRpc } from './rpc.js'
-import { type DepositRecipient, UNITS_PER_CENT } from './stripe-deposit.js'
+import { type DepositRecipient, UNITS_PER_CENT } from './stripe-deposit/recipient.js'
 import * as Transaction from './transaction.js'
 import { type Binding, matchTransfers, type RequiredTransfer } from './transfers.js'
 

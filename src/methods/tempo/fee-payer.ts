@@ -2,7 +2,7 @@ import { Signature } from 'ox'
 import { TxEnvelopeTempo } from 'ox/tempo'
 import type { LocalAccount } from 'viem'
 import type { Address, Hex, TempoFeePayerConfig } from '../../config/types.js'
-import { PaymentRefused } from '../types.js'
+import { PaymentRefused } from '../../core/method.js'
 import type { PaymentTransaction } from './transaction.js'
 
 /** Gas prices are in attodollars; a TIP-20 base unit is 1e-6 USD (tempo-testing §3, fee units). */

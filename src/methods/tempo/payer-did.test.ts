@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PaymentRefused } from '../types.js'
+import { PaymentRefused } from '../../core/method.js'
 import { payerAddress } from './payer-did.js'
 
 const CHECKSUMMED = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'

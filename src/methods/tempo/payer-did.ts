@@ -1,6 +1,6 @@
 import { getAddress, isAddress } from 'viem'
 import type { Address } from '../../config/types.js'
-import { PaymentRefused } from '../types.js'
+import { PaymentRefused } from '../../core/method.js'
 
 const DID_PKH = /^did:pkh:eip155:(0|[1-9][0-9]{0,15}):(0x[0-9a-fA-F]{40})$/
 

@@ -4,10 +4,10 @@ import { createMemoryStore } from '../../store/memory.js'
 import { silentLogger } from '../../log/logger.js'
 import type { MethodContext } from '../plugin.js'
 import { defineMethod } from '../plugin.js'
-import { createCryptoRecorder } from '../stripe/crypto-records.js'
-import { createStripeCrypto } from '../stripe/crypto.js'
+import { createCryptoRecorder } from './stripe-deposit/recorder.js'
+import { createStripeCrypto } from './stripe-deposit/stripe-crypto.js'
 import { createTempoMethod, type TempoMethodOptions } from './charge.js'
-import { createDepositRecipient, STRIPE_TEMPO_NETWORK } from './stripe-deposit.js'
+import { createDepositRecipient, STRIPE_TEMPO_NETWORK } from './stripe-deposit/recipient.js'
 
 /** pathUSD, the first TIP-20 USD stablecoin: named, rather than shown as an address */
 const PATH_USD = '0x20c0000000000000000000000000000000000000'

@@ -18,7 +18,7 @@ import {
 } from 'viem'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Hex } from '../../config/types.js'
-import { BackendUnavailable, PaymentRefused } from '../types.js'
+import { BackendUnavailable, PaymentRefused } from '../../core/method.js'
 import { classifyRpcError, createTempoRpc } from './rpc.js'
 
 const URL_ = 'http://127.0.0.1:8545'

@@ -13,7 +13,7 @@ import {
 } from 'viem'
 import { getBlock, getChainId, getTransactionReceipt, readContract, sendRawTransactionSync } from 'viem/actions'
 import type { Address, Hex } from '../../config/types.js'
-import { BackendUnavailable, PaymentRefused } from '../types.js'
+import { BackendUnavailable, PaymentRefused } from '../../core/method.js'
 
 /** The JSON-RPC calls the tempo method makes: a narrow edge, so tests see exactly what goes out. */
 export interface TempoRpc {

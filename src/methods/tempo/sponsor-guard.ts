@@ -6,7 +6,7 @@
  * `maxInFlight` per gateway process.
  */
 import type { Address } from '../../config/types.js'
-import { BackendUnavailable, PaymentRefused } from '../types.js'
+import { BackendUnavailable, PaymentRefused } from '../../core/method.js'
 
 export const refuseSponsorship = (detail: string) =>
   new PaymentRefused('verification-failed', `The gateway does not sponsor this transaction: ${detail}`)

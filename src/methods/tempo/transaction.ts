@@ -1,7 +1,7 @@
 import { SignatureEnvelope, TxEnvelopeTempo } from 'ox/tempo'
 import { getAddress } from 'viem'
 import type { Address, Hex } from '../../config/types.js'
-import { PaymentRefused } from '../types.js'
+import { PaymentRefused } from '../../core/method.js'
 import { type Binding, matchTransfers, type RequiredTransfer, type Transfer } from './transfers.js'
 
 /** TIP-20 selectors (tempo-testing §3). */

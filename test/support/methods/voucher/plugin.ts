@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { formatMajorUnits, toBaseUnits } from '../../../../src/config/amount.js'
 import { defineMethod } from '../../../../src/methods/plugin.js'
-import { type ChargeRequest, type PaymentMethod, PaymentRefused } from '../../../../src/methods/types.js'
+import { type ChargeRequest, type PaymentMethod, PaymentRefused } from '../../../../src/core/method.js'
 import { type VoucherConfig, voucherConfigSchema } from './config.js'
 
 /**

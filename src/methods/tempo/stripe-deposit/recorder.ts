@@ -1,7 +1,7 @@
-import type { Logger } from '../../log/logger.js'
-import type { DurableQueue } from '../../store/ports.js'
-import { BackendUnavailable } from '../types.js'
-import type { CryptoRecord, StripeCrypto } from './crypto.js'
+import type { Logger } from '../../../log/logger.js'
+import type { DurableQueue } from '../../../store/ports.js'
+import { BackendUnavailable } from '../../../core/method.js'
+import type { CryptoRecord, StripeCrypto } from './stripe-crypto.js'
 
 /** The store queue of payments served but not yet recorded in Stripe. */
 export const CRYPTO_RECORD_QUEUE = 'stripe-crypto-records'

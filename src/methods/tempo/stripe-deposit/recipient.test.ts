@@ -1,13 +1,13 @@
 import type { TransactionReceipt } from 'viem'
 import { describe, expect, it } from 'vitest'
-import type { RouteConfig, StripeDepositConfig } from '../../config/types.js'
-import { createMemoryStore } from '../../store/memory.js'
-import { silentLogger } from '../../log/logger.js'
-import { createCryptoRecorder, CRYPTO_RECORD_QUEUE } from '../stripe/crypto-records.js'
-import type { CryptoRecord, DepositIntent, StripeCrypto } from '../stripe/crypto.js'
-import { BackendUnavailable, PaymentRefused, type SettleInput } from '../types.js'
-import type { TempoRpc } from './rpc.js'
-import { createDepositRecipient } from './stripe-deposit.js'
+import type { RouteConfig, StripeDepositConfig } from '../../../config/types.js'
+import { createMemoryStore } from '../../../store/memory.js'
+import { silentLogger } from '../../../log/logger.js'
+import { createCryptoRecorder, CRYPTO_RECORD_QUEUE } from './recorder.js'
+import type { CryptoRecord, DepositIntent, StripeCrypto } from './stripe-crypto.js'
+import { BackendUnavailable, PaymentRefused, type SettleInput } from '../../../core/method.js'
+import type { TempoRpc } from '../rpc.js'
+import { createDepositRecipient } from './recipient.js'
 
 // The Stripe side of the deposit rail behind its narrow StripeCrypto edge; the HTTP shapes are
 // pinned in crypto against the fake Stripe by test/integration/stripe-deposit.test.ts.

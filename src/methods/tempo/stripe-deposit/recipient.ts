@@ -1,15 +1,15 @@
 import type { TransactionReceipt } from 'viem'
-import type { Address, RouteConfig, StripeDepositConfig } from '../../config/types.js'
-import type { CryptoRecorder } from '../stripe/crypto-records.js'
-import type { DepositAddress, StripeCrypto } from '../stripe/crypto.js'
+import type { Address, RouteConfig, StripeDepositConfig } from '../../../config/types.js'
+import type { CryptoRecorder } from './recorder.js'
+import type { DepositAddress, StripeCrypto } from './stripe-crypto.js'
 import {
   BackendUnavailable,
   type ChargeRequest,
   type IssuedRequest,
   PaymentRefused,
   type SettleInput,
-} from '../types.js'
-import type { TempoRpc } from './rpc.js'
+} from '../../../core/method.js'
+import type { TempoRpc } from '../rpc.js'
 
 /** Stripe's name for the Tempo network (mainnet and testnet alike). */
 export const STRIPE_TEMPO_NETWORK = 'tempo'

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe'
 import { getAddress } from 'viem'
-import type { Address, StripeMethodConfig } from '../../config/types.js'
-import { BackendUnavailable, PaymentRefused } from '../types.js'
-import { classifyError, createClient, redactSecrets } from './charge.js'
+import type { Address, StripeMethodConfig } from '../../../config/types.js'
+import { BackendUnavailable, PaymentRefused } from '../../../core/method.js'
+import { classifyError, createClient, redactSecrets } from '../../stripe/charge.js'
 
 /** A Stripe crypto deposit address on one network, and the tokens it accepts there. */
 export interface DepositAddress {
