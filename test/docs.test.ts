@@ -11,6 +11,7 @@ const LAYERS = [
   'docs/clients.md',
   'docs/operations.md',
   'docs/security.md',
+  'docs/hono.md',
 ]
 const read = (path: string) => readFileSync(path, 'utf8')
 
