@@ -6,7 +6,7 @@ import type { GatewayContext } from './context.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { bearerMatches, isLoopbackHostHeader } from './admin-auth.js'
 import { nodeListener } from './node-listener.js'
-import { sendJson, sentProblem } from './respond.js'
+import { sendJson, sentInternalError, sentProblem } from './respond.js'
 
 type AdminHandler = (ctx: GatewayContext, outgoing: ServerResponse) => Promise<unknown> | void
 
@@ -117,15 +117,7 @@ export function createAdminApp(options: AdminListenerOptions): Hono<AdminEnv> {
   )
   app.onError((error, c) => {
     options.current().logger.error('admin request failed', { error })
-    const { outgoing } = c.env
-    if (outgoing.headersSent) {
-      outgoing.destroy()
-      return RESPONSE_ALREADY_SENT
-    }
-    return sentProblem(
-      outgoing,
-      gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'),
-    )
+    return sentInternalError(c.env.outgoing)
   })
   return app
 }

@@ -13,7 +13,7 @@ import { answerPreflight, applyCors } from './cors.js'
 import { discoveryHandlers } from './discovery-routes.js'
 import { healthHandlers } from './health.js'
 import { nodeListener } from './node-listener.js'
-import { sentProblem } from './respond.js'
+import { sentInternalError, sentProblem } from './respond.js'
 import type { GatewayEnv, RouteHandler } from './route-handler.js'
 import { createRouteTable } from './route-table.js'
 
@@ -114,15 +114,7 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
   )
   app.onError((error, c) => {
     ctx.logger.error('request failed', { error })
-    const { outgoing } = c.env
-    if (outgoing.headersSent) {
-      outgoing.destroy()
-      return RESPONSE_ALREADY_SENT
-    }
-    return sentProblem(
-      outgoing,
-      gatewayProblem(500, 'internal-error', 'Internal Server Error', 'The gateway failed to handle the request.'),
-    )
+    return sentInternalError(c.env.outgoing)
   })
   return app
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import type { Problem } from '../protocol/problem.js'
+import { gatewayProblem, type Problem } from '../protocol/problem.js'
 
 export interface ProblemResponseOptions {
   /** serialized `Payment` challenges, each written on its own WWW-Authenticate line */
@@ -34,6 +34,20 @@ export function sentProblem(
   options: ProblemResponseOptions = {},
 ): Response {
   sendProblem(outgoing, problem, options)
+  return RESPONSE_ALREADY_SENT
+}
+
+const INTERNAL_ERROR = gatewayProblem(
+  500,
+  'internal-error',
+  'Internal Server Error',
+  'The gateway failed to handle the request.',
+)
+
+/** A Hono app's onError: a 500 problem, or a cut connection once the answer has begun. */
+export function sentInternalError(outgoing: ServerResponse): Response {
+  if (!outgoing.headersSent) return sentProblem(outgoing, INTERNAL_ERROR)
+  outgoing.destroy()
   return RESPONSE_ALREADY_SENT
 }
 
