@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createMemoryStore } from '../../src/store/memory.js'
 import { createRedisStore } from '../../src/store/redis.js'
-import type { ReplayStore } from '../../src/store/types.js'
+import type { StoreBundle } from '../../src/store/ports.js'
 
 export interface StoreCheck {
   readonly claims: number
@@ -18,7 +18,7 @@ export interface StoreCheck {
 
 /** Claims `count` fresh ids, `concurrency` in flight (as concurrent requests would), then replays a sample. */
 async function claimMany(
-  store: ReplayStore,
+  store: StoreBundle,
   count: number,
   concurrency: number,
   ttlMs: number,
@@ -70,7 +70,7 @@ export async function runStoreCheck(o: {
   const memory = createMemoryStore({ now: () => clock })
   const before = heapMb()
   const ttlMs = 1000
-  const claimAt = (store: ReplayStore): ReplayStore => ({ ...store, claim: (key) => store.claim(key, clock + ttlMs) })
+  const claimAt = (store: StoreBundle): StoreBundle => ({ ...store, claim: (key) => store.claim(key, clock + ttlMs) })
   const onMemory = await claimMany(claimAt(memory), o.claims, concurrency, ttlMs)
   onMemory.ids.length = 0
   const live = heapMb()

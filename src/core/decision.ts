@@ -1,7 +1,6 @@
 import type { Committed, UpstreamResult } from './ledger.js'
 import type { Outcome } from './outcome.js'
 import type { RouteOffers } from './price-table.js'
-import type { ProblemResponse } from './respond.js'
 
 /** A request to a priced route, as plain data: what any adapter (node:http, Hono) can hand over. */
 export interface PaymentInput {
@@ -23,6 +22,15 @@ export interface PaymentInput {
 }
 
 /** Answer without forwarding: a problem (402 with challenges, 400, 429, 503, 500, ...). */
+/** An answer the core gives itself: an RFC 9457 problem, with its headers. */
+export interface ProblemResponse {
+  readonly status: number
+  /** header name → value; a list is written one line per value (each challenge on its own `WWW-Authenticate` line) */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>
+  /** the problem, serialized */
+  readonly body: string
+}
+
 export interface RespondDecision extends ProblemResponse {
   readonly kind: 'respond'
   readonly outcome: Outcome

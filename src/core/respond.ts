@@ -1,15 +1,6 @@
 import type { Problem } from '../protocol/problem.js'
-import type { RespondDecision } from './decision.js'
+import type { ProblemResponse, RespondDecision } from './decision.js'
 import type { OutcomeDraft } from './outcome.js'
-
-/** An answer the core gives itself: an RFC 9457 problem, with its headers. */
-export interface ProblemResponse {
-  readonly status: number
-  /** header name → value; a list is written one line per value (each challenge on its own `WWW-Authenticate` line) */
-  readonly headers: Readonly<Record<string, string | readonly string[]>>
-  /** the problem, serialized */
-  readonly body: string
-}
 
 export const RETRY_AFTER_SECONDS = 2
 

@@ -1,12 +1,12 @@
 import type { z } from 'zod'
 import type { GatewayConfig } from '../config/types.js'
 import type { Logger } from '../log/logger.js'
-import type { ReplayStore } from '../store/types.js'
+import type { DurableQueue } from '../store/ports.js'
 import type { ChargeRequest, PaymentMethod } from '../core/method.js'
 
 /** What methods with background work (recording payments in Stripe) need from the running gateway. */
 export interface MethodServices {
-  readonly store: ReplayStore
+  readonly store: DurableQueue
   readonly logger: Logger
   /** counts a failed backend call in the metrics */
   readonly onBackendError: (backend: string) => void

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js'
 import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
 import { createStore } from '../store/create.js'
-import type { ReplayStore } from '../store/types.js'
+import type { StoreBundle } from '../store/ports.js'
 import type { BodyBudget } from '../http/body-budget.js'
 import type { GatewayContext, Lifecycle } from '../http/context.js'
 import { createBodyBudget } from '../http/body-budget.js'
@@ -30,7 +30,7 @@ export interface RunningGateway {
   readonly url: string
   /** the admin listener (metrics, config), e.g. http://127.0.0.1:9402; undefined with `admin: false` */
   readonly adminUrl?: string
-  readonly store: ReplayStore
+  readonly store: StoreBundle
   readonly metrics: GatewayMetrics
   /** the live config */
   config(): GatewayConfig
@@ -63,7 +63,7 @@ interface Generation {
 }
 
 interface Shared {
-  readonly store: ReplayStore
+  readonly store: StoreBundle
   readonly logger: Logger
   readonly metrics: GatewayMetrics
   readonly lifecycle: Lifecycle

@@ -1,8 +1,3 @@
-import type { StoreBundle } from './ports.js'
-
-/** Every port of one backend; consumers take the narrow ports of `ports.ts` instead. */
-export type ReplayStore = StoreBundle
-
 export interface LedgerEntry {
   readonly challengeId: string
   readonly route: string
