@@ -114,7 +114,9 @@ export function checkSchema<T>(
       const problem = issue.input === undefined ? 'is required' : `must be ${expected} (got ${kind(issue.input)})`
       return [{ path, problem, aboutValue: true }]
     }
-    return [{ path, problem: issue.message, aboutValue: true }]
+    // a check about a key rather than its value (an unknown key inside a transform) says so in its params
+    const aboutValue = !(issue.code === 'custom' && issue.params?.aboutValue === false)
+    return [{ path, problem: issue.message, aboutValue }]
   })
   return { ok: false, issues }
 }

@@ -3,9 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import { parseAddress, ZERO_ADDRESS } from './address.js'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
-import { MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
@@ -14,7 +12,6 @@ import {
   BUDGET_KEYS,
   CORS_KEYS,
   DISCOVERY_KEYS,
-  FEE_PAYER_KEYS,
   LOG_KEYS,
   RATE_LIMIT_KEYS,
   ROUTE_KEYS,
@@ -22,8 +19,6 @@ import {
   SHUTDOWN_KEYS,
   SPLIT_KEYS,
   STORE_KEYS,
-  STRIPE_DEPOSIT_KEYS,
-  TEMPO_KEYS,
   TOP_KEYS,
   UPSTREAM_KEYS,
   WATCH_KEYS,
@@ -40,14 +35,22 @@ import {
   splitsProblem,
   workersProblem,
 } from './cross-checks.js'
-import { checkDuration, checkHttpUrl } from './fields.js'
+import {
+  checkDecimal,
+  checkDuration,
+  checkHttpUrl,
+  checkPayee,
+  checkTokenUnits,
+  isProblem,
+  type Problem,
+  UNQUOTED_HEX,
+} from './fields.js'
 import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
 import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
 import type {
-  Address,
   AdminConfig,
   CorsConfig,
   DecimalAmount,
@@ -60,11 +63,6 @@ import type {
   RouteMode,
   RoutePrice,
   RouteSplit,
-  StripeDepositConfig,
-  StripeDepositShape,
-  TempoFeePayerConfig,
-  TempoMethodConfig,
-  TempoMode,
 } from './types.js'
 
 /** `hash`: sha-256 (hex) of the file's text, so an operator can tell which version is live. */
@@ -157,7 +155,6 @@ const EMPTY: Mapping = new Map()
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const MODES = ['enforce', 'shadow'] as const
-const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-payment']
 /** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
 const MAX_WORKERS = 64
@@ -169,28 +166,8 @@ const MIN_SECRET_BYTES = 32
 /** below this a limits timeout would cut ordinary clients on a busy network */
 const MIN_LIMIT_TIMEOUT_MS = 100
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
-const TEMPO_MODES: readonly TempoMode[] = ['pull', 'push']
-/** Moderato, the Tempo testnet: the default chain, as in draft-tempo-charge §Method Details */
-const TEMPO_DEFAULT_CHAIN_ID = 42431
-/** public JSON-RPC endpoints of the chains the gateway knows; any other chain needs an explicit rpcUrl */
-const TEMPO_RPC_URLS: ReadonlyMap<number, string> = new Map([
-  [42431, 'https://rpc.moderato.tempo.xyz'],
-  [4217, 'https://rpc.tempo.xyz'],
-])
-/** pathUSD, the first TIP-20 USD stablecoin */
-const PATH_USD: Address = '0x20c0000000000000000000000000000000000000'
-/** every TIP-20 token address starts with this (its token id follows) */
-const TIP20_PREFIX = '0x20c0'
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
-const DEFAULT_MAX_GAS = 2_000_000
-/** sponsored transactions awaiting the node, per process: bounds the sponsor's exposure to maxInFlight × maxFee */
-const DEFAULT_MAX_IN_FLIGHT = 16
-const DEFAULT_MAX_FEE_PER_GAS = '100000000000'
-const DEFAULT_MAX_FEE = '0.05'
-/** order of the secp256k1 group: a private key is in [1, n) */
-const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
-const UNQUOTED_HEX = 'must be a quoted string like "0x…" (YAML reads an unquoted 0x… as a number)'
 
 class Validator {
   private readonly issues: Issue[] = []
@@ -596,11 +573,7 @@ class Validator {
         continue
       }
       this.configuredMethods.push(name)
-      const section = plugin.configSchema
-        ? this.pluginSection(plugin, config, path)
-        : name === 'tempo'
-          ? this.tempo(config, path)
-          : this.fail(path, 'this payment method has no config schema', false)
+      const section = this.pluginSection(plugin, config, path)
       if (section !== undefined) methods[name] = section
     }
     const configured = methods as MethodsConfig
@@ -628,13 +601,30 @@ class Validator {
     if (!map) return undefined
     const placeholder = this.placeholder(plugin, map, path)
     const checked = checkSchema(schema, map, path)
+    const off = this.emptyDisables(plugin, map, path)
     if (!checked.ok) {
       const reported = new Set(this.issues.map((issue) => issue.path))
       // a value whose `${...}` was already reported is checked no further
       for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
       return undefined
     }
-    return placeholder ? undefined : checked.data
+    return placeholder || off ? undefined : checked.data
+  }
+
+  /**
+   * An empty value at the plugin's `emptyDisables` key (an unset variable) switches the method off
+   * rather than failing, so the example config runs before anyone has, say, a Tempo address; routes
+   * that name the method then fail.
+   */
+  private emptyDisables(plugin: MethodPlugin, map: Mapping, path: string): boolean {
+    const rule = plugin.emptyDisables
+    if (!rule || this.get(map, rule.key) !== '') return false
+    const at = joinPath(path, rule.key)
+    const names = this.unsetVariables(at)
+    const how = names.length > 0 ? `set ${names.join(', ')} to ${rule.purpose}` : `set it to ${rule.purpose}`
+    this.disabled.set(plugin.name, `${at} is empty (${how})`)
+    this.notices.push({ path: at, message: `is empty, so the ${plugin.name} method is disabled (${how})` })
+    return true
   }
 
   /**
@@ -665,282 +655,9 @@ class Validator {
     return true
   }
 
-  private tempo(value: unknown, path: string): TempoMethodConfig | undefined {
-    if (value === null || value === undefined) return this.fail(path, 'must be a mapping with at least recipient')
-    const map = this.mapping(value, path)
-    if (!map) return undefined
-    this.knownKeys(map, path, TEMPO_KEYS)
-    const chainId = this.chainId(map, path)
-    const rpcUrl = this.rpcUrl(map, path, chainId)
-    const currency = this.token(this.get(map, 'currency') ?? PATH_USD, joinPath(path, 'currency'))
-
-    // An empty recipient (an unset variable) switches the method off rather than failing, so the
-    // example config runs before anyone has a Tempo address; routes that name tempo then fail.
-    const recipientAt = joinPath(path, 'recipient')
-    const recipientValue = this.required(map, 'recipient', path)
-    const off = recipientValue === ''
-    const deposit = recipientValue instanceof Map
-    const stripeDeposit = deposit
-      ? this.stripeDeposit(
-          recipientValue as Mapping,
-          recipientAt,
-          this.get(map, 'currency') === undefined ? undefined : currency,
-        )
-      : undefined
-    const recipient = off || deposit ? undefined : this.payee(recipientValue, recipientAt)
-    if (off) {
-      const names = this.unsetVariables(recipientAt)
-      const how =
-        names.length > 0
-          ? `set ${names.join(', ')} to the 0x address that receives payments`
-          : 'set it to the 0x address that receives payments'
-      this.disabled.set('tempo', `${recipientAt} is empty (${how})`)
-      this.notices.push({ path: recipientAt, message: `is empty, so the tempo method is disabled (${how})` })
-    }
-
-    const feePayerValue = this.get(map, 'feePayer')
-    const modes = this.tempoModes(map, path, feePayerValue !== undefined)
-    const feePayer =
-      feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, joinPath(path, 'feePayer'), currency)
-    const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
-    const txClaimTtlMs = this.duration(map, 'txClaimTtl', path, '30d', 3_600_000)
-    if (off || chainId === undefined || rpcUrl === undefined || !currency || !(recipient || stripeDeposit) || !modes)
-      return undefined
-    if (feePayerValue !== undefined && !feePayer) return undefined
-    return {
-      rpcUrl,
-      chainId,
-      currency,
-      ...(recipient ? { recipient } : { stripeDeposit }),
-      modes,
-      ...(feePayer ? { feePayer } : {}),
-      timeoutMs,
-      txClaimTtlMs,
-    }
-  }
-
-  /** `recipient: { stripeDeposit: reusable | per-payment }`: pay into the Stripe balance of methods.stripe. */
-  private stripeDeposit(map: Mapping, path: string, currency: Address | undefined): StripeDepositConfig | undefined {
-    this.knownKeys(map, path, STRIPE_DEPOSIT_KEYS)
-    const at = joinPath(path, 'stripeDeposit')
-    const value = this.required(map, 'stripeDeposit', path)
-    const shape = STRIPE_DEPOSIT_SHAPES.find((s) => s === value)
-    if (value !== undefined && value !== REPORTED && !shape)
-      this.fail(
-        at,
-        `${typeof value === 'string' ? show(value) : kind(value)} is not a deposit shape (use "reusable" or "per-payment")`,
-      )
-    if (shape === 'reusable' && this.get(map, 'processingGrace') !== undefined)
-      this.fail(joinPath(path, 'processingGrace'), 'applies only to stripeDeposit: "per-payment"')
-    if (shape === 'per-payment' && this.get(map, 'recordRetry') !== undefined)
-      this.fail(joinPath(path, 'recordRetry'), 'applies only to stripeDeposit: "reusable"')
-    const processingGraceMs = this.duration(map, 'processingGrace', path, '5m', 0)
-    const recordRetryMs = this.duration(map, 'recordRetry', path, '30s', 100)
-    if (!shape) return undefined
-    return { shape, ...(currency ? { currency } : {}), processingGraceMs, recordRetryMs }
-  }
-
-  /** The chain id, or undefined after reporting a bad one. */
-  private chainId(map: Mapping, path: string): number | undefined {
-    const value = this.get(map, 'chainId')
-    if (value === undefined) return TEMPO_DEFAULT_CHAIN_ID
-    if (value === REPORTED) return undefined
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(
-        joinPath(path, 'chainId'),
-        `must be a positive integer like ${TEMPO_DEFAULT_CHAIN_ID} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-    }
-    return value
-  }
-
-  /** Never echoed: RPC providers often put an API key in the URL's path or query. */
-  private rpcUrl(map: Mapping, path: string, chainId: number | undefined): string | undefined {
-    const at = joinPath(path, 'rpcUrl')
-    const value = this.get(map, 'rpcUrl')
-    if (value === undefined) {
-      // A bad chainId was reported already; the missing URL follows from it.
-      if (chainId === undefined) return undefined
-      const fallback = TEMPO_RPC_URLS.get(chainId)
-      if (fallback === undefined) {
-        return this.fail(
-          at,
-          `is required for chainId ${chainId} (there are defaults only for ${[...TEMPO_RPC_URLS.keys()].join(' and ')})`,
-        )
-      }
-      return fallback
-    }
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    if (text === '') return this.fail(at, 'is empty')
-    let url: URL
-    try {
-      url = new URL(text)
-    } catch {
-      return this.fail(at, 'is not a valid URL')
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return this.fail(at, 'must use http or https')
-    if (url.username || url.password) return this.fail(at, 'must not contain credentials (user:password@)')
-    if (text.includes('#')) return this.fail(at, 'must not contain a fragment')
-    return text
-  }
-
-  private tempoModes(map: Mapping, path: string, feePayer: boolean): TempoMode[] | undefined {
-    const at = joinPath(path, 'modes')
-    if (this.get(map, 'modes') === undefined) return feePayer ? ['pull'] : ['pull', 'push']
-    const names = this.stringList(map, 'modes', path)
-    if (!names) return undefined
-    if (names.length === 0)
-      return this.fail(at, 'must not be empty (the default is ["pull", "push"], or ["pull"] with a feePayer)')
-    const modes: TempoMode[] = []
-    let ok = true
-    names.forEach((name, i) => {
-      const mode = TEMPO_MODES.find((m) => m === name)
-      if (!mode) ok = this.fail(`${at}[${i}]`, `${show(name)} is not a mode (use "pull" or "push")`) ?? false
-      else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
-      else modes.push(mode)
-    })
-    if (!ok) return undefined
-    if (feePayer && modes.includes('push')) {
-      // draft-tempo-charge §Hash Settlement: no type="hash" credential when feePayer is true.
-      return this.fail(
-        at,
-        'push payments cannot be fee-sponsored (a client that broadcasts its own transaction pays its own fees); use ["pull"] or remove feePayer',
-      )
-    }
-    return modes
-  }
-
-  private feePayer(value: unknown, path: string, currency: Address | undefined): TempoFeePayerConfig | undefined {
-    const map = this.mapping(value, path)
-    if (!map) return undefined
-    this.knownKeys(map, path, FEE_PAYER_KEYS)
-    const privateKey = this.privateKey(map, path)
-    const feeTokenValue = this.get(map, 'feeToken')
-    const feeToken = feeTokenValue === undefined ? currency : this.token(feeTokenValue, joinPath(path, 'feeToken'))
-    const maxGas = this.maxGas(map, path)
-    const maxFeePerGas = this.maxFeePerGas(map, path)
-    const maxFee = this.maxFee(map, path)
-    const maxInFlight = this.maxInFlight(map, path)
-    if (
-      privateKey === undefined ||
-      !feeToken ||
-      maxGas === undefined ||
-      maxFeePerGas === undefined ||
-      maxFee === undefined ||
-      maxInFlight === undefined
-    )
-      return undefined
-    return { privateKey, feeToken, maxGas, maxFeePerGas, maxFee, maxInFlight }
-  }
-
-  /** Checked for shape only: the key's value must never appear in a message. */
-  private privateKey(map: Mapping, path: string): Hex | undefined {
-    const at = joinPath(path, 'privateKey')
-    const value = this.required(map, 'privateKey', path)
-    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX)
-    const key = this.asString(value, at)
-    if (key === undefined) return undefined
-    if (key === '') return this.fail(at, 'is empty')
-    if (!/^0x[0-9a-fA-F]{64}$/.test(key))
-      return this.fail(
-        at,
-        `must be "0x" followed by 64 hex digits (a secp256k1 private key; got ${key.length} characters)`,
-      )
-    const scalar = BigInt(key)
-    if (scalar === 0n) return this.fail(at, 'is zero, which is not a private key')
-    if (scalar >= SECP256K1_ORDER)
-      return this.fail(at, 'is not a valid secp256k1 private key (it is not below the curve order)')
-    return key.toLowerCase() as Hex
-  }
-
-  private maxGas(map: Mapping, path: string): bigint | undefined {
-    const value = this.get(map, 'maxGas')
-    if (value === undefined) return BigInt(DEFAULT_MAX_GAS)
-    if (value === REPORTED) return undefined
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(
-        joinPath(path, 'maxGas'),
-        `must be a positive integer like ${DEFAULT_MAX_GAS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-    }
-    return BigInt(value)
-  }
-
-  private maxFeePerGas(map: Mapping, path: string): bigint | undefined {
-    const at = joinPath(path, 'maxFeePerGas')
-    const value = this.get(map, 'maxFeePerGas')
-    if (value === undefined) return BigInt(DEFAULT_MAX_FEE_PER_GAS)
-    if (typeof value === 'number')
-      return this.fail(
-        at,
-        `must be a quoted integer string like "${DEFAULT_MAX_FEE_PER_GAS}" (attodollars per gas; YAML numbers lose precision)`,
-      )
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    if (!/^[0-9]+$/.test(text)) return this.fail(at, `${show(text)} is not a whole number of attodollars per gas`)
-    const amount = BigInt(text)
-    if (amount === 0n) return this.fail(at, 'must be greater than zero')
-    return amount
-  }
-
-  private maxInFlight(map: Mapping, path: string): number | undefined {
-    const value = this.get(map, 'maxInFlight')
-    if (value === undefined) return DEFAULT_MAX_IN_FLIGHT
-    if (value === REPORTED) return undefined
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(
-        joinPath(path, 'maxInFlight'),
-        `must be a positive integer like ${DEFAULT_MAX_IN_FLIGHT} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-    }
-    return value
-  }
-
-  private maxFee(map: Mapping, path: string): bigint | undefined {
-    const at = joinPath(path, 'maxFee')
-    const value = this.get(map, 'maxFee')
-    const amount = value === undefined ? parseDecimal(DEFAULT_MAX_FEE) : this.decimal(value, at, DEFAULT_MAX_FEE)
-    if (!amount) return undefined
-    return this.tokenUnits(amount, at)
-  }
-
-  /** The amount in TIP-20 base units; it must be positive and exact at 6 decimals. */
-  private tokenUnits(amount: DecimalAmount, at: string): bigint | undefined {
-    const units = toBaseUnits(amount, TIP20_DECIMALS)
-    if (units === undefined)
-      return this.fail(
-        at,
-        `${show(amount.text)} has more than ${TIP20_DECIMALS} fraction digits (TIP-20 tokens have ${TIP20_DECIMALS} decimals)`,
-      )
-    if (units === 0n) return this.fail(at, 'must be greater than zero')
-    return units
-  }
-
-  /** An address as written (not yet known to be present), in checksum form. */
-  private address(value: unknown, at: string): Address | undefined {
-    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX)
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    if (text === '') return this.fail(at, 'is empty')
-    const parsed = parseAddress(text)
-    if (!parsed.ok) return this.fail(at, parsed.problem)
-    return parsed.address
-  }
-
-  /** An address that receives money: the zero address would burn it. */
-  private payee(value: unknown, at: string): Address | undefined {
-    const address = this.address(value, at)
-    if (address === ZERO_ADDRESS) return this.fail(at, 'is the zero address, which would burn the payment')
-    return address
-  }
-
-  private token(value: unknown, at: string): Address | undefined {
-    const address = this.address(value, at)
-    if (address !== undefined && !address.toLowerCase().startsWith(TIP20_PREFIX)) {
-      return this.fail(at, `${show(address)} is not a TIP-20 token address (those start with ${TIP20_PREFIX})`)
-    }
-    return address
+  /** A check's value, or undefined after reporting its problem at `at`. */
+  private take<T>(at: string, result: T | Problem): T | undefined {
+    return isProblem(result) ? this.fail(at, result.problem) : result
   }
 
   /** The variables a string at `path` references that are unset or empty, from its text as written. */
@@ -1307,18 +1024,7 @@ class Validator {
   /** A quoted decimal amount such as "0.50", read exactly; undefined when absent or reported. */
   private decimal(value: unknown, at: string, example: string): DecimalAmount | undefined {
     if (value === undefined || value === REPORTED) return undefined
-    if (typeof value === 'number')
-      return this.fail(at, `must be a quoted decimal string like "${example}" (YAML numbers are floats)`)
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    const amount = parseDecimal(text)
-    if (!amount) {
-      const fraction = /^[0-9]+\.([0-9]+)$/.exec(text)?.[1]
-      if (fraction && fraction.length > MAX_FRACTION_DIGITS)
-        return this.fail(at, `${show(text)} has more than ${MAX_FRACTION_DIGITS} fraction digits`)
-      return this.fail(at, `${show(text)} is not a decimal amount`)
-    }
-    return amount
+    return this.take(at, checkDecimal(value, example))
   }
 
   private description(map: Mapping, path: string): string | undefined {
@@ -1396,10 +1102,14 @@ class Validator {
     const map = this.mapping(value, path)
     if (!map) return undefined
     this.knownKeys(map, path, SPLIT_KEYS)
-    const recipient = this.payee(this.required(map, 'recipient', path), joinPath(path, 'recipient'))
+    const recipientValue = this.required(map, 'recipient', path)
+    const recipient =
+      recipientValue === undefined || recipientValue === REPORTED
+        ? undefined
+        : this.take(joinPath(path, 'recipient'), checkPayee(recipientValue))
     const amountAt = joinPath(path, 'amount')
     const amount = this.decimal(this.required(map, 'amount', path), amountAt, '0.01')
-    const units = amount && this.tokenUnits(amount, amountAt)
+    const units = amount && this.take(amountAt, checkTokenUnits(amount))
     const memo = this.memo(map, path)
     if (!recipient || !amount || units === undefined || memo === null) return undefined
     return { recipient, amount, ...(memo !== undefined ? { memo } : {}) }

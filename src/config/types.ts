@@ -1,4 +1,11 @@
 import type { StripeConfig } from '../methods/stripe/config.js'
+import type {
+  StripeDepositShape as DepositShape,
+  TempoConfig,
+  TempoFeePayer,
+  TempoMode as TempoModeName,
+  TempoStripeDeposit,
+} from '../methods/tempo/config.js'
 /** The validated, typed gateway configuration. `load.ts` turns YAML into this; nothing else reads YAML. */
 
 /** An exact decimal amount: value = units / 10^scale (no floats anywhere). */
@@ -54,54 +61,21 @@ export interface RouteSplit {
  */
 export type StripeMethodConfig = Readonly<StripeConfig>
 
-export type TempoMode = 'pull' | 'push'
+export type TempoMode = TempoModeName
 
 /** The gateway pays the network fees of pull transactions, within these bounds per transaction. */
-export interface TempoFeePayerConfig {
-  /** secp256k1 private key of the sponsoring account; never logged */
-  readonly privateKey: Hex
-  /** USD TIP-20 token the fees are paid in */
-  readonly feeToken: Address
-  /** largest gas limit co-signed */
-  readonly maxGas: bigint
-  /** largest maxFeePerGas co-signed, in attodollars (1e-18 USD) per gas */
-  readonly maxFeePerGas: bigint
-  /** largest fee one transaction may cost the sponsor (gas × maxFeePerGas), in fee-token base units */
-  readonly maxFee: bigint
-  /** sponsored transactions co-signed and not yet answered by the node, per gateway process */
-  readonly maxInFlight: number
-}
+export type TempoFeePayerConfig = Readonly<TempoFeePayer>
 
 /** How payments reach a Stripe balance through Stripe crypto deposit addresses (research/stripe.md §4). */
-export type StripeDepositShape = 'reusable' | 'per-payment'
+export type StripeDepositShape = DepositShape
 
-export interface StripeDepositConfig {
-  readonly shape: StripeDepositShape
-  /** the token written as methods.tempo.currency; undefined: the deposit address's supported token */
-  readonly currency?: Address
-  /** per-payment: how long after its transfer a PaymentIntent Stripe still reports `processing` is accepted */
-  readonly processingGraceMs: number
-  /** reusable: how often payments not yet recorded in Stripe are retried */
-  readonly recordRetryMs: number
-}
+export type StripeDepositConfig = Readonly<TempoStripeDeposit>
 
-export interface TempoMethodConfig {
-  readonly rpcUrl: string
-  readonly chainId: number
-  /** TIP-20 token charged (6 decimals); with stripeDeposit, the token Stripe's deposit address supports decides */
-  readonly currency: Address
-  /** the payee's own address; undefined exactly when `stripeDeposit` is set */
-  readonly recipient?: Address
-  /** payments go to Stripe deposit addresses (methods.stripe's account) instead of `recipient` */
-  readonly stripeDeposit?: StripeDepositConfig
-  /** submission modes accepted, in the order written */
-  readonly modes: readonly TempoMode[]
-  readonly feePayer?: TempoFeePayerConfig
-  /** JSON-RPC call timeout in ms */
-  readonly timeoutMs: number
-  /** how long a transaction hash stays claimed after it paid, so it can never pay again */
-  readonly txClaimTtlMs: number
-}
+/**
+ * `methods.tempo`, as its schema (src/methods/tempo/config.ts) parses it: rpcUrl, chainId, currency,
+ * recipient or stripeDeposit, modes, feePayer, timeoutMs and txClaimTtlMs.
+ */
+export type TempoMethodConfig = Readonly<TempoConfig>
 
 /** Each configured method's section, by name, in the order written; a plugin's section is what its schema parses. */
 export interface MethodsConfig {

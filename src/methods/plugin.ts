@@ -28,16 +28,18 @@ export interface MethodContext {
 export interface MethodPlugin<Config = unknown> {
   /** the wire method identifier and the key under `methods` */
   readonly name: string
-  /**
-   * The zod schema of `methods.<name>`, checked by the loader (errors name `methods.<name>.<key>`).
-   * tempo leaves it out for now: the loader's own validator still checks it, with its messages.
-   */
-  readonly configSchema?: z.ZodType<Config>
+  /** The zod schema of `methods.<name>`, checked by the loader (errors name `methods.<name>.<key>`). */
+  readonly configSchema: z.ZodType<Config>
   /**
    * Keys whose example values (see config/placeholders.ts) switch the method off with a warning
    * instead of failing, so the sample config runs; `owner` names whose values they are ("Stripe").
    */
   readonly examplePlaceholders?: { readonly keys: readonly string[]; readonly owner: string }
+  /**
+   * A key whose empty value (an unset variable) switches the method off with a warning instead of
+   * failing, so the sample config runs before the operator has one; `purpose` says what to set it to.
+   */
+  readonly emptyDisables?: { readonly key: string; readonly purpose: string }
   /** Builds the method from its parsed config section. */
   create(config: Config, context: MethodContext): PaymentMethod
   /** The charge in major units for `check`'s route table, e.g. "0.50 usd". */

@@ -7,6 +7,7 @@ import { defineMethod } from '../plugin.js'
 import { createCryptoRecorder } from '../stripe/crypto-records.js'
 import { createStripeCrypto } from '../stripe/crypto.js'
 import { createTempoMethod, type TempoMethodOptions } from './charge.js'
+import { tempoConfigSchema } from './config.js'
 import { createDepositRecipient, STRIPE_TEMPO_NETWORK } from './stripe-deposit.js'
 
 /** pathUSD, the first TIP-20 USD stablecoin: named, rather than shown as an address */
@@ -15,6 +16,8 @@ const PATH_USD = '0x20c0000000000000000000000000000000000000'
 /** Tempo: the payer sends (or signs, for the gateway to send) a TIP-20 transfer on the Tempo chain. */
 export const tempoPlugin = defineMethod<TempoMethodConfig>({
   name: 'tempo',
+  configSchema: tempoConfigSchema,
+  emptyDisables: { key: 'recipient', purpose: 'the 0x address that receives payments' },
   create: (config, context) =>
     createTempoMethod(config, context.config.currency, depositOptions(config, context.config.methods.stripe, context)),
   formatPrice: (request) => {
