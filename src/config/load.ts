@@ -27,9 +27,7 @@ import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
 import {
-  DEPOSIT_PATH,
-  depositMemoryNotice,
-  depositNeedsStripe,
+  requirementProblem,
   shadowingProblems,
   sharedStoreNeedsKey,
   splitsProblem,
@@ -266,8 +264,7 @@ class Validator {
     }
     const logLevel = this.logLevel(top)
     const methods = this.methods(top)
-    const notice = depositMemoryNotice(methods, store)
-    if (notice) this.notices.push({ path: DEPOSIT_PATH, message: notice })
+    if (!store.url) this.withoutStore(methods)
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
     const trustedProxies = this.trustedProxies(top)
@@ -576,14 +573,30 @@ class Validator {
       const section = this.pluginSection(plugin, config, path)
       if (section !== undefined) methods[name] = section
     }
-    const configured = methods as MethodsConfig
-    const problem = depositNeedsStripe(
-      configured,
-      this.configuredMethods.includes('stripe'),
-      this.disabled.get('stripe'),
-    )
-    if (problem) this.fail(DEPOSIT_PATH, problem)
-    return configured
+    for (const [name, section] of Object.entries(methods)) {
+      const requirement = this.pluginNamed(name).requires?.(section)
+      if (!requirement) continue
+      const { method } = requirement
+      const problem = requirementProblem(
+        requirement,
+        this.configuredMethods.includes(method),
+        this.disabled.get(method),
+      )
+      if (problem) this.fail(`${joinPath('methods', name)}.${requirement.key}`, problem)
+    }
+    return methods as MethodsConfig
+  }
+
+  /** The warnings of the parsed method sections that hold something in memory without store.url. */
+  private withoutStore(methods: MethodsConfig): void {
+    for (const [name, section] of Object.entries(methods)) {
+      const notice = this.pluginNamed(name).withoutStore?.(section)
+      if (notice) this.notices.push({ path: `${joinPath('methods', name)}.${notice.key}`, message: notice.message })
+    }
+  }
+
+  private pluginNamed(name: string): MethodPlugin {
+    return this.plugins.find((p) => p.name === name)!
   }
 
   /** A plugin's own section, checked by its zod schema; its problems join the others. */
