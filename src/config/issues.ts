@@ -121,6 +121,33 @@ export function checkSchema<T>(
   return { ok: false, issues }
 }
 
+/**
+ * Parses `value` with `schema` inside another schema's transform, adding its issues to `ctx` (paths
+ * relative to the value): for a block whose shape depends on the value, such as `watch: true` or
+ * `watch: { poll }`. Unknown keys come first, with their did-you-mean, as checkSchema gives them.
+ */
+export function nested<T>(schema: z.ZodType<T>, value: unknown, ctx: z.RefinementCtx): T | undefined {
+  const parsed = schema.safeParse(value, { reportInput: true })
+  if (parsed.success) return parsed.data
+  const sorted = [...parsed.error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  )
+  for (const issue of sorted) {
+    if (issue.code !== 'unrecognized_keys') ctx.addIssue(issue as never)
+    else {
+      const known = objectKeys(schema, issue.path)
+      for (const key of issue.keys)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...issue.path, key],
+          message: unknownKey(key, known),
+          params: { aboutValue: false },
+        })
+    }
+  }
+  return undefined
+}
+
 /** The keys an object schema needs, in its order: "must be a mapping with at least secretKey and networkId". */
 export function requiredKeys(schema: z.ZodType): string[] {
   const object = unwrap(schema)

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
+import type { z } from 'zod'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
@@ -10,18 +11,13 @@ import { expandEnv } from './expand-env.js'
 import {
   ADMIN_KEYS,
   BUDGET_KEYS,
-  CORS_KEYS,
-  DISCOVERY_KEYS,
-  LOG_KEYS,
   RATE_LIMIT_KEYS,
   ROUTE_KEYS,
   ROUTING_KEYS,
-  SHUTDOWN_KEYS,
   SPLIT_KEYS,
   STORE_KEYS,
   TOP_KEYS,
   UPSTREAM_KEYS,
-  WATCH_KEYS,
 } from './keys.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { parseCidr } from './cidr.js'
@@ -45,12 +41,12 @@ import {
 } from './fields.js'
 import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
+import { corsSchema, discoverySchema, logSchema, shutdownSchema, watchSchema } from './schema.js'
 import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
 import type {
   AdminConfig,
-  CorsConfig,
   DecimalAmount,
   GatewayConfig,
   Hex,
@@ -157,7 +153,7 @@ const MODES = ['enforce', 'shadow'] as const
 const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
 const MAX_WORKERS = 64
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+const _LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
 const MIN_SECRET_BYTES = 32
@@ -262,19 +258,28 @@ class Validator {
     ) {
       this.fail('secretKey', sharedStoreNeedsKey(this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')))
     }
-    const logLevel = this.logLevel(top)
+    const logLevel = this.section(logSchema, this.get(top, 'log') ?? EMPTY, 'log', 'info')
     const methods = this.methods(top)
     if (!store.url) this.withoutStore(methods)
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
     const trustedProxies = this.trustedProxies(top)
-    const cors = this.cors(top)
+    const corsValue = this.get(top, 'cors')
+    const cors = corsValue === undefined ? undefined : this.section(corsSchema, corsValue, 'cors', undefined)
     const challengeRateLimit = this.rateLimit(top)
     const depositIntentRateLimit = this.depositIntentRateLimit(top)
-    const discovery = this.discovery(top)
-    const shutdown = this.shutdown(top)
+    const discovery = this.section(discoverySchema, this.get(top, 'discovery') ?? EMPTY, 'discovery', {})
+    const shutdown = this.section(shutdownSchema, this.get(top, 'shutdown') ?? EMPTY, 'shutdown', {
+      graceMs: 0,
+      timeoutMs: 0,
+    })
     const limits = this.limits(top, routes)
-    const { watch, watchPollMs } = this.watch(top)
+    const { watch, watchPollMs } = this.section<z.output<typeof watchSchema>, z.output<typeof watchSchema>>(
+      watchSchema,
+      this.get(top, 'watch'),
+      'watch',
+      { watch: true },
+    )
     const workers = this.workers(top, store)
     const admin = this.admin(top, listen)
 
@@ -306,19 +311,6 @@ class Validator {
       workers,
       ...(admin ? { admin } : {}),
     }
-  }
-
-  /** `watch: true | false | { poll: "2s" }`: poll the file's stat too, where file events do not arrive (some bind mounts). */
-  private watch(top: Mapping): { watch: boolean; watchPollMs?: number } {
-    const value = this.get(top, 'watch')
-    if (value === undefined || value === REPORTED) return { watch: true }
-    if (typeof value === 'boolean') return { watch: value }
-    if (!(value instanceof Map)) {
-      this.fail('watch', `must be true, false or { poll: "2s" } (got ${kind(value)})`)
-      return { watch: true }
-    }
-    this.knownKeys(value as Mapping, 'watch', WATCH_KEYS)
-    return { watch: true, watchPollMs: this.duration(value as Mapping, 'poll', 'watch', '2s', 100) }
   }
 
   /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
@@ -544,15 +536,6 @@ class Validator {
     return { url, keyPrefix }
   }
 
-  private logLevel(top: Mapping): GatewayConfig['logLevel'] {
-    const map = this.block(top, 'log', LOG_KEYS)
-    if (!map) return 'info'
-    const level = this.string(map, 'level', 'log') ?? 'info'
-    const known = LOG_LEVELS.find((l) => l === level)
-    if (!known) this.fail('log.level', `${show(level)} is not a log level (use ${LOG_LEVELS.join(', ')})`)
-    return known ?? 'info'
-  }
-
   // ---- methods ---------------------------------------------------------------------------------
 
   private methods(top: Mapping): MethodsConfig {
@@ -613,15 +596,19 @@ class Validator {
     const map = this.mapping(value, path)
     if (!map) return undefined
     const placeholder = this.placeholder(plugin, map, path)
-    const checked = checkSchema(schema, map, path)
+    const section = this.section(schema, map, path, undefined)
     const off = this.emptyDisables(plugin, map, path)
-    if (!checked.ok) {
-      const reported = new Set(this.issues.map((issue) => issue.path))
-      // a value whose `${...}` was already reported is checked no further
-      for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
-      return undefined
-    }
-    return placeholder || off ? undefined : checked.data
+    return placeholder || off ? undefined : section
+  }
+
+  /** A part checked by its zod schema: what it parses to, or `fallback` after its problems join the others. */
+  private section<T, F>(schema: z.ZodType<T>, value: unknown, path: string, fallback: F): T | F {
+    const checked = checkSchema(schema, value, path)
+    if (checked.ok) return checked.data
+    const reported = new Set(this.issues.map((issue) => issue.path))
+    // a value whose `${...}` was already reported is checked no further
+    for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
+    return fallback
   }
 
   /**
@@ -723,41 +710,6 @@ class Validator {
     return out
   }
 
-  private cors(top: Mapping): CorsConfig | undefined {
-    const map = this.block(top, 'cors', CORS_KEYS)
-    if (!map) return undefined
-    const origins = this.stringList(map, 'origins', 'cors')
-    if (!origins || origins.length === 0)
-      return this.fail('cors.origins', 'must list at least one origin like "https://app.example.com", or "*"')
-    let ok = true
-    origins.forEach((origin, i) => {
-      if (origin === '*') return
-      let url: URL | undefined
-      try {
-        url = new URL(origin)
-      } catch {}
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
-        ok =
-          this.fail(
-            `cors.origins[${i}]`,
-            `${show(origin)} is not an origin (scheme://host[:port], no path or trailing slash)`,
-          ) ?? false
-      }
-    })
-    const maxAgeMs = this.duration(map, 'maxAge', 'cors', '10m', 0)
-    const credentials = this.boolean(map, 'credentials', 'cors', false)
-    if (credentials && origins.includes('*')) {
-      ok =
-        this.fail(
-          'cors.credentials',
-          'cannot be true with origins "*": any site could then call the API with its visitors\' cookies; list the origins',
-        ) ?? false
-    }
-    return ok
-      ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000), ...(credentials ? { credentials: true as const } : {}) }
-      : undefined
-  }
-
   /**
    * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
    * listener anyone else can reach must have a token. The token is never quoted in an error.
@@ -845,31 +797,6 @@ class Validator {
         '402s that create a Stripe deposit PaymentIntent',
       ) ?? fallback
     )
-  }
-
-  private discovery(top: Mapping): GatewayConfig['discovery'] {
-    const map = this.block(top, 'discovery', DISCOVERY_KEYS) ?? EMPTY
-    const path = (key: string, fallback: string): string | undefined => {
-      const at = joinPath('discovery', key)
-      const item = this.get(map, key)
-      if (item === false) return undefined
-      if (item === undefined || item === REPORTED) return fallback
-      if (typeof item !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(item) || item.startsWith('/__gateway/')) {
-        return this.fail(at, 'must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off')
-      }
-      return item
-    }
-    const openapiPath = path('openapi', '/openapi.json')
-    const llmsPath = path('llms', '/llms.txt')
-    return { ...(openapiPath ? { openapiPath } : {}), ...(llmsPath ? { llmsPath } : {}) }
-  }
-
-  private shutdown(top: Mapping): GatewayConfig['shutdown'] {
-    const map = this.block(top, 'shutdown', SHUTDOWN_KEYS) ?? EMPTY
-    return {
-      graceMs: this.duration(map, 'grace', 'shutdown', '5s', 0),
-      timeoutMs: this.duration(map, 'timeout', 'shutdown', '30s', 0),
-    }
   }
 
   private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {

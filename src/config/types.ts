@@ -1,3 +1,4 @@
+import type { z } from 'zod'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -6,6 +7,7 @@ import type {
   TempoMode as TempoModeName,
   TempoStripeDeposit,
 } from '../methods/tempo/config.js'
+import type { corsSchema, discoverySchema, LogLevel, shutdownSchema } from './schema.js'
 /** The validated, typed gateway configuration. `load.ts` turns YAML into this; nothing else reads YAML. */
 
 /** An exact decimal amount: value = units / 10^scale (no floats anywhere). */
@@ -86,14 +88,8 @@ export interface MethodsConfig {
 
 export type RouteMode = 'enforce' | 'shadow'
 
-export interface CorsConfig {
-  /** allowed origins; ["*"] allows any */
-  readonly origins: readonly string[]
-  /** how long a browser may cache a preflight answer */
-  readonly maxAgeSeconds: number
-  /** send `Access-Control-Allow-Credentials: true` (allowlist only; never with "*"); absent: never */
-  readonly credentials?: true
-}
+/** `cors:`: origins (["*"] allows any), maxAgeSeconds of a preflight answer, credentials (allowlist only) */
+export type CorsConfig = Readonly<z.output<typeof corsSchema>>
 
 /** The admin listener: metrics, the live config and every other operator endpoint, off the public port. */
 export interface AdminConfig {
@@ -150,7 +146,7 @@ export interface GatewayConfig {
   readonly methods: MethodsConfig
   readonly routes: readonly RouteConfig[]
   /** the log level */
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+  readonly logLevel: LogLevel
   /** peers (CIDRs) whose X-Forwarded-For is believed when finding the client IP */
   readonly trustedProxies: readonly string[]
   /** undefined: no CORS headers at all */
@@ -160,13 +156,9 @@ export interface GatewayConfig {
   /** per-client-IP budget of 402s that create a Stripe deposit PaymentIntent (per-payment deposit routes) */
   readonly depositIntentRateLimit: RateBudget
   /** paths of the generated discovery documents; undefined: not served */
-  readonly discovery: { readonly openapiPath?: string; readonly llmsPath?: string }
-  readonly shutdown: {
-    /** how long readiness reports 503 before new connections are refused */
-    readonly graceMs: number
-    /** how long in-flight requests (streams included) may take to finish after that */
-    readonly timeoutMs: number
-  }
+  readonly discovery: Readonly<z.output<typeof discoverySchema>>
+  /** graceMs: readiness reports 503 before new connections are refused; timeoutMs: in-flight requests may take to finish */
+  readonly shutdown: Readonly<z.output<typeof shutdownSchema>>
   readonly limits: LimitsConfig
   /** reload when the config file changes (SIGHUP always reloads) */
   readonly watch: boolean

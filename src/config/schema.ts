@@ -1,0 +1,142 @@
+import { z } from 'zod'
+import { checkDuration, durationMs } from './fields.js'
+import { kind, nested, show } from './issues.js'
+
+/**
+ * The zod schemas of the top-level blocks the loader checks with checkSchema. Each block parses to
+ * the shape GatewayConfig holds; the types in types.ts are their outputs. The blocks whose checks
+ * depend on other parts of the file (listen, secret keys, upstream, store, methods, routes, limits,
+ * rate limits, admin, workers) are still read by the loader's Validator.
+ */
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** `log: { level }` */
+export const logSchema = z
+  .strictObject({
+    level: z
+      .string()
+      .default('info')
+      .transform((level, ctx): LogLevel => {
+        const known = LOG_LEVELS.find((l) => l === level)
+        if (known) return known
+        ctx.addIssue({ code: 'custom', message: `${show(level)} is not a log level (use ${LOG_LEVELS.join(', ')})` })
+        return z.NEVER
+      }),
+  })
+  .transform(({ level }) => level)
+
+/** `shutdown: { grace, timeout }` */
+export const shutdownSchema = z
+  .strictObject({
+    /** how long readiness reports 503 before new connections are refused */
+    grace: durationMs('5s', 0),
+    /** how long in-flight requests (streams included) may take to finish after that */
+    timeout: durationMs('30s', 0),
+  })
+  .transform(({ grace, timeout }) => ({ graceMs: grace, timeoutMs: timeout }))
+
+/** A discovery document's path, or false to serve none. */
+const discoveryPath = (fallback: string) =>
+  z
+    .unknown()
+    .optional()
+    .transform((value, ctx): string | undefined => {
+      if (value === false) return undefined
+      if (value === undefined) return fallback
+      if (typeof value === 'string' && /^\/[A-Za-z0-9._~/-]*$/.test(value) && !value.startsWith('/__gateway/'))
+        return value
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off',
+      })
+      return z.NEVER
+    })
+
+/** `discovery: { openapi, llms }`: paths of the generated discovery documents; absent: not served. */
+export const discoverySchema = z
+  .strictObject({ openapi: discoveryPath('/openapi.json'), llms: discoveryPath('/llms.txt') })
+  .transform(({ openapi, llms }) => ({
+    ...(openapi ? { openapiPath: openapi } : {}),
+    ...(llms ? { llmsPath: llms } : {}),
+  }))
+
+const watchPoll = z.strictObject({ poll: durationMs('2s', 100) })
+
+/**
+ * `watch: true | false | { poll: "2s" }`: reload when the file changes; `poll` also compares the
+ * file's stat that often, where file events do not arrive (some bind mounts).
+ */
+export const watchSchema = z
+  .unknown()
+  .optional()
+  .transform((value, ctx): { watch: boolean; watchPollMs?: number } => {
+    if (value === undefined) return { watch: true }
+    if (typeof value === 'boolean') return { watch: value }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `must be true, false or { poll: "2s" } (got ${kind(value)})` })
+      return z.NEVER
+    }
+    const block = nested(watchPoll, value, ctx)
+    return block === undefined ? z.NEVER : { watch: true, watchPollMs: block.poll }
+  })
+
+/** `cors: { origins, maxAge, credentials }`; absent: no CORS headers at all. */
+export const corsSchema = z
+  .strictObject({
+    origins: z.unknown().optional(),
+    maxAge: z.unknown().optional(),
+    credentials: z.unknown().optional(),
+  })
+  .transform((raw, ctx) => {
+    const report = (path: Array<string | number>, message: string) => {
+      ctx.addIssue({ code: 'custom', path, message })
+      return false
+    }
+    let ok = true
+    const origins: string[] = []
+    if (raw.origins !== undefined && !Array.isArray(raw.origins))
+      ok = report(['origins'], `must be a list of strings (got ${kind(raw.origins)})`)
+    else
+      for (const [i, item] of (raw.origins ?? []).entries()) {
+        if (typeof item === 'string') origins.push(item)
+        else ok = report(['origins', i], `must be a string (got ${kind(item)})`)
+      }
+    if (origins.length === 0) {
+      report(['origins'], 'must list at least one origin like "https://app.example.com", or "*"')
+      return z.NEVER
+    }
+    origins.forEach((origin, i) => {
+      if (origin === '*') return
+      let url: URL | undefined
+      try {
+        url = new URL(origin)
+      } catch {}
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin)
+        ok = report(
+          ['origins', i],
+          `${show(origin)} is not an origin (scheme://host[:port], no path or trailing slash)`,
+        )
+    })
+    const maxAge = checkDuration(raw.maxAge, '10m', 0)
+    if (typeof maxAge !== 'number') ok = report(['maxAge'], maxAge.problem)
+    let credentials = false
+    if (typeof raw.credentials === 'boolean') credentials = raw.credentials
+    else if (raw.credentials !== undefined)
+      ok = report(['credentials'], `must be true or false (got ${kind(raw.credentials)})`)
+    if (credentials && origins.includes('*'))
+      ok = report(
+        ['credentials'],
+        'cannot be true with origins "*": any site could then call the API with its visitors\' cookies; list the origins',
+      )
+    if (!ok || typeof maxAge !== 'number') return z.NEVER
+    return {
+      /** allowed origins; ["*"] allows any */
+      origins: origins as readonly string[],
+      /** how long a browser may cache a preflight answer */
+      maxAgeSeconds: Math.floor(maxAge / 1000),
+      /** send `Access-Control-Allow-Credentials: true` (allowlist only; never with "*"); absent: never */
+      ...(credentials ? { credentials: true as const } : {}),
+    }
+  })
