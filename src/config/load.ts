@@ -8,18 +8,7 @@ import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
-import {
-  ADMIN_KEYS,
-  BUDGET_KEYS,
-  RATE_LIMIT_KEYS,
-  ROUTE_KEYS,
-  ROUTING_KEYS,
-  SPLIT_KEYS,
-  STORE_KEYS,
-  TOP_KEYS,
-  UPSTREAM_KEYS,
-} from './keys.js'
-import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
+import { ADMIN_KEYS, ROUTE_KEYS, ROUTING_KEYS, SPLIT_KEYS, STORE_KEYS, TOP_KEYS, UPSTREAM_KEYS } from './keys.js'
 import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
 import {
@@ -41,7 +30,15 @@ import {
 } from './fields.js'
 import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
-import { corsSchema, discoverySchema, logSchema, shutdownSchema, watchSchema } from './schema.js'
+import {
+  corsSchema,
+  discoverySchema,
+  limitsSchema,
+  logSchema,
+  rateLimitSchema,
+  shutdownSchema,
+  watchSchema,
+} from './schema.js'
 import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
@@ -52,7 +49,6 @@ import type {
   Hex,
   LimitsConfig,
   MethodsConfig,
-  RateBudget,
   RouteConfig,
   RouteMode,
   RoutePrice,
@@ -150,7 +146,7 @@ const EMPTY: Mapping = new Map()
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const MODES = ['enforce', 'shadow'] as const
 /** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
-const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
+const _DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
 const MAX_WORKERS = 64
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 const _LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
@@ -158,7 +154,7 @@ const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
 const MIN_SECRET_BYTES = 32
 /** below this a limits timeout would cut ordinary clients on a busy network */
-const MIN_LIMIT_TIMEOUT_MS = 100
+const _MIN_LIMIT_TIMEOUT_MS = 100
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
@@ -266,8 +262,12 @@ class Validator {
     const trustedProxies = this.trustedProxies(top)
     const corsValue = this.get(top, 'cors')
     const cors = corsValue === undefined ? undefined : this.section(corsSchema, corsValue, 'cors', undefined)
-    const challengeRateLimit = this.rateLimit(top)
-    const depositIntentRateLimit = this.depositIntentRateLimit(top)
+    const { challengeRateLimit, depositIntentRateLimit } = this.section(
+      rateLimitSchema,
+      this.get(top, 'rateLimit') ?? EMPTY,
+      'rateLimit',
+      rateLimitSchema.parse({}),
+    )
     const discovery = this.section(discoverySchema, this.get(top, 'discovery') ?? EMPTY, 'discovery', {})
     const shutdown = this.section(shutdownSchema, this.get(top, 'shutdown') ?? EMPTY, 'shutdown', {
       graceMs: 0,
@@ -756,63 +756,9 @@ class Validator {
     return listen
   }
 
-  private rateLimit(top: Mapping): RateBudget | undefined {
-    const map = this.block(top, 'rateLimit', RATE_LIMIT_KEYS)
-    if (!map) return undefined
-    const budget = this.get(map, 'challenges')
-    if (budget === undefined || budget === REPORTED) return undefined
-    return this.budget(budget, 'rateLimit.challenges', '1m', 'challenges')
-  }
-
-  /** `{ limit, window }`: `limit` events per client IP per window. */
-  private budget(value: unknown, path: string, defaultWindow: string, what: string): RateBudget | undefined {
-    const budgetMap = this.mapping(value, path)
-    if (!budgetMap) return undefined
-    this.knownKeys(budgetMap, path, BUDGET_KEYS)
-    const limit = this.get(budgetMap, 'limit')
-    const windowMs = this.duration(budgetMap, 'window', path, defaultWindow, 1000)
-    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
-      return this.fail(
-        `${path}.limit`,
-        `must be a positive integer number of ${what} per window (got ${typeof limit === 'number' ? String(limit) : kind(limit)})`,
-      )
-    }
-    return { limit, windowMs }
-  }
-
-  private depositIntentRateLimit(top: Mapping): RateBudget {
-    const fallback = {
-      limit: DEFAULT_DEPOSIT_INTENT_BUDGET.limit,
-      windowMs: parseDuration(DEFAULT_DEPOSIT_INTENT_BUDGET.window)!,
-    }
-    const rateLimit = this.get(top, 'rateLimit')
-    if (!(rateLimit instanceof Map)) return fallback
-    const value = this.get(rateLimit as Mapping, 'depositIntents')
-    if (value === undefined || value === REPORTED) return fallback
-    return (
-      this.budget(
-        value,
-        'rateLimit.depositIntents',
-        DEFAULT_DEPOSIT_INTENT_BUDGET.window,
-        '402s that create a Stripe deposit PaymentIntent',
-      ) ?? fallback
-    )
-  }
-
   private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
-    const map = this.block(top, 'limits', LIMIT_KEYS) ?? EMPTY
-    const d = LIMIT_DEFAULTS
-    const timeout = (key: 'bodyTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'requestTimeout') =>
-      this.duration(map, key, 'limits', d[key], MIN_LIMIT_TIMEOUT_MS)
-    const limits: LimitsConfig = {
-      bodyTimeoutMs: timeout('bodyTimeout'),
-      bufferedBytes: this.positiveInteger(map, 'bufferedBytes', 'limits', d.bufferedBytes, 'bytes'),
-      maxConnections: this.positiveInteger(map, 'maxConnections', 'limits', d.maxConnections, 'connections'),
-      headersTimeoutMs: timeout('headersTimeout'),
-      keepAliveTimeoutMs: timeout('keepAliveTimeout'),
-      requestTimeoutMs: timeout('requestTimeout'),
-    }
-    for (const [key, problem] of limitRelationProblems(limits)) this.fail(`limits.${key}`, problem)
+    const limits = this.section(limitsSchema, this.get(top, 'limits') ?? EMPTY, 'limits', undefined)
+    if (!limits) return limitsSchema.parse({})
     for (const route of routes ?? []) {
       if (route.price.kind === 'free' || route.maxBodyBytes <= limits.bufferedBytes) continue
       const message = `maxBodyBytes ${route.maxBodyBytes} is above limits.bufferedBytes ${limits.bufferedBytes}: a body that large always gets 503`

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { checkDuration, durationMs } from './fields.js'
+import { checkDuration, checkPositiveInteger, durationMs, isProblem, type Problem } from './fields.js'
+import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { kind, nested, show } from './issues.js'
 
 /**
@@ -139,4 +140,81 @@ export const corsSchema = z
       /** send `Access-Control-Allow-Credentials: true` (allowlist only; never with "*"); absent: never */
       ...(credentials ? { credentials: true as const } : {}),
     }
+  })
+
+/** Reads a value with a check; on a problem reports it at `path` and carries on with `fallback`. */
+function orFallback<T>(ctx: z.RefinementCtx, path: string, result: T | Problem, fallback: T): T {
+  if (!isProblem(result)) return result
+  ctx.addIssue({ code: 'custom', path: [path], message: result.problem })
+  return fallback
+}
+
+/** `{ limit, window }`: `limit` events per client IP per window; the window is read first, as ever. */
+const budget = (defaultWindow: string, what: string) =>
+  z.strictObject({ limit: z.unknown().optional(), window: z.unknown().optional() }).transform((raw, ctx) => {
+    const window = checkDuration(raw.window, defaultWindow, 1000)
+    const windowMs = typeof window === 'number' ? window : orFallback(ctx, 'window', { problem: window.problem }, 0)
+    const limit = orFallback(
+      ctx,
+      'limit',
+      checkPositiveInteger(raw.limit, `a positive integer number of ${what} per window`),
+      0,
+    )
+    return { limit, windowMs }
+  })
+
+/** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
+const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, windowMs: 60_000 }
+
+/** `rateLimit: { challenges, depositIntents }`, as GatewayConfig's challengeRateLimit and depositIntentRateLimit. */
+export const rateLimitSchema = z
+  .strictObject({
+    /** per-client-IP budget of 402 challenges; absent: unlimited */
+    challenges: budget('1m', 'challenges').optional(),
+    /** per-client-IP budget of 402s that create a Stripe deposit PaymentIntent (per-payment deposit routes) */
+    depositIntents: budget('1m', '402s that create a Stripe deposit PaymentIntent').optional(),
+  })
+  .transform(({ challenges, depositIntents }) => ({
+    ...(challenges ? { challengeRateLimit: challenges } : {}),
+    depositIntentRateLimit: depositIntents ?? DEFAULT_DEPOSIT_INTENT_BUDGET,
+  }))
+
+export type RateBudget = Readonly<NonNullable<z.output<typeof rateLimitSchema>['challengeRateLimit']>>
+
+/** below this a limits timeout would cut ordinary clients on a busy network */
+const MIN_LIMIT_TIMEOUT_MS = 100
+
+/**
+ * `limits:`, bounds on what one gateway process holds for clients. A bad value is reported and its
+ * default stands in, so the relations between the limits are still checked.
+ */
+export const limitsSchema = z
+  .strictObject(Object.fromEntries(LIMIT_KEYS.map((key) => [key, z.unknown().optional()])))
+  .transform((raw, ctx) => {
+    const d = LIMIT_DEFAULTS
+    const timeout = (key: 'bodyTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'requestTimeout') => {
+      const ms = checkDuration(raw[key], d[key], MIN_LIMIT_TIMEOUT_MS)
+      return typeof ms === 'number' ? ms : orFallback(ctx, key, { problem: ms.problem }, ms.fallbackMs)
+    }
+    const count = (key: 'bufferedBytes' | 'maxConnections', unit: string) =>
+      raw[key] === undefined
+        ? d[key]
+        : orFallback(ctx, key, checkPositiveInteger(raw[key], `a positive integer number of ${unit}`), d[key])
+    const limits = {
+      /** a priced request's body not fully received by then: 408, connection closed */
+      bodyTimeoutMs: timeout('bodyTimeout'),
+      /** request-body bytes buffered at once across the process; beyond it 503 + Retry-After */
+      bufferedBytes: count('bufferedBytes', 'bytes') as number,
+      /** open client connections (Node's server.maxConnections); more are closed at once */
+      maxConnections: count('maxConnections', 'connections') as number,
+      /** Node's headersTimeout: a request's headers not received by then get 408 */
+      headersTimeoutMs: timeout('headersTimeout'),
+      /** Node's keepAliveTimeout: how long an idle keep-alive connection stays open */
+      keepAliveTimeoutMs: timeout('keepAliveTimeout'),
+      /** Node's requestTimeout: a whole request not received by then gets 408 */
+      requestTimeoutMs: timeout('requestTimeout'),
+    }
+    for (const [key, problem] of limitRelationProblems(limits))
+      ctx.addIssue({ code: 'custom', path: [key], message: problem })
+    return limits
   })

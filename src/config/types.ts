@@ -7,7 +7,14 @@ import type {
   TempoMode as TempoModeName,
   TempoStripeDeposit,
 } from '../methods/tempo/config.js'
-import type { corsSchema, discoverySchema, LogLevel, shutdownSchema } from './schema.js'
+import type {
+  corsSchema,
+  discoverySchema,
+  LogLevel,
+  limitsSchema,
+  RateBudget as SchemaRateBudget,
+  shutdownSchema,
+} from './schema.js'
 /** The validated, typed gateway configuration. `load.ts` turns YAML into this; nothing else reads YAML. */
 
 /** An exact decimal amount: value = units / 10^scale (no floats anywhere). */
@@ -100,26 +107,10 @@ export interface AdminConfig {
 }
 
 /** Bounds on what one gateway process holds for clients (`limits:`); all but bodyTimeoutMs apply at listen time. */
-export interface LimitsConfig {
-  /** a priced request's body not fully received by then: 408, connection closed */
-  readonly bodyTimeoutMs: number
-  /** request-body bytes buffered at once across the process; beyond it 503 + Retry-After */
-  readonly bufferedBytes: number
-  /** open client connections (Node's server.maxConnections); more are closed at once */
-  readonly maxConnections: number
-  /** Node's headersTimeout: a request's headers not received by then get 408 */
-  readonly headersTimeoutMs: number
-  /** Node's keepAliveTimeout: how long an idle keep-alive connection stays open */
-  readonly keepAliveTimeoutMs: number
-  /** Node's requestTimeout: a whole request not received by then gets 408 */
-  readonly requestTimeoutMs: number
-}
+export type LimitsConfig = Readonly<z.output<typeof limitsSchema>>
 
 /** A budget of `limit` events per client IP per `windowMs` (fixed window). */
-export interface RateBudget {
-  readonly limit: number
-  readonly windowMs: number
-}
+export type RateBudget = SchemaRateBudget
 
 export interface GatewayConfig {
   /** absolute path of the file this came from */
