@@ -85,6 +85,8 @@ export const httpBase = (fallback: string) =>
 /** What a check returns instead of a value when the value is wrong. */
 export interface Problem {
   readonly problem: string
+  /** a problem of the key as a whole (a placeholder), where a note about its value's variables is noise */
+  readonly aboutKey?: true
 }
 
 export function isProblem(value: unknown): value is Problem {
@@ -162,3 +164,32 @@ export const checked = <T>(check: (value: unknown) => T | Problem) =>
     ctx.addIssue({ code: 'custom', message: result.problem })
     return z.NEVER
   })
+
+/**
+ * An optional list of strings, each item checked by `check` (a string, or its problem); the items
+ * that pass, in order. Each bad item is reported at its index, so one does not hide the others.
+ */
+export const stringList = <T = string>(check: (text: string) => T | Problem = (text) => text as T) =>
+  z
+    .unknown()
+    .optional()
+    .transform((value, ctx): T[] | undefined => {
+      if (value === undefined) return undefined
+      if (!Array.isArray(value)) {
+        ctx.addIssue({ code: 'custom', message: `must be a list of strings (got ${kind(value)})` })
+        return z.NEVER
+      }
+      const out: T[] = []
+      value.forEach((item: unknown, i) => {
+        const result = typeof item === 'string' ? check(item) : { problem: `must be a string (got ${kind(item)})` }
+        if (isProblem(result))
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: result.problem,
+            ...(result.aboutKey ? { params: { aboutValue: false } } : {}),
+          })
+        else out.push(result)
+      })
+      return out
+    })

@@ -9,7 +9,6 @@ import { canonicalizePath } from './canonical-path.js'
 import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
 import { ADMIN_KEYS, ROUTE_KEYS, ROUTING_KEYS, SPLIT_KEYS, STORE_KEYS, TOP_KEYS, UPSTREAM_KEYS } from './keys.js'
-import { parseCidr } from './cidr.js'
 import { headerNameProblem } from './header-name.js'
 import {
   requirementProblem,
@@ -20,6 +19,7 @@ import {
 } from './cross-checks.js'
 import {
   checkDecimal,
+  durationMs,
   checkDuration,
   checkHttpUrl,
   checkPayee,
@@ -32,8 +32,13 @@ import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey
 import { isPlaceholder } from './placeholders.js'
 import {
   corsSchema,
+  currencySchema,
   discoverySchema,
   limitsSchema,
+  previousSecretKeysSchema,
+  realmSchema,
+  secretKeySchema,
+  trustedProxiesSchema,
   logSchema,
   rateLimitSchema,
   shutdownSchema,
@@ -145,16 +150,10 @@ const EMPTY: Mapping = new Map()
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const MODES = ['enforce', 'shadow'] as const
-/** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
-const _DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
 const MAX_WORKERS = 64
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
-const _LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
-const MIN_SECRET_BYTES = 32
-/** below this a limits timeout would cut ordinary clients on a busy network */
-const _MIN_LIMIT_TIMEOUT_MS = 100
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
@@ -240,11 +239,16 @@ class Validator {
     if (typeof listenValue === 'number') this.fail('listen', 'must be a quoted string like ":8402" (got a number)')
     const listenText = typeof listenValue === 'number' ? undefined : this.string(top, 'listen', '')
     const listen = listenText === undefined ? { host: '0.0.0.0', port: 8402 } : this.listen(listenText, 'listen')
-    const realm = this.realm(top)
-    const secretKey = this.secret(this.string(top, 'secretKey', ''), 'secretKey')
-    const previousSecretKeys = this.previousSecretKeys(top)
-    const challengeTtlMs = this.duration(top, 'challengeTtl', '', '5m', 1000)
-    const currency = this.currency(top)
+    const realm = this.section(realmSchema, this.get(top, 'realm'), 'realm', undefined)
+    const secretKey = this.section(secretKeySchema, this.get(top, 'secretKey'), 'secretKey', undefined)
+    const previousSecretKeys = this.section(
+      previousSecretKeysSchema,
+      this.get(top, 'previousSecretKeys'),
+      'previousSecretKeys',
+      [],
+    )
+    const challengeTtlMs = this.section(durationMs('5m', 1000), this.get(top, 'challengeTtl'), 'challengeTtl', 0)
+    const currency = this.section(currencySchema, this.get(top, 'currency'), 'currency', 'usd')
     const upstream = this.upstream(top)
     const store = this.store(top)
     if (
@@ -259,7 +263,7 @@ class Validator {
     if (!store.url) this.withoutStore(methods)
     const mode = this.mode(top, 'mode') ?? 'enforce'
     const routes = this.routes(top, mode)
-    const trustedProxies = this.trustedProxies(top)
+    const trustedProxies = this.section(trustedProxiesSchema, this.get(top, 'trustedProxies'), 'trustedProxies', [])
     const corsValue = this.get(top, 'cors')
     const cors = corsValue === undefined ? undefined : this.section(corsSchema, corsValue, 'cors', undefined)
     const { challengeRateLimit, depositIntentRateLimit } = this.section(
@@ -435,51 +439,6 @@ class Validator {
     const port = Number(portText)
     if (port > 65535) return this.fail(path, `port ${port} is out of range (0-65535)`)
     return { host, port }
-  }
-
-  private realm(top: Mapping): string | undefined {
-    const realm = this.nonEmpty(top, 'realm', '')
-    if (realm === undefined) return undefined
-    // It is sent as a quoted-string auth parameter.
-    if (!/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm))
-      return this.fail('realm', "must be printable ASCII without '\"' or '\\'")
-    return realm
-  }
-
-  /** An HMAC key: absent or empty means none; otherwise long enough to resist guessing. Never echoed. */
-  private secret(value: string | undefined, path: string): string | undefined {
-    if (value === undefined || value === '') return undefined
-    if (isPlaceholder(value))
-      return this.fail(
-        path,
-        'is a placeholder copied from the examples; set a random key (openssl rand -base64 32)',
-        false,
-      )
-    const bytes = Buffer.byteLength(value, 'utf8')
-    if (bytes < MIN_SECRET_BYTES) {
-      return this.fail(
-        path,
-        `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``,
-      )
-    }
-    return value
-  }
-
-  private previousSecretKeys(top: Mapping): string[] {
-    const keys = this.stringList(top, 'previousSecretKeys', '') ?? []
-    const out: string[] = []
-    keys.forEach((key, i) => {
-      const valid = this.secret(key, `previousSecretKeys[${i}]`)
-      if (valid !== undefined) out.push(valid)
-    })
-    return out
-  }
-
-  private currency(top: Mapping): string {
-    const currency = this.string(top, 'currency', '') ?? 'usd'
-    if (!/^[A-Za-z]{3}$/.test(currency))
-      this.fail('currency', `${show(currency)} must be a 3-letter ISO 4217 code like "usd"`)
-    return currency.toLowerCase()
   }
 
   private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {
@@ -694,20 +653,6 @@ class Validator {
         `${typeof value === 'string' ? show(value) : kind(value)} is not a mode (use "enforce" or "shadow")`,
       )
     return mode
-  }
-
-  private trustedProxies(top: Mapping): string[] {
-    const list = this.stringList(top, 'trustedProxies', '') ?? []
-    const out: string[] = []
-    list.forEach((text, i) => {
-      if (parseCidr(text)) out.push(text)
-      else
-        this.fail(
-          `trustedProxies[${i}]`,
-          `${show(text)} is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"`,
-        )
-    })
-    return out
   }
 
   /**

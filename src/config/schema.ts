@@ -1,6 +1,16 @@
 import { z } from 'zod'
-import { checkDuration, checkPositiveInteger, durationMs, isProblem, type Problem } from './fields.js'
+import { parseCidr } from './cidr.js'
+import {
+  checkDuration,
+  checkPositiveInteger,
+  durationMs,
+  isProblem,
+  nonEmptyString,
+  type Problem,
+  stringList,
+} from './fields.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
+import { isPlaceholder } from './placeholders.js'
 import { kind, nested, show } from './issues.js'
 
 /**
@@ -218,3 +228,65 @@ export const limitsSchema = z
       ctx.addIssue({ code: 'custom', path: [key], message: problem })
     return limits
   })
+
+/** It is sent as a quoted-string auth parameter. */
+export const realmSchema = nonEmptyString().refine(
+  (realm) => /^[\x20-\x7e]*$/.test(realm) && !/["\\]/.test(realm),
+  "must be printable ASCII without '\"' or '\\'",
+)
+
+/** lower-case ISO 4217 code of route prices */
+export const currencySchema = z
+  .string()
+  .default('usd')
+  .superRefine((code, ctx) => {
+    if (!/^[A-Za-z]{3}$/.test(code))
+      ctx.addIssue({ code: 'custom', message: `${show(code)} must be a 3-letter ISO 4217 code like "usd"` })
+  })
+  .transform((code) => code.toLowerCase())
+
+/** peers (CIDRs) whose X-Forwarded-For is believed when finding the client IP */
+export const trustedProxiesSchema = stringList<string>((text) =>
+  parseCidr(text)
+    ? text
+    : { problem: `${show(text)} is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"` },
+).transform((list) => list ?? [])
+
+const MIN_SECRET_BYTES = 32
+
+/** An HMAC key: absent or empty means none; otherwise long enough to resist guessing. Never echoed. */
+function checkSecret(key: string): string | undefined | Problem {
+  if (key === '') return undefined
+  if (isPlaceholder(key))
+    return {
+      problem: 'is a placeholder copied from the examples; set a random key (openssl rand -base64 32)',
+      aboutKey: true,
+    }
+  const bytes = Buffer.byteLength(key, 'utf8')
+  if (bytes < MIN_SECRET_BYTES)
+    return {
+      problem: `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``,
+    }
+  return key
+}
+
+/** `secretKey`: the challenge key; undefined when none is configured (the server then makes one up and warns). */
+export const secretKeySchema = z
+  .string()
+  .optional()
+  .transform((key, ctx): string | undefined => {
+    const checked = key === undefined ? undefined : checkSecret(key)
+    if (!isProblem(checked)) return checked
+    // a placeholder is a problem of the key as a whole; a note about its variables would be noise
+    ctx.addIssue({
+      code: 'custom',
+      message: checked.problem,
+      ...(checked.aboutKey ? { params: { aboutValue: false } } : {}),
+    })
+    return z.NEVER
+  })
+
+/** `previousSecretKeys`: keys whose challenges are still accepted after a rotation. */
+export const previousSecretKeysSchema = stringList(checkSecret).transform((keys): string[] =>
+  (keys ?? []).filter((key) => key !== undefined),
+)
