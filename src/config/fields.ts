@@ -158,12 +158,15 @@ export function checkPositiveInteger(value: unknown, wanted: string): number | P
 
 /** A zod field from a check: the check's problem becomes the field's issue. */
 export const checked = <T>(check: (value: unknown) => T | Problem) =>
-  z.unknown().transform((value, ctx): T => {
-    const result = check(value)
-    if (!isProblem(result)) return result
-    ctx.addIssue({ code: 'custom', message: result.problem })
-    return z.NEVER
-  })
+  z
+    .unknown()
+    .optional()
+    .transform((value, ctx): T => {
+      const result = check(value)
+      if (!isProblem(result)) return result
+      ctx.addIssue({ code: 'custom', message: result.problem })
+      return z.NEVER
+    })
 
 /**
  * An optional list of strings, each item checked by `check` (a string, or its problem); the items

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
@@ -31,6 +30,10 @@ import {
 import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
 import {
+  checkListen,
+  DEFAULT_LISTEN,
+  listenSchema,
+  workersSchema,
   corsSchema,
   currencySchema,
   discoverySchema,
@@ -150,10 +153,8 @@ const EMPTY: Mapping = new Map()
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const MODES = ['enforce', 'shadow'] as const
-const MAX_WORKERS = 64
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
@@ -235,10 +236,13 @@ class Validator {
     this.knownKeys(top, '', TOP_KEYS)
 
     const listenValue = this.get(top, 'listen')
-    // `listen: 8402` is a natural slip; say what shape is wanted.
-    if (typeof listenValue === 'number') this.fail('listen', 'must be a quoted string like ":8402" (got a number)')
-    const listenText = typeof listenValue === 'number' ? undefined : this.string(top, 'listen', '')
-    const listen = listenText === undefined ? { host: '0.0.0.0', port: 8402 } : this.listen(listenText, 'listen')
+    // the admin port is compared with the public one: a value of the wrong type stands for the default
+    const listen = this.section(
+      listenSchema,
+      listenValue,
+      'listen',
+      typeof listenValue === 'string' ? undefined : DEFAULT_LISTEN,
+    )
     const realm = this.section(realmSchema, this.get(top, 'realm'), 'realm', undefined)
     const secretKey = this.section(secretKeySchema, this.get(top, 'secretKey'), 'secretKey', undefined)
     const previousSecretKeys = this.section(
@@ -318,19 +322,12 @@ class Validator {
   }
 
   /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
+  /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
   private workers(top: Mapping, store: GatewayConfig['store']): number {
-    const value = this.get(top, 'workers')
-    if (value === undefined || value === REPORTED) return 1
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_WORKERS) {
-      this.fail(
-        'workers',
-        `must be a whole number from 1 to ${MAX_WORKERS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-      return 1
-    }
-    const problem = workersProblem(value, store)
+    const workers = this.section(workersSchema, this.get(top, 'workers'), 'workers', 1)
+    const problem = workersProblem(workers, store)
     if (problem) this.fail('workers', problem)
-    return value
+    return workers
   }
 
   // ---- generic readers -------------------------------------------------------------------------
@@ -418,27 +415,7 @@ class Validator {
   // ---- top-level fields ------------------------------------------------------------------------
 
   private listen(text: string, path: string): { host: string; port: number } | undefined {
-    const usage = `${show(text)} must be "host:port", ":port" or "[ipv6]:port"`
-    let host: string
-    let portText: string
-    if (text.startsWith('[')) {
-      const end = text.indexOf(']')
-      if (end === -1 || text[end + 1] !== ':') return this.fail(path, usage)
-      host = text.slice(1, end)
-      portText = text.slice(end + 2)
-      if (!isIPv6(host)) return this.fail(path, `${show(host)} is not an IPv6 address`)
-    } else {
-      const colon = text.lastIndexOf(':')
-      if (colon === -1) return this.fail(path, usage)
-      host = text.slice(0, colon) || '0.0.0.0'
-      portText = text.slice(colon + 1)
-      if (host.includes(':')) return this.fail(path, `${usage} (IPv6 addresses go in brackets)`)
-      if (!isIPv4(host) && !HOSTNAME.test(host)) return this.fail(path, `${show(host)} is not a valid host`)
-    }
-    if (!/^[0-9]{1,5}$/.test(portText)) return this.fail(path, usage)
-    const port = Number(portText)
-    if (port > 65535) return this.fail(path, `port ${port} is out of range (0-65535)`)
-    return { host, port }
+    return this.take(path, checkListen(text))
   }
 
   private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {

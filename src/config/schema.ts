@@ -1,6 +1,8 @@
+import { isIPv4, isIPv6 } from 'node:net'
 import { z } from 'zod'
 import { parseCidr } from './cidr.js'
 import {
+  checked,
   checkDuration,
   checkPositiveInteger,
   durationMs,
@@ -290,3 +292,52 @@ export const secretKeySchema = z
 export const previousSecretKeysSchema = stringList(checkSecret).transform((keys): string[] =>
   (keys ?? []).filter((key) => key !== undefined),
 )
+
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+
+/** "host:port", ":port" (every interface) or "[ipv6]:port". */
+export function checkListen(text: string): { host: string; port: number } | Problem {
+  const usage = `${show(text)} must be "host:port", ":port" or "[ipv6]:port"`
+  let host: string
+  let portText: string
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']')
+    if (end === -1 || text[end + 1] !== ':') return { problem: usage }
+    host = text.slice(1, end)
+    portText = text.slice(end + 2)
+    if (!isIPv6(host)) return { problem: `${show(host)} is not an IPv6 address` }
+  } else {
+    const colon = text.lastIndexOf(':')
+    if (colon === -1) return { problem: usage }
+    host = text.slice(0, colon) || '0.0.0.0'
+    portText = text.slice(colon + 1)
+    if (host.includes(':')) return { problem: `${usage} (IPv6 addresses go in brackets)` }
+    if (!isIPv4(host) && !HOSTNAME.test(host)) return { problem: `${show(host)} is not a valid host` }
+  }
+  if (!/^[0-9]{1,5}$/.test(portText)) return { problem: usage }
+  const port = Number(portText)
+  if (port > 65535) return { problem: `port ${port} is out of range (0-65535)` }
+  return { host, port }
+}
+
+export const DEFAULT_LISTEN = { host: '0.0.0.0', port: 8402 }
+
+/** `listen`: where the public port binds. */
+export const listenSchema = checked<{ host: string; port: number }>((value) => {
+  if (value === undefined) return DEFAULT_LISTEN
+  // `listen: 8402` is a natural slip; say what shape is wanted.
+  if (typeof value === 'number') return { problem: 'must be a quoted string like ":8402" (got a number)' }
+  if (typeof value !== 'string') return { problem: `must be a string (got ${kind(value)})` }
+  return checkListen(value)
+})
+
+const MAX_WORKERS = 64
+
+/** `workers`: gateway processes sharing the listening port (node:cluster). */
+export const workersSchema = checked<number>((value) => {
+  if (value === undefined) return 1
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_WORKERS) return value
+  return {
+    problem: `must be a whole number from 1 to ${MAX_WORKERS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+  }
+})
