@@ -5,10 +5,8 @@ import { parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { canonicalizePath } from './canonical-path.js'
-import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
-import { ADMIN_KEYS, ROUTE_KEYS, ROUTING_KEYS, SPLIT_KEYS, STORE_KEYS, TOP_KEYS, UPSTREAM_KEYS } from './keys.js'
-import { headerNameProblem } from './header-name.js'
+import { ADMIN_KEYS, ROUTE_KEYS, ROUTING_KEYS, SPLIT_KEYS, STORE_KEYS, TOP_KEYS } from './keys.js'
 import {
   requirementProblem,
   shadowingProblems,
@@ -19,8 +17,6 @@ import {
 import {
   checkDecimal,
   durationMs,
-  checkDuration,
-  checkHttpUrl,
   checkPayee,
   checkTokenUnits,
   isProblem,
@@ -31,6 +27,8 @@ import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey
 import { isPlaceholder } from './placeholders.js'
 import {
   checkListen,
+  EXAMPLE_UPSTREAM,
+  upstreamSchema,
   DEFAULT_LISTEN,
   listenSchema,
   workersSchema,
@@ -377,22 +375,6 @@ class Validator {
     return this.fail(path, `must be a string (got ${kind(value)})`)
   }
 
-  /** A required string that must not be empty after expansion. */
-  private nonEmpty(map: Mapping, key: string, path: string): string | undefined {
-    const value = this.string(map, key, path, true)
-    if (value === '') return this.fail(joinPath(path, key), 'is empty')
-    return value
-  }
-
-  private duration(map: Mapping, key: string, path: string, fallback: string, minMs: number): number {
-    const value = this.get(map, key)
-    if (value === REPORTED) return parseDuration(fallback)!
-    const checked = checkDuration(value, fallback, minMs)
-    if (typeof checked === 'number') return checked
-    this.fail(joinPath(path, key), checked.problem)
-    return checked.fallbackMs
-  }
-
   private stringList(map: Mapping, key: string, path: string): string[] | undefined {
     const value = this.get(map, key)
     const at = joinPath(path, key)
@@ -407,11 +389,6 @@ class Validator {
     return out
   }
 
-  private httpUrl(text: string, path: string): URL | undefined {
-    const checked = checkHttpUrl(text)
-    return checked instanceof URL ? checked : this.fail(path, checked.problem)
-  }
-
   // ---- top-level fields ------------------------------------------------------------------------
 
   private listen(text: string, path: string): { host: string; port: number } | undefined {
@@ -419,39 +396,22 @@ class Validator {
   }
 
   private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {
-    const value = this.required(top, 'upstream', '')
-    if (value === undefined) return undefined
-    const map = this.mapping(value, 'upstream')
-    if (!map) return undefined
-    this.knownKeys(map, 'upstream', UPSTREAM_KEYS)
-    const text = this.nonEmpty(map, 'url', 'upstream')
-    this.example = text === 'example'
+    const value = this.get(top, 'upstream')
+    this.example = value instanceof Map && this.get(value as Mapping, 'url') === EXAMPLE_UPSTREAM
     if (this.example) {
-      const how =
-        this.unsetVariables('upstream.url').length > 0
-          ? `set ${this.unsetVariables('upstream.url').join(', ')}`
-          : 'set upstream.url'
+      const names = this.unsetVariables('upstream.url')
+      const how = names.length > 0 ? `set ${names.join(', ')}` : 'set upstream.url'
       this.notices.push({
         path: 'upstream.url',
         message: `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL`,
       })
     }
-    const url =
-      text === undefined ? undefined : this.example ? new URL(this.exampleUpstream) : this.httpUrl(text, 'upstream.url')
-    const timeoutMs = this.duration(map, 'timeout', 'upstream', '30s', 1)
-    const names = this.stringList(map, 'stripRequestHeaders', 'upstream') ?? []
-    names.forEach((name, i) => {
-      const problem = headerNameProblem(name)
-      if (problem) this.fail(`upstream.stripRequestHeaders[${i}]`, problem)
-    })
-    return (
-      url && {
-        url,
-        timeoutMs,
-        stripRequestHeaders: names.map((name) => name.toLowerCase()),
-        ...(this.example ? { example: true } : {}),
-      }
-    )
+    const upstream = this.section(upstreamSchema, value, 'upstream', undefined)
+    if (!upstream) return undefined
+    const { url, timeout, stripRequestHeaders } = upstream
+    return url === EXAMPLE_UPSTREAM
+      ? { url: new URL(this.exampleUpstream), timeoutMs: timeout, stripRequestHeaders, example: true }
+      : { url, timeoutMs: timeout, stripRequestHeaders }
   }
 
   private store(top: Mapping): GatewayConfig['store'] {

@@ -4,6 +4,7 @@ import { parseCidr } from './cidr.js'
 import {
   checked,
   checkDuration,
+  checkHttpUrl,
   checkPositiveInteger,
   durationMs,
   isProblem,
@@ -11,6 +12,7 @@ import {
   type Problem,
   stringList,
 } from './fields.js'
+import { headerNameProblem } from './header-name.js'
 import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
 import { isPlaceholder } from './placeholders.js'
 import { kind, nested, show } from './issues.js'
@@ -340,4 +342,24 @@ export const workersSchema = checked<number>((value) => {
   return {
     problem: `must be a whole number from 1 to ${MAX_WORKERS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
   }
+})
+
+/** `upstream.url: "example"`: the bundled example API of the sample config, whose URL the running process knows */
+export const EXAMPLE_UPSTREAM = 'example'
+
+/** `upstream: { url, timeout, stripRequestHeaders }`; the url is `"example"` or an http(s) base URL. */
+export const upstreamSchema = z.strictObject({
+  url: nonEmptyString().transform((text, ctx): URL | typeof EXAMPLE_UPSTREAM => {
+    if (text === EXAMPLE_UPSTREAM) return text
+    const url = checkHttpUrl(text)
+    if (url instanceof URL) return url
+    ctx.addIssue({ code: 'custom', message: url.problem })
+    return z.NEVER
+  }),
+  timeout: durationMs('30s', 1),
+  /** lower-cased request header names stripped before forwarding, beyond the built-in rerouting ones */
+  stripRequestHeaders: stringList<string>((name) => {
+    const problem = headerNameProblem(name)
+    return problem ? { problem } : name.toLowerCase()
+  }).transform((names) => names ?? []),
 })
