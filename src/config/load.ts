@@ -6,7 +6,7 @@ import type { z } from 'zod'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { canonicalizePath } from './canonical-path.js'
 import { expandEnv } from './expand-env.js'
-import { ADMIN_KEYS, ROUTE_KEYS, ROUTING_KEYS, SPLIT_KEYS, STORE_KEYS, TOP_KEYS } from './keys.js'
+import { ADMIN_KEYS, ROUTE_KEYS, ROUTING_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
 import {
   requirementProblem,
   shadowingProblems,
@@ -27,6 +27,7 @@ import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey
 import { isPlaceholder } from './placeholders.js'
 import {
   checkListen,
+  storeSchema,
   EXAMPLE_UPSTREAM,
   upstreamSchema,
   DEFAULT_LISTEN,
@@ -415,21 +416,11 @@ class Validator {
   }
 
   private store(top: Mapping): GatewayConfig['store'] {
-    const map = this.block(top, 'store', STORE_KEYS) ?? EMPTY
-    const keyPrefix = this.string(map, 'keyPrefix', 'store') ?? 'mppgw:'
-    const url = this.string(map, 'url', 'store')
-    if (url === undefined || url === '') return { keyPrefix }
-    // Never echoed: a Redis URL often carries its password.
-    let protocol: string | undefined
-    try {
-      protocol = new URL(url).protocol
-    } catch {
-      return (
-        this.fail('store.url', 'is not a valid URL (expected redis://host:port or rediss://host:port)') ?? { keyPrefix }
-      )
-    }
-    if (protocol !== 'redis:' && protocol !== 'rediss:') this.fail('store.url', 'must start with redis:// or rediss://')
-    return { url, keyPrefix }
+    const value = this.get(top, 'store')
+    const url = value instanceof Map ? this.get(value as Mapping, 'url') : undefined
+    // what the checks that lean on store.url (workers, secretKey) see when the block has a problem
+    const fallback = { keyPrefix: 'mppgw:', ...(typeof url === 'string' && URL.canParse(url) ? { url } : {}) }
+    return this.section(storeSchema, value ?? EMPTY, 'store', fallback)
   }
 
   // ---- methods ---------------------------------------------------------------------------------

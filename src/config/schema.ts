@@ -363,3 +363,24 @@ export const upstreamSchema = z.strictObject({
     return problem ? { problem } : name.toLowerCase()
   }).transform((names) => names ?? []),
 })
+
+/** `store: { url, keyPrefix }`: Redis for replicas that share single use; absent url: in memory. */
+export const storeSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .optional()
+      .superRefine((url, ctx) => {
+        if (!url) return
+        // Never echoed: a Redis URL often carries its password.
+        if (!URL.canParse(url))
+          ctx.addIssue({
+            code: 'custom',
+            message: 'is not a valid URL (expected redis://host:port or rediss://host:port)',
+          })
+        else if (!['redis:', 'rediss:'].includes(new URL(url).protocol))
+          ctx.addIssue({ code: 'custom', message: 'must start with redis:// or rediss://' })
+      }),
+    keyPrefix: z.string().default('mppgw:'),
+  })
+  .transform(({ url, keyPrefix }): { url?: string; keyPrefix: string } => (url ? { url, keyPrefix } : { keyPrefix }))

@@ -14,6 +14,7 @@ import type {
   limitsSchema,
   RateBudget as SchemaRateBudget,
   shutdownSchema,
+  storeSchema,
 } from './schema.js'
 /** The validated, typed gateway configuration. `load.ts` turns YAML into this; nothing else reads YAML. */
 
@@ -133,7 +134,7 @@ export interface GatewayConfig {
     /** `upstream.url: "example"`: the bundled example API of the sample config */
     readonly example?: boolean
   }
-  readonly store: { readonly url?: string; readonly keyPrefix: string }
+  readonly store: Readonly<z.output<typeof storeSchema>>
   readonly methods: MethodsConfig
   readonly routes: readonly RouteConfig[]
   /** the log level */
