@@ -150,7 +150,7 @@ export function nested<T>(schema: z.ZodType<T>, value: unknown, ctx: z.Refinemen
 
 /** The keys an object schema needs, in its order: "must be a mapping with at least secretKey and networkId". */
 export function requiredKeys(schema: z.ZodType): string[] {
-  const object = unwrap(schema)
+  const object = unwrapSchema(schema)
   if (!(object instanceof z.ZodObject)) return []
   return (
     Object.entries(object.shape as Record<string, z.ZodType>)
@@ -164,16 +164,17 @@ export function requiredKeys(schema: z.ZodType): string[] {
 function objectKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let at: z.ZodType | undefined = schema
   for (const key of path) {
-    at = unwrap(at)
+    at = unwrapSchema(at)
     if (at instanceof z.ZodObject) at = (at.shape as Record<string, z.ZodType>)[String(key)]
     else if (at instanceof z.ZodArray) at = at.element as z.ZodType
     else return []
   }
-  at = unwrap(at)
+  at = unwrapSchema(at)
   return at instanceof z.ZodObject ? Object.keys(at.shape) : []
 }
 
-function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+/** An object schema under its optional, default and transform wrappers. */
+export function unwrapSchema(schema: z.ZodType | undefined): z.ZodType | undefined {
   let at = schema
   while (at instanceof z.ZodOptional || at instanceof z.ZodDefault || at instanceof z.ZodPipe) {
     at = at instanceof z.ZodPipe ? (at.in as z.ZodType) : (at.unwrap() as z.ZodType)

@@ -229,9 +229,13 @@ const keys = z.strictObject({
   rpcUrl: z.unknown().optional(),
   chainId: z.unknown().optional(),
   currency: z.unknown().optional(),
-  recipient: z.unknown().refine((value) => value !== undefined, 'is required'),
+  // a 0x address, or a mapping: { stripeDeposit, processingGrace, recordRetry }
+  recipient: z
+    .unknown()
+    .refine((value) => value !== undefined, 'is required')
+    .meta({ keys: DEPOSIT_KEYS, scalarToo: true }),
   modes: z.unknown().optional(),
-  feePayer: z.unknown().optional(),
+  feePayer: z.unknown().optional().meta({ keys: FEE_PAYER_KEYS }),
   timeout: z.unknown().optional(),
   txClaimTtl: z.unknown().optional(),
 })
