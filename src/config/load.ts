@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
 import { canonicalizePath } from './canonical-path.js'
 import { expandEnv } from './expand-env.js'
-import { ADMIN_KEYS, ROUTE_KEYS, ROUTING_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
+import { ADMIN_KEYS, ROUTE_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
 import {
   requirementProblem,
   shadowingProblems,
@@ -27,6 +27,8 @@ import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey
 import { isPlaceholder } from './placeholders.js'
 import {
   checkListen,
+  modeSchema,
+  routingSchema,
   storeSchema,
   EXAMPLE_UPSTREAM,
   upstreamSchema,
@@ -151,7 +153,6 @@ const EMPTY: Mapping = new Map()
 
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
-const MODES = ['enforce', 'shadow'] as const
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
@@ -264,7 +265,7 @@ class Validator {
     const logLevel = this.section(logSchema, this.get(top, 'log') ?? EMPTY, 'log', 'info')
     const methods = this.methods(top)
     if (!store.url) this.withoutStore(methods)
-    const mode = this.mode(top, 'mode') ?? 'enforce'
+    const mode = this.section(modeSchema, this.get(top, 'mode'), 'mode', undefined) ?? 'enforce'
     const routes = this.routes(top, mode)
     const trustedProxies = this.section(trustedProxiesSchema, this.get(top, 'trustedProxies'), 'trustedProxies', [])
     const corsValue = this.get(top, 'cors')
@@ -561,28 +562,6 @@ class Validator {
 
   // ---- operations ------------------------------------------------------------------------------
 
-  private boolean(map: Mapping, key: string, path: string, fallback: boolean): boolean {
-    const value = this.get(map, key)
-    if (value === undefined || value === REPORTED) return fallback
-    if (typeof value === 'boolean') return value
-    this.fail(joinPath(path, key), `must be true or false (got ${kind(value)})`)
-    return fallback
-  }
-
-  /** `mode` at the top level or on a route. */
-  private mode(map: Mapping, at: string): RouteMode | undefined {
-    const key = at.split('.').at(-1)!
-    const value = this.get(map, key)
-    if (value === undefined || value === REPORTED) return undefined
-    const mode = MODES.find((m) => m === value)
-    if (!mode)
-      return this.fail(
-        at,
-        `${typeof value === 'string' ? show(value) : kind(value)} is not a mode (use "enforce" or "shadow")`,
-      )
-    return mode
-  }
-
   /**
    * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
    * listener anyone else can reach must have a token. The token is never quoted in an error.
@@ -647,8 +626,9 @@ class Validator {
     if (value === undefined || value === REPORTED) return undefined
     if (!Array.isArray(value)) return this.fail('routes', `must be a list of routes (got ${kind(value)})`)
     if (value.length === 0) return this.fail('routes', 'must list at least one route')
-    const routing = this.block(top, 'routing', ROUTING_KEYS) ?? EMPTY
-    const caseSensitive = this.boolean(routing, 'caseSensitive', 'routing', false)
+    const { caseSensitive } = this.section(routingSchema, this.get(top, 'routing') ?? EMPTY, 'routing', {
+      caseSensitive: false,
+    })
     const routes: RouteConfig[] = []
     const seen = new Map<string, number>()
     const shadowsOk = new Set<number>()
@@ -691,8 +671,13 @@ class Validator {
     const methods = this.routeMethods(map, path, price)
     const maxBodyBytes = this.maxBodyBytes(map, path)
     const splits = this.splits(map, path, price)
-    const mode = this.mode(map, `${path}.mode`) ?? defaultMode
-    const caseSensitive = this.boolean(map, 'caseSensitive', path, defaultCaseSensitive)
+    const mode = this.section(modeSchema, this.get(map, 'mode'), `${path}.mode`, undefined) ?? defaultMode
+    const caseSensitive = this.section(
+      z.boolean().default(defaultCaseSensitive),
+      this.get(map, 'caseSensitive'),
+      `${path}.caseSensitive`,
+      defaultCaseSensitive,
+    )
     const shadows = this.get(map, 'shadows')
     if (shadows === 'ok') shadowsOk.add(index)
     else if (shadows !== undefined && shadows !== REPORTED)

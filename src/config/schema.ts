@@ -384,3 +384,20 @@ export const storeSchema = z
     keyPrefix: z.string().default('mppgw:'),
   })
   .transform(({ url, keyPrefix }): { url?: string; keyPrefix: string } => (url ? { url, keyPrefix } : { keyPrefix }))
+
+const MODES = ['enforce', 'shadow'] as const
+/** shadow: forward as if free, but count and log the 402 a route would have sent */
+export type RouteMode = (typeof MODES)[number]
+
+/** `mode`, at the top level or on a route; absent: the level above decides. */
+export const modeSchema = checked<RouteMode | undefined>((value) => {
+  if (value === undefined) return undefined
+  const mode = MODES.find((m) => m === value)
+  if (mode) return mode
+  return {
+    problem: `${typeof value === 'string' ? show(value) : kind(value)} is not a mode (use "enforce" or "shadow")`,
+  }
+})
+
+/** `routing: { caseSensitive }`: how every route matches unless it says otherwise. */
+export const routingSchema = z.strictObject({ caseSensitive: z.boolean().default(false) })

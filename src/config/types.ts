@@ -13,6 +13,7 @@ import type {
   LogLevel,
   limitsSchema,
   RateBudget as SchemaRateBudget,
+  RouteMode as SchemaRouteMode,
   shutdownSchema,
   storeSchema,
 } from './schema.js'
@@ -94,7 +95,7 @@ export interface MethodsConfig {
   readonly [plugin: string]: unknown
 }
 
-export type RouteMode = 'enforce' | 'shadow'
+export type RouteMode = SchemaRouteMode
 
 /** `cors:`: origins (["*"] allows any), maxAgeSeconds of a preflight answer, credentials (allowlist only) */
 export type CorsConfig = Readonly<z.output<typeof corsSchema>>
