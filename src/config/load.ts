@@ -4,7 +4,6 @@ import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { z } from 'zod'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
-import { canonicalizePath } from './canonical-path.js'
 import { expandEnv } from './expand-env.js'
 import { ADMIN_KEYS, ROUTE_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
 import {
@@ -27,6 +26,8 @@ import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey
 import { isPlaceholder } from './placeholders.js'
 import {
   checkListen,
+  checkMatch,
+  descriptionSchema,
   modeSchema,
   routingSchema,
   storeSchema,
@@ -153,8 +154,6 @@ const EMPTY: Mapping = new Map()
 
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
-const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
@@ -658,7 +657,7 @@ class Validator {
     this.knownKeys(map, path, ROUTE_KEYS)
 
     const match = this.string(map, 'match', path, true)
-    const parsed = match === undefined ? undefined : this.match(match, `${path}.match`)
+    const parsed = match === undefined ? undefined : this.take(`${path}.match`, checkMatch(match))
     if (parsed) {
       const identity = `${parsed.method} ${parsed.path}`
       const earlier = seen.get(identity)
@@ -667,7 +666,7 @@ class Validator {
     }
 
     const price = this.price(map, path)
-    const description = this.description(map, path)
+    const description = this.section(descriptionSchema, this.get(map, 'description'), `${path}.description`, undefined)
     const methods = this.routeMethods(map, path, price)
     const maxBodyBytes = this.maxBodyBytes(map, path)
     const splits = this.splits(map, path, price)
@@ -697,46 +696,6 @@ class Validator {
       ...(splits !== undefined ? { splits } : {}),
       ...(caseSensitive ? { caseSensitive: true as const } : {}),
     }
-  }
-
-  private match(text: string, at: string): { method: string; path: string } | undefined {
-    const parts = /^(\S+) +(\S+)$/.exec(text)
-    if (!parts) return this.fail(at, `${show(text)} must be "METHOD /path", e.g. "GET /v1/models"`)
-    const method = parts[1]!.toUpperCase()
-    const path = parts[2]!
-    if (method !== '*' && !HTTP_METHODS.includes(method)) {
-      return this.fail(at, `unknown HTTP method ${show(parts[1]!)} (use ${HTTP_METHODS.join(', ')} or *)`)
-    }
-    if (!path.startsWith('/')) return this.fail(at, `path ${show(path)} must start with "/"`)
-    if (path.includes('%')) {
-      // The router matches percent-decoded request paths, so an escaped pattern would never match.
-      return this.fail(at, `path ${show(path)} must not contain percent-escapes`)
-    }
-    const canonical = canonicalizePath(path)
-    if (!canonical.ok) return this.fail(at, `path ${show(path)} is not acceptable: ${canonical.reason}`)
-    if (canonical.path !== path)
-      return this.fail(at, `path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
-    // The gateway's own paths match in any case, like routes.
-    if (/^\/__gateway(?:\/|$)/i.test(path)) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
-    const segments = path.split('/').slice(1)
-    const params = new Set<string>()
-    for (const [i, segment] of segments.entries()) {
-      if (segment === '*') {
-        if (i !== segments.length - 1) return this.fail(at, '"*" is only allowed as the last segment')
-      } else if (segment.startsWith(':')) {
-        const name = segment.slice(1)
-        if (!PARAM_NAME.test(name))
-          return this.fail(
-            at,
-            `invalid parameter ${show(segment)} (a name is a letter or "_" followed by letters, digits or "_")`,
-          )
-        if (params.has(name)) return this.fail(at, `parameter ":${name}" is used twice`)
-        params.add(name)
-      } else if (segment.includes('*')) {
-        return this.fail(at, '"*" is only allowed as a whole last segment')
-      }
-    }
-    return { method, path }
   }
 
   private price(map: Mapping, path: string): RoutePrice | undefined {
@@ -769,15 +728,6 @@ class Validator {
   private decimal(value: unknown, at: string, example: string): DecimalAmount | undefined {
     if (value === undefined || value === REPORTED) return undefined
     return this.take(at, checkDecimal(value, example))
-  }
-
-  private description(map: Mapping, path: string): string | undefined {
-    const text = this.string(map, 'description', path)
-    if (text === undefined || text === '') return undefined
-    // It travels in an HTTP header.
-    if (!/^[\x20-\x7e]*$/.test(text))
-      return this.fail(`${path}.description`, 'must be printable ASCII (it is sent in an HTTP header)')
-    return text
   }
 
   private routeMethods(map: Mapping, path: string, price: RoutePrice | undefined): string[] | undefined {

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { z } from 'zod'
+import { canonicalizePath } from './canonical-path.js'
 import { parseCidr } from './cidr.js'
 import {
   checked,
@@ -401,3 +402,57 @@ export const modeSchema = checked<RouteMode | undefined>((value) => {
 
 /** `routing: { caseSensitive }`: how every route matches unless it says otherwise. */
 export const routingSchema = z.strictObject({ caseSensitive: z.boolean().default(false) })
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const problem = (text: string): Problem => ({ problem: text })
+
+/** A route's `match`, "METHOD /path": the upper-case method (or "*") and a canonical Hono path pattern. */
+export function checkMatch(text: string): { method: string; path: string } | Problem {
+  const parts = /^(\S+) +(\S+)$/.exec(text)
+  if (!parts) return problem(`${show(text)} must be "METHOD /path", e.g. "GET /v1/models"`)
+  const method = parts[1]!.toUpperCase()
+  const path = parts[2]!
+  if (method !== '*' && !HTTP_METHODS.includes(method)) {
+    return problem(`unknown HTTP method ${show(parts[1]!)} (use ${HTTP_METHODS.join(', ')} or *)`)
+  }
+  if (!path.startsWith('/')) return problem(`path ${show(path)} must start with "/"`)
+  if (path.includes('%')) {
+    // The router matches percent-decoded request paths, so an escaped pattern would never match.
+    return problem(`path ${show(path)} must not contain percent-escapes`)
+  }
+  const canonical = canonicalizePath(path)
+  if (!canonical.ok) return problem(`path ${show(path)} is not acceptable: ${canonical.reason}`)
+  if (canonical.path !== path)
+    return problem(`path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
+  // The gateway's own paths match in any case, like routes.
+  if (/^\/__gateway(?:\/|$)/i.test(path)) return problem('paths under /__gateway/ are reserved for the gateway')
+  const segments = path.split('/').slice(1)
+  const params = new Set<string>()
+  for (const [i, segment] of segments.entries()) {
+    if (segment === '*') {
+      if (i !== segments.length - 1) return problem('"*" is only allowed as the last segment')
+    } else if (segment.startsWith(':')) {
+      const name = segment.slice(1)
+      if (!PARAM_NAME.test(name))
+        return problem(
+          `invalid parameter ${show(segment)} (a name is a letter or "_" followed by letters, digits or "_")`,
+        )
+      if (params.has(name)) return problem(`parameter ":${name}" is used twice`)
+      params.add(name)
+    } else if (segment.includes('*')) {
+      return problem('"*" is only allowed as a whole last segment')
+    }
+  }
+  return { method, path }
+}
+
+/** A route's description: it travels in an HTTP header; empty counts as none. */
+export const descriptionSchema = z
+  .string()
+  .optional()
+  .refine(
+    (text) => text === undefined || /^[\x20-\x7e]*$/.test(text),
+    'must be printable ASCII (it is sent in an HTTP header)',
+  )
+  .transform((text) => (text === '' ? undefined : text))
