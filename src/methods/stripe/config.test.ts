@@ -17,7 +17,7 @@ const STRIPE_KEYS = [
 const section = (entries: Record<string, unknown>) => new Map(Object.entries(entries))
 
 describe('the methods.stripe schema', () => {
-  it('knows exactly the documented keys (config/keys.ts)', () => {
+  it('knows exactly the documented keys', () => {
     expect(Object.keys(stripeConfigSchema.in.shape)).toEqual([...STRIPE_KEYS])
   })
 
