@@ -1,15 +1,13 @@
 import { formatBaseUnits } from './amount.js'
-import { show } from './issues.js'
+import type { MethodRequirement } from '../methods/plugin.js'
+import { joinPath, show } from './issues.js'
 import { findShadowing } from './route-overlap.js'
-import type { DecimalAmount, GatewayConfig, MethodsConfig, RouteConfig, RoutePrice, RouteSplit } from './types.js'
+import type { DecimalAmount, GatewayConfig, RouteConfig, RoutePrice, RouteSplit } from './types.js'
 
 /**
  * The rules that tie one part of the config to another. Each says what is wrong, or nothing; the
  * loader calls it where the parts it needs are parsed, so the errors keep the order of the file.
  */
-
-/** where the deposit-rail rules report */
-export const DEPOSIT_PATH = 'methods.tempo.recipient.stripeDeposit'
 
 /** Replicas sharing a store must share the challenge key, or each refuses the challenges of the others. */
 export function sharedStoreNeedsKey(unsetVariables: readonly string[]): string {
@@ -23,24 +21,16 @@ export function workersProblem(workers: number, store: GatewayConfig['store']): 
   return `${workers} workers need store.url (Redis): the in-memory store keeps single use inside one process, so a credential could be spent once per worker`
 }
 
-/** The Tempo→Stripe deposit rail pays into the Stripe account of methods.stripe, which must be there and on. */
-export function depositNeedsStripe(
-  methods: MethodsConfig,
-  stripeConfigured: boolean,
-  stripeDisabledBecause: string | undefined,
+/** A method leaning on another (see MethodPlugin.requires) needs it configured and switched on. */
+export function requirementProblem(
+  requirement: MethodRequirement,
+  configured: boolean,
+  disabledBecause: string | undefined,
 ): string | undefined {
-  if (!methods.tempo?.stripeDeposit) return undefined
-  if (stripeDisabledBecause !== undefined)
-    return `needs methods.stripe, which is disabled because ${stripeDisabledBecause}`
-  if (!stripeConfigured)
-    return 'needs methods.stripe: its secretKey, apiBase and account are the Stripe account the deposits are paid into'
+  const section = joinPath('methods', requirement.method)
+  if (disabledBecause !== undefined) return `needs ${section}, which is disabled because ${disabledBecause}`
+  if (!configured) return `needs ${section}: ${requirement.why}`
   return undefined
-}
-
-/** A warning, not an error: reusable deposits queue their Stripe records in the store. */
-export function depositMemoryNotice(methods: MethodsConfig, store: GatewayConfig['store']): string | undefined {
-  if (methods.tempo?.stripeDeposit?.shape !== 'reusable' || store.url) return undefined
-  return 'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url'
 }
 
 /** Splits must leave the route's recipient a non-zero remainder of the price, compared exactly. */

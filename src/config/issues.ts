@@ -114,14 +114,43 @@ export function checkSchema<T>(
       const problem = issue.input === undefined ? 'is required' : `must be ${expected} (got ${kind(issue.input)})`
       return [{ path, problem, aboutValue: true }]
     }
-    return [{ path, problem: issue.message, aboutValue: true }]
+    // a check about a key rather than its value (an unknown key inside a transform) says so in its params
+    const aboutValue = !(issue.code === 'custom' && issue.params?.aboutValue === false)
+    return [{ path, problem: issue.message, aboutValue }]
   })
   return { ok: false, issues }
 }
 
+/**
+ * Parses `value` with `schema` inside another schema's transform, adding its issues to `ctx` (paths
+ * relative to the value): for a block whose shape depends on the value, such as `watch: true` or
+ * `watch: { poll }`. Unknown keys come first, with their did-you-mean, as checkSchema gives them.
+ */
+export function nested<T>(schema: z.ZodType<T>, value: unknown, ctx: z.RefinementCtx): T | undefined {
+  const parsed = schema.safeParse(value, { reportInput: true })
+  if (parsed.success) return parsed.data
+  const sorted = [...parsed.error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  )
+  for (const issue of sorted) {
+    if (issue.code !== 'unrecognized_keys') ctx.addIssue(issue as never)
+    else {
+      const known = objectKeys(schema, issue.path)
+      for (const key of issue.keys)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...issue.path, key],
+          message: unknownKey(key, known),
+          params: { aboutValue: false },
+        })
+    }
+  }
+  return undefined
+}
+
 /** The keys an object schema needs, in its order: "must be a mapping with at least secretKey and networkId". */
 export function requiredKeys(schema: z.ZodType): string[] {
-  const object = unwrap(schema)
+  const object = unwrapSchema(schema)
   if (!(object instanceof z.ZodObject)) return []
   return (
     Object.entries(object.shape as Record<string, z.ZodType>)
@@ -135,16 +164,17 @@ export function requiredKeys(schema: z.ZodType): string[] {
 function objectKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let at: z.ZodType | undefined = schema
   for (const key of path) {
-    at = unwrap(at)
+    at = unwrapSchema(at)
     if (at instanceof z.ZodObject) at = (at.shape as Record<string, z.ZodType>)[String(key)]
     else if (at instanceof z.ZodArray) at = at.element as z.ZodType
     else return []
   }
-  at = unwrap(at)
+  at = unwrapSchema(at)
   return at instanceof z.ZodObject ? Object.keys(at.shape) : []
 }
 
-function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+/** An object schema under its optional, default and transform wrappers. */
+export function unwrapSchema(schema: z.ZodType | undefined): z.ZodType | undefined {
   let at = schema
   while (at instanceof z.ZodOptional || at instanceof z.ZodDefault || at instanceof z.ZodPipe) {
     at = at instanceof z.ZodPipe ? (at.in as z.ZodType) : (at.unwrap() as z.ZodType)

@@ -1,3 +1,6 @@
+import { z } from 'zod'
+import { methodPlugins } from '../methods/index.js'
+import { unwrapSchema } from './issues.js'
 import { LIMIT_KEYS } from './limits.js'
 
 /**
@@ -38,20 +41,7 @@ export const SHUTDOWN_KEYS = ['grace', 'timeout']
 export const UPSTREAM_KEYS = ['url', 'timeout', 'stripRequestHeaders']
 export const STORE_KEYS = ['url', 'keyPrefix']
 export const LOG_KEYS = ['level']
-export const STRIPE_KEYS = [
-  'secretKey',
-  'networkId',
-  'paymentMethodTypes',
-  'apiVersion',
-  'apiBase',
-  'timeout',
-  'cryptoApiVersion',
-  'account',
-]
-export const STRIPE_DEPOSIT_KEYS = ['stripeDeposit', 'processingGrace', 'recordRetry']
 export const WATCH_KEYS = ['poll']
-export const TEMPO_KEYS = ['rpcUrl', 'chainId', 'currency', 'recipient', 'modes', 'feePayer', 'timeout', 'txClaimTtl']
-export const FEE_PAYER_KEYS = ['privateKey', 'feeToken', 'maxGas', 'maxFeePerGas', 'maxFee', 'maxInFlight']
 export const ROUTE_KEYS = [
   'match',
   'price',
@@ -73,17 +63,37 @@ const leaves = (keys: readonly string[], nested: Record<string, KeyTree> = {}): 
 
 /** blocks whose value is a list of blocks: their keys read `routes[].match` */
 const LISTS = new Set(['routes', 'routes[].splits'])
-/** blocks that also take a plain value (`watch: false`, `recipient: "0x…"`) */
-const SCALAR_TOO = new Set(['watch', 'methods.tempo.recipient'])
+/** blocks that also take a plain value (`watch: false`, `recipient: "0x…"`); a method's come from its schema */
+const SCALAR_TOO = new Set(['watch'])
+
+/**
+ * A method section's keys, from its plugin's schema: an object's shape, or for a key whose value
+ * a transform reads, the keys its `.meta({ keys, scalarToo })` names (tempo's `feePayer`, say).
+ */
+function schemaTree(schema: z.ZodType, path = ''): KeyTree {
+  const object = unwrapSchema(schema)
+  if (!(object instanceof z.ZodObject)) return {}
+  const shape = object.shape as Record<string, z.ZodType>
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => {
+      const meta = field.meta() as { keys?: readonly string[]; scalarToo?: boolean } | undefined
+      if (meta?.keys) {
+        if (meta.scalarToo) SCALAR_TOO_IN_METHODS.add(`${path}${key}`)
+        return [key, leaves(meta.keys)]
+      }
+      return [key, unwrapSchema(field) instanceof z.ZodObject ? schemaTree(field, `${path}${key}.`) : null]
+    }),
+  )
+}
+
+/** keys inside a method section (`recipient`) that are blocks and take a plain value too */
+const SCALAR_TOO_IN_METHODS = new Set<string>()
 
 const TREE: KeyTree = leaves(TOP_KEYS, {
   upstream: leaves(UPSTREAM_KEYS),
   store: leaves(STORE_KEYS),
   log: leaves(LOG_KEYS),
-  methods: {
-    stripe: leaves(STRIPE_KEYS),
-    tempo: leaves(TEMPO_KEYS, { recipient: leaves(STRIPE_DEPOSIT_KEYS), feePayer: leaves(FEE_PAYER_KEYS) }),
-  },
+  methods: Object.fromEntries(methodPlugins.map((plugin) => [plugin.name, schemaTree(plugin.configSchema)])),
   routes: leaves(ROUTE_KEYS, { splits: leaves(SPLIT_KEYS) }),
   cors: leaves(CORS_KEYS),
   rateLimit: leaves(RATE_LIMIT_KEYS, { challenges: leaves(BUDGET_KEYS), depositIntents: leaves(BUDGET_KEYS) }),
@@ -104,7 +114,8 @@ export function configKeyPaths(): string[] {
   const walk = (tree: KeyTree, prefix: string) => {
     for (const [key, sub] of Object.entries(tree)) {
       const path = prefix === '' ? key : `${prefix}.${key}`
-      if (sub === null || SCALAR_TOO.has(path)) paths.push(path)
+      const inMethod = /^methods\.[^.]+\.(.+)$/.exec(path)?.[1]
+      if (sub === null || SCALAR_TOO.has(path) || (inMethod && SCALAR_TOO_IN_METHODS.has(inMethod))) paths.push(path)
       if (sub !== null) walk(sub, LISTS.has(path) ? `${path}[]` : path)
     }
   }

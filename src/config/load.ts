@@ -1,70 +1,68 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import { parseAddress, ZERO_ADDRESS } from './address.js'
+import { z } from 'zod'
 import { adminTokenProblem, isLoopbackHost } from './admin.js'
-import { MAX_FRACTION_DIGITS, parseDecimal, TIP20_DECIMALS, toBaseUnits } from './amount.js'
-import { canonicalizePath } from '../http/canonical-path.js'
-import { parseDuration } from './duration.js'
 import { expandEnv } from './expand-env.js'
+import { ADMIN_KEYS, ROUTE_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
 import {
-  ADMIN_KEYS,
-  BUDGET_KEYS,
-  CORS_KEYS,
-  DISCOVERY_KEYS,
-  FEE_PAYER_KEYS,
-  LOG_KEYS,
-  RATE_LIMIT_KEYS,
-  ROUTE_KEYS,
-  ROUTING_KEYS,
-  SHUTDOWN_KEYS,
-  SPLIT_KEYS,
-  STORE_KEYS,
-  STRIPE_DEPOSIT_KEYS,
-  TEMPO_KEYS,
-  TOP_KEYS,
-  UPSTREAM_KEYS,
-  WATCH_KEYS,
-} from './keys.js'
-import { LIMIT_DEFAULTS, LIMIT_KEYS, limitRelationProblems } from './limits.js'
-import { parseCidr } from '../http/cidr.js'
-import { headerNameProblem } from './header-name.js'
-import {
-  DEPOSIT_PATH,
-  depositMemoryNotice,
-  depositNeedsStripe,
+  requirementProblem,
   shadowingProblems,
   sharedStoreNeedsKey,
   splitsProblem,
   workersProblem,
 } from './cross-checks.js'
-import { checkDuration, checkHttpUrl } from './fields.js'
+import {
+  checkDecimal,
+  durationMs,
+  checkPayee,
+  checkTokenUnits,
+  isProblem,
+  type Problem,
+  UNQUOTED_HEX,
+} from './fields.js'
 import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
+import {
+  checkListen,
+  checkMatch,
+  descriptionSchema,
+  modeSchema,
+  routingSchema,
+  storeSchema,
+  EXAMPLE_UPSTREAM,
+  upstreamSchema,
+  DEFAULT_LISTEN,
+  listenSchema,
+  workersSchema,
+  corsSchema,
+  currencySchema,
+  discoverySchema,
+  limitsSchema,
+  previousSecretKeysSchema,
+  realmSchema,
+  secretKeySchema,
+  trustedProxiesSchema,
+  logSchema,
+  rateLimitSchema,
+  shutdownSchema,
+  watchSchema,
+} from './schema.js'
 import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
 import type {
-  Address,
   AdminConfig,
-  CorsConfig,
   DecimalAmount,
   GatewayConfig,
   Hex,
   LimitsConfig,
   MethodsConfig,
-  RateBudget,
   RouteConfig,
   RouteMode,
   RoutePrice,
   RouteSplit,
-  StripeDepositConfig,
-  StripeDepositShape,
-  TempoFeePayerConfig,
-  TempoMethodConfig,
-  TempoMode,
 } from './types.js'
 
 /** `hash`: sha-256 (hex) of the file's text, so an operator can tell which version is live. */
@@ -156,41 +154,9 @@ const EMPTY: Mapping = new Map()
 
 /** where the admin listener binds when the config has no `admin` block: this machine only */
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
-const MODES = ['enforce', 'shadow'] as const
-const STRIPE_DEPOSIT_SHAPES: readonly StripeDepositShape[] = ['reusable', 'per-payment']
-/** a per-payment deposit 402 costs a Stripe call: this budget applies unless rateLimit.depositIntents says otherwise */
-const DEFAULT_DEPOSIT_INTENT_BUDGET = { limit: 60, window: '1m' }
-const MAX_WORKERS = 64
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
-const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
-const MIN_SECRET_BYTES = 32
-/** below this a limits timeout would cut ordinary clients on a busy network */
-const MIN_LIMIT_TIMEOUT_MS = 100
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
-const TEMPO_MODES: readonly TempoMode[] = ['pull', 'push']
-/** Moderato, the Tempo testnet: the default chain, as in draft-tempo-charge §Method Details */
-const TEMPO_DEFAULT_CHAIN_ID = 42431
-/** public JSON-RPC endpoints of the chains the gateway knows; any other chain needs an explicit rpcUrl */
-const TEMPO_RPC_URLS: ReadonlyMap<number, string> = new Map([
-  [42431, 'https://rpc.moderato.tempo.xyz'],
-  [4217, 'https://rpc.tempo.xyz'],
-])
-/** pathUSD, the first TIP-20 USD stablecoin */
-const PATH_USD: Address = '0x20c0000000000000000000000000000000000000'
-/** every TIP-20 token address starts with this (its token id follows) */
-const TIP20_PREFIX = '0x20c0'
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
-const DEFAULT_MAX_GAS = 2_000_000
-/** sponsored transactions awaiting the node, per process: bounds the sponsor's exposure to maxInFlight × maxFee */
-const DEFAULT_MAX_IN_FLIGHT = 16
-const DEFAULT_MAX_FEE_PER_GAS = '100000000000'
-const DEFAULT_MAX_FEE = '0.05'
-/** order of the secp256k1 group: a private key is in [1, n) */
-const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
-const UNQUOTED_HEX = 'must be a quoted string like "0x…" (YAML reads an unquoted 0x… as a number)'
 
 class Validator {
   private readonly issues: Issue[] = []
@@ -269,15 +235,23 @@ class Validator {
     this.knownKeys(top, '', TOP_KEYS)
 
     const listenValue = this.get(top, 'listen')
-    // `listen: 8402` is a natural slip; say what shape is wanted.
-    if (typeof listenValue === 'number') this.fail('listen', 'must be a quoted string like ":8402" (got a number)')
-    const listenText = typeof listenValue === 'number' ? undefined : this.string(top, 'listen', '')
-    const listen = listenText === undefined ? { host: '0.0.0.0', port: 8402 } : this.listen(listenText, 'listen')
-    const realm = this.realm(top)
-    const secretKey = this.secret(this.string(top, 'secretKey', ''), 'secretKey')
-    const previousSecretKeys = this.previousSecretKeys(top)
-    const challengeTtlMs = this.duration(top, 'challengeTtl', '', '5m', 1000)
-    const currency = this.currency(top)
+    // the admin port is compared with the public one: a value of the wrong type stands for the default
+    const listen = this.section(
+      listenSchema,
+      listenValue,
+      'listen',
+      typeof listenValue === 'string' ? undefined : DEFAULT_LISTEN,
+    )
+    const realm = this.section(realmSchema, this.get(top, 'realm'), 'realm', undefined)
+    const secretKey = this.section(secretKeySchema, this.get(top, 'secretKey'), 'secretKey', undefined)
+    const previousSecretKeys = this.section(
+      previousSecretKeysSchema,
+      this.get(top, 'previousSecretKeys'),
+      'previousSecretKeys',
+      [],
+    )
+    const challengeTtlMs = this.section(durationMs('5m', 1000), this.get(top, 'challengeTtl'), 'challengeTtl', 0)
+    const currency = this.section(currencySchema, this.get(top, 'currency'), 'currency', 'usd')
     const upstream = this.upstream(top)
     const store = this.store(top)
     if (
@@ -287,20 +261,32 @@ class Validator {
     ) {
       this.fail('secretKey', sharedStoreNeedsKey(this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')))
     }
-    const logLevel = this.logLevel(top)
+    const logLevel = this.section(logSchema, this.get(top, 'log') ?? EMPTY, 'log', 'info')
     const methods = this.methods(top)
-    const notice = depositMemoryNotice(methods, store)
-    if (notice) this.notices.push({ path: DEPOSIT_PATH, message: notice })
-    const mode = this.mode(top, 'mode') ?? 'enforce'
+    if (!store.url) this.withoutStore(methods)
+    const mode = this.section(modeSchema, this.get(top, 'mode'), 'mode', undefined) ?? 'enforce'
     const routes = this.routes(top, mode)
-    const trustedProxies = this.trustedProxies(top)
-    const cors = this.cors(top)
-    const challengeRateLimit = this.rateLimit(top)
-    const depositIntentRateLimit = this.depositIntentRateLimit(top)
-    const discovery = this.discovery(top)
-    const shutdown = this.shutdown(top)
+    const trustedProxies = this.section(trustedProxiesSchema, this.get(top, 'trustedProxies'), 'trustedProxies', [])
+    const corsValue = this.get(top, 'cors')
+    const cors = corsValue === undefined ? undefined : this.section(corsSchema, corsValue, 'cors', undefined)
+    const { challengeRateLimit, depositIntentRateLimit } = this.section(
+      rateLimitSchema,
+      this.get(top, 'rateLimit') ?? EMPTY,
+      'rateLimit',
+      rateLimitSchema.parse({}),
+    )
+    const discovery = this.section(discoverySchema, this.get(top, 'discovery') ?? EMPTY, 'discovery', {})
+    const shutdown = this.section(shutdownSchema, this.get(top, 'shutdown') ?? EMPTY, 'shutdown', {
+      graceMs: 0,
+      timeoutMs: 0,
+    })
     const limits = this.limits(top, routes)
-    const { watch, watchPollMs } = this.watch(top)
+    const { watch, watchPollMs } = this.section<z.output<typeof watchSchema>, z.output<typeof watchSchema>>(
+      watchSchema,
+      this.get(top, 'watch'),
+      'watch',
+      { watch: true },
+    )
     const workers = this.workers(top, store)
     const admin = this.admin(top, listen)
 
@@ -334,33 +320,13 @@ class Validator {
     }
   }
 
-  /** `watch: true | false | { poll: "2s" }`: poll the file's stat too, where file events do not arrive (some bind mounts). */
-  private watch(top: Mapping): { watch: boolean; watchPollMs?: number } {
-    const value = this.get(top, 'watch')
-    if (value === undefined || value === REPORTED) return { watch: true }
-    if (typeof value === 'boolean') return { watch: value }
-    if (!(value instanceof Map)) {
-      this.fail('watch', `must be true, false or { poll: "2s" } (got ${kind(value)})`)
-      return { watch: true }
-    }
-    this.knownKeys(value as Mapping, 'watch', WATCH_KEYS)
-    return { watch: true, watchPollMs: this.duration(value as Mapping, 'poll', 'watch', '2s', 100) }
-  }
-
+  /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
   /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
   private workers(top: Mapping, store: GatewayConfig['store']): number {
-    const value = this.get(top, 'workers')
-    if (value === undefined || value === REPORTED) return 1
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_WORKERS) {
-      this.fail(
-        'workers',
-        `must be a whole number from 1 to ${MAX_WORKERS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-      return 1
-    }
-    const problem = workersProblem(value, store)
+    const workers = this.section(workersSchema, this.get(top, 'workers'), 'workers', 1)
+    const problem = workersProblem(workers, store)
     if (problem) this.fail('workers', problem)
-    return value
+    return workers
   }
 
   // ---- generic readers -------------------------------------------------------------------------
@@ -410,22 +376,6 @@ class Validator {
     return this.fail(path, `must be a string (got ${kind(value)})`)
   }
 
-  /** A required string that must not be empty after expansion. */
-  private nonEmpty(map: Mapping, key: string, path: string): string | undefined {
-    const value = this.string(map, key, path, true)
-    if (value === '') return this.fail(joinPath(path, key), 'is empty')
-    return value
-  }
-
-  private duration(map: Mapping, key: string, path: string, fallback: string, minMs: number): number {
-    const value = this.get(map, key)
-    if (value === REPORTED) return parseDuration(fallback)!
-    const checked = checkDuration(value, fallback, minMs)
-    if (typeof checked === 'number') return checked
-    this.fail(joinPath(path, key), checked.problem)
-    return checked.fallbackMs
-  }
-
   private stringList(map: Mapping, key: string, path: string): string[] | undefined {
     const value = this.get(map, key)
     const at = joinPath(path, key)
@@ -440,143 +390,37 @@ class Validator {
     return out
   }
 
-  private httpUrl(text: string, path: string): URL | undefined {
-    const checked = checkHttpUrl(text)
-    return checked instanceof URL ? checked : this.fail(path, checked.problem)
-  }
-
   // ---- top-level fields ------------------------------------------------------------------------
 
   private listen(text: string, path: string): { host: string; port: number } | undefined {
-    const usage = `${show(text)} must be "host:port", ":port" or "[ipv6]:port"`
-    let host: string
-    let portText: string
-    if (text.startsWith('[')) {
-      const end = text.indexOf(']')
-      if (end === -1 || text[end + 1] !== ':') return this.fail(path, usage)
-      host = text.slice(1, end)
-      portText = text.slice(end + 2)
-      if (!isIPv6(host)) return this.fail(path, `${show(host)} is not an IPv6 address`)
-    } else {
-      const colon = text.lastIndexOf(':')
-      if (colon === -1) return this.fail(path, usage)
-      host = text.slice(0, colon) || '0.0.0.0'
-      portText = text.slice(colon + 1)
-      if (host.includes(':')) return this.fail(path, `${usage} (IPv6 addresses go in brackets)`)
-      if (!isIPv4(host) && !HOSTNAME.test(host)) return this.fail(path, `${show(host)} is not a valid host`)
-    }
-    if (!/^[0-9]{1,5}$/.test(portText)) return this.fail(path, usage)
-    const port = Number(portText)
-    if (port > 65535) return this.fail(path, `port ${port} is out of range (0-65535)`)
-    return { host, port }
-  }
-
-  private realm(top: Mapping): string | undefined {
-    const realm = this.nonEmpty(top, 'realm', '')
-    if (realm === undefined) return undefined
-    // It is sent as a quoted-string auth parameter.
-    if (!/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm))
-      return this.fail('realm', "must be printable ASCII without '\"' or '\\'")
-    return realm
-  }
-
-  /** An HMAC key: absent or empty means none; otherwise long enough to resist guessing. Never echoed. */
-  private secret(value: string | undefined, path: string): string | undefined {
-    if (value === undefined || value === '') return undefined
-    if (isPlaceholder(value))
-      return this.fail(
-        path,
-        'is a placeholder copied from the examples; set a random key (openssl rand -base64 32)',
-        false,
-      )
-    const bytes = Buffer.byteLength(value, 'utf8')
-    if (bytes < MIN_SECRET_BYTES) {
-      return this.fail(
-        path,
-        `is too short (${bytes} bytes); use at least ${MIN_SECRET_BYTES} random bytes, e.g. from \`openssl rand -base64 32\``,
-      )
-    }
-    return value
-  }
-
-  private previousSecretKeys(top: Mapping): string[] {
-    const keys = this.stringList(top, 'previousSecretKeys', '') ?? []
-    const out: string[] = []
-    keys.forEach((key, i) => {
-      const valid = this.secret(key, `previousSecretKeys[${i}]`)
-      if (valid !== undefined) out.push(valid)
-    })
-    return out
-  }
-
-  private currency(top: Mapping): string {
-    const currency = this.string(top, 'currency', '') ?? 'usd'
-    if (!/^[A-Za-z]{3}$/.test(currency))
-      this.fail('currency', `${show(currency)} must be a 3-letter ISO 4217 code like "usd"`)
-    return currency.toLowerCase()
+    return this.take(path, checkListen(text))
   }
 
   private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {
-    const value = this.required(top, 'upstream', '')
-    if (value === undefined) return undefined
-    const map = this.mapping(value, 'upstream')
-    if (!map) return undefined
-    this.knownKeys(map, 'upstream', UPSTREAM_KEYS)
-    const text = this.nonEmpty(map, 'url', 'upstream')
-    this.example = text === 'example'
+    const value = this.get(top, 'upstream')
+    this.example = value instanceof Map && this.get(value as Mapping, 'url') === EXAMPLE_UPSTREAM
     if (this.example) {
-      const how =
-        this.unsetVariables('upstream.url').length > 0
-          ? `set ${this.unsetVariables('upstream.url').join(', ')}`
-          : 'set upstream.url'
+      const names = this.unsetVariables('upstream.url')
+      const how = names.length > 0 ? `set ${names.join(', ')}` : 'set upstream.url'
       this.notices.push({
         path: 'upstream.url',
         message: `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL`,
       })
     }
-    const url =
-      text === undefined ? undefined : this.example ? new URL(this.exampleUpstream) : this.httpUrl(text, 'upstream.url')
-    const timeoutMs = this.duration(map, 'timeout', 'upstream', '30s', 1)
-    const names = this.stringList(map, 'stripRequestHeaders', 'upstream') ?? []
-    names.forEach((name, i) => {
-      const problem = headerNameProblem(name)
-      if (problem) this.fail(`upstream.stripRequestHeaders[${i}]`, problem)
-    })
-    return (
-      url && {
-        url,
-        timeoutMs,
-        stripRequestHeaders: names.map((name) => name.toLowerCase()),
-        ...(this.example ? { example: true } : {}),
-      }
-    )
+    const upstream = this.section(upstreamSchema, value, 'upstream', undefined)
+    if (!upstream) return undefined
+    const { url, timeout, stripRequestHeaders } = upstream
+    return url === EXAMPLE_UPSTREAM
+      ? { url: new URL(this.exampleUpstream), timeoutMs: timeout, stripRequestHeaders, example: true }
+      : { url, timeoutMs: timeout, stripRequestHeaders }
   }
 
   private store(top: Mapping): GatewayConfig['store'] {
-    const map = this.block(top, 'store', STORE_KEYS) ?? EMPTY
-    const keyPrefix = this.string(map, 'keyPrefix', 'store') ?? 'mppgw:'
-    const url = this.string(map, 'url', 'store')
-    if (url === undefined || url === '') return { keyPrefix }
-    // Never echoed: a Redis URL often carries its password.
-    let protocol: string | undefined
-    try {
-      protocol = new URL(url).protocol
-    } catch {
-      return (
-        this.fail('store.url', 'is not a valid URL (expected redis://host:port or rediss://host:port)') ?? { keyPrefix }
-      )
-    }
-    if (protocol !== 'redis:' && protocol !== 'rediss:') this.fail('store.url', 'must start with redis:// or rediss://')
-    return { url, keyPrefix }
-  }
-
-  private logLevel(top: Mapping): GatewayConfig['logLevel'] {
-    const map = this.block(top, 'log', LOG_KEYS)
-    if (!map) return 'info'
-    const level = this.string(map, 'level', 'log') ?? 'info'
-    const known = LOG_LEVELS.find((l) => l === level)
-    if (!known) this.fail('log.level', `${show(level)} is not a log level (use ${LOG_LEVELS.join(', ')})`)
-    return known ?? 'info'
+    const value = this.get(top, 'store')
+    const url = value instanceof Map ? this.get(value as Mapping, 'url') : undefined
+    // what the checks that lean on store.url (workers, secretKey) see when the block has a problem
+    const fallback = { keyPrefix: 'mppgw:', ...(typeof url === 'string' && URL.canParse(url) ? { url } : {}) }
+    return this.section(storeSchema, value ?? EMPTY, 'store', fallback)
   }
 
   // ---- methods ---------------------------------------------------------------------------------
@@ -596,21 +440,33 @@ class Validator {
         continue
       }
       this.configuredMethods.push(name)
-      const section = plugin.configSchema
-        ? this.pluginSection(plugin, config, path)
-        : name === 'tempo'
-          ? this.tempo(config, path)
-          : this.fail(path, 'this payment method has no config schema', false)
+      const section = this.pluginSection(plugin, config, path)
       if (section !== undefined) methods[name] = section
     }
-    const configured = methods as MethodsConfig
-    const problem = depositNeedsStripe(
-      configured,
-      this.configuredMethods.includes('stripe'),
-      this.disabled.get('stripe'),
-    )
-    if (problem) this.fail(DEPOSIT_PATH, problem)
-    return configured
+    for (const [name, section] of Object.entries(methods)) {
+      const requirement = this.pluginNamed(name).requires?.(section)
+      if (!requirement) continue
+      const { method } = requirement
+      const problem = requirementProblem(
+        requirement,
+        this.configuredMethods.includes(method),
+        this.disabled.get(method),
+      )
+      if (problem) this.fail(`${joinPath('methods', name)}.${requirement.key}`, problem)
+    }
+    return methods as MethodsConfig
+  }
+
+  /** The warnings of the parsed method sections that hold something in memory without store.url. */
+  private withoutStore(methods: MethodsConfig): void {
+    for (const [name, section] of Object.entries(methods)) {
+      const notice = this.pluginNamed(name).withoutStore?.(section)
+      if (notice) this.notices.push({ path: `${joinPath('methods', name)}.${notice.key}`, message: notice.message })
+    }
+  }
+
+  private pluginNamed(name: string): MethodPlugin {
+    return this.plugins.find((p) => p.name === name)!
   }
 
   /** A plugin's own section, checked by its zod schema; its problems join the others. */
@@ -627,14 +483,35 @@ class Validator {
     const map = this.mapping(value, path)
     if (!map) return undefined
     const placeholder = this.placeholder(plugin, map, path)
-    const checked = checkSchema(schema, map, path)
-    if (!checked.ok) {
-      const reported = new Set(this.issues.map((issue) => issue.path))
-      // a value whose `${...}` was already reported is checked no further
-      for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
-      return undefined
-    }
-    return placeholder ? undefined : checked.data
+    const section = this.section(schema, map, path, undefined)
+    const off = this.emptyDisables(plugin, map, path)
+    return placeholder || off ? undefined : section
+  }
+
+  /** A part checked by its zod schema: what it parses to, or `fallback` after its problems join the others. */
+  private section<T, F>(schema: z.ZodType<T>, value: unknown, path: string, fallback: F): T | F {
+    const checked = checkSchema(schema, value, path)
+    if (checked.ok) return checked.data
+    const reported = new Set(this.issues.map((issue) => issue.path))
+    // a value whose `${...}` was already reported is checked no further
+    for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
+    return fallback
+  }
+
+  /**
+   * An empty value at the plugin's `emptyDisables` key (an unset variable) switches the method off
+   * rather than failing, so the example config runs before anyone has, say, a Tempo address; routes
+   * that name the method then fail.
+   */
+  private emptyDisables(plugin: MethodPlugin, map: Mapping, path: string): boolean {
+    const rule = plugin.emptyDisables
+    if (!rule || this.get(map, rule.key) !== '') return false
+    const at = joinPath(path, rule.key)
+    const names = this.unsetVariables(at)
+    const how = names.length > 0 ? `set ${names.join(', ')} to ${rule.purpose}` : `set it to ${rule.purpose}`
+    this.disabled.set(plugin.name, `${at} is empty (${how})`)
+    this.notices.push({ path: at, message: `is empty, so the ${plugin.name} method is disabled (${how})` })
+    return true
   }
 
   /**
@@ -665,282 +542,9 @@ class Validator {
     return true
   }
 
-  private tempo(value: unknown, path: string): TempoMethodConfig | undefined {
-    if (value === null || value === undefined) return this.fail(path, 'must be a mapping with at least recipient')
-    const map = this.mapping(value, path)
-    if (!map) return undefined
-    this.knownKeys(map, path, TEMPO_KEYS)
-    const chainId = this.chainId(map, path)
-    const rpcUrl = this.rpcUrl(map, path, chainId)
-    const currency = this.token(this.get(map, 'currency') ?? PATH_USD, joinPath(path, 'currency'))
-
-    // An empty recipient (an unset variable) switches the method off rather than failing, so the
-    // example config runs before anyone has a Tempo address; routes that name tempo then fail.
-    const recipientAt = joinPath(path, 'recipient')
-    const recipientValue = this.required(map, 'recipient', path)
-    const off = recipientValue === ''
-    const deposit = recipientValue instanceof Map
-    const stripeDeposit = deposit
-      ? this.stripeDeposit(
-          recipientValue as Mapping,
-          recipientAt,
-          this.get(map, 'currency') === undefined ? undefined : currency,
-        )
-      : undefined
-    const recipient = off || deposit ? undefined : this.payee(recipientValue, recipientAt)
-    if (off) {
-      const names = this.unsetVariables(recipientAt)
-      const how =
-        names.length > 0
-          ? `set ${names.join(', ')} to the 0x address that receives payments`
-          : 'set it to the 0x address that receives payments'
-      this.disabled.set('tempo', `${recipientAt} is empty (${how})`)
-      this.notices.push({ path: recipientAt, message: `is empty, so the tempo method is disabled (${how})` })
-    }
-
-    const feePayerValue = this.get(map, 'feePayer')
-    const modes = this.tempoModes(map, path, feePayerValue !== undefined)
-    const feePayer =
-      feePayerValue === undefined ? undefined : this.feePayer(feePayerValue, joinPath(path, 'feePayer'), currency)
-    const timeoutMs = this.duration(map, 'timeout', path, '10s', 1)
-    const txClaimTtlMs = this.duration(map, 'txClaimTtl', path, '30d', 3_600_000)
-    if (off || chainId === undefined || rpcUrl === undefined || !currency || !(recipient || stripeDeposit) || !modes)
-      return undefined
-    if (feePayerValue !== undefined && !feePayer) return undefined
-    return {
-      rpcUrl,
-      chainId,
-      currency,
-      ...(recipient ? { recipient } : { stripeDeposit }),
-      modes,
-      ...(feePayer ? { feePayer } : {}),
-      timeoutMs,
-      txClaimTtlMs,
-    }
-  }
-
-  /** `recipient: { stripeDeposit: reusable | per-payment }`: pay into the Stripe balance of methods.stripe. */
-  private stripeDeposit(map: Mapping, path: string, currency: Address | undefined): StripeDepositConfig | undefined {
-    this.knownKeys(map, path, STRIPE_DEPOSIT_KEYS)
-    const at = joinPath(path, 'stripeDeposit')
-    const value = this.required(map, 'stripeDeposit', path)
-    const shape = STRIPE_DEPOSIT_SHAPES.find((s) => s === value)
-    if (value !== undefined && value !== REPORTED && !shape)
-      this.fail(
-        at,
-        `${typeof value === 'string' ? show(value) : kind(value)} is not a deposit shape (use "reusable" or "per-payment")`,
-      )
-    if (shape === 'reusable' && this.get(map, 'processingGrace') !== undefined)
-      this.fail(joinPath(path, 'processingGrace'), 'applies only to stripeDeposit: "per-payment"')
-    if (shape === 'per-payment' && this.get(map, 'recordRetry') !== undefined)
-      this.fail(joinPath(path, 'recordRetry'), 'applies only to stripeDeposit: "reusable"')
-    const processingGraceMs = this.duration(map, 'processingGrace', path, '5m', 0)
-    const recordRetryMs = this.duration(map, 'recordRetry', path, '30s', 100)
-    if (!shape) return undefined
-    return { shape, ...(currency ? { currency } : {}), processingGraceMs, recordRetryMs }
-  }
-
-  /** The chain id, or undefined after reporting a bad one. */
-  private chainId(map: Mapping, path: string): number | undefined {
-    const value = this.get(map, 'chainId')
-    if (value === undefined) return TEMPO_DEFAULT_CHAIN_ID
-    if (value === REPORTED) return undefined
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(
-        joinPath(path, 'chainId'),
-        `must be a positive integer like ${TEMPO_DEFAULT_CHAIN_ID} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-    }
-    return value
-  }
-
-  /** Never echoed: RPC providers often put an API key in the URL's path or query. */
-  private rpcUrl(map: Mapping, path: string, chainId: number | undefined): string | undefined {
-    const at = joinPath(path, 'rpcUrl')
-    const value = this.get(map, 'rpcUrl')
-    if (value === undefined) {
-      // A bad chainId was reported already; the missing URL follows from it.
-      if (chainId === undefined) return undefined
-      const fallback = TEMPO_RPC_URLS.get(chainId)
-      if (fallback === undefined) {
-        return this.fail(
-          at,
-          `is required for chainId ${chainId} (there are defaults only for ${[...TEMPO_RPC_URLS.keys()].join(' and ')})`,
-        )
-      }
-      return fallback
-    }
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    if (text === '') return this.fail(at, 'is empty')
-    let url: URL
-    try {
-      url = new URL(text)
-    } catch {
-      return this.fail(at, 'is not a valid URL')
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return this.fail(at, 'must use http or https')
-    if (url.username || url.password) return this.fail(at, 'must not contain credentials (user:password@)')
-    if (text.includes('#')) return this.fail(at, 'must not contain a fragment')
-    return text
-  }
-
-  private tempoModes(map: Mapping, path: string, feePayer: boolean): TempoMode[] | undefined {
-    const at = joinPath(path, 'modes')
-    if (this.get(map, 'modes') === undefined) return feePayer ? ['pull'] : ['pull', 'push']
-    const names = this.stringList(map, 'modes', path)
-    if (!names) return undefined
-    if (names.length === 0)
-      return this.fail(at, 'must not be empty (the default is ["pull", "push"], or ["pull"] with a feePayer)')
-    const modes: TempoMode[] = []
-    let ok = true
-    names.forEach((name, i) => {
-      const mode = TEMPO_MODES.find((m) => m === name)
-      if (!mode) ok = this.fail(`${at}[${i}]`, `${show(name)} is not a mode (use "pull" or "push")`) ?? false
-      else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
-      else modes.push(mode)
-    })
-    if (!ok) return undefined
-    if (feePayer && modes.includes('push')) {
-      // draft-tempo-charge §Hash Settlement: no type="hash" credential when feePayer is true.
-      return this.fail(
-        at,
-        'push payments cannot be fee-sponsored (a client that broadcasts its own transaction pays its own fees); use ["pull"] or remove feePayer',
-      )
-    }
-    return modes
-  }
-
-  private feePayer(value: unknown, path: string, currency: Address | undefined): TempoFeePayerConfig | undefined {
-    const map = this.mapping(value, path)
-    if (!map) return undefined
-    this.knownKeys(map, path, FEE_PAYER_KEYS)
-    const privateKey = this.privateKey(map, path)
-    const feeTokenValue = this.get(map, 'feeToken')
-    const feeToken = feeTokenValue === undefined ? currency : this.token(feeTokenValue, joinPath(path, 'feeToken'))
-    const maxGas = this.maxGas(map, path)
-    const maxFeePerGas = this.maxFeePerGas(map, path)
-    const maxFee = this.maxFee(map, path)
-    const maxInFlight = this.maxInFlight(map, path)
-    if (
-      privateKey === undefined ||
-      !feeToken ||
-      maxGas === undefined ||
-      maxFeePerGas === undefined ||
-      maxFee === undefined ||
-      maxInFlight === undefined
-    )
-      return undefined
-    return { privateKey, feeToken, maxGas, maxFeePerGas, maxFee, maxInFlight }
-  }
-
-  /** Checked for shape only: the key's value must never appear in a message. */
-  private privateKey(map: Mapping, path: string): Hex | undefined {
-    const at = joinPath(path, 'privateKey')
-    const value = this.required(map, 'privateKey', path)
-    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX)
-    const key = this.asString(value, at)
-    if (key === undefined) return undefined
-    if (key === '') return this.fail(at, 'is empty')
-    if (!/^0x[0-9a-fA-F]{64}$/.test(key))
-      return this.fail(
-        at,
-        `must be "0x" followed by 64 hex digits (a secp256k1 private key; got ${key.length} characters)`,
-      )
-    const scalar = BigInt(key)
-    if (scalar === 0n) return this.fail(at, 'is zero, which is not a private key')
-    if (scalar >= SECP256K1_ORDER)
-      return this.fail(at, 'is not a valid secp256k1 private key (it is not below the curve order)')
-    return key.toLowerCase() as Hex
-  }
-
-  private maxGas(map: Mapping, path: string): bigint | undefined {
-    const value = this.get(map, 'maxGas')
-    if (value === undefined) return BigInt(DEFAULT_MAX_GAS)
-    if (value === REPORTED) return undefined
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(
-        joinPath(path, 'maxGas'),
-        `must be a positive integer like ${DEFAULT_MAX_GAS} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-    }
-    return BigInt(value)
-  }
-
-  private maxFeePerGas(map: Mapping, path: string): bigint | undefined {
-    const at = joinPath(path, 'maxFeePerGas')
-    const value = this.get(map, 'maxFeePerGas')
-    if (value === undefined) return BigInt(DEFAULT_MAX_FEE_PER_GAS)
-    if (typeof value === 'number')
-      return this.fail(
-        at,
-        `must be a quoted integer string like "${DEFAULT_MAX_FEE_PER_GAS}" (attodollars per gas; YAML numbers lose precision)`,
-      )
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    if (!/^[0-9]+$/.test(text)) return this.fail(at, `${show(text)} is not a whole number of attodollars per gas`)
-    const amount = BigInt(text)
-    if (amount === 0n) return this.fail(at, 'must be greater than zero')
-    return amount
-  }
-
-  private maxInFlight(map: Mapping, path: string): number | undefined {
-    const value = this.get(map, 'maxInFlight')
-    if (value === undefined) return DEFAULT_MAX_IN_FLIGHT
-    if (value === REPORTED) return undefined
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      return this.fail(
-        joinPath(path, 'maxInFlight'),
-        `must be a positive integer like ${DEFAULT_MAX_IN_FLIGHT} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-    }
-    return value
-  }
-
-  private maxFee(map: Mapping, path: string): bigint | undefined {
-    const at = joinPath(path, 'maxFee')
-    const value = this.get(map, 'maxFee')
-    const amount = value === undefined ? parseDecimal(DEFAULT_MAX_FEE) : this.decimal(value, at, DEFAULT_MAX_FEE)
-    if (!amount) return undefined
-    return this.tokenUnits(amount, at)
-  }
-
-  /** The amount in TIP-20 base units; it must be positive and exact at 6 decimals. */
-  private tokenUnits(amount: DecimalAmount, at: string): bigint | undefined {
-    const units = toBaseUnits(amount, TIP20_DECIMALS)
-    if (units === undefined)
-      return this.fail(
-        at,
-        `${show(amount.text)} has more than ${TIP20_DECIMALS} fraction digits (TIP-20 tokens have ${TIP20_DECIMALS} decimals)`,
-      )
-    if (units === 0n) return this.fail(at, 'must be greater than zero')
-    return units
-  }
-
-  /** An address as written (not yet known to be present), in checksum form. */
-  private address(value: unknown, at: string): Address | undefined {
-    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX)
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    if (text === '') return this.fail(at, 'is empty')
-    const parsed = parseAddress(text)
-    if (!parsed.ok) return this.fail(at, parsed.problem)
-    return parsed.address
-  }
-
-  /** An address that receives money: the zero address would burn it. */
-  private payee(value: unknown, at: string): Address | undefined {
-    const address = this.address(value, at)
-    if (address === ZERO_ADDRESS) return this.fail(at, 'is the zero address, which would burn the payment')
-    return address
-  }
-
-  private token(value: unknown, at: string): Address | undefined {
-    const address = this.address(value, at)
-    if (address !== undefined && !address.toLowerCase().startsWith(TIP20_PREFIX)) {
-      return this.fail(at, `${show(address)} is not a TIP-20 token address (those start with ${TIP20_PREFIX})`)
-    }
-    return address
+  /** A check's value, or undefined after reporting its problem at `at`. */
+  private take<T>(at: string, result: T | Problem): T | undefined {
+    return isProblem(result) ? this.fail(at, result.problem) : result
   }
 
   /** The variables a string at `path` references that are unset or empty, from its text as written. */
@@ -956,77 +560,6 @@ class Validator {
   }
 
   // ---- operations ------------------------------------------------------------------------------
-
-  private boolean(map: Mapping, key: string, path: string, fallback: boolean): boolean {
-    const value = this.get(map, key)
-    if (value === undefined || value === REPORTED) return fallback
-    if (typeof value === 'boolean') return value
-    this.fail(joinPath(path, key), `must be true or false (got ${kind(value)})`)
-    return fallback
-  }
-
-  /** `mode` at the top level or on a route. */
-  private mode(map: Mapping, at: string): RouteMode | undefined {
-    const key = at.split('.').at(-1)!
-    const value = this.get(map, key)
-    if (value === undefined || value === REPORTED) return undefined
-    const mode = MODES.find((m) => m === value)
-    if (!mode)
-      return this.fail(
-        at,
-        `${typeof value === 'string' ? show(value) : kind(value)} is not a mode (use "enforce" or "shadow")`,
-      )
-    return mode
-  }
-
-  private trustedProxies(top: Mapping): string[] {
-    const list = this.stringList(top, 'trustedProxies', '') ?? []
-    const out: string[] = []
-    list.forEach((text, i) => {
-      if (parseCidr(text)) out.push(text)
-      else
-        this.fail(
-          `trustedProxies[${i}]`,
-          `${show(text)} is not an IP address or CIDR block like "10.0.0.0/8" or "fd00::/8"`,
-        )
-    })
-    return out
-  }
-
-  private cors(top: Mapping): CorsConfig | undefined {
-    const map = this.block(top, 'cors', CORS_KEYS)
-    if (!map) return undefined
-    const origins = this.stringList(map, 'origins', 'cors')
-    if (!origins || origins.length === 0)
-      return this.fail('cors.origins', 'must list at least one origin like "https://app.example.com", or "*"')
-    let ok = true
-    origins.forEach((origin, i) => {
-      if (origin === '*') return
-      let url: URL | undefined
-      try {
-        url = new URL(origin)
-      } catch {}
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin) {
-        ok =
-          this.fail(
-            `cors.origins[${i}]`,
-            `${show(origin)} is not an origin (scheme://host[:port], no path or trailing slash)`,
-          ) ?? false
-      }
-    })
-    const maxAgeMs = this.duration(map, 'maxAge', 'cors', '10m', 0)
-    const credentials = this.boolean(map, 'credentials', 'cors', false)
-    if (credentials && origins.includes('*')) {
-      ok =
-        this.fail(
-          'cors.credentials',
-          'cannot be true with origins "*": any site could then call the API with its visitors\' cookies; list the origins',
-        ) ?? false
-    }
-    return ok
-      ? { origins, maxAgeSeconds: Math.floor(maxAgeMs / 1000), ...(credentials ? { credentials: true as const } : {}) }
-      : undefined
-  }
 
   /**
    * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
@@ -1074,88 +607,9 @@ class Validator {
     return listen
   }
 
-  private rateLimit(top: Mapping): RateBudget | undefined {
-    const map = this.block(top, 'rateLimit', RATE_LIMIT_KEYS)
-    if (!map) return undefined
-    const budget = this.get(map, 'challenges')
-    if (budget === undefined || budget === REPORTED) return undefined
-    return this.budget(budget, 'rateLimit.challenges', '1m', 'challenges')
-  }
-
-  /** `{ limit, window }`: `limit` events per client IP per window. */
-  private budget(value: unknown, path: string, defaultWindow: string, what: string): RateBudget | undefined {
-    const budgetMap = this.mapping(value, path)
-    if (!budgetMap) return undefined
-    this.knownKeys(budgetMap, path, BUDGET_KEYS)
-    const limit = this.get(budgetMap, 'limit')
-    const windowMs = this.duration(budgetMap, 'window', path, defaultWindow, 1000)
-    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
-      return this.fail(
-        `${path}.limit`,
-        `must be a positive integer number of ${what} per window (got ${typeof limit === 'number' ? String(limit) : kind(limit)})`,
-      )
-    }
-    return { limit, windowMs }
-  }
-
-  private depositIntentRateLimit(top: Mapping): RateBudget {
-    const fallback = {
-      limit: DEFAULT_DEPOSIT_INTENT_BUDGET.limit,
-      windowMs: parseDuration(DEFAULT_DEPOSIT_INTENT_BUDGET.window)!,
-    }
-    const rateLimit = this.get(top, 'rateLimit')
-    if (!(rateLimit instanceof Map)) return fallback
-    const value = this.get(rateLimit as Mapping, 'depositIntents')
-    if (value === undefined || value === REPORTED) return fallback
-    return (
-      this.budget(
-        value,
-        'rateLimit.depositIntents',
-        DEFAULT_DEPOSIT_INTENT_BUDGET.window,
-        '402s that create a Stripe deposit PaymentIntent',
-      ) ?? fallback
-    )
-  }
-
-  private discovery(top: Mapping): GatewayConfig['discovery'] {
-    const map = this.block(top, 'discovery', DISCOVERY_KEYS) ?? EMPTY
-    const path = (key: string, fallback: string): string | undefined => {
-      const at = joinPath('discovery', key)
-      const item = this.get(map, key)
-      if (item === false) return undefined
-      if (item === undefined || item === REPORTED) return fallback
-      if (typeof item !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(item) || item.startsWith('/__gateway/')) {
-        return this.fail(at, 'must be a path like "/openapi.json" (outside /__gateway/), or false to turn it off')
-      }
-      return item
-    }
-    const openapiPath = path('openapi', '/openapi.json')
-    const llmsPath = path('llms', '/llms.txt')
-    return { ...(openapiPath ? { openapiPath } : {}), ...(llmsPath ? { llmsPath } : {}) }
-  }
-
-  private shutdown(top: Mapping): GatewayConfig['shutdown'] {
-    const map = this.block(top, 'shutdown', SHUTDOWN_KEYS) ?? EMPTY
-    return {
-      graceMs: this.duration(map, 'grace', 'shutdown', '5s', 0),
-      timeoutMs: this.duration(map, 'timeout', 'shutdown', '30s', 0),
-    }
-  }
-
   private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
-    const map = this.block(top, 'limits', LIMIT_KEYS) ?? EMPTY
-    const d = LIMIT_DEFAULTS
-    const timeout = (key: 'bodyTimeout' | 'headersTimeout' | 'keepAliveTimeout' | 'requestTimeout') =>
-      this.duration(map, key, 'limits', d[key], MIN_LIMIT_TIMEOUT_MS)
-    const limits: LimitsConfig = {
-      bodyTimeoutMs: timeout('bodyTimeout'),
-      bufferedBytes: this.positiveInteger(map, 'bufferedBytes', 'limits', d.bufferedBytes, 'bytes'),
-      maxConnections: this.positiveInteger(map, 'maxConnections', 'limits', d.maxConnections, 'connections'),
-      headersTimeoutMs: timeout('headersTimeout'),
-      keepAliveTimeoutMs: timeout('keepAliveTimeout'),
-      requestTimeoutMs: timeout('requestTimeout'),
-    }
-    for (const [key, problem] of limitRelationProblems(limits)) this.fail(`limits.${key}`, problem)
+    const limits = this.section(limitsSchema, this.get(top, 'limits') ?? EMPTY, 'limits', undefined)
+    if (!limits) return limitsSchema.parse({})
     for (const route of routes ?? []) {
       if (route.price.kind === 'free' || route.maxBodyBytes <= limits.bufferedBytes) continue
       const message = `maxBodyBytes ${route.maxBodyBytes} is above limits.bufferedBytes ${limits.bufferedBytes}: a body that large always gets 503`
@@ -1171,8 +625,9 @@ class Validator {
     if (value === undefined || value === REPORTED) return undefined
     if (!Array.isArray(value)) return this.fail('routes', `must be a list of routes (got ${kind(value)})`)
     if (value.length === 0) return this.fail('routes', 'must list at least one route')
-    const routing = this.block(top, 'routing', ROUTING_KEYS) ?? EMPTY
-    const caseSensitive = this.boolean(routing, 'caseSensitive', 'routing', false)
+    const { caseSensitive } = this.section(routingSchema, this.get(top, 'routing') ?? EMPTY, 'routing', {
+      caseSensitive: false,
+    })
     const routes: RouteConfig[] = []
     const seen = new Map<string, number>()
     const shadowsOk = new Set<number>()
@@ -1202,7 +657,7 @@ class Validator {
     this.knownKeys(map, path, ROUTE_KEYS)
 
     const match = this.string(map, 'match', path, true)
-    const parsed = match === undefined ? undefined : this.match(match, `${path}.match`)
+    const parsed = match === undefined ? undefined : this.take(`${path}.match`, checkMatch(match))
     if (parsed) {
       const identity = `${parsed.method} ${parsed.path}`
       const earlier = seen.get(identity)
@@ -1211,12 +666,17 @@ class Validator {
     }
 
     const price = this.price(map, path)
-    const description = this.description(map, path)
+    const description = this.section(descriptionSchema, this.get(map, 'description'), `${path}.description`, undefined)
     const methods = this.routeMethods(map, path, price)
     const maxBodyBytes = this.maxBodyBytes(map, path)
     const splits = this.splits(map, path, price)
-    const mode = this.mode(map, `${path}.mode`) ?? defaultMode
-    const caseSensitive = this.boolean(map, 'caseSensitive', path, defaultCaseSensitive)
+    const mode = this.section(modeSchema, this.get(map, 'mode'), `${path}.mode`, undefined) ?? defaultMode
+    const caseSensitive = this.section(
+      z.boolean().default(defaultCaseSensitive),
+      this.get(map, 'caseSensitive'),
+      `${path}.caseSensitive`,
+      defaultCaseSensitive,
+    )
     const shadows = this.get(map, 'shadows')
     if (shadows === 'ok') shadowsOk.add(index)
     else if (shadows !== undefined && shadows !== REPORTED)
@@ -1236,46 +696,6 @@ class Validator {
       ...(splits !== undefined ? { splits } : {}),
       ...(caseSensitive ? { caseSensitive: true as const } : {}),
     }
-  }
-
-  private match(text: string, at: string): { method: string; path: string } | undefined {
-    const parts = /^(\S+) +(\S+)$/.exec(text)
-    if (!parts) return this.fail(at, `${show(text)} must be "METHOD /path", e.g. "GET /v1/models"`)
-    const method = parts[1]!.toUpperCase()
-    const path = parts[2]!
-    if (method !== '*' && !HTTP_METHODS.includes(method)) {
-      return this.fail(at, `unknown HTTP method ${show(parts[1]!)} (use ${HTTP_METHODS.join(', ')} or *)`)
-    }
-    if (!path.startsWith('/')) return this.fail(at, `path ${show(path)} must start with "/"`)
-    if (path.includes('%')) {
-      // The router matches percent-decoded request paths, so an escaped pattern would never match.
-      return this.fail(at, `path ${show(path)} must not contain percent-escapes`)
-    }
-    const canonical = canonicalizePath(path)
-    if (!canonical.ok) return this.fail(at, `path ${show(path)} is not acceptable: ${canonical.reason}`)
-    if (canonical.path !== path)
-      return this.fail(at, `path ${show(path)} is not in canonical form; write ${show(canonical.path)}`)
-    // The gateway's own paths match in any case, like routes.
-    if (/^\/__gateway(?:\/|$)/i.test(path)) return this.fail(at, 'paths under /__gateway/ are reserved for the gateway')
-    const segments = path.split('/').slice(1)
-    const params = new Set<string>()
-    for (const [i, segment] of segments.entries()) {
-      if (segment === '*') {
-        if (i !== segments.length - 1) return this.fail(at, '"*" is only allowed as the last segment')
-      } else if (segment.startsWith(':')) {
-        const name = segment.slice(1)
-        if (!PARAM_NAME.test(name))
-          return this.fail(
-            at,
-            `invalid parameter ${show(segment)} (a name is a letter or "_" followed by letters, digits or "_")`,
-          )
-        if (params.has(name)) return this.fail(at, `parameter ":${name}" is used twice`)
-        params.add(name)
-      } else if (segment.includes('*')) {
-        return this.fail(at, '"*" is only allowed as a whole last segment')
-      }
-    }
-    return { method, path }
   }
 
   private price(map: Mapping, path: string): RoutePrice | undefined {
@@ -1307,27 +727,7 @@ class Validator {
   /** A quoted decimal amount such as "0.50", read exactly; undefined when absent or reported. */
   private decimal(value: unknown, at: string, example: string): DecimalAmount | undefined {
     if (value === undefined || value === REPORTED) return undefined
-    if (typeof value === 'number')
-      return this.fail(at, `must be a quoted decimal string like "${example}" (YAML numbers are floats)`)
-    const text = this.asString(value, at)
-    if (text === undefined) return undefined
-    const amount = parseDecimal(text)
-    if (!amount) {
-      const fraction = /^[0-9]+\.([0-9]+)$/.exec(text)?.[1]
-      if (fraction && fraction.length > MAX_FRACTION_DIGITS)
-        return this.fail(at, `${show(text)} has more than ${MAX_FRACTION_DIGITS} fraction digits`)
-      return this.fail(at, `${show(text)} is not a decimal amount`)
-    }
-    return amount
-  }
-
-  private description(map: Mapping, path: string): string | undefined {
-    const text = this.string(map, 'description', path)
-    if (text === undefined || text === '') return undefined
-    // It travels in an HTTP header.
-    if (!/^[\x20-\x7e]*$/.test(text))
-      return this.fail(`${path}.description`, 'must be printable ASCII (it is sent in an HTTP header)')
-    return text
+    return this.take(at, checkDecimal(value, example))
   }
 
   private routeMethods(map: Mapping, path: string, price: RoutePrice | undefined): string[] | undefined {
@@ -1396,10 +796,14 @@ class Validator {
     const map = this.mapping(value, path)
     if (!map) return undefined
     this.knownKeys(map, path, SPLIT_KEYS)
-    const recipient = this.payee(this.required(map, 'recipient', path), joinPath(path, 'recipient'))
+    const recipientValue = this.required(map, 'recipient', path)
+    const recipient =
+      recipientValue === undefined || recipientValue === REPORTED
+        ? undefined
+        : this.take(joinPath(path, 'recipient'), checkPayee(recipientValue))
     const amountAt = joinPath(path, 'amount')
     const amount = this.decimal(this.required(map, 'amount', path), amountAt, '0.01')
-    const units = amount && this.tokenUnits(amount, amountAt)
+    const units = amount && this.take(amountAt, checkTokenUnits(amount))
     const memo = this.memo(map, path)
     if (!recipient || !amount || units === undefined || memo === null) return undefined
     return { recipient, amount, ...(memo !== undefined ? { memo } : {}) }

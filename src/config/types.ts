@@ -1,4 +1,22 @@
+import type { z } from 'zod'
 import type { StripeConfig } from '../methods/stripe/config.js'
+import type {
+  StripeDepositShape as DepositShape,
+  TempoConfig,
+  TempoFeePayer,
+  TempoMode as TempoModeName,
+  TempoStripeDeposit,
+} from '../methods/tempo/config.js'
+import type {
+  corsSchema,
+  discoverySchema,
+  LogLevel,
+  limitsSchema,
+  RateBudget as SchemaRateBudget,
+  RouteMode as SchemaRouteMode,
+  shutdownSchema,
+  storeSchema,
+} from './schema.js'
 /** The validated, typed gateway configuration. `load.ts` turns YAML into this; nothing else reads YAML. */
 
 /** An exact decimal amount: value = units / 10^scale (no floats anywhere). */
@@ -54,54 +72,21 @@ export interface RouteSplit {
  */
 export type StripeMethodConfig = Readonly<StripeConfig>
 
-export type TempoMode = 'pull' | 'push'
+export type TempoMode = TempoModeName
 
 /** The gateway pays the network fees of pull transactions, within these bounds per transaction. */
-export interface TempoFeePayerConfig {
-  /** secp256k1 private key of the sponsoring account; never logged */
-  readonly privateKey: Hex
-  /** USD TIP-20 token the fees are paid in */
-  readonly feeToken: Address
-  /** largest gas limit co-signed */
-  readonly maxGas: bigint
-  /** largest maxFeePerGas co-signed, in attodollars (1e-18 USD) per gas */
-  readonly maxFeePerGas: bigint
-  /** largest fee one transaction may cost the sponsor (gas × maxFeePerGas), in fee-token base units */
-  readonly maxFee: bigint
-  /** sponsored transactions co-signed and not yet answered by the node, per gateway process */
-  readonly maxInFlight: number
-}
+export type TempoFeePayerConfig = Readonly<TempoFeePayer>
 
 /** How payments reach a Stripe balance through Stripe crypto deposit addresses (research/stripe.md §4). */
-export type StripeDepositShape = 'reusable' | 'per-payment'
+export type StripeDepositShape = DepositShape
 
-export interface StripeDepositConfig {
-  readonly shape: StripeDepositShape
-  /** the token written as methods.tempo.currency; undefined: the deposit address's supported token */
-  readonly currency?: Address
-  /** per-payment: how long after its transfer a PaymentIntent Stripe still reports `processing` is accepted */
-  readonly processingGraceMs: number
-  /** reusable: how often payments not yet recorded in Stripe are retried */
-  readonly recordRetryMs: number
-}
+export type StripeDepositConfig = Readonly<TempoStripeDeposit>
 
-export interface TempoMethodConfig {
-  readonly rpcUrl: string
-  readonly chainId: number
-  /** TIP-20 token charged (6 decimals); with stripeDeposit, the token Stripe's deposit address supports decides */
-  readonly currency: Address
-  /** the payee's own address; undefined exactly when `stripeDeposit` is set */
-  readonly recipient?: Address
-  /** payments go to Stripe deposit addresses (methods.stripe's account) instead of `recipient` */
-  readonly stripeDeposit?: StripeDepositConfig
-  /** submission modes accepted, in the order written */
-  readonly modes: readonly TempoMode[]
-  readonly feePayer?: TempoFeePayerConfig
-  /** JSON-RPC call timeout in ms */
-  readonly timeoutMs: number
-  /** how long a transaction hash stays claimed after it paid, so it can never pay again */
-  readonly txClaimTtlMs: number
-}
+/**
+ * `methods.tempo`, as its schema (src/methods/tempo/config.ts) parses it: rpcUrl, chainId, currency,
+ * recipient or stripeDeposit, modes, feePayer, timeoutMs and txClaimTtlMs.
+ */
+export type TempoMethodConfig = Readonly<TempoConfig>
 
 /** Each configured method's section, by name, in the order written; a plugin's section is what its schema parses. */
 export interface MethodsConfig {
@@ -110,16 +95,10 @@ export interface MethodsConfig {
   readonly [plugin: string]: unknown
 }
 
-export type RouteMode = 'enforce' | 'shadow'
+export type RouteMode = SchemaRouteMode
 
-export interface CorsConfig {
-  /** allowed origins; ["*"] allows any */
-  readonly origins: readonly string[]
-  /** how long a browser may cache a preflight answer */
-  readonly maxAgeSeconds: number
-  /** send `Access-Control-Allow-Credentials: true` (allowlist only; never with "*"); absent: never */
-  readonly credentials?: true
-}
+/** `cors:`: origins (["*"] allows any), maxAgeSeconds of a preflight answer, credentials (allowlist only) */
+export type CorsConfig = Readonly<z.output<typeof corsSchema>>
 
 /** The admin listener: metrics, the live config and every other operator endpoint, off the public port. */
 export interface AdminConfig {
@@ -130,26 +109,10 @@ export interface AdminConfig {
 }
 
 /** Bounds on what one gateway process holds for clients (`limits:`); all but bodyTimeoutMs apply at listen time. */
-export interface LimitsConfig {
-  /** a priced request's body not fully received by then: 408, connection closed */
-  readonly bodyTimeoutMs: number
-  /** request-body bytes buffered at once across the process; beyond it 503 + Retry-After */
-  readonly bufferedBytes: number
-  /** open client connections (Node's server.maxConnections); more are closed at once */
-  readonly maxConnections: number
-  /** Node's headersTimeout: a request's headers not received by then get 408 */
-  readonly headersTimeoutMs: number
-  /** Node's keepAliveTimeout: how long an idle keep-alive connection stays open */
-  readonly keepAliveTimeoutMs: number
-  /** Node's requestTimeout: a whole request not received by then gets 408 */
-  readonly requestTimeoutMs: number
-}
+export type LimitsConfig = Readonly<z.output<typeof limitsSchema>>
 
 /** A budget of `limit` events per client IP per `windowMs` (fixed window). */
-export interface RateBudget {
-  readonly limit: number
-  readonly windowMs: number
-}
+export type RateBudget = SchemaRateBudget
 
 export interface GatewayConfig {
   /** absolute path of the file this came from */
@@ -172,11 +135,11 @@ export interface GatewayConfig {
     /** `upstream.url: "example"`: the bundled example API of the sample config */
     readonly example?: boolean
   }
-  readonly store: { readonly url?: string; readonly keyPrefix: string }
+  readonly store: Readonly<z.output<typeof storeSchema>>
   readonly methods: MethodsConfig
   readonly routes: readonly RouteConfig[]
   /** the log level */
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+  readonly logLevel: LogLevel
   /** peers (CIDRs) whose X-Forwarded-For is believed when finding the client IP */
   readonly trustedProxies: readonly string[]
   /** undefined: no CORS headers at all */
@@ -186,13 +149,9 @@ export interface GatewayConfig {
   /** per-client-IP budget of 402s that create a Stripe deposit PaymentIntent (per-payment deposit routes) */
   readonly depositIntentRateLimit: RateBudget
   /** paths of the generated discovery documents; undefined: not served */
-  readonly discovery: { readonly openapiPath?: string; readonly llmsPath?: string }
-  readonly shutdown: {
-    /** how long readiness reports 503 before new connections are refused */
-    readonly graceMs: number
-    /** how long in-flight requests (streams included) may take to finish after that */
-    readonly timeoutMs: number
-  }
+  readonly discovery: Readonly<z.output<typeof discoverySchema>>
+  /** graceMs: readiness reports 503 before new connections are refused; timeoutMs: in-flight requests may take to finish */
+  readonly shutdown: Readonly<z.output<typeof shutdownSchema>>
   readonly limits: LimitsConfig
   /** reload when the config file changes (SIGHUP always reloads) */
   readonly watch: boolean

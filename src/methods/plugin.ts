@@ -28,16 +28,25 @@ export interface MethodContext {
 export interface MethodPlugin<Config = unknown> {
   /** the wire method identifier and the key under `methods` */
   readonly name: string
-  /**
-   * The zod schema of `methods.<name>`, checked by the loader (errors name `methods.<name>.<key>`).
-   * tempo leaves it out for now: the loader's own validator still checks it, with its messages.
-   */
-  readonly configSchema?: z.ZodType<Config>
+  /** The zod schema of `methods.<name>`, checked by the loader (errors name `methods.<name>.<key>`). */
+  readonly configSchema: z.ZodType<Config>
   /**
    * Keys whose example values (see config/placeholders.ts) switch the method off with a warning
    * instead of failing, so the sample config runs; `owner` names whose values they are ("Stripe").
    */
   readonly examplePlaceholders?: { readonly keys: readonly string[]; readonly owner: string }
+  /**
+   * A key whose empty value (an unset variable) switches the method off with a warning instead of
+   * failing, so the sample config runs before the operator has one; `purpose` says what to set it to.
+   */
+  readonly emptyDisables?: { readonly key: string; readonly purpose: string }
+  /**
+   * Another method this one's parsed section leans on (Tempo's deposit rail pays into the account of
+   * methods.stripe); the loader reports `why` at `key` when that method is absent or switched off.
+   */
+  readonly requires?: (config: Config) => MethodRequirement | undefined
+  /** A warning to give when there is no shared store (store.url), such as records queued in memory. */
+  readonly withoutStore?: (config: Config) => { readonly key: string; readonly message: string } | undefined
   /** Builds the method from its parsed config section. */
   create(config: Config, context: MethodContext): PaymentMethod
   /** The charge in major units for `check`'s route table, e.g. "0.50 usd". */
@@ -46,6 +55,13 @@ export interface MethodPlugin<Config = unknown> {
   describeOffer(request: ChargeRequest): string
   /** the backends it calls, as counted in the backend-error metric */
   readonly backends?: readonly string[]
+}
+
+/** See MethodPlugin.requires: `key` is a path inside the method's section, e.g. "recipient.stripeDeposit". */
+export interface MethodRequirement {
+  readonly key: string
+  readonly method: string
+  readonly why: string
 }
 
 /** Declares a plugin with its config type checked against its schema. */

@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { checkSchema } from '../../config/issues.js'
-import { STRIPE_KEYS } from '../../config/keys.js'
 import { stripeConfigSchema } from './config.js'
+
+/** the keys of methods.stripe, as docs/configuration.md lists them */
+const STRIPE_KEYS = [
+  'secretKey',
+  'networkId',
+  'paymentMethodTypes',
+  'apiVersion',
+  'apiBase',
+  'timeout',
+  'cryptoApiVersion',
+  'account',
+]
 
 const section = (entries: Record<string, unknown>) => new Map(Object.entries(entries))
 
 describe('the methods.stripe schema', () => {
-  it('knows exactly the documented keys (config/keys.ts)', () => {
+  it('knows exactly the documented keys', () => {
     expect(Object.keys(stripeConfigSchema.in.shape)).toEqual([...STRIPE_KEYS])
   })
 

@@ -7,14 +7,37 @@ import { defineMethod } from '../plugin.js'
 import { createCryptoRecorder } from './stripe-deposit/recorder.js'
 import { createStripeCrypto } from './stripe-deposit/stripe-crypto.js'
 import { createTempoMethod, type TempoMethodOptions } from './charge.js'
+import { tempoConfigSchema } from './config.js'
 import { createDepositRecipient, STRIPE_TEMPO_NETWORK } from './stripe-deposit/recipient.js'
 
 /** pathUSD, the first TIP-20 USD stablecoin: named, rather than shown as an address */
 const PATH_USD = '0x20c0000000000000000000000000000000000000'
 
+/** where the deposit-rail rules report, inside methods.tempo */
+const DEPOSIT_KEY = 'recipient.stripeDeposit'
+
 /** Tempo: the payer sends (or signs, for the gateway to send) a TIP-20 transfer on the Tempo chain. */
 export const tempoPlugin = defineMethod<TempoMethodConfig>({
   name: 'tempo',
+  configSchema: tempoConfigSchema,
+  emptyDisables: { key: 'recipient', purpose: 'the 0x address that receives payments' },
+  requires: (config) =>
+    config.stripeDeposit
+      ? {
+          key: DEPOSIT_KEY,
+          method: 'stripe',
+          why: 'its secretKey, apiBase and account are the Stripe account the deposits are paid into',
+        }
+      : undefined,
+  // reusable deposits queue their Stripe records in the store
+  withoutStore: (config) =>
+    config.stripeDeposit?.shape === 'reusable'
+      ? {
+          key: DEPOSIT_KEY,
+          message:
+            'keeps the Stripe records of payments not yet sent in memory, so a restart loses them; set store.url',
+        }
+      : undefined,
   create: (config, context) =>
     createTempoMethod(config, context.config.currency, depositOptions(config, context.config.methods.stripe, context)),
   formatPrice: (request) => {
