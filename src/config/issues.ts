@@ -44,6 +44,13 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`
 }
 
+/** "environment variable X is not set", for one name or several. */
+export function notSet(names: readonly string[]): string {
+  return names.length === 1
+    ? `environment variable ${names[0]} is not set`
+    : `environment variables ${names.join(', ')} are not set`
+}
+
 /** The "unknown key" problem, with the closest known key when the unknown one looks like a typo of it. */
 export function unknownKey(key: string, known: readonly string[]): string {
   const close = suggest(key, known)

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { z } from 'zod'
-import { adminTokenProblem, isLoopbackHost } from './admin.js'
+import { type AdminConfig, adminSchema } from './admin.js'
 import { expandEnv } from './expand-env.js'
-import { ADMIN_KEYS, ROUTE_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
+import { ROUTE_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
 import {
   requirementProblem,
   shadowingProblems,
@@ -22,10 +22,9 @@ import {
   type Problem,
   UNQUOTED_HEX,
 } from './fields.js'
-import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
+import { checkSchema, type Issue, requiredKeys, joinPath, kind, notSet, show, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
 import {
-  checkListen,
   checkMatch,
   descriptionSchema,
   modeSchema,
@@ -53,7 +52,6 @@ import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
 import type {
-  AdminConfig,
   DecimalAmount,
   GatewayConfig,
   Hex,
@@ -152,8 +150,6 @@ type Mapping = Map<string, unknown>
 /** stands in for an absent optional block: every key reads as absent */
 const EMPTY: Mapping = new Map()
 
-/** where the admin listener binds when the config has no `admin` block: this machine only */
-const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
 /** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
 const MAX_SPLITS = 10
@@ -344,15 +340,6 @@ class Validator {
     }
   }
 
-  /** An optional nested block (`store:`, `cors:`, ...): its mapping, unknown keys reported; undefined when absent or not a mapping. */
-  private block(top: Mapping, key: string, known: readonly string[]): Mapping | undefined {
-    const value = this.get(top, key)
-    if (value === undefined) return undefined
-    const map = this.mapping(value, key)
-    if (map) this.knownKeys(map, key, known)
-    return map
-  }
-
   /** The value at `key`; YAML null (`key:` with nothing after it) counts as absent. */
   private get(map: Mapping, key: string): unknown {
     const value = map.get(key)
@@ -391,10 +378,6 @@ class Validator {
   }
 
   // ---- top-level fields ------------------------------------------------------------------------
-
-  private listen(text: string, path: string): { host: string; port: number } | undefined {
-    return this.take(path, checkListen(text))
-  }
 
   private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {
     const value = this.get(top, 'upstream')
@@ -561,50 +544,14 @@ class Validator {
 
   // ---- operations ------------------------------------------------------------------------------
 
-  /**
-   * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
-   * listener anyone else can reach must have a token. The token is never quoted in an error.
-   */
+  /** `admin`: its checks lean on the public port and on the variables admin.token names. */
   private admin(top: Mapping, publicListen: { host: string; port: number } | undefined): AdminConfig | undefined {
-    const value = this.get(top, 'admin')
-    if (value === false) return undefined
-    if (value !== undefined && value !== REPORTED && !(value instanceof Map)) {
-      return this.fail(
-        'admin',
-        `must be a mapping like { listen: "${DEFAULT_ADMIN_LISTEN}", token: "\${MPP_ADMIN_TOKEN}" }, or false (got ${kind(value)})`,
-      )
-    }
-    const map = this.block(top, 'admin', ADMIN_KEYS) ?? EMPTY
-    const listenValue = this.get(map, 'listen')
-    if (typeof listenValue === 'number')
-      return this.fail('admin.listen', `must be a quoted string like "${DEFAULT_ADMIN_LISTEN}" (got a number)`)
-    const listen = this.listen(this.string(map, 'listen', 'admin') ?? DEFAULT_ADMIN_LISTEN, 'admin.listen')
-    const tokenValue = this.get(map, 'token')
-    const token = typeof tokenValue === 'string' ? tokenValue : this.asString(tokenValue, 'admin.token')
-    if (!listen) return undefined
-    const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
-    if (
-      publicListen &&
-      listen.port !== 0 &&
-      listen.port === publicListen.port &&
-      (listen.host === publicListen.host || wildcard(listen.host) || wildcard(publicListen.host))
-    ) {
-      return this.fail('admin.listen', `port ${listen.port} is the public port (listen); the admin port needs its own`)
-    }
-    if (token) {
-      const problem = adminTokenProblem(token)
-      return problem ? this.fail('admin.token', problem, false) : { ...listen, token }
-    }
-    if (!isLoopbackHost(listen.host)) {
-      const unset = this.missing.get('admin.token')
-      const why = unset ? ` (admin.token is empty: ${notSet(unset)})` : ''
-      return this.fail(
-        'admin.listen',
-        `${show(listen.host)} is reachable from other machines: set admin.token${why}, or listen on 127.0.0.1`,
-        false,
-      )
-    }
-    return listen
+    return this.section(
+      adminSchema(publicListen, this.missing.get('admin.token')),
+      this.get(top, 'admin'),
+      'admin',
+      undefined,
+    )
   }
 
   private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
@@ -822,10 +769,4 @@ class Validator {
       return this.fail(at, `must be a bytes32, "0x" followed by 64 hex digits (got ${text.length} characters)`) ?? null
     return text.toLowerCase() as Hex
   }
-}
-
-function notSet(names: readonly string[]): string {
-  return names.length === 1
-    ? `environment variable ${names[0]} is not set`
-    : `environment variables ${names.join(', ')} are not set`
 }

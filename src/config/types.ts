@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import type { AdminConfig } from './admin.js'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -97,16 +98,10 @@ export interface MethodsConfig {
 
 export type RouteMode = SchemaRouteMode
 
+export type { AdminConfig }
+
 /** `cors:`: origins (["*"] allows any), maxAgeSeconds of a preflight answer, credentials (allowlist only) */
 export type CorsConfig = Readonly<z.output<typeof corsSchema>>
-
-/** The admin listener: metrics, the live config and every other operator endpoint, off the public port. */
-export interface AdminConfig {
-  readonly host: string
-  readonly port: number
-  /** bearer token every admin request must carry; undefined: none, and then `host` is a loopback address */
-  readonly token?: string
-}
 
 /** Bounds on what one gateway process holds for clients (`limits:`); all but bodyTimeoutMs apply at listen time. */
 export type LimitsConfig = Readonly<z.output<typeof limitsSchema>>
