@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { AdminConfig } from './admin.js'
+import type { RoutePrice, RouteSplit } from './route-schema.js'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -28,7 +29,7 @@ export interface DecimalAmount {
   readonly scale: number
 }
 
-export type RoutePrice = { readonly kind: 'free' } | { readonly kind: 'charge'; readonly amount: DecimalAmount }
+export type { RoutePrice, RouteSplit }
 
 export interface RouteConfig {
   /** position in `routes`, for error messages and metrics */
@@ -57,14 +58,6 @@ export interface RouteConfig {
 export type Address = `0x${string}`
 /** `0x`-prefixed hex */
 export type Hex = `0x${string}`
-
-export interface RouteSplit {
-  readonly recipient: Address
-  /** in the gateway currency, like the route price */
-  readonly amount: DecimalAmount
-  /** bytes32, required on that transfer when set */
-  readonly memo?: Hex
-}
 
 /**
  * `methods.stripe`, as its schema (src/methods/stripe/config.ts) parses it: secretKey, networkId,
