@@ -50,7 +50,7 @@ function expandIpv6(address: string): number[] | undefined {
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
 
 /** only the keys: the values are checked in order below, as they depend on one another */
-const adminKeys = z.strictObject({ listen: z.unknown().optional(), token: z.unknown().optional() })
+export const adminKeys = z.strictObject({ listen: z.unknown().optional(), token: z.unknown().optional() })
 
 const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
 
