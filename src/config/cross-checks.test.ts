@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { duplicateProblem, type MethodsState, priceFinding, routeMethodsFindings } from './cross-checks.js'
-import type { RoutePrice } from './types.js'
+import {
+  bodyLimitFindings,
+  duplicateProblem,
+  type MethodsState,
+  priceFinding,
+  routeMethodsFindings,
+} from './cross-checks.js'
+import { limitsSchema } from './schema.js'
+import type { RouteConfig, RoutePrice } from './types.js'
 
 const CHARGE: RoutePrice = { kind: 'charge', amount: { text: '0.50', units: 50n, scale: 2 } }
 const state = (over: Partial<MethodsState> = {}): MethodsState => ({
@@ -63,6 +70,29 @@ describe('routeMethodsFindings', () => {
         path: 'm[0]',
         notice:
           'no payment method is enabled, so this route answers 503 (tempo is disabled because methods.tempo.recipient is empty (set TEMPO_RECIPIENT to your address); or run with --sandbox)',
+      },
+    ])
+  })
+})
+
+describe('bodyLimitFindings', () => {
+  it('warns about a priced route whose body limit is above what the gateway buffers, not a free one', () => {
+    const limits = { ...limitsSchema.parse({}), bufferedBytes: 1000 }
+    const route = (index: number, price: RoutePrice, maxBodyBytes: number): RouteConfig => ({
+      index,
+      match: `POST /r${index}`,
+      method: 'POST',
+      path: `/r${index}`,
+      price,
+      mode: 'enforce',
+      maxBodyBytes,
+    })
+    expect(
+      bodyLimitFindings([route(0, CHARGE, 1000), route(1, { kind: 'free' }, 5000), route(2, CHARGE, 1001)], limits),
+    ).toEqual([
+      {
+        path: 'routes[2].maxBodyBytes',
+        notice: 'maxBodyBytes 1001 is above limits.bufferedBytes 1000: a body that large always gets 503',
       },
     ])
   })

@@ -2,7 +2,7 @@ import { formatBaseUnits } from './amount.js'
 import type { MethodRequirement } from '../methods/plugin.js'
 import { joinPath, show } from './issues.js'
 import { findShadowing } from './route-overlap.js'
-import type { DecimalAmount, GatewayConfig, RouteConfig, RoutePrice, RouteSplit } from './types.js'
+import type { DecimalAmount, GatewayConfig, LimitsConfig, RouteConfig, RoutePrice, RouteSplit } from './types.js'
 
 /**
  * The rules that tie one part of the config to another. Each says what is wrong, or nothing; the
@@ -140,4 +140,14 @@ export function routeMethodsFindings(names: readonly string[], at: string, metho
     if (methods.example) return [{ path, notice: noMethodYet(`${name} is disabled because ${disabled}`) }]
     return [{ path, problem: `${show(name)} is disabled because ${disabled}` }]
   })
+}
+
+/** A priced route is digested from a buffered body: one above limits.bufferedBytes can never be paid for. */
+export function bodyLimitFindings(routes: readonly RouteConfig[], limits: LimitsConfig): Finding[] {
+  return routes
+    .filter((route) => route.price.kind !== 'free' && route.maxBodyBytes > limits.bufferedBytes)
+    .map((route) => ({
+      path: `routes[${route.index}].maxBodyBytes`,
+      notice: `maxBodyBytes ${route.maxBodyBytes} is above limits.bufferedBytes ${limits.bufferedBytes}: a body that large always gets 503`,
+    }))
 }

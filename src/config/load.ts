@@ -7,6 +7,7 @@ import { type AdminConfig, adminSchema } from './admin.js'
 import { expandEnv } from './expand-env.js'
 import { TOP_KEYS } from './keys.js'
 import {
+  bodyLimitFindings,
   duplicateProblem,
   type Finding,
   type MethodsState,
@@ -517,11 +518,7 @@ class Validator {
   private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
     const limits = this.section(limitsSchema, this.get(top, 'limits') ?? EMPTY, 'limits', undefined)
     if (!limits) return limitsSchema.parse({})
-    for (const route of routes ?? []) {
-      if (route.price.kind === 'free' || route.maxBodyBytes <= limits.bufferedBytes) continue
-      const message = `maxBodyBytes ${route.maxBodyBytes} is above limits.bufferedBytes ${limits.bufferedBytes}: a body that large always gets 503`
-      this.notices.push({ path: `routes[${route.index}].maxBodyBytes`, message })
-    }
+    this.found(bodyLimitFindings(routes ?? [], limits))
     return limits
   }
 
