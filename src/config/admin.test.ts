@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { adminTokenProblem, isLoopbackHost } from './admin.js'
+import { adminSchema, adminTokenProblem, isLoopbackHost } from './admin.js'
+import { checkSchema } from './issues.js'
 import { parseConfig, type Env } from './load.js'
 
 const FILE = 'gateway.config.yaml'
@@ -96,6 +97,38 @@ describe('parseConfig: admin', () => {
     expect(errorsOf('admin: "127.0.0.1:9402"')).toEqual([
       `${FILE}: admin: must be a mapping like { listen: "127.0.0.1:9402", token: "\${MPP_ADMIN_TOKEN}" }, or false (got a string)`,
     ])
+  })
+})
+
+describe('adminSchema', () => {
+  it('checks a block against the public listen and names the unset token variables', () => {
+    const publicListen = { host: '0.0.0.0', port: 8402 }
+    expect(checkSchema(adminSchema(publicListen), new Map([['listen', '127.0.0.1:8402']]), 'admin')).toEqual({
+      ok: false,
+      issues: [
+        {
+          path: 'admin.listen',
+          problem: 'port 8402 is the public port (listen); the admin port needs its own',
+          aboutValue: true,
+        },
+      ],
+    })
+    expect(checkSchema(adminSchema(publicListen, ['A', 'B']), new Map([['listen', ':9500']]), 'admin')).toEqual({
+      ok: false,
+      issues: [
+        {
+          path: 'admin.listen',
+          problem:
+            '"0.0.0.0" is reachable from other machines: set admin.token (admin.token is empty: environment variables A, B are not set), or listen on 127.0.0.1',
+          aboutValue: false,
+        },
+      ],
+    })
+    expect(checkSchema(adminSchema(undefined), undefined, 'admin')).toEqual({
+      ok: true,
+      data: { host: '127.0.0.1', port: 9402 },
+    })
+    expect(checkSchema(adminSchema(undefined), false, 'admin')).toEqual({ ok: true, data: undefined })
   })
 })
 

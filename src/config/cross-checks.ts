@@ -2,7 +2,7 @@ import { formatBaseUnits } from './amount.js'
 import type { MethodRequirement } from '../methods/plugin.js'
 import { joinPath, show } from './issues.js'
 import { findShadowing } from './route-overlap.js'
-import type { DecimalAmount, GatewayConfig, RouteConfig, RoutePrice, RouteSplit } from './types.js'
+import type { DecimalAmount, GatewayConfig, LimitsConfig, RouteConfig, RoutePrice, RouteSplit } from './types.js'
 
 /**
  * The rules that tie one part of the config to another. Each says what is wrong, or nothing; the
@@ -82,4 +82,72 @@ export function shadowingProblems(
 /** The sum of decimal amounts in units of 10^-scale; `scale` is at least each amount's scale. */
 function sumAt(amounts: readonly DecimalAmount[], scale: number): bigint {
   return amounts.reduce((sum, amount) => sum + amount.units * 10n ** BigInt(scale - amount.scale), 0n)
+}
+
+/** The payment methods as the routes see them: those under `methods`, and those switched off, with why. */
+export interface MethodsState {
+  readonly configured: readonly string[]
+  readonly disabled: ReadonlyMap<string, string>
+  /** the sample config (`upstream.url: "example"`): a route without a usable method answers 503 rather than fail */
+  readonly example: boolean
+}
+
+/** What a check across parts found at a key path: a problem, or a notice for the warnings. */
+export type Finding = { readonly path: string } & ({ readonly problem: string } | { readonly notice: string })
+
+/** Two routes with the same method and path: the later one could never be reached. */
+export function duplicateProblem(
+  seen: Map<string, number>,
+  route: { method: string; path: string },
+  index: number,
+): string | undefined {
+  const identity = `${route.method} ${route.path}`
+  const earlier = seen.get(identity)
+  if (earlier === undefined) {
+    seen.set(identity, index)
+    return undefined
+  }
+  return `duplicate of routes[${earlier}] (${show(identity)})`
+}
+
+const noMethodYet = (why: string) =>
+  `no payment method is enabled, so this route answers 503 (${why}; or run with --sandbox)`
+
+/** A priced route needs a method to charge it; with explicit `methods`, routeMethodsFindings says why each cannot. */
+export function priceFinding(
+  price: RoutePrice,
+  at: string,
+  methods: MethodsState,
+  namesMethods: boolean,
+): Finding | undefined {
+  if (price.kind === 'free') return undefined
+  if (methods.configured.length === 0) return { path: at, problem: 'no payment method is configured' }
+  if (namesMethods || !methods.configured.every((name) => methods.disabled.has(name))) return undefined
+  const why = [...methods.disabled].map(([name, reason]) => `${name} is disabled because ${reason}`).join('; ')
+  // The unfilled sample config still runs: its priced routes answer 503 until a method is set up.
+  if (methods.example) return { path: at, notice: noMethodYet(why) }
+  return { path: at, problem: `no payment method is enabled: ${why}` }
+}
+
+/** Each name of a route's `methods` must be configured, listed once and switched on. */
+export function routeMethodsFindings(names: readonly string[], at: string, methods: MethodsState): Finding[] {
+  return names.flatMap((name, i): Finding[] => {
+    const path = `${at}[${i}]`
+    const disabled = methods.disabled.get(name)
+    if (!methods.configured.includes(name)) return [{ path, problem: `${show(name)} is not configured under methods` }]
+    if (names.indexOf(name) !== i) return [{ path, problem: `${show(name)} is listed twice` }]
+    if (disabled === undefined) return []
+    if (methods.example) return [{ path, notice: noMethodYet(`${name} is disabled because ${disabled}`) }]
+    return [{ path, problem: `${show(name)} is disabled because ${disabled}` }]
+  })
+}
+
+/** A priced route is digested from a buffered body: one above limits.bufferedBytes can never be paid for. */
+export function bodyLimitFindings(routes: readonly RouteConfig[], limits: LimitsConfig): Finding[] {
+  return routes
+    .filter((route) => route.price.kind !== 'free' && route.maxBodyBytes > limits.bufferedBytes)
+    .map((route) => ({
+      path: `routes[${route.index}].maxBodyBytes`,
+      notice: `maxBodyBytes ${route.maxBodyBytes} is above limits.bufferedBytes ${limits.bufferedBytes}: a body that large always gets 503`,
+    }))
 }

@@ -20,7 +20,8 @@ export function joinPath(path: string, key: string | number): string {
 export function kind(value: unknown): string {
   if (value === null || value === undefined) return 'nothing'
   if (Array.isArray(value)) return 'a list'
-  if (value instanceof Map) return 'a mapping'
+  // a YAML mapping, as a Map or as the plain object toPlain makes of it
+  if (value instanceof Map || Object.getPrototypeOf(value) === Object.prototype) return 'a mapping'
   if (typeof value === 'number' || typeof value === 'bigint') return 'a number'
   if (typeof value === 'object') return `a ${value.constructor?.name ?? 'value'}`
   return `a ${typeof value}`
@@ -42,6 +43,13 @@ export function formatDuration(ms: number): string {
     if (ms % size === 0) return `${ms / size}${unit}`
   }
   return `${ms}ms`
+}
+
+/** "environment variable X is not set", for one name or several. */
+export function notSet(names: readonly string[]): string {
+  return names.length === 1
+    ? `environment variable ${names[0]} is not set`
+    : `environment variables ${names.join(', ')} are not set`
 }
 
 /** The "unknown key" problem, with the closest known key when the unknown one looks like a typo of it. */

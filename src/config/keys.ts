@@ -1,7 +1,9 @@
 import { z } from 'zod'
 import { methodPlugins } from '../methods/index.js'
+import { adminKeys } from './admin.js'
 import { unwrapSchema } from './issues.js'
 import { LIMIT_KEYS } from './limits.js'
+import { routeFields, splitSchema } from './route-schema.js'
 
 /**
  * Every key a config file may hold, block by block. The loader refuses any other key (with a
@@ -33,7 +35,8 @@ export const TOP_KEYS = [
 ]
 export const ROUTING_KEYS = ['caseSensitive']
 export const CORS_KEYS = ['origins', 'maxAge', 'credentials']
-export const ADMIN_KEYS = ['listen', 'token']
+/** the keys of the blocks that have a schema of their own come from it */
+export const ADMIN_KEYS = Object.keys(adminKeys.shape)
 export const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
 export const BUDGET_KEYS = ['limit', 'window']
 export const DISCOVERY_KEYS = ['openapi', 'llms']
@@ -42,18 +45,8 @@ export const UPSTREAM_KEYS = ['url', 'timeout', 'stripRequestHeaders']
 export const STORE_KEYS = ['url', 'keyPrefix']
 export const LOG_KEYS = ['level']
 export const WATCH_KEYS = ['poll']
-export const ROUTE_KEYS = [
-  'match',
-  'price',
-  'description',
-  'methods',
-  'maxBodyBytes',
-  'splits',
-  'mode',
-  'caseSensitive',
-  'shadows',
-]
-export const SPLIT_KEYS = ['recipient', 'amount', 'memo']
+export const ROUTE_KEYS = Object.keys(routeFields)
+export const SPLIT_KEYS = Object.keys(splitSchema.in.shape)
 
 /** A block's keys; a key that is a block too maps to its own tree. */
 type KeyTree = { readonly [key: string]: KeyTree | null }

@@ -2,32 +2,28 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
-import { z } from 'zod'
-import { adminTokenProblem, isLoopbackHost } from './admin.js'
+import type { z } from 'zod'
+import { type AdminConfig, adminSchema } from './admin.js'
 import { expandEnv } from './expand-env.js'
-import { ADMIN_KEYS, ROUTE_KEYS, SPLIT_KEYS, TOP_KEYS } from './keys.js'
+import { TOP_KEYS } from './keys.js'
 import {
+  bodyLimitFindings,
+  duplicateProblem,
+  type Finding,
+  type MethodsState,
+  priceFinding,
   requirementProblem,
+  routeMethodsFindings,
   shadowingProblems,
   sharedStoreNeedsKey,
   splitsProblem,
   workersProblem,
 } from './cross-checks.js'
-import {
-  checkDecimal,
-  durationMs,
-  checkPayee,
-  checkTokenUnits,
-  isProblem,
-  type Problem,
-  UNQUOTED_HEX,
-} from './fields.js'
-import { checkSchema, type Issue, requiredKeys, joinPath, kind, show, unknownKey } from './issues.js'
+import { durationMs } from './fields.js'
+import { checkSchema, type Issue, requiredKeys, joinPath, kind, notSet, unknownKey } from './issues.js'
 import { isPlaceholder } from './placeholders.js'
+import { DEFAULT_MAX_BODY_BYTES, routeFields, routeKeysSchema } from './route-schema.js'
 import {
-  checkListen,
-  checkMatch,
-  descriptionSchema,
   modeSchema,
   routingSchema,
   storeSchema,
@@ -53,10 +49,7 @@ import { applySandbox, type SandboxEndpoints } from '../sandbox/config.js'
 import { methodPlugins } from '../methods/index.js'
 import type { MethodPlugin } from '../methods/plugin.js'
 import type {
-  AdminConfig,
-  DecimalAmount,
   GatewayConfig,
-  Hex,
   LimitsConfig,
   MethodsConfig,
   RouteConfig,
@@ -151,12 +144,6 @@ type Mapping = Map<string, unknown>
 
 /** stands in for an absent optional block: every key reads as absent */
 const EMPTY: Mapping = new Map()
-
-/** where the admin listener binds when the config has no `admin` block: this machine only */
-const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9402'
-const DEFAULT_MAX_BODY_BYTES = 1_048_576
-/** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
-const MAX_SPLITS = 10
 
 class Validator {
   private readonly issues: Issue[] = []
@@ -344,15 +331,6 @@ class Validator {
     }
   }
 
-  /** An optional nested block (`store:`, `cors:`, ...): its mapping, unknown keys reported; undefined when absent or not a mapping. */
-  private block(top: Mapping, key: string, known: readonly string[]): Mapping | undefined {
-    const value = this.get(top, key)
-    if (value === undefined) return undefined
-    const map = this.mapping(value, key)
-    if (map) this.knownKeys(map, key, known)
-    return map
-  }
-
   /** The value at `key`; YAML null (`key:` with nothing after it) counts as absent. */
   private get(map: Mapping, key: string): unknown {
     const value = map.get(key)
@@ -365,36 +343,7 @@ class Validator {
     return value
   }
 
-  private string(map: Mapping, key: string, path: string, required = false): string | undefined {
-    const value = required ? this.required(map, key, path) : this.get(map, key)
-    return this.asString(value, joinPath(path, key))
-  }
-
-  private asString(value: unknown, path: string): string | undefined {
-    if (value === undefined || value === REPORTED) return undefined
-    if (typeof value === 'string') return value
-    return this.fail(path, `must be a string (got ${kind(value)})`)
-  }
-
-  private stringList(map: Mapping, key: string, path: string): string[] | undefined {
-    const value = this.get(map, key)
-    const at = joinPath(path, key)
-    if (value === undefined || value === REPORTED) return undefined
-    if (!Array.isArray(value)) return this.fail(at, `must be a list of strings (got ${kind(value)})`)
-    const out: string[] = []
-    value.forEach((item: unknown, i) => {
-      const text =
-        item === null ? this.fail(`${at}[${i}]`, 'must be a string (got nothing)') : this.asString(item, `${at}[${i}]`)
-      if (text !== undefined) out.push(text)
-    })
-    return out
-  }
-
   // ---- top-level fields ------------------------------------------------------------------------
-
-  private listen(text: string, path: string): { host: string; port: number } | undefined {
-    return this.take(path, checkListen(text))
-  }
 
   private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {
     const value = this.get(top, 'upstream')
@@ -542,11 +491,6 @@ class Validator {
     return true
   }
 
-  /** A check's value, or undefined after reporting its problem at `at`. */
-  private take<T>(at: string, result: T | Problem): T | undefined {
-    return isProblem(result) ? this.fail(at, result.problem) : result
-  }
-
   /** The variables a string at `path` references that are unset or empty, from its text as written. */
   private unsetVariables(path: string): string[] {
     const text = this.written.get(path)
@@ -561,60 +505,20 @@ class Validator {
 
   // ---- operations ------------------------------------------------------------------------------
 
-  /**
-   * `admin: { listen, token }`, or `admin: false` for none. Absent: loopback only, no token. A
-   * listener anyone else can reach must have a token. The token is never quoted in an error.
-   */
+  /** `admin`: its checks lean on the public port and on the variables admin.token names. */
   private admin(top: Mapping, publicListen: { host: string; port: number } | undefined): AdminConfig | undefined {
-    const value = this.get(top, 'admin')
-    if (value === false) return undefined
-    if (value !== undefined && value !== REPORTED && !(value instanceof Map)) {
-      return this.fail(
-        'admin',
-        `must be a mapping like { listen: "${DEFAULT_ADMIN_LISTEN}", token: "\${MPP_ADMIN_TOKEN}" }, or false (got ${kind(value)})`,
-      )
-    }
-    const map = this.block(top, 'admin', ADMIN_KEYS) ?? EMPTY
-    const listenValue = this.get(map, 'listen')
-    if (typeof listenValue === 'number')
-      return this.fail('admin.listen', `must be a quoted string like "${DEFAULT_ADMIN_LISTEN}" (got a number)`)
-    const listen = this.listen(this.string(map, 'listen', 'admin') ?? DEFAULT_ADMIN_LISTEN, 'admin.listen')
-    const tokenValue = this.get(map, 'token')
-    const token = typeof tokenValue === 'string' ? tokenValue : this.asString(tokenValue, 'admin.token')
-    if (!listen) return undefined
-    const wildcard = (host: string) => host === '0.0.0.0' || host === '::'
-    if (
-      publicListen &&
-      listen.port !== 0 &&
-      listen.port === publicListen.port &&
-      (listen.host === publicListen.host || wildcard(listen.host) || wildcard(publicListen.host))
-    ) {
-      return this.fail('admin.listen', `port ${listen.port} is the public port (listen); the admin port needs its own`)
-    }
-    if (token) {
-      const problem = adminTokenProblem(token)
-      return problem ? this.fail('admin.token', problem, false) : { ...listen, token }
-    }
-    if (!isLoopbackHost(listen.host)) {
-      const unset = this.missing.get('admin.token')
-      const why = unset ? ` (admin.token is empty: ${notSet(unset)})` : ''
-      return this.fail(
-        'admin.listen',
-        `${show(listen.host)} is reachable from other machines: set admin.token${why}, or listen on 127.0.0.1`,
-        false,
-      )
-    }
-    return listen
+    return this.section(
+      adminSchema(publicListen, this.missing.get('admin.token')),
+      this.get(top, 'admin'),
+      'admin',
+      undefined,
+    )
   }
 
   private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
     const limits = this.section(limitsSchema, this.get(top, 'limits') ?? EMPTY, 'limits', undefined)
     if (!limits) return limitsSchema.parse({})
-    for (const route of routes ?? []) {
-      if (route.price.kind === 'free' || route.maxBodyBytes <= limits.bufferedBytes) continue
-      const message = `maxBodyBytes ${route.maxBodyBytes} is above limits.bufferedBytes ${limits.bufferedBytes}: a body that large always gets 503`
-      this.notices.push({ path: `routes[${route.index}].maxBodyBytes`, message })
-    }
+    this.found(bodyLimitFindings(routes ?? [], limits))
     return limits
   }
 
@@ -654,40 +558,42 @@ class Validator {
     const path = `routes[${index}]`
     const map = this.mapping(value, path)
     if (!map) return undefined
-    this.knownKeys(map, path, ROUTE_KEYS)
+    this.section(routeKeysSchema, map, path, undefined)
+    const at = (key: keyof typeof routeFields) => `${path}.${key}`
 
-    const match = this.string(map, 'match', path, true)
-    const parsed = match === undefined ? undefined : this.take(`${path}.match`, checkMatch(match))
-    if (parsed) {
-      const identity = `${parsed.method} ${parsed.path}`
-      const earlier = seen.get(identity)
-      if (earlier !== undefined) this.fail(`${path}.match`, `duplicate of routes[${earlier}] (${show(identity)})`)
-      else seen.set(identity, index)
-    }
+    const matched = this.section(routeFields.match, this.get(map, 'match'), at('match'), undefined)
+    const duplicate = matched && duplicateProblem(seen, matched, index)
+    if (duplicate) this.fail(at('match'), duplicate)
 
-    const price = this.price(map, path)
-    const description = this.section(descriptionSchema, this.get(map, 'description'), `${path}.description`, undefined)
-    const methods = this.routeMethods(map, path, price)
-    const maxBodyBytes = this.maxBodyBytes(map, path)
-    const splits = this.splits(map, path, price)
-    const mode = this.section(modeSchema, this.get(map, 'mode'), `${path}.mode`, undefined) ?? defaultMode
-    const caseSensitive = this.section(
-      z.boolean().default(defaultCaseSensitive),
-      this.get(map, 'caseSensitive'),
-      `${path}.caseSensitive`,
-      defaultCaseSensitive,
+    const written = this.section(routeFields.price, this.get(map, 'price'), at('price'), undefined)
+    const priceFound =
+      written && priceFinding(written, at('price'), this.methodsState(), this.get(map, 'methods') !== undefined)
+    const price = priceFound && 'problem' in priceFound ? undefined : written
+    if (priceFound) this.found([priceFound])
+    const description = this.section(
+      routeFields.description,
+      this.get(map, 'description'),
+      at('description'),
+      undefined,
     )
-    const shadows = this.get(map, 'shadows')
-    if (shadows === 'ok') shadowsOk.add(index)
-    else if (shadows !== undefined && shadows !== REPORTED)
-      this.fail(`${path}.shadows`, `must be "ok" (got ${typeof shadows === 'string' ? show(shadows) : kind(shadows)})`)
+    const methods = this.routeMethods(map, at('methods'), price)
+    const maxBodyBytes = this.section(
+      routeFields.maxBodyBytes,
+      this.get(map, 'maxBodyBytes'),
+      at('maxBodyBytes'),
+      DEFAULT_MAX_BODY_BYTES,
+    )
+    const splits = this.splits(map, at('splits'), price)
+    const mode = this.section(routeFields.mode, this.get(map, 'mode'), at('mode'), undefined) ?? defaultMode
+    const caseSensitive =
+      this.section(routeFields.caseSensitive, this.get(map, 'caseSensitive'), at('caseSensitive'), undefined) ??
+      defaultCaseSensitive
+    if (this.section(routeFields.shadows, this.get(map, 'shadows'), at('shadows'), false)) shadowsOk.add(index)
 
-    if (match === undefined || !parsed || !price) return undefined
+    if (!matched || !price) return undefined
     return {
       index,
-      match,
-      method: parsed.method,
-      path: parsed.path,
+      ...matched,
       price,
       mode,
       ...(description !== undefined ? { description } : {}),
@@ -698,134 +604,36 @@ class Validator {
     }
   }
 
-  private price(map: Mapping, path: string): RoutePrice | undefined {
-    const at = `${path}.price`
-    const value = this.required(map, 'price', path)
-    if (value === 'free') return { kind: 'free' }
-    const amount = this.decimal(value, at, '0.50')
-    if (!amount) return undefined
-    // "0" is a zero-amount charge (a payer proves who they are by signing), unlike "free".
-    if (this.configuredMethods.length === 0) return this.fail(at, 'no payment method is configured')
-    // With explicit methods, routeMethods says why each named one cannot be used.
-    if (this.configuredMethods.every((name) => this.disabled.has(name)) && this.get(map, 'methods') === undefined) {
-      const why = [...this.disabled].map(([name, reason]) => `${name} is disabled because ${reason}`).join('; ')
-      // The unfilled sample config still runs: its priced routes answer 503 until a method is set up.
-      if (this.example) return this.noMethodYet(at, why) ?? { kind: 'charge', amount }
-      return this.fail(at, `no payment method is enabled: ${why}`)
+  private methodsState(): MethodsState {
+    return { configured: this.configuredMethods, disabled: this.disabled, example: this.example }
+  }
+
+  /** The findings of a check across parts: problems join the errors, notices the warnings. */
+  private found(findings: readonly Finding[]): boolean {
+    let ok = true
+    for (const finding of findings) {
+      if ('problem' in finding) ok = this.fail(finding.path, finding.problem) ?? false
+      else this.notices.push({ path: finding.path, message: finding.notice })
     }
-    return { kind: 'charge', amount }
+    return ok
   }
 
-  private noMethodYet(at: string, why: string): undefined {
-    this.notices.push({
-      path: at,
-      message: `no payment method is enabled, so this route answers 503 (${why}; or run with --sandbox)`,
-    })
-    return undefined
-  }
-
-  /** A quoted decimal amount such as "0.50", read exactly; undefined when absent or reported. */
-  private decimal(value: unknown, at: string, example: string): DecimalAmount | undefined {
-    if (value === undefined || value === REPORTED) return undefined
-    return this.take(at, checkDecimal(value, example))
-  }
-
-  private routeMethods(map: Mapping, path: string, price: RoutePrice | undefined): string[] | undefined {
-    const at = `${path}.methods`
+  /** The route's own `methods`, less the disabled ones; undefined: absent, or reported. */
+  private routeMethods(map: Mapping, at: string, price: RoutePrice | undefined): string[] | undefined {
     const value = this.get(map, 'methods')
     if (value === undefined || value === REPORTED) return undefined
     if (price?.kind === 'free') return this.fail(at, 'not allowed on a free route')
-    const names = this.stringList(map, 'methods', path)
-    if (!names) return undefined
-    if (names.length === 0) return this.fail(at, 'must not be empty (leave it out to offer every configured method)')
-    let ok = true
-    names.forEach((name, i) => {
-      const disabled = this.disabled.get(name)
-      if (!this.configuredMethods.includes(name))
-        ok = this.fail(`${at}[${i}]`, `${show(name)} is not configured under methods`) ?? false
-      else if (names.indexOf(name) !== i) ok = this.fail(`${at}[${i}]`, `${show(name)} is listed twice`) ?? false
-      else if (disabled !== undefined && this.example)
-        this.noMethodYet(`${at}[${i}]`, `${name} is disabled because ${disabled}`)
-      else if (disabled !== undefined)
-        ok = this.fail(`${at}[${i}]`, `${show(name)} is disabled because ${disabled}`) ?? false
-    })
-    return ok ? names.filter((name) => !this.disabled.has(name)) : undefined
+    const names = this.section(routeFields.methods, value, at, undefined)
+    if (!names || !this.found(routeMethodsFindings(names, at, this.methodsState()))) return undefined
+    return names.filter((name) => !this.disabled.has(name))
   }
 
-  private maxBodyBytes(map: Mapping, path: string): number {
-    return this.positiveInteger(map, 'maxBodyBytes', path, DEFAULT_MAX_BODY_BYTES, 'bytes')
-  }
-
-  private positiveInteger(map: Mapping, key: string, path: string, fallback: number, unit: string): number {
-    const value = this.get(map, key)
-    if (value === undefined || value === REPORTED) return fallback
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      this.fail(
-        joinPath(path, key),
-        `must be a positive integer number of ${unit} (got ${typeof value === 'number' ? String(value) : kind(value)})`,
-      )
-      return fallback
-    }
-    return value
-  }
-
-  /** draft-tempo-charge §Split Payments: parts of the price paid to other recipients. */
-  private splits(map: Mapping, path: string, price: RoutePrice | undefined): RouteSplit[] | undefined {
-    const at = `${path}.splits`
+  private splits(map: Mapping, at: string, price: RoutePrice | undefined): RouteSplit[] | undefined {
     const value = this.get(map, 'splits')
     if (value === undefined || value === REPORTED) return undefined
     if (price?.kind === 'free') return this.fail(at, 'not allowed on a free route')
-    if (!Array.isArray(value)) return this.fail(at, `must be a list of splits (got ${kind(value)})`)
-    if (value.length === 0) return this.fail(at, 'must list at least one split (leave it out for none)')
-    let ok = true
-    if (value.length > MAX_SPLITS)
-      ok = this.fail(at, `has ${value.length} entries; at most ${MAX_SPLITS} are allowed`) ?? false
-    const splits: RouteSplit[] = []
-    value.forEach((item: unknown, i) => {
-      const split = this.split(item, `${at}[${i}]`)
-      if (split) splits.push(split)
-      else ok = false
-    })
-    if (!ok) return undefined
-    const problem = splitsProblem(price, splits)
-    if (problem) return this.fail(at, problem)
-    return splits
+    const splits = this.section(routeFields.splits, value, at, undefined)
+    const problem = splits && splitsProblem(price, splits)
+    return problem ? this.fail(at, problem) : splits
   }
-
-  private split(value: unknown, path: string): RouteSplit | undefined {
-    const map = this.mapping(value, path)
-    if (!map) return undefined
-    this.knownKeys(map, path, SPLIT_KEYS)
-    const recipientValue = this.required(map, 'recipient', path)
-    const recipient =
-      recipientValue === undefined || recipientValue === REPORTED
-        ? undefined
-        : this.take(joinPath(path, 'recipient'), checkPayee(recipientValue))
-    const amountAt = joinPath(path, 'amount')
-    const amount = this.decimal(this.required(map, 'amount', path), amountAt, '0.01')
-    const units = amount && this.take(amountAt, checkTokenUnits(amount))
-    const memo = this.memo(map, path)
-    if (!recipient || !amount || units === undefined || memo === null) return undefined
-    return { recipient, amount, ...(memo !== undefined ? { memo } : {}) }
-  }
-
-  /** An optional bytes32; empty counts as absent. null: reported. */
-  private memo(map: Mapping, path: string): Hex | undefined | null {
-    const at = joinPath(path, 'memo')
-    const value = this.get(map, 'memo')
-    if (value === undefined) return undefined
-    if (typeof value === 'number') return this.fail(at, UNQUOTED_HEX) ?? null
-    const text = this.asString(value, at)
-    if (text === undefined) return null
-    if (text === '') return undefined
-    if (!/^0x[0-9a-fA-F]{64}$/.test(text))
-      return this.fail(at, `must be a bytes32, "0x" followed by 64 hex digits (got ${text.length} characters)`) ?? null
-    return text.toLowerCase() as Hex
-  }
-}
-
-function notSet(names: readonly string[]): string {
-  return names.length === 1
-    ? `environment variable ${names[0]} is not set`
-    : `environment variables ${names.join(', ')} are not set`
 }

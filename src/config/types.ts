@@ -1,4 +1,6 @@
 import type { z } from 'zod'
+import type { AdminConfig } from './admin.js'
+import type { RoutePrice, RouteSplit } from './route-schema.js'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -27,7 +29,7 @@ export interface DecimalAmount {
   readonly scale: number
 }
 
-export type RoutePrice = { readonly kind: 'free' } | { readonly kind: 'charge'; readonly amount: DecimalAmount }
+export type { RoutePrice, RouteSplit }
 
 export interface RouteConfig {
   /** position in `routes`, for error messages and metrics */
@@ -56,14 +58,6 @@ export interface RouteConfig {
 export type Address = `0x${string}`
 /** `0x`-prefixed hex */
 export type Hex = `0x${string}`
-
-export interface RouteSplit {
-  readonly recipient: Address
-  /** in the gateway currency, like the route price */
-  readonly amount: DecimalAmount
-  /** bytes32, required on that transfer when set */
-  readonly memo?: Hex
-}
 
 /**
  * `methods.stripe`, as its schema (src/methods/stripe/config.ts) parses it: secretKey, networkId,
@@ -97,16 +91,10 @@ export interface MethodsConfig {
 
 export type RouteMode = SchemaRouteMode
 
+export type { AdminConfig }
+
 /** `cors:`: origins (["*"] allows any), maxAgeSeconds of a preflight answer, credentials (allowlist only) */
 export type CorsConfig = Readonly<z.output<typeof corsSchema>>
-
-/** The admin listener: metrics, the live config and every other operator endpoint, off the public port. */
-export interface AdminConfig {
-  readonly host: string
-  readonly port: number
-  /** bearer token every admin request must carry; undefined: none, and then `host` is a loopback address */
-  readonly token?: string
-}
 
 /** Bounds on what one gateway process holds for clients (`limits:`); all but bodyTimeoutMs apply at listen time. */
 export type LimitsConfig = Readonly<z.output<typeof limitsSchema>>

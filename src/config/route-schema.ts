@@ -1,0 +1,131 @@
+import { z } from 'zod'
+import {
+  checkDecimal,
+  checked,
+  checkPayee,
+  checkPositiveInteger,
+  checkTokenUnits,
+  isProblem,
+  type Problem,
+  stringList,
+  UNQUOTED_HEX,
+} from './fields.js'
+import { kind, nested, show } from './issues.js'
+import { checkMatch, descriptionSchema, modeSchema } from './schema.js'
+import type { Hex } from './types.js'
+
+/**
+ * The zod schemas of one route's own fields. What depends on other routes or on the configured
+ * methods (duplicates, shadowing, prices and `methods` against the methods, splits below the price)
+ * is in cross-checks.ts.
+ */
+
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576
+/** draft-tempo-charge §Split Payments: servers SHOULD limit splits to 10 (gas within one block) */
+export const MAX_SPLITS = 10
+
+/** A required field from a check: what the check returns, less its problems, is the field's type. */
+const required = <R>(check: (value: unknown) => R) =>
+  checked<Exclude<R, Problem>>((value) =>
+    value === undefined ? { problem: 'is required' } : (check(value) as Exclude<R, Problem> | Problem),
+  )
+
+/** "METHOD /path": the text as written, the upper-case method (or "*") and a canonical path pattern. */
+export const matchSchema = required((value) => {
+  if (typeof value !== 'string') return { problem: `must be a string (got ${kind(value)})` }
+  const parsed = checkMatch(value)
+  return isProblem(parsed) ? parsed : { match: value, ...parsed }
+})
+
+/** `free`, or a quoted decimal amount; "0" is a zero-amount charge (a payer proves who they are by signing). */
+export const priceSchema = required((value) => {
+  if (value === 'free') return { kind: 'free' as const }
+  const amount = checkDecimal(value, '0.50')
+  return isProblem(amount) ? amount : { kind: 'charge' as const, amount }
+})
+
+/** the methods a route offers, by name; absent: every configured one */
+export const routeMethodsSchema = stringList().refine(
+  (names) => names === undefined || names.length > 0,
+  'must not be empty (leave it out to offer every configured method)',
+)
+
+/** largest request body buffered for a body digest; 413 beyond it */
+export const maxBodyBytesSchema = checked((value) =>
+  value === undefined ? DEFAULT_MAX_BODY_BYTES : checkPositiveInteger(value, 'a positive integer number of bytes'),
+)
+
+/** An optional bytes32; empty counts as absent. */
+const memoSchema = checked<Hex | undefined>((value) => {
+  if (value === undefined || value === '') return undefined
+  if (typeof value === 'number') return { problem: UNQUOTED_HEX }
+  if (typeof value !== 'string') return { problem: `must be a string (got ${kind(value)})` }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value))
+    return { problem: `must be a bytes32, "0x" followed by 64 hex digits (got ${value.length} characters)` }
+  return value.toLowerCase() as Hex
+})
+
+/** One part of the price paid to another recipient (Tempo only). */
+export const splitSchema = z
+  .strictObject({
+    recipient: required(checkPayee),
+    /** in the gateway currency, like the route price; exact at the token's 6 decimals */
+    amount: required((value) => {
+      const amount = checkDecimal(value, '0.01')
+      if (isProblem(amount)) return amount
+      const units = checkTokenUnits(amount)
+      return isProblem(units) ? units : amount
+    }),
+    /** bytes32, required on that transfer when set */
+    memo: memoSchema,
+  })
+  .transform(({ memo, ...split }) => ({ ...split, ...(memo !== undefined ? { memo } : {}) }))
+
+/** draft-tempo-charge §Split Payments: parts of the price paid to other recipients. */
+export const splitsSchema = z
+  .unknown()
+  .optional()
+  .transform((value, ctx): Array<z.output<typeof splitSchema>> | undefined => {
+    if (value === undefined) return undefined
+    if (!Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `must be a list of splits (got ${kind(value)})` })
+      return z.NEVER
+    }
+    if (value.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must list at least one split (leave it out for none)' })
+      return z.NEVER
+    }
+    if (value.length > MAX_SPLITS)
+      ctx.addIssue({ code: 'custom', message: `has ${value.length} entries; at most ${MAX_SPLITS} are allowed` })
+    return nested(z.array(splitSchema), value, ctx) ?? z.NEVER
+  })
+
+/** `shadows: ok`: this route may take requests of a later one on purpose. */
+export const shadowsSchema = checked((value) => {
+  if (value === undefined || value === 'ok') return value === 'ok'
+  return { problem: `must be "ok" (got ${typeof value === 'string' ? show(value) : kind(value)})` }
+})
+
+/**
+ * A route's fields, each with its own schema. The loader reads them one by one, in this order, so
+ * that a bad field leaves the rest of the route for the checks across routes.
+ */
+export const routeFields = {
+  match: matchSchema,
+  price: priceSchema,
+  description: descriptionSchema,
+  methods: routeMethodsSchema,
+  maxBodyBytes: maxBodyBytesSchema,
+  splits: splitsSchema,
+  mode: modeSchema,
+  caseSensitive: z.boolean().optional(),
+  shadows: shadowsSchema,
+}
+
+/** Only the keys of a route, for did-you-mean on the others. */
+export const routeKeysSchema = z.strictObject(
+  Object.fromEntries(Object.keys(routeFields).map((key) => [key, z.unknown().optional()])),
+)
+
+export type RoutePrice = Readonly<z.output<typeof priceSchema>>
+export type RouteSplit = Readonly<z.output<typeof splitSchema>>
