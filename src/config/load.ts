@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { adminSchema } from './admin.js'
 import { expandEnv } from './expand-env.js'
-import { TOP_KEYS } from './keys.js'
+import { topKeysSchema } from './keys.js'
 import {
   bodyLimitFindings,
   duplicateProblem,
@@ -18,7 +18,7 @@ import {
   workersProblem,
 } from './cross-checks.js'
 import { durationMs } from './fields.js'
-import { joinPath, kind, requiredKeys, unknownKey } from './issues.js'
+import { checkSchema, joinPath, kind, requiredKeys } from './issues.js'
 import {
   errorLines,
   fail,
@@ -205,7 +205,10 @@ function gateway(load: Load, root: unknown, file: string, displayName: string): 
     return fail(p, '', 'the file is empty; it needs at least realm, upstream and routes')
   const top = mapping(p, root, '')
   if (!top) return undefined
-  knownKeys(p, top, '', TOP_KEYS)
+  // the keys alone, so a key written with nothing after it (`secretkey:`) is still refused, and every
+  // problem is kept, even at a key whose `${...}` was already reported
+  const keys = checkSchema(topKeysSchema, Object.fromEntries([...top.keys()].map((key) => [key, true])), '')
+  if (!keys.ok) p.issues.push(...keys.issues)
 
   const listenValue = get(top, 'listen')
   // the admin port is compared with the public one: a value of the wrong type stands for the default
@@ -305,13 +308,6 @@ function mapping(p: Problems, value: unknown, path: string): Mapping | undefined
   if (value === REPORTED) return undefined
   if (value instanceof Map) return value as Mapping
   return fail(p, path, `must be a mapping (got ${kind(value)})`)
-}
-
-function knownKeys(p: Problems, map: Mapping, path: string, known: readonly string[]): void {
-  for (const key of map.keys()) {
-    if (known.includes(key)) continue
-    fail(p, joinPath(path, key), unknownKey(key, known), false)
-  }
 }
 
 /** The value at `key`; YAML null (`key:` with nothing after it) counts as absent. */
