@@ -33,6 +33,8 @@ export const TOP_KEYS = [
   'routing',
   'admin',
 ]
+/** Only the top-level keys, for did-you-mean on the others; each block checks its own value. */
+export const topKeysSchema = z.strictObject(Object.fromEntries(TOP_KEYS.map((key) => [key, z.unknown().optional()])))
 export const ROUTING_KEYS = ['caseSensitive']
 export const CORS_KEYS = ['origins', 'maxAge', 'credentials']
 /** the keys of the blocks that have a schema of their own come from it */

@@ -3,14 +3,12 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
-import { type AdminConfig, adminSchema } from './admin.js'
+import { adminSchema } from './admin.js'
 import { expandEnv } from './expand-env.js'
-import { TOP_KEYS } from './keys.js'
+import { topKeysSchema } from './keys.js'
 import {
   bodyLimitFindings,
   duplicateProblem,
-  type Finding,
-  type MethodsState,
   priceFinding,
   requirementProblem,
   routeMethodsFindings,
@@ -20,7 +18,18 @@ import {
   workersProblem,
 } from './cross-checks.js'
 import { durationMs } from './fields.js'
-import { checkSchema, type Issue, requiredKeys, joinPath, kind, notSet, unknownKey } from './issues.js'
+import { checkSchema, joinPath, kind, requiredKeys } from './issues.js'
+import {
+  errorLines,
+  fail,
+  found,
+  newProblems,
+  notice,
+  type Problems,
+  section,
+  unsetVariables,
+  warningLines,
+} from './problems.js'
 import { isPlaceholder } from './placeholders.js'
 import { DEFAULT_MAX_BODY_BYTES, routeFields, routeKeysSchema } from './route-schema.js'
 import {
@@ -115,16 +124,22 @@ export function parseConfig(
   } catch (error) {
     return { ok: false, errors: [`${displayName}: ${error instanceof Error ? error.message : String(error)}`] }
   }
-  const validator = new Validator(env, runtime.exampleUpstream, runtime.plugins)
-  const expanded = validator.expand(raw, '')
+  const load: Load = {
+    problems: newProblems(),
+    env,
+    exampleUpstream: runtime.exampleUpstream ?? 'http://127.0.0.1:3000',
+    plugins: runtime.plugins ?? methodPlugins,
+    methods: { configured: [], disabled: new Map(), example: false },
+  }
+  const expanded = expand(load, raw, '')
   if (runtime.sandbox) applySandbox(expanded, runtime.sandbox)
-  const config = validator.gateway(expanded, resolve(file), displayName)
-  const errors = validator.errors(displayName)
+  const config = gateway(load, expanded, resolve(file), displayName)
+  const errors = errorLines(load.problems, displayName)
   if (errors.length > 0 || !config) return { ok: false, errors }
   return {
     ok: true,
     config,
-    warnings: [...doc.warnings.map(located), ...validator.warnings(displayName)],
+    warnings: [...doc.warnings.map(located), ...warningLines(load.problems, displayName)],
     hash: createHash('sha256').update(text).digest('hex'),
   }
 }
@@ -145,495 +160,412 @@ type Mapping = Map<string, unknown>
 /** stands in for an absent optional block: every key reads as absent */
 const EMPTY: Mapping = new Map()
 
-class Validator {
-  private readonly issues: Issue[] = []
-  /** unset environment variables, by the key path of the string that referenced them */
-  private readonly missing = new Map<string, string[]>()
-  /** names of the payment methods present under `methods`, valid or not, so routes can refer to them */
-  private configuredMethods: string[] = []
-  /** configured methods that are switched off, with why (e.g. "methods.tempo.recipient is empty (...)") */
-  private readonly disabled = new Map<string, string>()
-  /** things worth a warning that are not errors, by key path */
-  private readonly notices: Array<{ path: string; message: string }> = []
-  /** the text as written, before expansion, of every string that references a variable */
-  private readonly written = new Map<string, string>()
-
-  /** `upstream.url: "example"`: the sample config, in front of the bundled example API */
-  private example = false
-
-  constructor(
-    private readonly env: Env,
-    private readonly exampleUpstream = 'http://127.0.0.1:3000',
-    private readonly plugins: readonly MethodPlugin[] = methodPlugins,
-  ) {}
-
-  errors(displayName: string): string[] {
-    return this.issues.map(({ path, problem, aboutValue }) => {
-      const names = aboutValue ? this.missing.get(path) : undefined
-      return `${displayName}: ${path ? `${path}: ` : ''}${problem}${names ? ` (${notSet(names)})` : ''}`
-    })
-  }
-
-  warnings(displayName: string): string[] {
-    const explained = new Set([...this.issues, ...this.notices].map((item) => item.path))
-    return [
-      ...[...this.missing]
-        .filter(([path]) => !explained.has(path))
-        .map(([path, names]) => `${displayName}: ${path}: ${notSet(names)}, so it expands to ""`),
-      ...this.notices.map(({ path, message }) => `${displayName}: ${path}: ${message}`),
-    ]
-  }
-
-  private fail(path: string, problem: string, aboutValue = true): undefined {
-    this.issues.push({ path, problem, aboutValue })
-    return undefined
-  }
-
-  /** Expands environment variables in every string value (never in keys), turning YAML maps into Maps keyed by string. */
-  expand(value: unknown, path: string): unknown {
-    if (typeof value === 'string') {
-      try {
-        const { value: expanded, missing } = expandEnv(value, this.env)
-        if (missing.length > 0) this.missing.set(path, missing)
-        if (value.includes('${')) this.written.set(path, value)
-        return expanded
-      } catch (error) {
-        this.fail(path, error instanceof Error ? error.message : String(error))
-        return REPORTED
-      }
-    }
-    if (Array.isArray(value)) return value.map((item, i) => this.expand(item, `${path}[${i}]`))
-    if (value instanceof Map) {
-      const out: Mapping = new Map()
-      for (const [key, item] of value) {
-        const name = String(key)
-        out.set(name, this.expand(item, joinPath(path, name)))
-      }
-      return out
-    }
-    return value
-  }
-
-  gateway(root: unknown, file: string, displayName: string): GatewayConfig | undefined {
-    if (root === null || root === undefined)
-      return this.fail('', 'the file is empty; it needs at least realm, upstream and routes')
-    const top = this.mapping(root, '')
-    if (!top) return undefined
-    this.knownKeys(top, '', TOP_KEYS)
-
-    const listenValue = this.get(top, 'listen')
-    // the admin port is compared with the public one: a value of the wrong type stands for the default
-    const listen = this.section(
-      listenSchema,
-      listenValue,
-      'listen',
-      typeof listenValue === 'string' ? undefined : DEFAULT_LISTEN,
-    )
-    const realm = this.section(realmSchema, this.get(top, 'realm'), 'realm', undefined)
-    const secretKey = this.section(secretKeySchema, this.get(top, 'secretKey'), 'secretKey', undefined)
-    const previousSecretKeys = this.section(
-      previousSecretKeysSchema,
-      this.get(top, 'previousSecretKeys'),
-      'previousSecretKeys',
-      [],
-    )
-    const challengeTtlMs = this.section(durationMs('5m', 1000), this.get(top, 'challengeTtl'), 'challengeTtl', 0)
-    const currency = this.section(currencySchema, this.get(top, 'currency'), 'currency', 'usd')
-    const upstream = this.upstream(top)
-    const store = this.store(top)
-    if (
-      store.url &&
-      secretKey === undefined &&
-      !this.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')
-    ) {
-      this.fail('secretKey', sharedStoreNeedsKey(this.missing.has('secretKey') ? [] : this.unsetVariables('secretKey')))
-    }
-    const logLevel = this.section(logSchema, this.get(top, 'log') ?? EMPTY, 'log', 'info')
-    const methods = this.methods(top)
-    if (!store.url) this.withoutStore(methods)
-    const mode = this.section(modeSchema, this.get(top, 'mode'), 'mode', undefined) ?? 'enforce'
-    const routes = this.routes(top, mode)
-    const trustedProxies = this.section(trustedProxiesSchema, this.get(top, 'trustedProxies'), 'trustedProxies', [])
-    const corsValue = this.get(top, 'cors')
-    const cors = corsValue === undefined ? undefined : this.section(corsSchema, corsValue, 'cors', undefined)
-    const { challengeRateLimit, depositIntentRateLimit } = this.section(
-      rateLimitSchema,
-      this.get(top, 'rateLimit') ?? EMPTY,
-      'rateLimit',
-      rateLimitSchema.parse({}),
-    )
-    const discovery = this.section(discoverySchema, this.get(top, 'discovery') ?? EMPTY, 'discovery', {})
-    const shutdown = this.section(shutdownSchema, this.get(top, 'shutdown') ?? EMPTY, 'shutdown', {
-      graceMs: 0,
-      timeoutMs: 0,
-    })
-    const limits = this.limits(top, routes)
-    const { watch, watchPollMs } = this.section<z.output<typeof watchSchema>, z.output<typeof watchSchema>>(
-      watchSchema,
-      this.get(top, 'watch'),
-      'watch',
-      { watch: true },
-    )
-    const workers = this.workers(top, store)
-    const admin = this.admin(top, listen)
-
-    if (this.issues.length > 0) return undefined
-    // No issue means every required part was produced.
-    return {
-      file,
-      displayName,
-      listen: listen!,
-      realm: realm!,
-      ...(secretKey ? { secretKey } : {}),
-      previousSecretKeys,
-      challengeTtlMs,
-      currency,
-      upstream: upstream!,
-      store,
-      methods,
-      routes: routes!,
-      logLevel,
-      trustedProxies,
-      ...(cors ? { cors } : {}),
-      ...(challengeRateLimit ? { challengeRateLimit } : {}),
-      depositIntentRateLimit,
-      discovery,
-      shutdown,
-      limits,
-      watch,
-      ...(watchPollMs !== undefined ? { watchPollMs } : {}),
-      workers,
-      ...(admin ? { admin } : {}),
-    }
-  }
-
-  /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
-  /** Processes serving one port (node:cluster). Single use across them needs the shared store. */
-  private workers(top: Mapping, store: GatewayConfig['store']): number {
-    const workers = this.section(workersSchema, this.get(top, 'workers'), 'workers', 1)
-    const problem = workersProblem(workers, store)
-    if (problem) this.fail('workers', problem)
-    return workers
-  }
-
-  // ---- generic readers -------------------------------------------------------------------------
-
-  private mapping(value: unknown, path: string): Mapping | undefined {
-    if (value === REPORTED) return undefined
-    if (value instanceof Map) return value as Mapping
-    return this.fail(path, `must be a mapping (got ${kind(value)})`)
-  }
-
-  private knownKeys(map: Mapping, path: string, known: readonly string[]): void {
-    for (const key of map.keys()) {
-      if (known.includes(key)) continue
-      this.fail(joinPath(path, key), unknownKey(key, known), false)
-    }
-  }
-
-  /** The value at `key`; YAML null (`key:` with nothing after it) counts as absent. */
-  private get(map: Mapping, key: string): unknown {
-    const value = map.get(key)
-    return value === null ? undefined : value
-  }
-
-  private required(map: Mapping, key: string, path: string): unknown {
-    const value = this.get(map, key)
-    if (value === undefined) this.fail(joinPath(path, key), 'is required')
-    return value
-  }
-
-  // ---- top-level fields ------------------------------------------------------------------------
-
-  private upstream(top: Mapping): GatewayConfig['upstream'] | undefined {
-    const value = this.get(top, 'upstream')
-    this.example = value instanceof Map && this.get(value as Mapping, 'url') === EXAMPLE_UPSTREAM
-    if (this.example) {
-      const names = this.unsetVariables('upstream.url')
-      const how = names.length > 0 ? `set ${names.join(', ')}` : 'set upstream.url'
-      this.notices.push({
-        path: 'upstream.url',
-        message: `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL`,
-      })
-    }
-    const upstream = this.section(upstreamSchema, value, 'upstream', undefined)
-    if (!upstream) return undefined
-    const { url, timeout, stripRequestHeaders } = upstream
-    return url === EXAMPLE_UPSTREAM
-      ? { url: new URL(this.exampleUpstream), timeoutMs: timeout, stripRequestHeaders, example: true }
-      : { url, timeoutMs: timeout, stripRequestHeaders }
-  }
-
-  private store(top: Mapping): GatewayConfig['store'] {
-    const value = this.get(top, 'store')
-    const url = value instanceof Map ? this.get(value as Mapping, 'url') : undefined
-    // what the checks that lean on store.url (workers, secretKey) see when the block has a problem
-    const fallback = { keyPrefix: 'mppgw:', ...(typeof url === 'string' && URL.canParse(url) ? { url } : {}) }
-    return this.section(storeSchema, value ?? EMPTY, 'store', fallback)
-  }
-
-  // ---- methods ---------------------------------------------------------------------------------
-
-  private methods(top: Mapping): MethodsConfig {
-    const value = this.get(top, 'methods')
-    if (value === undefined) return {}
-    const map = this.mapping(value, 'methods')
-    if (!map) return {}
-    // Filled in the order written: that is the order of challenges.
-    const methods: Record<string, unknown> = {}
-    for (const [name, config] of map) {
-      const path = joinPath('methods', name)
-      const plugin = this.plugins.find((p) => p.name === name)
-      if (!plugin) {
-        this.fail(path, `unknown payment method (known: ${this.plugins.map((p) => p.name).join(', ')})`, false)
-        continue
-      }
-      this.configuredMethods.push(name)
-      const section = this.pluginSection(plugin, config, path)
-      if (section !== undefined) methods[name] = section
-    }
-    for (const [name, section] of Object.entries(methods)) {
-      const requirement = this.pluginNamed(name).requires?.(section)
-      if (!requirement) continue
-      const { method } = requirement
-      const problem = requirementProblem(
-        requirement,
-        this.configuredMethods.includes(method),
-        this.disabled.get(method),
-      )
-      if (problem) this.fail(`${joinPath('methods', name)}.${requirement.key}`, problem)
-    }
-    return methods as MethodsConfig
-  }
-
-  /** The warnings of the parsed method sections that hold something in memory without store.url. */
-  private withoutStore(methods: MethodsConfig): void {
-    for (const [name, section] of Object.entries(methods)) {
-      const notice = this.pluginNamed(name).withoutStore?.(section)
-      if (notice) this.notices.push({ path: `${joinPath('methods', name)}.${notice.key}`, message: notice.message })
-    }
-  }
-
-  private pluginNamed(name: string): MethodPlugin {
-    return this.plugins.find((p) => p.name === name)!
-  }
-
-  /** A plugin's own section, checked by its zod schema; its problems join the others. */
-  private pluginSection(plugin: MethodPlugin, value: unknown, path: string): unknown {
-    const schema = plugin.configSchema!
-    if (value === REPORTED) return undefined
-    if (value === null || value === undefined) {
-      const keys = requiredKeys(schema)
-      return this.fail(
-        path,
-        keys.length > 0 ? `must be a mapping with at least ${keys.join(' and ')}` : 'must be a mapping',
-      )
-    }
-    const map = this.mapping(value, path)
-    if (!map) return undefined
-    const placeholder = this.placeholder(plugin, map, path)
-    const section = this.section(schema, map, path, undefined)
-    const off = this.emptyDisables(plugin, map, path)
-    return placeholder || off ? undefined : section
-  }
-
-  /** A part checked by its zod schema: what it parses to, or `fallback` after its problems join the others. */
-  private section<T, F>(schema: z.ZodType<T>, value: unknown, path: string, fallback: F): T | F {
-    const checked = checkSchema(schema, value, path)
-    if (checked.ok) return checked.data
-    const reported = new Set(this.issues.map((issue) => issue.path))
-    // a value whose `${...}` was already reported is checked no further
-    for (const issue of checked.issues) if (!reported.has(issue.path)) this.issues.push(issue)
-    return fallback
-  }
-
+/** One load of a config: what it found so far, and what the later parts read of the earlier ones. */
+interface Load {
+  readonly problems: Problems
+  readonly env: Env
+  readonly exampleUpstream: string
+  readonly plugins: readonly MethodPlugin[]
   /**
-   * An empty value at the plugin's `emptyDisables` key (an unset variable) switches the method off
-   * rather than failing, so the example config runs before anyone has, say, a Tempo address; routes
-   * that name the method then fail.
+   * names of the payment methods present under `methods`, valid or not, so routes can refer to them;
+   * those switched off, with why (e.g. "methods.tempo.recipient is empty (...)"); and whether this is
+   * the sample config (`upstream.url: "example"`)
    */
-  private emptyDisables(plugin: MethodPlugin, map: Mapping, path: string): boolean {
-    const rule = plugin.emptyDisables
-    if (!rule || this.get(map, rule.key) !== '') return false
-    const at = joinPath(path, rule.key)
-    const names = this.unsetVariables(at)
-    const how = names.length > 0 ? `set ${names.join(', ')} to ${rule.purpose}` : `set it to ${rule.purpose}`
-    this.disabled.set(plugin.name, `${at} is empty (${how})`)
-    this.notices.push({ path: at, message: `is empty, so the ${plugin.name} method is disabled (${how})` })
-    return true
-  }
+  readonly methods: { configured: string[]; disabled: Map<string, string>; example: boolean }
+}
 
-  /**
-   * A value copied from the examples (a Stripe key, say) can never take a payment: like an empty
-   * Tempo recipient, it switches the method off with a warning, so the sample config still runs.
-   */
-  private placeholder(plugin: MethodPlugin, map: Mapping, path: string): boolean {
-    const { keys = [], owner = plugin.name } = plugin.examplePlaceholders ?? {}
-    const found = keys.filter((key) => {
-      const value = this.get(map, key)
-      return typeof value === 'string' && isPlaceholder(value)
-    })
-    if (found.length === 0) return false
-    const at = found.map((key) => joinPath(path, key)).join(' and ')
-    const names = found.flatMap((key) =>
-      [...(this.written.get(joinPath(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!),
-    )
-    const how =
-      names.length > 0
-        ? `set ${names.join(', ')} to your own ${owner} values`
-        : `replace it with your own ${owner} value`
-    const is = found.length === 1 ? 'is a placeholder' : 'are placeholders'
-    this.disabled.set(plugin.name, `${at} ${is} (${how})`)
-    this.notices.push({
-      path: at,
-      message: `${is} from the examples, so the ${plugin.name} method is disabled (${how})`,
-    })
-    return true
-  }
-
-  /** The variables a string at `path` references that are unset or empty, from its text as written. */
-  private unsetVariables(path: string): string[] {
-    const text = this.written.get(path)
-    if (text === undefined) return []
-    const names: string[] = []
-    for (const match of text.matchAll(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      const name = match[1]
-      if (name !== undefined && !this.env[name] && !names.includes(name)) names.push(name)
-    }
-    return names
-  }
-
-  // ---- operations ------------------------------------------------------------------------------
-
-  /** `admin`: its checks lean on the public port and on the variables admin.token names. */
-  private admin(top: Mapping, publicListen: { host: string; port: number } | undefined): AdminConfig | undefined {
-    return this.section(
-      adminSchema(publicListen, this.missing.get('admin.token')),
-      this.get(top, 'admin'),
-      'admin',
-      undefined,
-    )
-  }
-
-  private limits(top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
-    const limits = this.section(limitsSchema, this.get(top, 'limits') ?? EMPTY, 'limits', undefined)
-    if (!limits) return limitsSchema.parse({})
-    this.found(bodyLimitFindings(routes ?? [], limits))
-    return limits
-  }
-
-  // ---- routes ----------------------------------------------------------------------------------
-
-  private routes(top: Mapping, mode: RouteMode): RouteConfig[] | undefined {
-    const value = this.required(top, 'routes', '')
-    if (value === undefined || value === REPORTED) return undefined
-    if (!Array.isArray(value)) return this.fail('routes', `must be a list of routes (got ${kind(value)})`)
-    if (value.length === 0) return this.fail('routes', 'must list at least one route')
-    const { caseSensitive } = this.section(routingSchema, this.get(top, 'routing') ?? EMPTY, 'routing', {
-      caseSensitive: false,
-    })
-    const routes: RouteConfig[] = []
-    const seen = new Map<string, number>()
-    const shadowsOk = new Set<number>()
-    value.forEach((item: unknown, index) => {
-      const route = this.route(item, index, seen, mode, caseSensitive, shadowsOk)
-      if (route) routes.push(route)
-    })
-    this.shadowing(routes, shadowsOk)
-    return routes
-  }
-
-  private shadowing(routes: readonly RouteConfig[], shadowsOk: ReadonlySet<number>): void {
-    for (const { path, problem } of shadowingProblems(routes, shadowsOk)) this.fail(path, problem)
-  }
-
-  private route(
-    value: unknown,
-    index: number,
-    seen: Map<string, number>,
-    defaultMode: RouteMode,
-    defaultCaseSensitive: boolean,
-    shadowsOk: Set<number>,
-  ): RouteConfig | undefined {
-    const path = `routes[${index}]`
-    const map = this.mapping(value, path)
-    if (!map) return undefined
-    this.section(routeKeysSchema, map, path, undefined)
-    const at = (key: keyof typeof routeFields) => `${path}.${key}`
-
-    const matched = this.section(routeFields.match, this.get(map, 'match'), at('match'), undefined)
-    const duplicate = matched && duplicateProblem(seen, matched, index)
-    if (duplicate) this.fail(at('match'), duplicate)
-
-    const written = this.section(routeFields.price, this.get(map, 'price'), at('price'), undefined)
-    const priceFound =
-      written && priceFinding(written, at('price'), this.methodsState(), this.get(map, 'methods') !== undefined)
-    const price = priceFound && 'problem' in priceFound ? undefined : written
-    if (priceFound) this.found([priceFound])
-    const description = this.section(
-      routeFields.description,
-      this.get(map, 'description'),
-      at('description'),
-      undefined,
-    )
-    const methods = this.routeMethods(map, at('methods'), price)
-    const maxBodyBytes = this.section(
-      routeFields.maxBodyBytes,
-      this.get(map, 'maxBodyBytes'),
-      at('maxBodyBytes'),
-      DEFAULT_MAX_BODY_BYTES,
-    )
-    const splits = this.splits(map, at('splits'), price)
-    const mode = this.section(routeFields.mode, this.get(map, 'mode'), at('mode'), undefined) ?? defaultMode
-    const caseSensitive =
-      this.section(routeFields.caseSensitive, this.get(map, 'caseSensitive'), at('caseSensitive'), undefined) ??
-      defaultCaseSensitive
-    if (this.section(routeFields.shadows, this.get(map, 'shadows'), at('shadows'), false)) shadowsOk.add(index)
-
-    if (!matched || !price) return undefined
-    return {
-      index,
-      ...matched,
-      price,
-      mode,
-      ...(description !== undefined ? { description } : {}),
-      ...(methods !== undefined ? { methods } : {}),
-      maxBodyBytes,
-      ...(splits !== undefined ? { splits } : {}),
-      ...(caseSensitive ? { caseSensitive: true as const } : {}),
+/** Expands environment variables in every string value (never in keys), turning YAML maps into Maps keyed by string. */
+function expand(load: Load, value: unknown, path: string): unknown {
+  if (typeof value === 'string') {
+    try {
+      const { value: expanded, missing } = expandEnv(value, load.env)
+      if (missing.length > 0) load.problems.missing.set(path, missing)
+      if (value.includes('${')) load.problems.written.set(path, value)
+      return expanded
+    } catch (error) {
+      fail(load.problems, path, error instanceof Error ? error.message : String(error))
+      return REPORTED
     }
   }
-
-  private methodsState(): MethodsState {
-    return { configured: this.configuredMethods, disabled: this.disabled, example: this.example }
-  }
-
-  /** The findings of a check across parts: problems join the errors, notices the warnings. */
-  private found(findings: readonly Finding[]): boolean {
-    let ok = true
-    for (const finding of findings) {
-      if ('problem' in finding) ok = this.fail(finding.path, finding.problem) ?? false
-      else this.notices.push({ path: finding.path, message: finding.notice })
+  if (Array.isArray(value)) return value.map((item, i) => expand(load, item, `${path}[${i}]`))
+  if (value instanceof Map) {
+    const out: Mapping = new Map()
+    for (const [key, item] of value) {
+      const name = String(key)
+      out.set(name, expand(load, item, joinPath(path, name)))
     }
-    return ok
+    return out
   }
+  return value
+}
 
-  /** The route's own `methods`, less the disabled ones; undefined: absent, or reported. */
-  private routeMethods(map: Mapping, at: string, price: RoutePrice | undefined): string[] | undefined {
-    const value = this.get(map, 'methods')
-    if (value === undefined || value === REPORTED) return undefined
-    if (price?.kind === 'free') return this.fail(at, 'not allowed on a free route')
-    const names = this.section(routeFields.methods, value, at, undefined)
-    if (!names || !this.found(routeMethodsFindings(names, at, this.methodsState()))) return undefined
-    return names.filter((name) => !this.disabled.has(name))
-  }
+function gateway(load: Load, root: unknown, file: string, displayName: string): GatewayConfig | undefined {
+  const p = load.problems
+  if (root === null || root === undefined)
+    return fail(p, '', 'the file is empty; it needs at least realm, upstream and routes')
+  const top = mapping(p, root, '')
+  if (!top) return undefined
+  // the keys alone, so a key written with nothing after it (`secretkey:`) is still refused, and every
+  // problem is kept, even at a key whose `${...}` was already reported
+  const keys = checkSchema(topKeysSchema, Object.fromEntries([...top.keys()].map((key) => [key, true])), '')
+  if (!keys.ok) p.issues.push(...keys.issues)
 
-  private splits(map: Mapping, at: string, price: RoutePrice | undefined): RouteSplit[] | undefined {
-    const value = this.get(map, 'splits')
-    if (value === undefined || value === REPORTED) return undefined
-    if (price?.kind === 'free') return this.fail(at, 'not allowed on a free route')
-    const splits = this.section(routeFields.splits, value, at, undefined)
-    const problem = splits && splitsProblem(price, splits)
-    return problem ? this.fail(at, problem) : splits
+  const listenValue = get(top, 'listen')
+  // the admin port is compared with the public one: a value of the wrong type stands for the default
+  const listen = section(
+    p,
+    listenSchema,
+    listenValue,
+    'listen',
+    typeof listenValue === 'string' ? undefined : DEFAULT_LISTEN,
+  )
+  const realm = section(p, realmSchema, get(top, 'realm'), 'realm', undefined)
+  const secretKey = section(p, secretKeySchema, get(top, 'secretKey'), 'secretKey', undefined)
+  const previousSecretKeys = section(
+    p,
+    previousSecretKeysSchema,
+    get(top, 'previousSecretKeys'),
+    'previousSecretKeys',
+    [],
+  )
+  const challengeTtlMs = section(p, durationMs('5m', 1000), get(top, 'challengeTtl'), 'challengeTtl', 0)
+  const currency = section(p, currencySchema, get(top, 'currency'), 'currency', 'usd')
+  const upstream = readUpstream(load, top)
+  const store = readStore(p, top)
+  if (
+    store.url &&
+    secretKey === undefined &&
+    !p.issues.some((issue) => issue.path === 'secretKey' || issue.path === 'store.url')
+  ) {
+    fail(
+      p,
+      'secretKey',
+      sharedStoreNeedsKey(p.missing.has('secretKey') ? [] : unsetVariables(p, load.env, 'secretKey')),
+    )
   }
+  const logLevel = section(p, logSchema, get(top, 'log') ?? EMPTY, 'log', 'info')
+  const methods = readMethods(load, top)
+  if (!store.url) withoutStore(load, methods)
+  const mode = section(p, modeSchema, get(top, 'mode'), 'mode', undefined) ?? 'enforce'
+  const routes = readRoutes(load, top, mode)
+  const trustedProxies = section(p, trustedProxiesSchema, get(top, 'trustedProxies'), 'trustedProxies', [])
+  const corsValue = get(top, 'cors')
+  const cors = corsValue === undefined ? undefined : section(p, corsSchema, corsValue, 'cors', undefined)
+  const { challengeRateLimit, depositIntentRateLimit } = section(
+    p,
+    rateLimitSchema,
+    get(top, 'rateLimit') ?? EMPTY,
+    'rateLimit',
+    rateLimitSchema.parse({}),
+  )
+  const discovery = section(p, discoverySchema, get(top, 'discovery') ?? EMPTY, 'discovery', {})
+  const shutdown = section(p, shutdownSchema, get(top, 'shutdown') ?? EMPTY, 'shutdown', { graceMs: 0, timeoutMs: 0 })
+  const limits = readLimits(p, top, routes)
+  const { watch, watchPollMs } = section<z.output<typeof watchSchema>, z.output<typeof watchSchema>>(
+    p,
+    watchSchema,
+    get(top, 'watch'),
+    'watch',
+    { watch: true },
+  )
+  const workers = readWorkers(p, top, store)
+  // admin's checks lean on the public port and on the variables admin.token names
+  const admin = section(p, adminSchema(listen, p.missing.get('admin.token')), get(top, 'admin'), 'admin', undefined)
+
+  if (p.issues.length > 0) return undefined
+  // No issue means every required part was produced.
+  return {
+    file,
+    displayName,
+    listen: listen!,
+    realm: realm!,
+    ...(secretKey ? { secretKey } : {}),
+    previousSecretKeys,
+    challengeTtlMs,
+    currency,
+    upstream: upstream!,
+    store,
+    methods,
+    routes: routes!,
+    logLevel,
+    trustedProxies,
+    ...(cors ? { cors } : {}),
+    ...(challengeRateLimit ? { challengeRateLimit } : {}),
+    depositIntentRateLimit,
+    discovery,
+    shutdown,
+    limits,
+    watch,
+    ...(watchPollMs !== undefined ? { watchPollMs } : {}),
+    workers,
+    ...(admin ? { admin } : {}),
+  }
+}
+
+// ---- generic readers -------------------------------------------------------------------------
+
+function mapping(p: Problems, value: unknown, path: string): Mapping | undefined {
+  if (value === REPORTED) return undefined
+  if (value instanceof Map) return value as Mapping
+  return fail(p, path, `must be a mapping (got ${kind(value)})`)
+}
+
+/** The value at `key`; YAML null (`key:` with nothing after it) counts as absent. */
+function get(map: Mapping, key: string): unknown {
+  const value = map.get(key)
+  return value === null ? undefined : value
+}
+
+// ---- top-level fields ------------------------------------------------------------------------
+
+function readUpstream(load: Load, top: Mapping): GatewayConfig['upstream'] | undefined {
+  const p = load.problems
+  const value = get(top, 'upstream')
+  load.methods.example = value instanceof Map && get(value as Mapping, 'url') === EXAMPLE_UPSTREAM
+  if (load.methods.example) {
+    const names = unsetVariables(p, load.env, 'upstream.url')
+    const how = names.length > 0 ? `set ${names.join(', ')}` : 'set upstream.url'
+    notice(
+      p,
+      'upstream.url',
+      `is "example": requests go to the bundled example API (examples/upstream/server.mjs), not to your API; ${how} to your API's URL`,
+    )
+  }
+  const upstream = section(p, upstreamSchema, value, 'upstream', undefined)
+  if (!upstream) return undefined
+  const { url, timeout, stripRequestHeaders } = upstream
+  return url === EXAMPLE_UPSTREAM
+    ? { url: new URL(load.exampleUpstream), timeoutMs: timeout, stripRequestHeaders, example: true }
+    : { url, timeoutMs: timeout, stripRequestHeaders }
+}
+
+function readStore(p: Problems, top: Mapping): GatewayConfig['store'] {
+  const value = get(top, 'store')
+  const url = value instanceof Map ? get(value as Mapping, 'url') : undefined
+  // what the checks that lean on store.url (workers, secretKey) see when the block has a problem
+  const fallback = { keyPrefix: 'mppgw:', ...(typeof url === 'string' && URL.canParse(url) ? { url } : {}) }
+  return section(p, storeSchema, value ?? EMPTY, 'store', fallback)
+}
+
+/** Processes serving one port (node:cluster). Single use across them needs the shared store. */
+function readWorkers(p: Problems, top: Mapping, store: GatewayConfig['store']): number {
+  const workers = section(p, workersSchema, get(top, 'workers'), 'workers', 1)
+  const problem = workersProblem(workers, store)
+  if (problem) fail(p, 'workers', problem)
+  return workers
+}
+
+function readLimits(p: Problems, top: Mapping, routes: readonly RouteConfig[] | undefined): LimitsConfig {
+  const limits = section(p, limitsSchema, get(top, 'limits') ?? EMPTY, 'limits', undefined)
+  if (!limits) return limitsSchema.parse({})
+  found(p, bodyLimitFindings(routes ?? [], limits))
+  return limits
+}
+
+// ---- methods ---------------------------------------------------------------------------------
+
+function readMethods(load: Load, top: Mapping): MethodsConfig {
+  const p = load.problems
+  const value = get(top, 'methods')
+  if (value === undefined) return {}
+  const map = mapping(p, value, 'methods')
+  if (!map) return {}
+  // Filled in the order written: that is the order of challenges.
+  const methods: Record<string, unknown> = {}
+  for (const [name, config] of map) {
+    const path = joinPath('methods', name)
+    const plugin = load.plugins.find((candidate) => candidate.name === name)
+    if (!plugin) {
+      fail(p, path, `unknown payment method (known: ${load.plugins.map((known) => known.name).join(', ')})`, false)
+      continue
+    }
+    load.methods.configured.push(name)
+    const parsed = pluginSection(load, plugin, config, path)
+    if (parsed !== undefined) methods[name] = parsed
+  }
+  for (const [name, parsed] of Object.entries(methods)) {
+    const requirement = pluginNamed(load, name).requires?.(parsed)
+    if (!requirement) continue
+    const { method } = requirement
+    const problem = requirementProblem(
+      requirement,
+      load.methods.configured.includes(method),
+      load.methods.disabled.get(method),
+    )
+    if (problem) fail(p, `${joinPath('methods', name)}.${requirement.key}`, problem)
+  }
+  return methods as MethodsConfig
+}
+
+/** The warnings of the parsed method sections that hold something in memory without store.url. */
+function withoutStore(load: Load, methods: MethodsConfig): void {
+  for (const [name, parsed] of Object.entries(methods)) {
+    const warning = pluginNamed(load, name).withoutStore?.(parsed)
+    if (warning) notice(load.problems, `${joinPath('methods', name)}.${warning.key}`, warning.message)
+  }
+}
+
+function pluginNamed(load: Load, name: string): MethodPlugin {
+  return load.plugins.find((plugin) => plugin.name === name)!
+}
+
+/** A plugin's own section, checked by its zod schema; its problems join the others. */
+function pluginSection(load: Load, plugin: MethodPlugin, value: unknown, path: string): unknown {
+  const p = load.problems
+  const schema = plugin.configSchema!
+  if (value === REPORTED) return undefined
+  if (value === null || value === undefined) {
+    const keys = requiredKeys(schema)
+    return fail(
+      p,
+      path,
+      keys.length > 0 ? `must be a mapping with at least ${keys.join(' and ')}` : 'must be a mapping',
+    )
+  }
+  const map = mapping(p, value, path)
+  if (!map) return undefined
+  const placeholder = placeholderDisables(load, plugin, map, path)
+  const parsed = section(p, schema, map, path, undefined)
+  const off = emptyDisables(load, plugin, map, path)
+  return placeholder || off ? undefined : parsed
+}
+
+/**
+ * An empty value at the plugin's `emptyDisables` key (an unset variable) switches the method off
+ * rather than failing, so the example config runs before anyone has, say, a Tempo address; routes
+ * that name the method then fail.
+ */
+function emptyDisables(load: Load, plugin: MethodPlugin, map: Mapping, path: string): boolean {
+  const rule = plugin.emptyDisables
+  if (!rule || get(map, rule.key) !== '') return false
+  const at = joinPath(path, rule.key)
+  const names = unsetVariables(load.problems, load.env, at)
+  const how = names.length > 0 ? `set ${names.join(', ')} to ${rule.purpose}` : `set it to ${rule.purpose}`
+  load.methods.disabled.set(plugin.name, `${at} is empty (${how})`)
+  notice(load.problems, at, `is empty, so the ${plugin.name} method is disabled (${how})`)
+  return true
+}
+
+/**
+ * A value copied from the examples (a Stripe key, say) can never take a payment: like an empty
+ * Tempo recipient, it switches the method off with a warning, so the sample config still runs.
+ */
+function placeholderDisables(load: Load, plugin: MethodPlugin, map: Mapping, path: string): boolean {
+  const { keys = [], owner = plugin.name } = plugin.examplePlaceholders ?? {}
+  const placeholders = keys.filter((key) => {
+    const value = get(map, key)
+    return typeof value === 'string' && isPlaceholder(value)
+  })
+  if (placeholders.length === 0) return false
+  const at = placeholders.map((key) => joinPath(path, key)).join(' and ')
+  const names = placeholders.flatMap((key) =>
+    [...(load.problems.written.get(joinPath(path, key)) ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map(
+      (m) => m[1]!,
+    ),
+  )
+  const how =
+    names.length > 0 ? `set ${names.join(', ')} to your own ${owner} values` : `replace it with your own ${owner} value`
+  const is = placeholders.length === 1 ? 'is a placeholder' : 'are placeholders'
+  load.methods.disabled.set(plugin.name, `${at} ${is} (${how})`)
+  notice(load.problems, at, `${is} from the examples, so the ${plugin.name} method is disabled (${how})`)
+  return true
+}
+
+// ---- routes ----------------------------------------------------------------------------------
+
+function readRoutes(load: Load, top: Mapping, mode: RouteMode): RouteConfig[] | undefined {
+  const p = load.problems
+  const value = get(top, 'routes')
+  if (value === undefined) return fail(p, 'routes', 'is required')
+  if (value === REPORTED) return undefined
+  if (!Array.isArray(value)) return fail(p, 'routes', `must be a list of routes (got ${kind(value)})`)
+  if (value.length === 0) return fail(p, 'routes', 'must list at least one route')
+  const { caseSensitive } = section(p, routingSchema, get(top, 'routing') ?? EMPTY, 'routing', {
+    caseSensitive: false,
+  })
+  const routes: RouteConfig[] = []
+  const seen = new Map<string, number>()
+  const shadowsOk = new Set<number>()
+  value.forEach((item: unknown, index) => {
+    const route = readRoute(load, item, index, { seen, mode, caseSensitive, shadowsOk })
+    if (route) routes.push(route)
+  })
+  for (const { path, problem } of shadowingProblems(routes, shadowsOk)) fail(p, path, problem)
+  return routes
+}
+
+/** What each route reads of the routes before it, and the defaults it inherits. */
+interface RouteContext {
+  /** the matches seen so far, for duplicates */
+  readonly seen: Map<string, number>
+  readonly mode: RouteMode
+  readonly caseSensitive: boolean
+  /** the indexes of the routes with `shadows: true` */
+  readonly shadowsOk: Set<number>
+}
+
+function readRoute(load: Load, value: unknown, index: number, context: RouteContext): RouteConfig | undefined {
+  const p = load.problems
+  const path = `routes[${index}]`
+  const map = mapping(p, value, path)
+  if (!map) return undefined
+  section(p, routeKeysSchema, map, path, undefined)
+  const at = (key: keyof typeof routeFields) => `${path}.${key}`
+
+  const matched = section(p, routeFields.match, get(map, 'match'), at('match'), undefined)
+  const duplicate = matched && duplicateProblem(context.seen, matched, index)
+  if (duplicate) fail(p, at('match'), duplicate)
+
+  const written = section(p, routeFields.price, get(map, 'price'), at('price'), undefined)
+  const priceFound = written && priceFinding(written, at('price'), load.methods, get(map, 'methods') !== undefined)
+  const price = priceFound && 'problem' in priceFound ? undefined : written
+  if (priceFound) found(p, [priceFound])
+  const description = section(p, routeFields.description, get(map, 'description'), at('description'), undefined)
+  const methods = routeMethods(load, map, at('methods'), price)
+  const maxBodyBytes = section(
+    p,
+    routeFields.maxBodyBytes,
+    get(map, 'maxBodyBytes'),
+    at('maxBodyBytes'),
+    DEFAULT_MAX_BODY_BYTES,
+  )
+  const splits = routeSplits(p, map, at('splits'), price)
+  const mode = section(p, routeFields.mode, get(map, 'mode'), at('mode'), undefined) ?? context.mode
+  const caseSensitive =
+    section(p, routeFields.caseSensitive, get(map, 'caseSensitive'), at('caseSensitive'), undefined) ??
+    context.caseSensitive
+  if (section(p, routeFields.shadows, get(map, 'shadows'), at('shadows'), false)) context.shadowsOk.add(index)
+
+  if (!matched || !price) return undefined
+  return {
+    index,
+    ...matched,
+    price,
+    mode,
+    ...(description !== undefined ? { description } : {}),
+    ...(methods !== undefined ? { methods } : {}),
+    maxBodyBytes,
+    ...(splits !== undefined ? { splits } : {}),
+    ...(caseSensitive ? { caseSensitive: true as const } : {}),
+  }
+}
+
+/** The route's own `methods`, less the disabled ones; undefined: absent, or reported. */
+function routeMethods(load: Load, map: Mapping, at: string, price: RoutePrice | undefined): string[] | undefined {
+  const p = load.problems
+  const value = get(map, 'methods')
+  if (value === undefined || value === REPORTED) return undefined
+  if (price?.kind === 'free') return fail(p, at, 'not allowed on a free route')
+  const names = section(p, routeFields.methods, value, at, undefined)
+  if (!names || !found(p, routeMethodsFindings(names, at, load.methods))) return undefined
+  return names.filter((name) => !load.methods.disabled.has(name))
+}
+
+function routeSplits(p: Problems, map: Mapping, at: string, price: RoutePrice | undefined): RouteSplit[] | undefined {
+  const value = get(map, 'splits')
+  if (value === undefined || value === REPORTED) return undefined
+  if (price?.kind === 'free') return fail(p, at, 'not allowed on a free route')
+  const splits = section(p, routeFields.splits, value, at, undefined)
+  const problem = splits && splitsProblem(price, splits)
+  return problem ? fail(p, at, problem) : splits
 }

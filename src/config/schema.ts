@@ -20,9 +20,9 @@ import { kind, nested, show } from './issues.js'
 
 /**
  * The zod schemas of the top-level blocks the loader checks with checkSchema. Each block parses to
- * the shape GatewayConfig holds; the types in types.ts are their outputs. The blocks whose checks
- * depend on other parts of the file (listen, secret keys, upstream, store, methods, routes, limits,
- * rate limits, workers) are still read by the loader's Validator; admin has its own in admin.ts.
+ * the shape GatewayConfig holds; the types in types.ts are their outputs. The rules across blocks
+ * (store and secretKey, workers, methods and routes, limits) are in cross-checks.ts, applied by the
+ * loader (load.ts); admin has its own schema in admin.ts.
  */
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
