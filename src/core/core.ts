@@ -15,6 +15,8 @@ import { RETRY_AFTER_SECONDS, problemResponse, respondWith } from './respond.js'
 import { settlePayment } from './settle.js'
 import { verifyChallenge } from './verify.js'
 
+const STORE_DOWN = 'The payment ledger is unreachable; nothing was charged. Retry shortly.'
+
 export interface PaymentCoreDeps {
   readonly config: Pick<GatewayConfig, 'realm' | 'challengeTtlMs' | 'challengeRateLimit' | 'depositIntentRateLimit'>
   readonly stores: { readonly claims: Claims; readonly rateCounter: RateCounter; readonly ledger: Ledger }
@@ -128,7 +130,7 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
       }
     } catch (error) {
       logger.error('replay store unavailable; refusing paid request', { route: routeName, error })
-      return unavailable(draft, 'store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
+      return unavailable(draft, 'store', STORE_DOWN)
     }
 
     const settled = await settlePayment(stores.claims, logger, {
@@ -154,8 +156,7 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
           `${failure.detail} The request was not forwarded; retry the same credential shortly (it is never charged twice).`,
         )
       }
-      if (failure.kind === 'store')
-        return unavailable(draft, 'store', 'The payment ledger is unreachable; nothing was charged. Retry shortly.')
+      if (failure.kind === 'store') return unavailable(draft, 'store', STORE_DOWN)
       draft.set({ payment: 'unavailable' })
       return respondWith(
         draft,

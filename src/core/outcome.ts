@@ -1,4 +1,5 @@
 import type { GatewayMetrics } from '../metrics/metrics.js'
+import type { RouteOffers } from './price-table.js'
 
 /** What happened to a priced request's payment, for the request log. */
 export type PaymentOutcome = 'challenged' | 'paid' | 'refused' | 'unavailable' | 'rate-limited' | 'shadow'
@@ -83,4 +84,14 @@ export function shadowOutcome(
   const counts: Count[] = [{ metric: 'shadowChallenge', args: [route, offers.map((o) => o.method)] }]
   for (const o of offers) counts.push({ metric: 'shadowRevenue', args: [route, o.method, o.currency, o.amount] })
   return Object.freeze({ log: Object.freeze({ payment: 'shadow' }), counts: Object.freeze(counts) })
+}
+
+/** `shadowOutcome` for a route's offers, as both doors count it. */
+export function shadowOutcomeOf(route: RouteOffers): Outcome {
+  const offers = route.offers.map((o) => ({
+    method: o.method.name,
+    currency: o.request.currency,
+    amount: o.request.amount,
+  }))
+  return shadowOutcome(route.route.match, offers)
 }

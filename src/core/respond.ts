@@ -1,8 +1,23 @@
-import type { Problem } from '../protocol/problem.js'
+import { type Problem, gatewayProblem } from '../protocol/problem.js'
 import type { ProblemResponse, RespondDecision } from './decision.js'
 import type { OutcomeDraft } from './outcome.js'
 
 export const RETRY_AFTER_SECONDS = 2
+
+/** A request path that canonicalizePath refused: the same answer from the sidecar and the middleware. */
+export function badPathProblem(reason: string): Problem {
+  return gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${reason}.`)
+}
+
+/** A body over the route's `maxBodyBytes`, from either door. */
+export function bodyTooLargeProblem(maxBodyBytes: number): Problem {
+  return gatewayProblem(
+    413,
+    'body-too-large',
+    'Content Too Large',
+    `The request body is larger than this route's limit of ${maxBodyBytes} bytes.`,
+  )
+}
 
 /**
  * The response for a problem. Challenges go on separate header lines: folded into one

@@ -2,11 +2,11 @@ import type { MiddlewareHandler } from 'hono'
 import { canonicalizePath } from '../http/canonical-path.js'
 import { type Env, loadConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
-import { type RespondDecision, countAll, receiptHeaders, shadowOutcome } from '../core/index.js'
+import { type RespondDecision, countAll, receiptHeaders, shadowOutcomeOf } from '../core/index.js'
 import type { ProblemResponse } from '../core/decision.js'
-import { problemResponse } from '../core/respond.js'
+import { badPathProblem, bodyTooLargeProblem, problemResponse } from '../core/respond.js'
 import { createLogger, type Logger } from '../log/logger.js'
-import { type Problem, gatewayProblem } from '../protocol/problem.js'
+import type { Problem } from '../protocol/problem.js'
 import { type ClientIpResolver, createClientIpResolver } from '../http/client-ip.js'
 import type { LedgerEntry } from '../store/types.js'
 import { buildPayments, type Payments } from './payments.js'
@@ -61,19 +61,11 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
     const raw = c.req.raw
     // The sidecar's rule: route one canonical spelling, so no other spelling of a priced path is free.
     const canonical = canonicalizePath(rawPath(raw.url))
-    if (!canonical.ok)
-      return problem(
-        gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${canonical.reason}.`),
-      )
+    if (!canonical.ok) return problem(badPathProblem(canonical.reason))
     const route = routes.match(raw.method, canonical.path)
     if (!route || route.route.price.kind === 'free') return next()
     if (route.route.mode === 'shadow') {
-      const offers = route.offers.map((o) => ({
-        method: o.method.name,
-        currency: o.request.currency,
-        amount: o.request.amount,
-      }))
-      countAll(payments.metrics, shadowOutcome(route.route.match, offers).counts)
+      countAll(payments.metrics, shadowOutcomeOf(route).counts)
       return next()
     }
 
@@ -83,15 +75,7 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
     const read = raw.bodyUsed
       ? { ok: true as const, body: nonEmpty(new Uint8Array(await c.req.arrayBuffer())) }
       : await readWebBody(raw, maxBodyBytes)
-    if (!read.ok || (read.body?.byteLength ?? 0) > maxBodyBytes)
-      return problem(
-        gatewayProblem(
-          413,
-          'body-too-large',
-          'Content Too Large',
-          `The request body is larger than this route's limit of ${maxBodyBytes} bytes.`,
-        ),
-      )
+    if (!read.ok || (read.body?.byteLength ?? 0) > maxBodyBytes) return problem(bodyTooLargeProblem(maxBodyBytes))
     const { body } = read
 
     const decision = await core.handle({

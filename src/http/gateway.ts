@@ -8,6 +8,7 @@ import { finishRecord, type RequestRecord } from './request-record.js'
 import { handleShadowRoute } from './shadow-route.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { canonicalizePath } from './canonical-path.js'
+import { badPathProblem } from '../core/respond.js'
 import { createClientIpResolver } from './client-ip.js'
 import { answerPreflight, applyCors } from './cors.js'
 import { discoveryHandlers } from './discovery-routes.js'
@@ -92,10 +93,7 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
     if (!canonical || !canonical.ok) {
       const reason = canonical && !canonical.ok ? canonical.reason : 'unsupported request target'
       finishRecord(record, incoming, outgoing, (target?.path ?? '').slice(0, 200), startedAt, ctx.logger, ctx.metrics)
-      return sentProblem(
-        outgoing,
-        gatewayProblem(400, 'bad-path', 'Bad Request', `The request path is not acceptable: ${reason}.`),
-      )
+      return sentProblem(outgoing, badPathProblem(reason))
     }
     finishRecord(record, incoming, outgoing, canonical.path, startedAt, ctx.logger, ctx.metrics)
     c.set('path', canonical.path)

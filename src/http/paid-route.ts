@@ -5,7 +5,7 @@ import { sendProblem } from './respond.js'
 import type { RespondDecision } from '../core/decision.js'
 import { countAll } from '../core/outcome.js'
 import type { RouteOffers } from '../core/price-table.js'
-import { RETRY_AFTER_SECONDS } from '../core/respond.js'
+import { RETRY_AFTER_SECONDS, bodyTooLargeProblem } from '../core/respond.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { requestFraming } from '../proxy/framing.js'
 import { UNSUPPORTED_FRAMING, forwardToUpstream } from './forward.js'
@@ -90,16 +90,7 @@ function respond(
 function refuseBody(ctx: GatewayContext, outgoing: ServerResponse, reason: BodyRefusal, maxBodyBytes: number): void {
   if (reason === 'aborted') return void outgoing.destroy()
   if (reason === 'too-large') {
-    return sendProblem(
-      outgoing,
-      gatewayProblem(
-        413,
-        'body-too-large',
-        'Content Too Large',
-        `The request body is larger than this route's limit of ${maxBodyBytes} bytes.`,
-      ),
-      { close: true },
-    )
+    return sendProblem(outgoing, bodyTooLargeProblem(maxBodyBytes), { close: true })
   }
   if (reason === 'timeout') {
     ctx.metrics.limitRefused('bodyTimeout')

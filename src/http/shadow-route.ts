@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { GatewayContext } from './context.js'
-import { shadowOutcome } from '../core/outcome.js'
+import { shadowOutcomeOf } from '../core/outcome.js'
 import type { RouteOffers } from '../core/price-table.js'
 import { forwardFree } from './forward.js'
 import { type RequestRecord, recordOutcome } from './request-record.js'
@@ -18,11 +18,6 @@ export function handleShadowRoute(
   pathAndQuery: string,
   record: RequestRecord,
 ) {
-  const offers = routeOffers.offers.map((offer) => ({
-    method: offer.method.name,
-    currency: offer.request.currency,
-    amount: offer.request.amount,
-  }))
-  recordOutcome(record, shadowOutcome(routeOffers.route.match, offers), ctx.metrics)
+  recordOutcome(record, shadowOutcomeOf(routeOffers), ctx.metrics)
   return forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
 }
