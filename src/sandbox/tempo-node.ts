@@ -80,6 +80,12 @@ export interface TempoNode {
     down: boolean
     /** delay every answer by this many ms */
     delayMs: number
+    /**
+     * execute the next this-many requests that call one of `loseAnswerMethods` (all methods when
+     * empty), then destroy the socket without answering: the work is done, the caller never hears
+     */
+    loseAnswerNext: number
+    loseAnswerMethods: string[]
   }
   /** clears the call log and the faults only: balances, nonces, receipts and the clock stay (tests share a node) */
   reset(): void
@@ -576,7 +582,7 @@ const ZERO_WORD = pad('0x0', { size: 32 })
 class StandIn implements TempoNode {
   url = ''
   readonly calls: RpcCall[] = []
-  readonly faults = { down: false, delayMs: 0 }
+  readonly faults = { down: false, delayMs: 0, loseAnswerNext: 0, loseAnswerMethods: [] as string[] }
   readonly chainId: number
   private readonly baseFee: bigint
   private readonly maxExpirySecs: bigint
@@ -621,6 +627,8 @@ class StandIn implements TempoNode {
     this.calls.length = 0
     this.faults.down = false
     this.faults.delayMs = 0
+    this.faults.loseAnswerNext = 0
+    this.faults.loseAnswerMethods = []
   }
 
   setBalance(token: Address, account: Address, amount: bigint): void {
@@ -987,7 +995,19 @@ class StandIn implements TempoNode {
       for (const one of body) answers.push(await this.answer(tag, one)) // in order, like a node's batch
       answer = answers
     } else if (body !== undefined) answer = await this.answer(tag, body)
+    if (this.faults.loseAnswerNext > 0 && this.losesAnswer(body)) {
+      this.faults.loseAnswerNext--
+      req.socket.destroy()
+      return
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer))
+  }
+
+  private losesAnswer(body: unknown): boolean {
+    const { loseAnswerMethods } = this.faults
+    if (loseAnswerMethods.length === 0) return true
+    const calls = Array.isArray(body) ? body : [body]
+    return calls.some((call) => loseAnswerMethods.includes((call as { method?: unknown } | null)?.method as string))
   }
 
   async listen(port = 0): Promise<void> {

@@ -315,6 +315,17 @@ describe('Tempo devnet stand-in', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140)
   })
 
+  it('faults.loseAnswerNext executes the named method, then drops the answer; other methods still answer', async () => {
+    node.faults.loseAnswerNext = 1
+    node.faults.loseAnswerMethods = ['eth_blockNumber']
+    const client = createClient({ chain: tempoModerato, transport: http(node.rpcUrl('gateway'), { retryCount: 0 }) })
+    expect(await getChainId(client)).toBe(42431)
+    await expect(rpc('eth_blockNumber', [])).rejects.toThrow()
+    expect(node.calls.map((c) => c.method)).toEqual(['eth_chainId', 'eth_blockNumber']) // it did arrive
+    expect(node.faults.loseAnswerNext).toBe(0)
+    expect(await rpc('eth_blockNumber', [])).toMatchObject({ result: expect.stringMatching(/^0x/) })
+  })
+
   it('accepts a plain 0x02 TIP-20 transfer (protocol nonce) and charges its fee in the called token', async () => {
     const payer = account()
     node.setBalance(ALPHA_USD, payer.address, 1_000_000n)
