@@ -5,7 +5,14 @@ import { Redis } from 'ioredis'
 export interface RedisServer {
   readonly port: number
   readonly url: string
+  /** SIGKILL: gone at once, and with `--save ""`, everything it held is lost */
   stop(): Promise<void>
+  /** SIGSTOP: connections stay open, nothing answers (a stalled Redis) */
+  pause(): void
+  /** SIGCONT after `pause`: the commands that waited run now */
+  resume(): void
+  /** SIGKILL, then a new redis-server on the same port; with `--save ""` it comes back empty */
+  restart(): Promise<void>
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks one, we release it and hand it out). */
@@ -21,24 +28,40 @@ export function freePort(): Promise<number> {
 }
 
 /** A private redis-server on a free port, for tests that stop Redis or need one of their own. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: { args?: readonly string[] } = {}): Promise<RedisServer> {
   const port = await freePort()
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  )
   const url = `redis://127.0.0.1:${port}`
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    ...(options.args ?? []),
+  ]
+  let child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' })
   await waitForRedis(url)
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      // a stopped process still dies of SIGKILL
+      child.kill('SIGKILL')
+    })
   return {
     port,
     url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGKILL')
-      }),
+    stop: kill,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    restart: async () => {
+      await kill()
+      child = spawn('redis-server', args, { stdio: 'ignore' })
+      await waitForRedis(url)
+    },
   }
 }
 
