@@ -18,6 +18,7 @@ export const TOP_KEYS = [
   'currency',
   'upstream',
   'store',
+  'recovery',
   'log',
   'methods',
   'routes',
@@ -43,6 +44,7 @@ export const RATE_LIMIT_KEYS = ['challenges', 'depositIntents']
 export const BUDGET_KEYS = ['limit', 'window']
 export const DISCOVERY_KEYS = ['openapi', 'llms']
 export const SHUTDOWN_KEYS = ['grace', 'timeout']
+export const RECOVERY_KEYS = ['window']
 export const UPSTREAM_KEYS = ['url', 'timeout', 'stripRequestHeaders']
 export const STORE_KEYS = ['url', 'keyPrefix']
 export const LOG_KEYS = ['level']
@@ -94,6 +96,7 @@ const TREE: KeyTree = leaves(TOP_KEYS, {
   rateLimit: leaves(RATE_LIMIT_KEYS, { challenges: leaves(BUDGET_KEYS), depositIntents: leaves(BUDGET_KEYS) }),
   discovery: leaves(DISCOVERY_KEYS),
   shutdown: leaves(SHUTDOWN_KEYS),
+  recovery: leaves(RECOVERY_KEYS),
   limits: leaves(LIMIT_KEYS),
   watch: leaves(WATCH_KEYS),
   routing: leaves(ROUTING_KEYS),

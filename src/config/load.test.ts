@@ -327,7 +327,7 @@ describe('parseConfig: environment variables', () => {
     const { config } = ok(minimal({ route: '    price: "0.50"\n    description: "costs $$1"' }))
     expect(config.routes[0]!.description).toBe('costs $1')
     expect(errors(minimal({ extra: '${X}: 1' }), { X: 'realm' })).toEqual([
-      `${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, limits, watch, workers, routing, admin)`,
+      `${FILE}: "\${X}": unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, recovery, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, limits, watch, workers, routing, admin)`,
     ])
   })
 

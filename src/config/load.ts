@@ -51,6 +51,7 @@ import {
   trustedProxiesSchema,
   logSchema,
   rateLimitSchema,
+  recoverySchema,
   shutdownSchema,
   watchSchema,
 } from './schema.js'
@@ -232,6 +233,9 @@ function gateway(load: Load, root: unknown, file: string, displayName: string): 
   const currency = section(p, currencySchema, get(top, 'currency'), 'currency', 'usd')
   const upstream = readUpstream(load, top)
   const store = readStore(p, top)
+  const recovery = section(p, recoverySchema(challengeTtlMs), get(top, 'recovery') ?? EMPTY, 'recovery', {
+    windowMs: 0,
+  })
   if (
     store.url &&
     secretKey === undefined &&
@@ -285,6 +289,7 @@ function gateway(load: Load, root: unknown, file: string, displayName: string): 
     currency,
     upstream: upstream!,
     store,
+    recoveryWindowMs: recovery.windowMs,
     methods,
     routes: routes!,
     logLevel,

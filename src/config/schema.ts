@@ -43,6 +43,16 @@ export const logSchema = z
   })
   .transform(({ level }) => level)
 
+/**
+ * `recovery: { window }`: how long after its first claim a settled payment that was not served
+ * (the payer left, a replica died) is still served to the same credential, without paying again.
+ * Default: the challenge TTL plus 10 minutes.
+ */
+export const recoverySchema = (challengeTtlMs: number) =>
+  z
+    .strictObject({ window: durationMs(`${challengeTtlMs + 600_000}ms`, 0) })
+    .transform(({ window }) => ({ windowMs: window }))
+
 /** `shutdown: { grace, timeout }` */
 export const shutdownSchema = z
   .strictObject({

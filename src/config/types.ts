@@ -113,6 +113,8 @@ export interface GatewayConfig {
   readonly secretKey?: string
   readonly previousSecretKeys: readonly string[]
   readonly challengeTtlMs: number
+  /** `recovery.window`: a settled, unserved payment is served to its credential this long after its first claim */
+  readonly recoveryWindowMs: number
   /** lower-case ISO 4217 code of route prices */
   readonly currency: string
   readonly upstream: {

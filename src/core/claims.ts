@@ -1,19 +1,13 @@
 import type { Logger } from '../log/logger.js'
 import type { Claims } from '../store/ports.js'
 
-/** Claims outlive their challenge a little, so clock skew between replicas cannot reopen one. */
+/** Records outlive their challenge a little, so clock skew between replicas cannot reopen one. */
 export const CLAIM_GRACE_MS = 60_000
 
-/** Claims a challenge's single use: true if this request got it, false if it was already used. */
-export function claimChallenge(claims: Claims, challengeId: string, expiresAtMs: number): Promise<boolean> {
-  return claims.claim(challengeKey(challengeId), expiresAtMs + CLAIM_GRACE_MS)
-}
-
-export function challengeKey(challengeId: string): string {
-  return `challenge:${challengeId}`
-}
-
-/** The keys one method claims while it settles (transaction hashes), namespaced by the method. */
+/**
+ * The keys one method claims while it settles (transaction hashes, a payer's lock), namespaced by
+ * the method and owned by the challenge: a re-driven settlement of that challenge holds them again.
+ */
 export interface MethodClaims {
   readonly claimOnce: (key: string, expiresAtMs: number) => Promise<boolean>
   readonly release: (key: string) => Promise<void>
@@ -21,13 +15,13 @@ export interface MethodClaims {
   held(): readonly string[]
 }
 
-export function methodClaims(claims: Claims, method: string): MethodClaims {
+export function methodClaims(claims: Claims, method: string, owner: string): MethodClaims {
   const held: string[] = []
   return {
     claimOnce: async (key, expiresAtMs) => {
       const storeKey = `${method}:${key}`
-      const claimed = await claims.claim(storeKey, expiresAtMs)
-      if (claimed) held.push(storeKey)
+      const claimed = await claims.claim(storeKey, expiresAtMs, owner)
+      if (claimed && !held.includes(storeKey)) held.push(storeKey)
       return claimed
     },
     release: async (key) => {
@@ -35,7 +29,7 @@ export function methodClaims(claims: Claims, method: string): MethodClaims {
       const at = held.indexOf(storeKey)
       if (at === -1) return
       held.splice(at, 1)
-      await claims.release(storeKey)
+      await claims.release(storeKey, owner)
     },
     held: () => [...held],
   }
@@ -45,12 +39,14 @@ export function methodClaims(claims: Claims, method: string): MethodClaims {
 export async function releaseAll(
   claims: Claims,
   keys: readonly string[],
+  owner: string,
   logger: Logger,
-  challengeId: string,
 ): Promise<void> {
   for (const key of keys) {
     await claims
-      .release(key)
-      .catch((releaseError) => logger.error('could not release a claim', { key, challengeId, error: releaseError }))
+      .release(key, owner)
+      .catch((releaseError) =>
+        logger.error('could not release a claim', { key, challengeId: owner, error: releaseError }),
+      )
   }
 }

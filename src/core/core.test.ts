@@ -46,7 +46,11 @@ function recordingLogger(): Logger & { lines: LogLine[] } {
 /** A method whose settle does what the test says; every call is kept. */
 function fakeMethod(
   name: string,
-  settle: (input: SettleInput) => Promise<Settlement> = async () => ({ reference: 'ref_1' }),
+  // as a real method: `settling` right before the call that moves money
+  settle: (input: SettleInput) => Promise<Settlement> = async (input) => {
+    await input.settling({ ref: 'ref_1' })
+    return { reference: 'ref_1' }
+  },
   extra: Partial<PaymentMethod> = {},
 ): PaymentMethod & { calls: SettleInput[] } {
   const calls: SettleInput[] = []
@@ -97,10 +101,11 @@ function setup(
     config: {
       realm: REALM,
       challengeTtlMs: TTL_MS,
+      recoveryWindowMs: TTL_MS + 600_000,
       challengeRateLimit: options.challengeRateLimit,
       depositIntentRateLimit: options.depositIntentRateLimit ?? { limit: 1000, windowMs: 60_000 },
     },
-    stores: { claims: store, rateCounter: store, ledger: store, ...options.stores },
+    stores: { claims: store, settlements: store, rateCounter: store, ledger: store, ...options.stores },
     logger,
     now: () => clock.now,
     secretKeys: options.secretKeys ?? [KEY],
@@ -324,7 +329,10 @@ describe('payment core: refusals with fresh challenges', () => {
     const route = routeOffersFor([method])
     const [challenge] = challengesOf(await s.core.handle(input(route)))
     const authorization = authorizationFor(challenge!)
-    forwardOf(await s.core.handle(input(route, { headers: { authorization } })))
+    await forwardOf(await s.core.handle(input(route, { headers: { authorization } }))).commit({
+      outcome: 'served',
+      upstreamStatus: 200,
+    })
     const replay = respondOf(await s.core.handle(input(route, { headers: { authorization } })))
     expect(replay.status).toBe(402)
     expect(problemOf(replay)).toMatchObject({ detail: 'This challenge has already been used.' })
@@ -343,7 +351,10 @@ describe('payment core: refusals with fresh challenges', () => {
       Array.from({ length: 20 }, () => s.core.handle(input(route, { headers: { authorization } }))),
     )
     expect(decisions.filter((d) => d.kind === 'forward')).toHaveLength(1)
-    expect(method.calls).toHaveLength(1)
+    // the others: "in progress, retry the same credential" (never "already used": it is theirs)
+    for (const d of decisions.filter((d) => d.kind === 'respond'))
+      expect(problemOf(respondOf(d)).type).toBe('urn:mpp-gateway:problem:payment-in-progress')
+    await expect(s.store.ledger()).resolves.toEqual([])
   })
 
   it('answers a refused payment with 402 and its problem, and releases the claim so the credential can be retried', async () => {
@@ -391,7 +402,7 @@ describe('payment core: refusals with fresh challenges', () => {
   it('releases a key the method gave back itself only once', async () => {
     const s = setup()
     const released: string[] = []
-    const claims: Claims = { claim: (k, e) => s.store.claim(k, e), release: async (k) => void released.push(k) }
+    const claims: Claims = { claim: (k, e, o) => s.store.claim(k, e, o), release: async (k) => void released.push(k) }
     const t = setup({ stores: { claims } })
     const method = fakeMethod('tempo', async (settle) => {
       await settle.claimOnce('lock:payer', NOW + 1_000)
@@ -401,7 +412,7 @@ describe('payment core: refusals with fresh challenges', () => {
     })
     const decision = await pay(t, routeOffersFor([method]))
     expect(respondOf(decision).status).toBe(402)
-    expect(released).toEqual(['tempo:lock:payer', `challenge:${method.calls[0]!.challengeId}`])
+    expect(released).toEqual(['tempo:lock:payer'])
   })
 })
 
@@ -433,11 +444,8 @@ describe('payment core: unavailable', () => {
 
   it('answers 503 store-unavailable when the claim cannot be made, and never settles', async () => {
     const s = setup()
-    const claims: Claims = {
-      claim: async () => Promise.reject(new StoreUnavailable('redis down')),
-      release: async () => {},
-    }
-    const t = setup({ stores: { claims } })
+    const down = () => Promise.reject(new StoreUnavailable('redis down'))
+    const t = setup({ stores: { settlements: { begin: down, update: down, drop: down, unfinished: down } } })
     const method = fakeMethod('stripe')
     const route = routeOffersFor([method])
     const [challenge] = challengesOf(await s.core.handle(input(route)))
@@ -654,6 +662,7 @@ describe('payment core: paid', () => {
       currency: 'usd',
       reference: 'pi_1',
       settledAt: new Date(NOW).toISOString(),
+      state: 'served',
       outcome: 'served',
       upstreamStatus: 200,
       bytesSent: 5,

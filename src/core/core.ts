@@ -3,23 +3,39 @@ import type { Logger } from '../log/logger.js'
 import * as BodyDigest from '../protocol/body-digest.js'
 import { type Credential, MalformedCredential, extract, parse as parseCredential } from '../protocol/credential.js'
 import { type ProblemType, gatewayProblem } from '../protocol/problem.js'
-import type { Claims, Ledger, RateCounter } from '../store/ports.js'
-import { claimChallenge } from './claims.js'
-import type { Decision, PaymentInput, RespondDecision } from './decision.js'
-import { type Paid, commitPaid } from './ledger.js'
-import { OutcomeDraft } from './outcome.js'
+import type { Claims, Ledger, RateCounter, Settlements } from '../store/ports.js'
+import { CLAIM_GRACE_MS } from './claims.js'
+import type { Decision, ForwardDecision, PaymentInput, RespondDecision } from './decision.js'
+import { type Committed, type Paid, commitPaid, parsePaid } from './ledger.js'
+import { type Count, OutcomeDraft } from './outcome.js'
 import type { RouteOffers } from './price-table.js'
 import { receiptFor } from './receipt.js'
 import { refuseWithChallenges } from './refusal.js'
 import { RETRY_AFTER_SECONDS, problemResponse, respondWith } from './respond.js'
 import { settlePayment } from './settle.js'
+import { SettlementAttempt, credentialFingerprint } from './settlement.js'
+import type { BeginResult } from './settlement-record.js'
 import { verifyChallenge } from './verify.js'
 
 const STORE_DOWN = 'The payment ledger is unreachable; nothing was charged. Retry shortly.'
+/** a method that names no settle timeout gets this long before another request may take over */
+const DEFAULT_SETTLE_LEASE_MS = 60_000
+/** how long forwarding may take where the caller does not say (the Hono door: the handler's time) */
+const DEFAULT_FORWARD_LEASE_MS = 60_000
 
 export interface PaymentCoreDeps {
-  readonly config: Pick<GatewayConfig, 'realm' | 'challengeTtlMs' | 'challengeRateLimit' | 'depositIntentRateLimit'>
-  readonly stores: { readonly claims: Claims; readonly rateCounter: RateCounter; readonly ledger: Ledger }
+  readonly config: Pick<
+    GatewayConfig,
+    'realm' | 'challengeTtlMs' | 'recoveryWindowMs' | 'challengeRateLimit' | 'depositIntentRateLimit'
+  >
+  readonly stores: {
+    readonly claims: Claims
+    readonly settlements: Settlements
+    readonly rateCounter: RateCounter
+    readonly ledger: Ledger
+  }
+  /** how long forwarding a paid request may take (the upstream timeout): the lease while it forwards */
+  readonly forwardLeaseMs?: number
   readonly logger: Logger
   /** unix ms */
   readonly now: () => number
@@ -35,11 +51,21 @@ export interface PaymentCore {
   handle(input: PaymentInput): Promise<Decision>
   /** The answer for a route that cannot be paid at all (no method enabled), before its body is read. */
   precheck(route: RouteOffers): RespondDecision | undefined
+  /**
+   * Reports settlement records left unfinished (a dead process, a payer who never came back): an
+   * error line each, with what finds the payment (the reference or the method's handle); returns
+   * the counters to move. Each record is reported by one replica, once per lease.
+   */
+  sweep(): Promise<readonly Count[]>
 }
+
+/** A record is reported once its lease ended this long ago and nobody came back for it. */
+export const UNFINISHED_AFTER_MS = 60_000
 
 /** The payment decisions for one loaded config; transport-neutral (no sockets, streams or Web objects). */
 export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
   const { config, stores, logger, now, secretKeys } = deps
+  const forwardLeaseMs = deps.forwardLeaseMs ?? DEFAULT_FORWARD_LEASE_MS
   const refusalDeps = { config, rateCounter: stores.rateCounter, logger, now, secretKeys }
 
   const unavailable = (draft: OutcomeDraft, backend: string, detail: string) => {
@@ -107,6 +133,7 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
       realm: config.realm,
       secretKeys,
       now: now(),
+      ttlMs: config.challengeTtlMs,
       digestMatches: (echoed) =>
         echoed === undefined ? digest === undefined : body !== undefined && BodyDigest.matches(echoed, body),
     })
@@ -121,19 +148,56 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
 
     const { offer } = verdict
     const method = offer.method.name
+    const now0 = now()
+    const attempt = new SettlementAttempt(stores.settlements, now, {
+      id: challenge.id,
+      fingerprint: credentialFingerprint(credential),
+      method,
+      settleLeaseMs: offer.method.settleTimeoutMs ?? DEFAULT_SETTLE_LEASE_MS,
+      forwardLeaseMs,
+      keepUntil: Math.max(verdict.expiresAtMs + CLAIM_GRACE_MS, now0 + config.recoveryWindowMs),
+    })
+    let begun: BeginResult
     try {
-      if (!(await claimChallenge(stores.claims, challenge.id, verdict.expiresAtMs))) {
-        draft.set({ payment: 'refused' })
-        draft.count({ metric: 'replayRejected', args: [method] })
-        draft.count({ metric: 'verification', args: [method, 'invalid-challenge'] })
-        return refuseWith('invalid-challenge', 'This challenge has already been used.')
-      }
+      begun = await attempt.begin({ issuedAt: verdict.issuedAtMs, expired: verdict.expired })
     } catch (error) {
       logger.error('replay store unavailable; refusing paid request', { route: routeName, error })
       return unavailable(draft, 'store', STORE_DOWN)
     }
+    const refused = (problem: ProblemType, detail: string, replay = false) => {
+      draft.set({ payment: 'refused' })
+      if (replay) draft.count({ metric: 'replayRejected', args: [method] })
+      draft.count({ metric: 'verification', args: [method, problem] })
+      return refuseWith(problem, detail)
+    }
+    switch (begun.kind) {
+      case 'expired':
+        return refused('payment-expired', `The challenge expired at ${challenge.expires}.`)
+      case 'stale':
+        return refused(
+          'invalid-challenge',
+          'This challenge was issued before the payment store was reset, so the gateway cannot tell whether it was used; pay a fresh challenge.',
+        )
+      case 'used':
+        return refused('invalid-challenge', 'This challenge has already been used.', true)
+      case 'taken':
+        return refused('invalid-challenge', 'This challenge is already being paid with another credential.', true)
+      case 'busy':
+        return inProgress(draft, begun.retryAfterMs)
+      case 'paid': {
+        const paid = parsePaid(begun.paid)
+        if (!paid) {
+          logger.error('settlement record holds no readable payment', { challengeId: challenge.id })
+          return internalError(draft)
+        }
+        draft.set({ payment: 'paid', reference: paid.settlement.reference, recovered: 'paid' })
+        draft.count({ metric: 'settlementRecovered', args: [method, 'paid'] })
+        return forward(paid, authorization.others, attempt, draft)
+      }
+    }
 
-    const settled = await settlePayment(stores.claims, logger, {
+    const redrive = begun.kind === 'redrive' ? begun.handle : undefined
+    const settled = await settlePayment(stores.claims, attempt, logger, {
       offer,
       route: route.route,
       realm: config.realm,
@@ -141,14 +205,11 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
       request: verdict.request,
       bound: verdict.bound,
       expiresAtMs: verdict.expiresAtMs,
+      ...(redrive && { redrive }),
     })
     if (!settled.ok) {
       const { failure } = settled
-      if (failure.kind === 'refused') {
-        draft.set({ payment: 'refused' })
-        draft.count({ metric: 'verification', args: [method, failure.problem] })
-        return refuseWith(failure.problem, failure.detail)
-      }
+      if (failure.kind === 'refused') return refused(failure.problem, failure.detail)
       if (failure.kind === 'backend') {
         return unavailable(
           draft,
@@ -157,21 +218,15 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
         )
       }
       if (failure.kind === 'store') return unavailable(draft, 'store', STORE_DOWN)
-      draft.set({ payment: 'unavailable' })
-      return respondWith(
-        draft,
-        problemResponse(
-          gatewayProblem(
-            500,
-            'internal-payment-error',
-            'Internal Payment Error',
-            'The gateway failed while settling the payment.',
-          ),
-        ),
-      )
+      if (failure.kind === 'taken-over') return inProgress(draft, RETRY_AFTER_SECONDS * 1000)
+      return internalError(draft)
     }
 
     const { settlement } = settled
+    if (redrive) {
+      draft.set({ recovered: 'settling' })
+      draft.count({ metric: 'settlementRecovered', args: [method, 'settling'] })
+    }
     draft.set({ payment: 'paid', reference: settlement.reference })
     draft.count({ metric: 'verification', args: [method, 'success'] })
     draft.count({ metric: 'settled', args: [routeName, method, verdict.request.currency, verdict.request.amount] })
@@ -181,19 +236,89 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
       method,
       amount: verdict.request.amount,
       currency: verdict.request.currency,
-      settlement,
+      settlement: {
+        reference: settlement.reference,
+        ...(settlement.receipt && { receipt: settlement.receipt }),
+      },
       settledAt: new Date(now()).toISOString(),
     }
-    let committed: ReturnType<typeof commitPaid> | undefined
+    try {
+      if (!(await attempt.paid(JSON.stringify(paid)))) return inProgress(draft, RETRY_AFTER_SECONDS * 1000)
+    } catch (error) {
+      // The money moved: serve it. The record stays settling; a retry would re-drive it (no new charge).
+      logger.error('settled payment could not be marked paid; forwarding it', {
+        challengeId: challenge.id,
+        reference: settlement.reference,
+        error,
+      })
+    }
+    return forward(paid, authorization.others, attempt, draft)
+  }
+
+  const forward = (
+    paid: Paid,
+    others: string | undefined,
+    attempt: SettlementAttempt,
+    draft: OutcomeDraft,
+  ): ForwardDecision => {
+    let committed: Promise<Committed> | undefined
     return {
       kind: 'forward',
-      authorization: authorization.others,
+      authorization: others,
       receipt: receiptFor(paid),
       outcome: draft.done(),
       // once only: a second call gets the first call's result, so no payment is written twice
-      commit: (result) => (committed ??= commitPaid(stores.ledger, logger, paid, result)),
+      commit: (result) => (committed ??= commitPaid(stores.ledger, attempt, logger, paid, result)),
     }
   }
 
-  return { handle, precheck }
+  const inProgress = (draft: OutcomeDraft, retryAfterMs: number) => {
+    draft.set({ payment: 'unavailable' })
+    return respondWith(
+      draft,
+      problemResponse(
+        gatewayProblem(
+          503,
+          'payment-in-progress',
+          'Service Unavailable',
+          'Another request is settling or serving this credential right now; retry the same credential shortly.',
+        ),
+        { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) },
+      ),
+    )
+  }
+
+  const internalError = (draft: OutcomeDraft) => {
+    draft.set({ payment: 'unavailable' })
+    return respondWith(
+      draft,
+      problemResponse(
+        gatewayProblem(
+          500,
+          'internal-payment-error',
+          'Internal Payment Error',
+          'The gateway failed while settling the payment.',
+        ),
+      ),
+    )
+  }
+
+  const sweep = async (): Promise<readonly Count[]> => {
+    const counts: Count[] = []
+    for (const { id, record } of await stores.settlements.unfinished(now() - UNFINISHED_AFTER_MS, 100)) {
+      const paid = record.paid ? parsePaid(record.paid) : undefined
+      logger.error('settlement left unfinished', {
+        challengeId: id,
+        state: record.state,
+        method: record.method,
+        ...(paid && { reference: paid.settlement.reference, route: paid.route, amount: paid.amount }),
+        ...(record.handle && { handle: record.handle }),
+        claimedAt: new Date(record.claimedAt).toISOString(),
+      })
+      counts.push({ metric: 'settlementUnfinished', args: [record.method, record.state] })
+    }
+    return counts
+  }
+
+  return { handle, precheck, sweep }
 }

@@ -1,6 +1,6 @@
 import type { Offer, RouteOffers } from './price-table.js'
 import { type Challenge, computeId, encodeJson, serialize } from '../protocol/challenge.js'
-import { withNonce } from '../protocol/challenge-nonce.js'
+import { freshNonce, withNonce } from '../protocol/challenge-nonce.js'
 
 export interface ChallengeContext {
   readonly realm: string
@@ -38,13 +38,15 @@ export async function issueChallenges(
     offers.map(async (offer): Promise<Challenge | undefined> => {
       let request = offer.encodedRequest
       // Every challenge gets its own nonce, so no two ids collide (issue 11).
-      let opaque = encodeJson(withNonce({ route: routeOffers.route.match }))
+      let opaque = encodeJson(withNonce({ route: routeOffers.route.match }, freshNonce(context.now)))
       const { issuer } = offer.method
       if (issuer) {
         try {
           const completed = await issuer.issue(offer.request, routeOffers.route)
           request = encodeJson(completed.request)
-          opaque = encodeJson(withNonce({ ...completed.bound, route: routeOffers.route.match }))
+          opaque = encodeJson(
+            withNonce({ ...completed.bound, route: routeOffers.route.match }, freshNonce(context.now)),
+          )
         } catch (error) {
           failures.push({ method: offer.method.name, error })
           return undefined

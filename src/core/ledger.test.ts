@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../log/logger.js'
 import { createMemoryStore } from '../store/memory.js'
 import { commitPaid, ledgerEntry, paidButNotServed } from './ledger.js'
+import { SettlementAttempt } from './settlement.js'
 
 const paid = {
   challengeId: 'ch_1',
@@ -24,6 +25,7 @@ describe('ledgerEntry', () => {
         currency: 'usd',
         reference: 'pi_1',
         settledAt: '2026-12-01T10:00:00.000Z',
+        state: 'failed',
         outcome: 'upstream-unreachable',
         upstreamStatus: 0,
       },
@@ -47,23 +49,65 @@ describe('paidButNotServed', () => {
   })
 })
 
-describe('commitPaid', () => {
-  it('appends the entry to the ledger and moves no counter when the payer was served', async () => {
-    const store = createMemoryStore()
-    const committed = await commitPaid(store, silentLogger, paid, { outcome: 'served', upstreamStatus: 200 })
-    expect(committed.counts).toEqual([])
-    expect(await store.ledger()).toStrictEqual([committed.entry])
+function attemptOn(store: ReturnType<typeof createMemoryStore>) {
+  return new SettlementAttempt(store, Date.now, {
+    id: paid.challengeId,
+    fingerprint: 'fp',
+    method: paid.method,
+    settleLeaseMs: 10_000,
+    forwardLeaseMs: 10_000,
+    keepUntil: Date.now() + 60_000,
+  })
+}
+
+const presentAgain = (store: ReturnType<typeof createMemoryStore>) =>
+  store.begin({
+    id: paid.challengeId,
+    fingerprint: 'fp',
+    attempt: 'again',
+    method: paid.method,
+    now: Date.now(),
+    leaseUntil: Date.now() + 1_000,
+    keepUntil: Date.now() + 60_000,
+    issuedAt: Date.now(),
+    expired: false,
   })
 
-  it('counts a cut response as paid but not served', async () => {
+describe('commitPaid', () => {
+  it('appends the entry (state served) and ends the record when the payer was served', async () => {
     const store = createMemoryStore()
-    const committed = await commitPaid(store, silentLogger, paid, {
+    const attempt = attemptOn(store)
+    await attempt.begin({ issuedAt: Date.now(), expired: false })
+    await attempt.paid(JSON.stringify(paid))
+    const committed = await commitPaid(store, attempt, silentLogger, paid, { outcome: 'served', upstreamStatus: 200 })
+    expect(committed.counts).toEqual([])
+    expect(committed.entry.state).toBe('served')
+    expect(await store.ledger()).toStrictEqual([committed.entry])
+    expect(await presentAgain(store)).toStrictEqual({ kind: 'used', state: 'served' })
+  })
+
+  it('gives a payer who left the record back as paid: the same credential is forwarded again', async () => {
+    const store = createMemoryStore()
+    const attempt = attemptOn(store)
+    await attempt.begin({ issuedAt: Date.now(), expired: false })
+    await attempt.paid(JSON.stringify(paid))
+    const committed = await commitPaid(store, attempt, silentLogger, paid, {
+      outcome: 'client-gone',
+      upstreamStatus: 0,
+    })
+    expect(committed.entry).toMatchObject({ state: 'paid', outcome: 'client-gone', upstreamStatus: 0 })
+    expect(await presentAgain(store)).toStrictEqual({ kind: 'paid', paid: JSON.stringify(paid) })
+  })
+
+  it('counts a cut response as paid but not served, and its record as failed', async () => {
+    const store = createMemoryStore()
+    const committed = await commitPaid(store, attemptOn(store), silentLogger, paid, {
       outcome: 'cut',
       upstreamStatus: 200,
       bytesSent: 3,
       bytesExpected: 10,
     })
     expect(committed.counts).toStrictEqual([{ metric: 'paidButUpstreamFailed', args: ['GET /v1/report'] }])
-    expect(committed.entry).toMatchObject({ outcome: 'cut', bytesSent: 3, bytesExpected: 10 })
+    expect(committed.entry).toMatchObject({ state: 'failed', outcome: 'cut', bytesSent: 3, bytesExpected: 10 })
   })
 })

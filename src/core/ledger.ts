@@ -1,8 +1,9 @@
 import type { Logger } from '../log/logger.js'
 import type { Settlement } from './method.js'
 import type { Ledger } from '../store/ports.js'
-import type { LedgerEntry, PaidOutcome } from '../store/types.js'
+import type { LedgerEntry, LedgerState, PaidOutcome } from '../store/types.js'
 import type { Count } from './outcome.js'
+import type { SettlementAttempt } from './settlement.js'
 
 /** What the upstream did with a paid request, as the adapter saw it. */
 export interface UpstreamResult {
@@ -33,6 +34,12 @@ export interface Paid {
   readonly settledAt: string
 }
 
+/** The record's state once the upstream answered: a payer who left may come back for it. */
+export function stateAfter(outcome: PaidOutcome): LedgerState {
+  if (outcome === 'served') return 'served'
+  return outcome === 'client-gone' ? 'paid' : 'failed'
+}
+
 export function ledgerEntry(paid: Paid, result: UpstreamResult): LedgerEntry {
   const { failure: _failure, ...served } = result
   return {
@@ -43,7 +50,18 @@ export function ledgerEntry(paid: Paid, result: UpstreamResult): LedgerEntry {
     currency: paid.currency,
     reference: paid.settlement.reference,
     settledAt: paid.settledAt,
+    state: stateAfter(result.outcome),
     ...served,
+  }
+}
+
+/** A `Paid` as the settlement record keeps it (JSON); undefined when it is not one. */
+export function parsePaid(text: string): Paid | undefined {
+  try {
+    const value = JSON.parse(text) as Paid
+    return typeof value?.challengeId === 'string' && typeof value.settlement?.reference === 'string' ? value : undefined
+  } catch {
+    return undefined
   }
 }
 
@@ -53,18 +71,29 @@ export function paidButNotServed(outcome: PaidOutcome): boolean {
 }
 
 /**
- * Records what a settled payment bought. A payment that was not served is an error line for the
- * operator (refund or serve by hand). A ledger that cannot be written is logged with the whole
- * entry: the claim still holds, so the challenge cannot be paid twice, and that line is the record.
+ * Records what a settled payment bought: the settlement record's end state, then the ledger entry.
+ * A payment that was not served is an error line for the operator (refund or serve by hand); a
+ * payer who left gets the record back to `paid`, for the same credential to be served later. A
+ * store that cannot be written is logged with the whole entry: that line is then the record.
  */
 export async function commitPaid(
   ledger: Ledger,
+  attempt: SettlementAttempt,
   logger: Logger,
   paid: Paid,
   result: UpstreamResult,
 ): Promise<Committed> {
   const entry = ledgerEntry(paid, result)
   const counts: Count[] = []
+  // The record's end and the ledger entry are written side by side: the answer is already out.
+  const finishing = attempt.finish(entry.state ?? 'failed', result.upstreamStatus).catch((error: unknown) => {
+    counts.push({ metric: 'backendError', args: ['store'] })
+    logger.error('settlement record could not be finished; its lease runs out instead', {
+      challengeId: paid.challengeId,
+      reference: paid.settlement.reference,
+      error,
+    })
+  })
   if (paidButNotServed(result.outcome)) {
     counts.push({ metric: 'paidButUpstreamFailed', args: [paid.route] })
     const { failure, ...served } = result
@@ -82,5 +111,6 @@ export async function commitPaid(
     counts.push({ metric: 'backendError', args: ['store'] })
     logger.error('settled payment could not be written to the ledger', { ...entry, error })
   }
+  await finishing
   return { entry, counts }
 }

@@ -51,6 +51,15 @@ export interface SettleInput {
   readonly claimOnce: (key: string, expiresAtMs: number) => Promise<boolean>
   /** Gives back a key claimed with `claimOnce` before settle ends (a short lock, such as one payer's in-flight sponsorship). */
   readonly release: (key: string) => Promise<void>
+  /**
+   * Call right before the request that may move money (a PaymentIntent create, a broadcast), with
+   * what a re-drive needs to find that payment again (a tx hash). From then on a failure keeps the
+   * challenge's record, so the same credential re-drives this settlement instead of paying anew.
+   * Throws when another request took this settlement over: then send nothing.
+   */
+  readonly settling: (handle: Readonly<Record<string, string>>) => Promise<void>
+  /** the handle an earlier attempt of this same credential passed to `settling`: this call re-drives it */
+  readonly redrive?: Readonly<Record<string, string>>
 }
 
 export interface Settlement {
@@ -86,9 +95,12 @@ export interface PaymentMethod {
   /**
    * Verifies the payload and moves the money. Throws `PaymentRefused` when the payment was refused
    * (a 402 with a fresh challenge), `BackendUnavailable` when the payment backend could not be reached
-   * (503, nothing forwarded). Either way no money moved, and the core releases the challenge claim.
+   * (503, nothing forwarded). A refusal means no money moved: the core forgets the challenge's record.
+   * A backend failure after `settling` keeps it, for the same credential to re-drive.
    */
   settle(input: SettleInput): Promise<Settlement>
+  /** the longest one `settle` may take (its backend timeouts): how long a settlement is left to its process */
+  readonly settleTimeoutMs?: number
   /** For methods whose request is completed per challenge (a Stripe deposit address). */
   readonly issuer?: ChallengeIssuer
   /** Readiness probe of the backend, where one is cheap; absent = always ready. */

@@ -10,6 +10,8 @@ export type CountedMetric =
   | 'verification'
   | 'replayRejected'
   | 'settled'
+  | 'settlementRecovered'
+  | 'settlementUnfinished'
   | 'paidButUpstreamFailed'
   | 'backendError'
   | 'shadowChallenge'
@@ -31,6 +33,8 @@ export interface PaymentLog {
   readonly challengeId?: string
   /** receipt reference: PaymentIntent id, transaction hash, ... */
   readonly reference?: string
+  /** a re-presented credential went on from an earlier attempt: `settling` re-driven, `paid` forwarded again */
+  readonly recovered?: 'settling' | 'paid'
 }
 
 /**

@@ -5,8 +5,8 @@ import { BackendUnavailable, PaymentRefused, type PaymentMethod, type SettleInpu
 import { encodeJson } from '../protocol/challenge.js'
 import { createMemoryStore } from '../store/memory.js'
 import { StoreUnavailable } from '../store/types.js'
-import { claimChallenge } from './claims.js'
 import { settlePayment } from './settle.js'
+import { SettlementAttempt } from './settlement.js'
 
 const request = { amount: '500', currency: 'usd' }
 const challenge = {
@@ -22,9 +22,17 @@ function settleWith(settle: (input: SettleInput) => Promise<{ reference: string 
   const store = createMemoryStore()
   const method = { name: 'tempo', quote: () => ({ ok: false, reason: '' }), settle } as PaymentMethod
   const expiresAtMs = Date.now() + 60_000
+  const attempt = new SettlementAttempt(store, Date.now, {
+    id: challenge.id,
+    fingerprint: 'fp',
+    method: 'tempo',
+    settleLeaseMs: 10_000,
+    forwardLeaseMs: 10_000,
+    keepUntil: expiresAtMs,
+  })
   const run = async () => {
-    await claimChallenge(store, challenge.id, expiresAtMs)
-    return settlePayment(store, silentLogger, {
+    expect(await attempt.begin({ issuedAt: Date.now(), expired: false })).toStrictEqual({ kind: 'claimed' })
+    return settlePayment(store, attempt, silentLogger, {
       offer: { method, intent: 'charge', request, encodedRequest: encodeJson(request) },
       route: { match: 'GET /a' } as RouteConfig,
       realm: 'r',
@@ -34,7 +42,7 @@ function settleWith(settle: (input: SettleInput) => Promise<{ reference: string 
       expiresAtMs,
     })
   }
-  return { store, run }
+  return { store, run, attempt }
 }
 
 describe('settlePayment', () => {
@@ -70,12 +78,73 @@ describe('settlePayment', () => {
     ],
     ['a store outage', new StoreUnavailable('down'), { kind: 'store' }],
     ['anything else', new RangeError('bug'), { kind: 'unexpected' }],
-  ])('maps %s to its failure and gives back every claim', async (_, error, failure) => {
+  ])(
+    'maps %s before any money moved to its failure, and forgets the record and every claim',
+    async (_, error, failure) => {
+      const { store, run } = settleWith(async (input) => {
+        await input.claimOnce('tx:0x1', Date.now() + 60_000)
+        throw error
+      })
+      expect(await run()).toStrictEqual({ ok: false, failure })
+      expect(store.claimCount()).toBe(0)
+    },
+  )
+
+  it.each([
+    ['a backend outage', new BackendUnavailable('tempo-rpc', 'The RPC timed out.')],
+    ['a store outage', new StoreUnavailable('down')],
+    ['anything else', new RangeError('bug')],
+  ])('keeps the record (given up at once) and its claims after %s once money may have moved', async (_, error) => {
     const { store, run } = settleWith(async (input) => {
       await input.claimOnce('tx:0x1', Date.now() + 60_000)
+      await input.settling({ txHash: '0x1' })
       throw error
     })
-    expect(await run()).toStrictEqual({ ok: false, failure })
+    expect((await run()).ok).toBe(false)
+    expect(store.claimCount()).toBe(2)
+    const again = await store.begin({
+      id: 'ch_1',
+      fingerprint: 'fp',
+      attempt: 'retry',
+      method: 'tempo',
+      now: Date.now(),
+      leaseUntil: Date.now() + 1_000,
+      keepUntil: Date.now() + 60_000,
+      issuedAt: Date.now(),
+      expired: true,
+    })
+    expect(again).toStrictEqual({ kind: 'redrive', handle: { txHash: '0x1' } })
+  })
+
+  it('forgets the record after a refusal, even once money may have moved (the backend said no)', async () => {
+    const { store, run } = settleWith(async (input) => {
+      await input.settling({ txHash: '0x1' })
+      throw new PaymentRefused('verification-failed', 'reverted')
+    })
+    expect(await run()).toMatchObject({ ok: false, failure: { kind: 'refused' } })
     expect(store.claimCount()).toBe(0)
+  })
+
+  it('stops before the backend call when another request took the settlement over', async () => {
+    let sent = false
+    const { store, run } = settleWith(async (input) => {
+      await store.begin({
+        id: 'ch_1',
+        fingerprint: 'fp',
+        attempt: 'other',
+        method: 'tempo',
+        now: Date.now(),
+        leaseUntil: Date.now() + 1_000,
+        keepUntil: Date.now() + 60_000,
+        issuedAt: Date.now(),
+        expired: false,
+      })
+      await input.settling({ txHash: '0x1' })
+      sent = true
+      return { reference: '0x1' }
+    })
+    expect(await run()).toStrictEqual({ ok: false, failure: { kind: 'taken-over' } })
+    expect(sent).toBe(false)
+    expect(store.claimCount()).toBe(1) // the other request's record
   })
 })

@@ -4,8 +4,9 @@ import { BackendUnavailable, type ChargeRequest, PaymentRefused, type Settlement
 import type { Credential } from '../protocol/credential.js'
 import type { Claims } from '../store/ports.js'
 import { StoreUnavailable } from '../store/types.js'
-import { challengeKey, methodClaims, releaseAll } from './claims.js'
+import { methodClaims, releaseAll } from './claims.js'
 import type { Offer } from './price-table.js'
+import { type SettlementAttempt, SettlementTakenOver } from './settlement.js'
 
 /** Why a settlement moved no money, as the core answers it. */
 export type SettleFailure =
@@ -15,6 +16,8 @@ export type SettleFailure =
   | { readonly kind: 'backend'; readonly backend: string; readonly detail: string }
   /** the store, during settlement: 503 */
   | { readonly kind: 'store' }
+  /** another request took this settlement over: 503, retry */
+  | { readonly kind: 'taken-over' }
   /** a bug: 500 */
   | { readonly kind: 'unexpected' }
 
@@ -31,18 +34,25 @@ export interface SettleRequest {
   readonly request: ChargeRequest
   readonly bound: Readonly<Record<string, string>>
   readonly expiresAtMs: number
+  /** the handle of the earlier attempt this one re-drives */
+  readonly redrive?: Readonly<Record<string, string>>
 }
 
 /**
- * Settles a payment whose challenge is claimed. On failure no money moved: the challenge claim and
- * every key the method claimed are given back, so the payer can try again with the same credential.
+ * Settles a payment whose record this attempt holds. A refusal, or a failure before any call that
+ * may move money, forgets the record and gives back every key the method claimed, so the payer can
+ * try again. A failure after such a call keeps them: the same credential re-drives it.
  */
-export async function settlePayment(claims: Claims, logger: Logger, input: SettleRequest): Promise<SettleResult> {
+export async function settlePayment(
+  claims: Claims,
+  attempt: SettlementAttempt,
+  logger: Logger,
+  input: SettleRequest,
+): Promise<SettleResult> {
   const { offer, credential } = input
   const method = offer.method.name
   const challengeId = credential.challenge.id
-  // Keys the method claimed (transaction hashes): released with the challenge if settling fails.
-  const held = methodClaims(claims, method)
+  const held = methodClaims(claims, method, challengeId)
   let settlement: Settlement
   try {
     settlement = await offer.method.settle({
@@ -56,14 +66,25 @@ export async function settlePayment(claims: Claims, logger: Logger, input: Settl
       expiresAtMs: input.expiresAtMs,
       claimOnce: held.claimOnce,
       release: held.release,
+      settling: (handle) => attempt.settling(handle),
+      ...(input.redrive && { redrive: input.redrive }),
     })
   } catch (error) {
-    await releaseAll(claims, [challengeKey(challengeId), ...held.held()], logger, challengeId)
-    return { ok: false, failure: failureOf(error, logger, { route: input.route.match, method, challengeId }) }
+    const failure = failureOf(error, logger, { route: input.route.match, method, challengeId })
+    if (failure.kind === 'taken-over') return { ok: false, failure }
+    if (failure.kind === 'refused' || !attempt.moneyMayHaveMoved) {
+      await attempt
+        .drop()
+        .catch((dropError) => logger.error('could not drop a settlement record', { challengeId, error: dropError }))
+      await releaseAll(claims, held.held(), challengeId, logger)
+    } else {
+      // Money may have moved: the record stays settling, given up at once so a retry re-drives it.
+      await attempt.suspend().catch(() => undefined)
+    }
+    return { ok: false, failure }
   }
   if (settlement.replayed) {
-    // The backend had already settled this challenge in an attempt whose claim was released
-    // (an outage mid-call); the claim we hold proves it was never served, so it is served now.
+    // The backend had already settled this challenge in an earlier attempt (an outage mid-call).
     logger.warn('payment backend replayed an earlier settlement for an unserved challenge', {
       challengeId,
       reference: settlement.reference,
@@ -88,6 +109,10 @@ function failureOf(
   if (error instanceof StoreUnavailable) {
     logger.error('replay store unavailable during settlement', { error })
     return { kind: 'store' }
+  }
+  if (error instanceof SettlementTakenOver) {
+    logger.warn('settlement taken over by another request', at)
+    return { kind: 'taken-over' }
   }
   logger.error('unexpected settlement error', { method: at.method, error })
   return { kind: 'unexpected' }

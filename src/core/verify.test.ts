@@ -4,6 +4,7 @@ import type { RouteOffers } from './price-table.js'
 import type { ChargeRequest, PaymentMethod } from './method.js'
 import * as BodyDigest from '../protocol/body-digest.js'
 import { type Challenge, computeId, encodeJson } from '../protocol/challenge.js'
+import { freshNonce, withNonce } from '../protocol/challenge-nonce.js'
 import { issueChallenges } from './issue.js'
 import { verifyChallenge } from './verify.js'
 
@@ -47,6 +48,7 @@ const verify = (challenge: Challenge, routeOffers: RouteOffers) =>
     realm: 'api.example.com',
     secretKeys: [KEY],
     now: NOW,
+    ttlMs: 300_000,
     digestMatches: () => true,
   })
 
@@ -144,6 +146,7 @@ describe('verifyChallenge: each check', () => {
       realm: 'api.example.com',
       secretKeys: [KEY],
       now: NOW,
+      ttlMs: 60_000,
       digestMatches: (digest) => digest === undefined,
       ...context,
     })
@@ -153,6 +156,8 @@ describe('verifyChallenge: each check', () => {
       ok: true,
       offer: routeOffers.offers[0],
       expiresAtMs: NOW + 60_000,
+      expired: false,
+      issuedAtMs: NOW,
       request: quoted,
       bound: {},
     })
@@ -207,7 +212,7 @@ describe('verifyChallenge: each check', () => {
     })
   })
 
-  it('refuses no expiry, an invalid one, and an expired one (expiry itself included)', () => {
+  it('refuses no expiry or an invalid one; says whether it expired (expiry itself included), for the core to weigh', () => {
     expect(check(good({ expires: undefined }))).toStrictEqual({
       ok: false,
       problem: 'invalid-challenge',
@@ -218,13 +223,17 @@ describe('verifyChallenge: each check', () => {
       problem: 'invalid-challenge',
       detail: 'The challenge expiry is not a valid timestamp.',
     })
-    const expires = new Date(NOW).toISOString()
-    expect(check(good({ expires }))).toStrictEqual({
-      ok: false,
-      problem: 'payment-expired',
-      detail: `The challenge expired at ${expires}.`,
-    })
-    expect(check(good({ expires: new Date(NOW + 1).toISOString() }))).toMatchObject({ ok: true })
+    expect(check(good({ expires: new Date(NOW).toISOString() }))).toMatchObject({ ok: true, expired: true })
+    expect(check(good({ expires: new Date(NOW + 1).toISOString() }))).toMatchObject({ ok: true, expired: false })
+  })
+
+  it('reads when a challenge was issued from its nonce, else from its expiry and the TTL', () => {
+    const stamped = encodeJson(withNonce({ route: route.match }, freshNonce(NOW - 5_000)))
+    expect(check(good({ opaque: stamped }))).toMatchObject({ ok: true, issuedAtMs: NOW - 5_000 })
+    // no nonce (the release before it), or a random one from elsewhere that decodes past the expiry
+    expect(check(good())).toMatchObject({ ok: true, issuedAtMs: NOW + 60_000 - 60_000 })
+    const random = encodeJson(withNonce({ route: route.match }, `0x${'f'.repeat(64)}`))
+    expect(check(good({ opaque: random }))).toMatchObject({ ok: true, issuedAtMs: NOW })
   })
 
   it('refuses a digest that does not match the body, and a body when the challenge had none', () => {

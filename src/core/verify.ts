@@ -1,6 +1,6 @@
 import type { ChargeRequest } from './method.js'
 import { type Challenge, decodeJson, encodeJson, verifyId } from '../protocol/challenge.js'
-import { withoutNonce } from '../protocol/challenge-nonce.js'
+import { issuedAtOf, withoutNonce } from '../protocol/challenge-nonce.js'
 import type { ProblemType } from '../protocol/problem.js'
 import type { Offer, RouteOffers } from './price-table.js'
 
@@ -9,6 +9,13 @@ export type Verdict =
       readonly ok: true
       readonly offer: Offer
       readonly expiresAtMs: number
+      /**
+       * past its expiry: refused (`payment-expired`) unless this credential already holds the
+       * challenge's settlement record; expiry is judged at the first claim only
+       */
+      readonly expired: boolean
+      /** when it was issued (unix ms): a store that lost its memory refuses what came before */
+      readonly issuedAtMs: number
       /** the request being paid: the offer's, with the fields its method issued for this challenge */
       readonly request: ChargeRequest
       /** what the method bound into the challenge's opaque besides the route */
@@ -22,6 +29,8 @@ export interface VerifyContext {
   /** current key first, then the previous ones (rotation) */
   readonly secretKeys: readonly string[]
   readonly now: number
+  /** the challenge lifetime, for challenges whose nonce carries no issuing time */
+  readonly ttlMs: number
   /** whether the echoed `digest` (or its absence) matches the body of this request */
   readonly digestMatches: (digest: string | undefined) => boolean
 }
@@ -30,8 +39,9 @@ const refuse = (problem: ProblemType, detail: string): Verdict => ({ ok: false, 
 
 /**
  * Everything the core checks about an echoed challenge before any money moves: it was issued by
- * us (HMAC), for this realm and route at today's price (binding), is still valid (expiry) and was
- * made for this body (digest). Pure: single use and settlement come after it.
+ * us (HMAC), for this realm and route at today's price (binding), and was made for this body
+ * (digest); and whether it has expired, which the core weighs against the settlement record.
+ * Pure: single use and settlement come after it.
  */
 export function verifyChallenge(challenge: Challenge, context: VerifyContext): Verdict {
   if (!verifyId(context.secretKeys, challenge))
@@ -41,7 +51,8 @@ export function verifyChallenge(challenge: Challenge, context: VerifyContext): V
 
   const { routeOffers } = context
   // The nonce only makes the id unique; challenges issued without one (the previous release) still verify.
-  const { route, ...bound } = withoutNonce(decodeMap(challenge.opaque) ?? {})
+  const opaque = decodeMap(challenge.opaque) ?? {}
+  const { route, ...bound } = withoutNonce(opaque)
   if (route !== routeOffers.route.match)
     return refuse('invalid-challenge', 'The challenge was issued for another route.')
   const offer = routeOffers.offers.find((o) => o.method.name === challenge.method && o.intent === challenge.intent)
@@ -66,14 +77,16 @@ export function verifyChallenge(challenge: Challenge, context: VerifyContext): V
   if (challenge.expires === undefined) return refuse('invalid-challenge', 'The challenge has no expiry.')
   const expiresAtMs = Date.parse(challenge.expires)
   if (Number.isNaN(expiresAtMs)) return refuse('invalid-challenge', 'The challenge expiry is not a valid timestamp.')
-  if (expiresAtMs <= context.now) return refuse('payment-expired', `The challenge expired at ${challenge.expires}.`)
 
   if (!context.digestMatches(challenge.digest))
     return refuse('invalid-challenge', 'The request body does not match the digest the challenge was issued for.')
+  const stamped = issuedAtOf(opaque)
   return {
     ok: true,
     offer,
     expiresAtMs,
+    expired: expiresAtMs <= context.now,
+    issuedAtMs: stamped !== undefined && stamped <= expiresAtMs ? stamped : expiresAtMs - context.ttlMs,
     request: issued.length === 0 ? offer.request : (echoed as unknown as ChargeRequest),
     bound,
   }

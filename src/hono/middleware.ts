@@ -88,6 +88,12 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
     })
     if (decision.kind === 'respond') return answer(payments, decision)
     countAll(payments.metrics, decision.outcome.counts)
+    if (raw.signal?.aborted) {
+      // The payer left while it was settling: the record goes back to `paid`, for it to come back.
+      const committed = await decision.commit({ outcome: 'client-gone', upstreamStatus: 0 })
+      countAll(payments.metrics, committed.counts)
+      return c.body(null, 503)
+    }
 
     // The app sees the request without the credential, with the receipt (as the sidecar's upstream does),
     // and with a body it can still read.

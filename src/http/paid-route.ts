@@ -57,6 +57,12 @@ export async function handlePaidRoute(
   if (decision.kind === 'respond') return respond(ctx, outgoing, record, decision, false)
 
   recordOutcome(record, decision.outcome, ctx.metrics)
+  if (incoming.socket?.destroyed || outgoing.destroyed) {
+    // The payer left while it was settling: nothing to forward to. The record goes back to `paid`,
+    // and the same credential is forwarded when it comes back (recovery.window).
+    const committed = await decision.commit({ outcome: 'client-gone', upstreamStatus: 0 })
+    return countAll(ctx.metrics, committed.counts)
+  }
   const forwarded = await forwardToUpstream(ctx, incoming, outgoing, record, {
     pathAndQuery,
     body,

@@ -38,6 +38,10 @@ export interface GatewayMetrics {
   paidButUpstreamFailed(route: string): void
   /** mpp_backend_errors_total{backend}; backend = "store" | "stripe" | "tempo-rpc" | ... */
   backendError(backend: string): void
+  /** mpp_settlements_recovered_total{method,state}: a re-presented credential went on from `settling` (re-driven) or `paid` (forwarded without paying again) */
+  settlementRecovered(method: string, state: 'settling' | 'paid'): void
+  /** mpp_settlements_unfinished_total{method,state}: records the sweeper found left unfinished (a dead process, a payer who never came back) */
+  settlementUnfinished(method: string, state: string): void
   /** mpp_config_reloads_total{outcome} */
   configReload(outcome: 'success' | 'failure'): void
   /** mpp_shadow_challenges_total{route,method}: 402s shadow mode would have sent, one per element */
@@ -201,6 +205,18 @@ export function createMetrics(): GatewayMetrics {
     labelNames: ['backend'],
     registers,
   })
+  const recovered = new Counter({
+    name: 'mpp_settlements_recovered_total',
+    help: 'Settlements a re-presented credential recovered: re-driven from settling, or forwarded again from paid.',
+    labelNames: ['method', 'state'],
+    registers,
+  })
+  const unfinished = new Counter({
+    name: 'mpp_settlements_unfinished_total',
+    help: 'Settlement records found unfinished after their lease ended (claimed, settling or paid, not served).',
+    labelNames: ['method', 'state'],
+    registers,
+  })
   const reloads = new Counter({
     name: 'mpp_config_reloads_total',
     help: 'Configuration reloads by outcome.',
@@ -266,6 +282,12 @@ export function createMetrics(): GatewayMetrics {
     },
     backendError(backend) {
       backendErrors.inc({ backend })
+    },
+    settlementRecovered(name, state) {
+      recovered.inc({ method: method(name), state })
+    },
+    settlementUnfinished(name, state) {
+      unfinished.inc({ method: method(name), state })
     },
     configReload(outcome) {
       reloads.inc({ outcome })

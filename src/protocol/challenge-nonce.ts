@@ -7,9 +7,21 @@ import { randomBytes } from 'node:crypto'
 
 export const NONCE_KEY = '_mppx_nonce'
 
-/** 256 random bits as 0x-prefixed lowercase hex, the encoding mppx uses. */
-export function freshNonce(): string {
-  return `0x${randomBytes(32).toString('hex')}`
+/**
+ * 256 bits as 0x-prefixed lowercase hex, the encoding mppx uses: the issuing time (unix ms, 48 bits)
+ * then 208 random bits. The time lets a store that lost its memory refuse what was issued before
+ * (core/settlement-record.ts, the epoch); the random part keeps ids unique.
+ */
+export function freshNonce(issuedAtMs: number = Date.now()): string {
+  const time = Math.max(0, Math.floor(issuedAtMs)).toString(16).padStart(12, '0').slice(-12)
+  return `0x${time}${randomBytes(26).toString('hex')}`
+}
+
+/** When a challenge was issued, from its nonce; undefined without one (or one not from `freshNonce`). */
+export function issuedAtOf(map: Readonly<Record<string, string>>): number | undefined {
+  const nonce = map[NONCE_KEY]
+  if (nonce === undefined || !/^0x[0-9a-f]{64}$/.test(nonce)) return undefined
+  return Number.parseInt(nonce.slice(2, 14), 16)
 }
 
 /** `map` plus a fresh nonce (a nonce already in `map` is replaced). */

@@ -39,7 +39,9 @@ export function buildPaymentParts(
   if (errors.length > 0) return { ok: false, errors, close: () => closeMethods(methods) }
   const core = createPaymentCore({
     config,
-    stores: { claims: store, rateCounter: store, ledger: store },
+    stores: { claims: store, settlements: store, rateCounter: store, ledger: store },
+    // the upstream's time to answer, and a margin to write the record
+    forwardLeaseMs: config.upstream.timeoutMs + 5_000,
     logger,
     now: deps.now,
     secretKeys: [config.secretKey ?? deps.fallbackSecret, ...config.previousSecretKeys],

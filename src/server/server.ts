@@ -7,6 +7,7 @@ import { watchConfigFile } from '../config/watch.js'
 import type { Logger } from '../log/logger.js'
 import { createMetrics, type GatewayMetrics } from '../metrics/metrics.js'
 import { createUpstream } from '../proxy/upstream.js'
+import { countAll } from '../core/outcome.js'
 import { createStore } from '../store/create.js'
 import type { StoreBundle } from '../store/ports.js'
 import type { BodyBudget } from '../http/body-budget.js'
@@ -61,6 +62,9 @@ interface Generation {
   inFlight: number
   retired: boolean
 }
+
+/** how often a replica looks for settlement records left unfinished */
+const SWEEP_EVERY_MS = 15_000
 
 interface Shared {
   readonly store: StoreBundle
@@ -229,9 +233,19 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
       )
     : undefined
 
+  // Settlement records nobody came back for are reported (a log line and a counter), once each.
+  const sweeper = setInterval(() => {
+    current.ctx.core.sweep().then(
+      (counts) => countAll(shared.metrics, counts),
+      (error: unknown) => logger.warn('settlement sweep failed; the next one retries', { error }),
+    )
+  }, SWEEP_EVERY_MS)
+  sweeper.unref()
+
   let closing: Promise<void> | undefined
   function close(): Promise<void> {
     closing ??= (async () => {
+      clearInterval(sweeper)
       watcher?.close()
       await Promise.all([
         new Promise<void>((resolve) => {

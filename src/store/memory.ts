@@ -1,3 +1,4 @@
+import { type SettlementRecord, begin, unfinished, update } from '../core/settlement-record.js'
 import type { StoreBundle } from './ports.js'
 import type { LedgerEntry } from './types.js'
 
@@ -7,7 +8,7 @@ import type { LedgerEntry } from './types.js'
  * why the gateway logs that it is running single-instance.
  */
 export interface MemoryStore extends StoreBundle {
-  /** live claims held in memory (expired ones linger only until the next sweep) */
+  /** live claims and settlement records held in memory (expired ones linger only until the next sweep) */
   claimCount(): number
   /** rate-counter windows held in memory (ended ones linger only until the next sweep) */
   rateWindowCount(): number
@@ -20,7 +21,12 @@ export function createMemoryStore(
   options: { now?: () => number; sweepEvery?: number; ledgerMax?: number } = {},
 ): MemoryStore {
   const now = options.now ?? Date.now
-  const claims = new Map<string, number>()
+  const claims = new Map<string, { owner: string; expiresAt: number }>()
+  const records = new Map<string, SettlementRecord>()
+  /** unfinished record id → lease end, as the Redis store's sweeper index */
+  const open = new Map<string, number>()
+  // The in-memory store's memory begins with the process: challenges issued before it are refused.
+  const epoch = now()
   /** rate key → hits so far and when its fixed window ends (epoch ms) */
   const windows = new Map<string, { count: number; endsAt: number }>()
   const entries: LedgerEntry[] = []
@@ -29,21 +35,60 @@ export function createMemoryStore(
   const ledgerMax = options.ledgerMax ?? LEDGER_MAX
   // Expired entries are dropped in bulk every `sweepEvery` writes, so memory stays bounded by what
   // is live: claims by live challenges, rate windows (one per client IP) by the current window.
-  const sweepClaims = sweeper(sweepEvery, claims, (expiresAt, at) => expiresAt <= at)
+  const sweepClaims = sweeper(sweepEvery, claims, (claim, at) => claim.expiresAt <= at)
+  const sweepRecords = sweeper(sweepEvery, records, (record, at) => record.keepUntil <= at)
+  const live = (id: string, at: number) => {
+    const record = records.get(id)
+    return record && record.keepUntil > at ? record : undefined
+  }
+  const store = (id: string, record: SettlementRecord) => {
+    records.set(id, record)
+    if (record.state === 'served' || record.state === 'failed') open.delete(id)
+    else open.set(id, record.leaseUntil)
+  }
   const sweepWindows = sweeper(sweepEvery, windows, (window, at) => window.endsAt <= at)
 
   return {
     description: 'memory (single instance: claims are not shared with other gateway processes)',
-    async claim(key, expiresAtMs) {
+    async claim(key, expiresAtMs, owner) {
       const at = now()
       sweepClaims(at)
       const held = claims.get(key)
-      if (held !== undefined && held > at) return false
-      claims.set(key, expiresAtMs)
+      if (held !== undefined && held.expiresAt > at) return held.owner === owner
+      claims.set(key, { owner, expiresAt: expiresAtMs })
       return true
     },
-    async release(key) {
-      claims.delete(key)
+    async release(key, owner) {
+      if (claims.get(key)?.owner === owner) claims.delete(key)
+    },
+    async begin(request) {
+      const at = now()
+      sweepRecords(at)
+      const { result, next } = begin(live(request.id, at), epoch, request)
+      if (next) store(request.id, next)
+      return result
+    },
+    async update(request) {
+      const { ok, next } = update(live(request.id, now()), request)
+      if (next) store(request.id, next)
+      return ok
+    },
+    async drop(id, attempt) {
+      const record = records.get(id)
+      if (record && record.attempt !== attempt) return
+      records.delete(id)
+      open.delete(id)
+    },
+    async unfinished(cutoff, limit) {
+      const found: Array<{ id: string; record: SettlementRecord }> = []
+      for (const [id, leaseUntil] of open) {
+        if (found.length >= limit) break
+        if (leaseUntil > cutoff) continue
+        open.delete(id)
+        const record = live(id, now())
+        if (record && unfinished(record, cutoff)) found.push({ id, record })
+      }
+      return found
     },
     async record(entry) {
       entries.push(entry)
@@ -76,7 +121,7 @@ export function createMemoryStore(
     },
     async ping() {},
     async close() {},
-    claimCount: () => claims.size,
+    claimCount: () => claims.size + records.size,
     rateWindowCount: () => windows.size,
   }
 }

@@ -1,3 +1,4 @@
+import type { BeginRequest, BeginResult, SettlementRecord, UpdateRequest } from '../core/settlement-record.js'
 import type { LedgerEntry } from './types.js'
 
 /*
@@ -7,12 +8,32 @@ import type { LedgerEntry } from './types.js'
  * when the backing store cannot be reached.
  */
 
-/** Single use of challenge ids, and of method keys such as transaction hashes. */
+/** Single use of method keys such as transaction hashes, each held by one owner (a challenge id). */
 export interface Claims {
-  /** Atomically claims `key` until `expiresAtMs` (epoch ms). True if this call got it. */
-  claim(key: string, expiresAtMs: number): Promise<boolean>
-  /** Gives a claim back (settlement failed and moved no money). */
-  release(key: string): Promise<void>
+  /**
+   * Atomically claims `key` for `owner` until `expiresAtMs` (epoch ms). True if this call got it,
+   * or `owner` holds it already (a re-driven settlement of the same challenge).
+   */
+  claim(key: string, expiresAtMs: number, owner: string): Promise<boolean>
+  /** Gives a claim back (settlement failed and moved no money); only its owner can. */
+  release(key: string, owner: string): Promise<void>
+}
+
+/**
+ * The settlement record of each challenge (core/settlement-record.ts has the rules). Each call is
+ * one atomic step across every replica on the store.
+ */
+export interface Settlements {
+  begin(request: BeginRequest): Promise<BeginResult>
+  /** A transition by the record's owner; false when another attempt took it over. */
+  update(request: UpdateRequest): Promise<boolean>
+  /** Forgets a record nothing was paid on, unless another attempt took it over. */
+  drop(id: string, attempt: string): Promise<void>
+  /**
+   * Unfinished records whose lease ended by `cutoff` (unix ms), at most `limit`; each is handed out
+   * once across replicas until it is leased again.
+   */
+  unfinished(cutoff: number, limit: number): Promise<Array<{ id: string; record: SettlementRecord }>>
 }
 
 /** The ledger of settled payments. */
@@ -51,4 +72,4 @@ export interface Health {
 }
 
 /** What one backend (Redis, memory) provides. */
-export interface StoreBundle extends Claims, Ledger, RateCounter, DurableQueue, Health {}
+export interface StoreBundle extends Claims, Settlements, Ledger, RateCounter, DurableQueue, Health {}

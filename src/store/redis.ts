@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import type { StoreBundle } from './ports.js'
-import { type LedgerEntry, type PaidOutcome, StoreUnavailable } from './types.js'
+import { redisSettlements } from './redis-settlements.js'
+import { type LedgerEntry, type LedgerState, type PaidOutcome, StoreUnavailable } from './types.js'
 
 export interface RedisStoreOptions {
   url: string
@@ -22,6 +23,18 @@ end
 return count
 `
 
+/** SET NX, or true when `owner` holds the key already; one round trip, atomic. */
+const CLAIM_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[1], 'NX') then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[2] then return 1 end
+return 0
+`
+/** DEL only when `owner` holds the key. */
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`
+
 const LEDGER_FIELDS = [
   'challengeId',
   'route',
@@ -33,7 +46,7 @@ const LEDGER_FIELDS = [
   'upstreamStatus',
 ] as const
 /** written only when set, so entries from before them read back as they were */
-const OPTIONAL_LEDGER_FIELDS = ['outcome', 'bytesSent', 'bytesExpected'] as const
+const OPTIONAL_LEDGER_FIELDS = ['state', 'outcome', 'bytesSent', 'bytesExpected'] as const
 
 /**
  * Redis-backed replay store, shared by every gateway replica on the same Redis.
@@ -55,9 +68,15 @@ export function createRedisStore(options: RedisStoreOptions): StoreBundle {
   // Connection errors surface through the commands that fail; the event needs a listener so Node
   // does not treat it as unhandled.
   redis.on('error', () => {})
-  const connecting = redis.connect().catch(() => {})
   const prefix = options.keyPrefix
   const ledgerKey = `${prefix}ledger`
+  const epochKey = `${prefix}epoch`
+  // On every (re)connection: a Redis that came back empty gets its new epoch now, so only
+  // challenges issued before this moment are refused (a persisted epoch is kept).
+  redis.on('ready', () => {
+    redis.set(epochKey, String(Date.now()), 'NX').catch(() => {})
+  })
+  const connecting = redis.connect().catch(() => {})
 
   async function run<T>(what: string, command: () => Promise<T>): Promise<T> {
     await connecting
@@ -68,15 +87,21 @@ export function createRedisStore(options: RedisStoreOptions): StoreBundle {
     }
   }
 
+  const settlements = redisSettlements(redis, prefix, run)
+
   return {
     description: `redis ${redactUrl(options.url)} (prefix "${prefix}")`,
-    async claim(key, expiresAtMs) {
-      const result = await run('claim', () => redis.set(`${prefix}claim:${key}`, '1', 'PXAT', expiresAtMs, 'NX'))
-      return result === 'OK'
+    async claim(key, expiresAtMs, owner) {
+      const result = await run('claim', () => redis.eval(CLAIM_SCRIPT, 1, `${prefix}claim:${key}`, expiresAtMs, owner))
+      return Number(result) === 1
     },
-    async release(key) {
-      await run('release', () => redis.del(`${prefix}claim:${key}`))
+    async release(key, owner) {
+      await run('release', () => redis.eval(RELEASE_SCRIPT, 1, `${prefix}claim:${key}`, owner))
     },
+    begin: settlements.begin,
+    update: settlements.update,
+    drop: settlements.drop,
+    unfinished: settlements.unfinished,
     async record(entry) {
       const fields = LEDGER_FIELDS.flatMap((name) => [name, String(entry[name])])
       for (const name of OPTIONAL_LEDGER_FIELDS) if (entry[name] !== undefined) fields.push(name, String(entry[name]))
@@ -134,6 +159,7 @@ function toEntry(flat: string[]): LedgerEntry {
     reference: text('reference'),
     settledAt: text('settledAt'),
     upstreamStatus: Number(text('upstreamStatus')),
+    ...(map.has('state') ? { state: text('state') as LedgerState } : {}),
     ...(map.has('outcome') ? { outcome: text('outcome') as PaidOutcome } : {}),
     ...(map.has('bytesSent') ? { bytesSent: Number(text('bytesSent')) } : {}),
     ...(map.has('bytesExpected') ? { bytesExpected: Number(text('bytesExpected')) } : {}),

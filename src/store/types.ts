@@ -10,6 +10,8 @@ export interface LedgerEntry {
   readonly settledAt: string
   /** upstream HTTP status, or 0 when no answer came from the upstream after payment */
   readonly upstreamStatus: number
+  /** the settlement record's state after this entry (absent in entries written before it was recorded) */
+  readonly state?: LedgerState
   /** what the payer got (absent in entries written before it was recorded) */
   readonly outcome?: PaidOutcome
   /** response body bytes passed to the payer, once the response was over */
@@ -17,6 +19,13 @@ export interface LedgerEntry {
   /** the upstream's Content-Length, when it declared one */
   readonly bytesExpected?: number
 }
+
+/**
+ * - `served`: the upstream answered 2xx and the body was delivered
+ * - `failed`: the upstream failed (non-2xx, unreachable, timeout, cut short)
+ * - `paid`: settled, not served yet (the payer left): the same credential is forwarded when it comes back
+ */
+export type LedgerState = 'paid' | 'served' | 'failed'
 
 /**
  * - `served`: a 2xx, body delivered in full, with a receipt

@@ -120,7 +120,8 @@ describe('paying', () => {
     const calls = stripe.requests.slice(before).filter((r) => r.path === '/v1/payment_intents')
     expect(calls).toHaveLength(1)
     expect(calls[0]!.headers['stripe-version']).toBe('2026-07-29.preview')
-    expect(calls[0]!.headers['idempotency-key']).toMatch(new RegExp(`^mpp_${challenge.id}_spt_`))
+    // the SPT enters the key only as a digest: the key is kept in the settlement record
+    expect(calls[0]!.headers['idempotency-key']).toMatch(new RegExp(`^mpp_${challenge.id}_[A-Za-z0-9_-]{32}$`))
     expect(calls[0]!.form).toMatchObject({
       amount: '50',
       currency: 'usd',

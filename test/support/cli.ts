@@ -46,7 +46,8 @@ export async function spawnGateway(configFile: string, env: Record<string, strin
     child,
     stop: (signal = 'SIGTERM') =>
       new Promise((resolveExit) => {
-        if (child.exitCode !== null) return resolveExit(child.exitCode)
+        // a process already killed (with -9, say) has a signalCode and no exit event to come
+        if (child.exitCode !== null || child.signalCode !== null) return resolveExit(child.exitCode)
         child.once('exit', (code) => resolveExit(code))
         child.kill(signal)
       }),

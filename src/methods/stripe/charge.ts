@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import Stripe from 'stripe'
 import { formatBaseUnits, toBaseUnits } from '../../config/amount.js'
 import type { DecimalAmount, RouteConfig, StripeMethodConfig } from '../../config/types.js'
@@ -59,7 +60,7 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
     return { ok: true, request }
   }
 
-  async function settle({ challengeId, realm, request, payload }: SettleInput): Promise<Settlement> {
+  async function settle({ challengeId, realm, request, payload, settling }: SettleInput): Promise<Settlement> {
     const { spt, externalId } = readPayload(payload, request)
     const amount = Number(request.amount)
     // The request came from quote(); anything else is a gateway bug, not the payer's problem.
@@ -80,16 +81,16 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
       },
     }
     const redact = (text: string) => redactSecrets(text, [spt, config.secretKey])
+    // The same credential gives the same key, so a retry or a re-drive is Stripe's replay, never a
+    // second charge. The SPT enters only as a digest: the key is kept in the settlement record.
+    const idempotencyKey = `mpp_${challengeId}_${createHash('sha256').update(spt).digest('base64url').slice(0, 32)}`
+    await settling({ idempotencyKey })
 
     let intent: Stripe.Response<Stripe.PaymentIntent>
     try {
       // The preview version goes on the call: the SDK would otherwise send its GA version,
-      // which does not know SPTs. The key makes a retry of this credential a replay, not a
-      // second charge.
-      intent = await stripe.paymentIntents.create(params, {
-        apiVersion: config.apiVersion,
-        idempotencyKey: `mpp_${challengeId}_${spt}`,
-      })
+      // which does not know SPTs.
+      intent = await stripe.paymentIntents.create(params, { apiVersion: config.apiVersion, idempotencyKey })
     } catch (error) {
       throw classifyError(error, config.timeoutMs, redact)
     }
@@ -133,7 +134,8 @@ export function createStripeMethod(config: StripeMethodConfig, gatewayCurrency: 
     }
   }
 
-  return { name: 'stripe', quote, settle, ping }
+  // one PaymentIntent call, and a margin for the store writes around it
+  return { name: 'stripe', quote, settle, settleTimeoutMs: config.timeoutMs + 2_000, ping }
 }
 
 /** The SDK client for `config.apiBase`, with no retries of its own. */

@@ -197,6 +197,16 @@ export function createTempoMethod(
         'The credential source is not the account that signed the transaction.',
       )
     }
+    // An earlier attempt of this credential broadcast it and lost the answer: if it landed, that
+    // receipt is the payment, whatever the clock says now (expiry was judged at the first claim).
+    const earlier = input.redrive?.txHash as Hex | undefined
+    if (earlier) {
+      const landed = await rpc.getTransactionReceipt(earlier)
+      if (landed) {
+        checkReceipt(landed, tx.sender, currency, required, binding)
+        return landed
+      }
+    }
     Transaction.check(tx, {
       chainId: config.chainId,
       currency,
@@ -274,6 +284,7 @@ export function createTempoMethod(
   ): Promise<TransactionReceipt> {
     const hash = keccak256(final)
     await claimTransaction(input, hash)
+    await input.settling({ txHash: hash.toLowerCase() })
 
     let receipt: TransactionReceipt
     try {
@@ -357,11 +368,14 @@ export function createTempoMethod(
       throw new Error(`the Tempo RPC serves chain ${chainId}, not the configured ${config.chainId}`)
   }
 
-  if (!deposit) return { name: 'tempo', quote, settle, ping }
+  // a sponsored pull makes four bounded calls (balance, estimate, send, and a receipt lookup)
+  const settleTimeoutMs = 5 * config.timeoutMs + 2_000
+  if (!deposit) return { name: 'tempo', quote, settle, settleTimeoutMs, ping }
   return {
     name: 'tempo',
     quote,
     settle,
+    settleTimeoutMs,
     ping,
     issuer: {
       fields: ['recipient', 'currency'],
