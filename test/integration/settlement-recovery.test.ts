@@ -107,6 +107,9 @@ async function privateRedis(): Promise<RedisServer> {
   return redis
 }
 
+const broadcastsByGateway = (node: TempoNode) =>
+  node.methodsCalledBy('gateway').filter((m) => m.startsWith('eth_sendRawTransaction')).length
+
 const onlyIntent = (stripe: FakeStripe) => {
   expect(stripe.paymentIntents.size).toBe(1)
   return [...stripe.paymentIntents.values()][0]!
@@ -150,6 +153,34 @@ describe('a payer who left mid-settlement', () => {
     expect(entries.slice(0, -1)).toContainEqual(
       expect.objectContaining({ state: 'paid', outcome: 'client-gone', upstreamStatus: 0, reference: intent.id }),
     )
+  })
+  it('Tempo pull: the broadcast lands, and the same credential later is served once, with no new transaction', async () => {
+    const scene = await startScene({ tempoTimeout: '3s' })
+    const node = scene.node!
+    const { authorization, challengeId } = await tempoPullCredential(scene.url, PRICE_BASE_UNITS)
+    node.faults.delayMs = 800
+
+    const pending = sendPending(scene.url, { authorization })
+    await expect.poll(() => broadcastsByGateway(node), { timeout: 3_000, interval: 20 }).toBe(1)
+    pending.abort()
+    expect(await pending.settled).toBeInstanceOf(Error)
+    await expect
+      .poll(() => node.balanceOf(PATH_USD, accounts.recipient.address), { timeout: 3_000, interval: 50 })
+      .toBe(PRICE_BASE_UNITS)
+    await expect
+      .poll(async () => (await ledgerFor(scene.redisUrl, scene.keyPrefix, challengeId)).length, { timeout: 3_000 })
+      .toBe(1)
+    node.faults.delayMs = 0
+
+    const { response } = await presentUntilSettled(scene.url, authorization)
+    expect(response.status, response.body).toBe(200)
+    const reference = receiptOf(response).reference as `0x${string}`
+    expect(node.receipt(reference)).toBeDefined()
+    expect(broadcastsByGateway(node)).toBe(1)
+    expect(node.balanceOf(PATH_USD, accounts.recipient.address)).toBe(PRICE_BASE_UNITS)
+    expect(scene.upstreamHits()).toBe(1)
+    const entries = await ledgerFor(scene.redisUrl, scene.keyPrefix, challengeId)
+    expect(entries[0]).toMatchObject({ state: 'paid', outcome: 'client-gone', upstreamStatus: 0, reference })
   })
 })
 
@@ -297,5 +328,33 @@ describe('Redis restarted empty', () => {
     expect(paid.status, paid.body).toBe(200)
     expect(stripe.charges()).toBe(2)
     expect(scene.upstreamHits()).toBe(2)
+  })
+
+  it('Tempo pull: a used credential is refused without a broadcast, upstream not hit', async () => {
+    const redis = await privateRedis()
+    const scene = await startScene({ redisUrl: redis.url, tempoTimeout: '2s' })
+    const node = scene.node!
+    const { authorization } = await tempoPullCredential(scene.url, PRICE_BASE_UNITS)
+    expect((await request(scene.url, { headers: { authorization } })).status).toBe(200)
+    expect(broadcastsByGateway(node)).toBe(1)
+
+    await redis.restart()
+    await expect
+      .poll(
+        () =>
+          scene.gw.gateway.store.ping().then(
+            () => 'up',
+            () => 'down',
+          ),
+        { timeout: 5_000, interval: 100 },
+      )
+      .toBe('up')
+
+    const again = await request(scene.url, { headers: { authorization } })
+    expect(again.status, again.body).toBe(402)
+    expect(problemOf(again).type).toBe(problemType('invalid-challenge'))
+    expect(broadcastsByGateway(node)).toBe(1)
+    expect(node.balanceOf(PATH_USD, accounts.recipient.address)).toBe(PRICE_BASE_UNITS)
+    expect(scene.upstreamHits()).toBe(1)
   })
 })
