@@ -135,6 +135,43 @@ describe('a gateway killed with -9 mid-settlement', () => {
     expect(node.balanceOf(PATH_USD, accounts.recipient.address)).toBe(PRICE_BASE_UNITS)
     expect(paidHits(up)).toBe(1)
   })
+  it('after paying, while the upstream answers: the next process forwards again without a new charge', async () => {
+    const redis = await startRedisServer()
+    opened.push(() => redis.stop())
+    const stripe = await fakeStripe()
+    const up = await upstream()
+    // the first answer is slow (the process dies while waiting for it); later ones are at once
+    up.handlers.set('/v1/cheap', (_req, res) => {
+      const body = JSON.stringify({ ok: true })
+      const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(body)
+      if (paidHits(up) === 1) setTimeout(answer, 1_500)
+      else answer()
+    })
+    const configFile = writeTestConfig({
+      upstreamUrl: up.url,
+      storeUrl: redis.url,
+      keyPrefix: uniquePrefix('crash-forward'),
+      routes: ROUTES,
+      extra: { methods: { stripe: stripeBlock(stripe.url, '1s') } },
+    })
+    const first = await gatewayProcess(configFile)
+    const { authorization } = await stripeCredential(stripe, `${first.url}/v1/cheap`)
+
+    const pending = sendPending(`${first.url}/v1/cheap`, { authorization })
+    await expect.poll(() => paidHits(up), { timeout: 3_000, interval: 20 }).toBe(1)
+    await first.stop('SIGKILL')
+    expect(await pending.settled).toBeInstanceOf(Error)
+    expect(stripe.charges()).toBe(1)
+
+    const second = await gatewayProcess(configFile)
+    const { response } = await presentUntilSettled(`${second.url}/v1/cheap`, authorization, { timeoutMs: 8_000 })
+    expect(response.status, response.body).toBe(200)
+    expect(receiptOf(response).reference).toBe([...stripe.paymentIntents.keys()][0])
+    expect(stripe.paymentIntents.size).toBe(1)
+    expect(stripe.charges()).toBe(1)
+    // the upstream is asked again: the payer never got the first answer
+    expect(paidHits(up)).toBe(2)
+  })
 })
 
 describe('a gateway restarted on the in-memory store', () => {

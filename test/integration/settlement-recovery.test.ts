@@ -184,6 +184,43 @@ describe('a payer who left mid-settlement', () => {
   })
 })
 
+describe('a payer who left while the response streamed', () => {
+  it('the same credential is forwarded again, with no new charge; the ledger says paid, then served', async () => {
+    const scene = await startScene()
+    const { stripe, url, upstream } = scene
+    // the first answer sends half its body, then stalls; later ones are whole
+    upstream.handlers.set('/v1/cheap', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '10' })
+      if (scene.upstreamHits() > 1) return void res.end('0123456789')
+      res.write('01234')
+      setTimeout(() => res.end('56789'), 1_500)
+    })
+    const { authorization, challengeId } = await stripeCredential(stripe, url)
+
+    const pending = sendPending(url, { authorization })
+    expect(await pending.responded).toBe(200)
+    pending.abort()
+    await expect
+      .poll(async () => (await ledgerFor(scene.redisUrl, scene.keyPrefix, challengeId)).length, { timeout: 4_000 })
+      .toBe(1)
+
+    const { response } = await presentUntilSettled(url, authorization)
+    expect(response.status, response.body).toBe(200)
+    expect(response.body).toBe('0123456789')
+    const intent = onlyIntent(stripe)
+    expect(receiptOf(response).reference).toBe(intent.id)
+    expect(stripe.charges()).toBe(1)
+    expect(scene.upstreamHits()).toBe(2)
+    await expect
+      .poll(async () => (await ledgerFor(scene.redisUrl, scene.keyPrefix, challengeId)).at(-1)?.state, {
+        timeout: 3_000,
+      })
+      .toBe('served')
+    const entries = await ledgerFor(scene.redisUrl, scene.keyPrefix, challengeId)
+    expect(entries[0]).toMatchObject({ state: 'paid', outcome: 'client-gone', reference: intent.id })
+  })
+})
+
 describe('Stripe slower than methods.stripe.timeout, charging late', () => {
   it('a new SPT for the same challenge is refused without a call to Stripe; the original credential is served once', async () => {
     const scene = await startScene({ stripeTimeout: '300ms' })
@@ -222,6 +259,7 @@ describe('a Tempo pull whose answer was lost', () => {
     const scene = await startScene({ tempoTimeout: '2s', challengeTtl: '2s' })
     const node = scene.node!
     const { authorization, validBefore, expiresMs } = await tempoPullCredential(scene.url, PRICE_BASE_UNITS, 3)
+    expect(expiresMs).toBeLessThan(Date.now() + 2_500)
     node.faults.loseAnswerNext = 1
     node.faults.loseAnswerMethods = ['eth_sendRawTransactionSync']
 

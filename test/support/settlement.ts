@@ -79,6 +79,8 @@ export async function presentUntilSettled(
 export interface PendingRequest {
   /** the answer, or the error of a request that was aborted or whose server died */
   readonly settled: Promise<RawResponse | Error>
+  /** resolves with the status once the response head arrived (never, if none does) */
+  readonly responded: Promise<number>
   /** destroys the client's socket, as a payer that gives up does */
   abort(): void
 }
@@ -87,8 +89,13 @@ export interface PendingRequest {
 export function sendPending(url: string, headers: Record<string, string>): PendingRequest {
   const { hostname, port, pathname, search } = new URL(url)
   let req: http.ClientRequest
+  let onHead: (status: number) => void = () => {}
+  const responded = new Promise<number>((resolve) => {
+    onHead = resolve
+  })
   const settled = new Promise<RawResponse | Error>((resolve) => {
     req = http.request({ hostname, port, path: pathname + search, method: 'GET', headers, agent: false }, (res) => {
+      onHead(res.statusCode ?? 0)
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () =>
@@ -104,7 +111,7 @@ export function sendPending(url: string, headers: Record<string, string>): Pendi
     req.on('error', resolve)
     req.end()
   })
-  return { settled, abort: () => req.destroy() }
+  return { settled, responded, abort: () => req.destroy() }
 }
 
 /** The Payment-Receipt of an answer (throws when it has none). */
