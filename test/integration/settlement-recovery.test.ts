@@ -127,7 +127,7 @@ describe('a payer who left mid-settlement', () => {
     pending.abort()
     expect(await pending.settled).toBeInstanceOf(Error)
 
-    // settlement runs to its end although nobody waits for it, and nothing is forwarded
+    // settlement runs to its end although nobody waits for it
     await expect.poll(() => stripe.charges(), { timeout: 3_000, interval: 50 }).toBe(1)
     await expect
       .poll(async () => (await ledgerFor(scene.redisUrl, scene.keyPrefix, challengeId)).length, { timeout: 3_000 })
