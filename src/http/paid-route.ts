@@ -25,6 +25,11 @@ export async function handlePaidRoute(
   outgoing: ServerResponse,
   record: RequestRecord,
 ): Promise<void> {
+  // Seen from the start: a payer who leaves while the payment settles is not forwarded to.
+  let clientGone = false
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) clientGone = true
+  })
   const unpayable = ctx.core.precheck(routeOffers)
   if (unpayable) return respond(ctx, outgoing, record, unpayable, hasBody(incoming))
 
@@ -57,7 +62,7 @@ export async function handlePaidRoute(
   if (decision.kind === 'respond') return respond(ctx, outgoing, record, decision, false)
 
   recordOutcome(record, decision.outcome, ctx.metrics)
-  if (incoming.socket?.destroyed || outgoing.destroyed) {
+  if (clientGone || outgoing.destroyed) {
     // The payer left while it was settling: nothing to forward to. The record goes back to `paid`,
     // and the same credential is forwarded when it comes back (recovery.window).
     const committed = await decision.commit({ outcome: 'client-gone', upstreamStatus: 0 })
@@ -72,7 +77,14 @@ export async function handlePaidRoute(
   })
   // The ledger entry waits for the end of the response, so a body cut short is recorded as such.
   const result = paidResult(forwarded, forwarded.ok ? await forwarded.delivery : undefined)
-  const committed = await decision.commit(forwarded.ok ? result : { ...result, failure: forwarded.failure })
+  // an upstream request given up because the payer left is the payer's leaving, not the upstream's failure
+  const committed = await decision.commit(
+    forwarded.ok
+      ? result
+      : clientGone
+        ? { outcome: 'client-gone', upstreamStatus: 0 }
+        : { ...result, failure: forwarded.failure },
+  )
   countAll(ctx.metrics, committed.counts)
 }
 

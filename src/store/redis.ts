@@ -71,10 +71,15 @@ export function createRedisStore(options: RedisStoreOptions): StoreBundle {
   const prefix = options.keyPrefix
   const ledgerKey = `${prefix}ledger`
   const epochKey = `${prefix}epoch`
-  // On every (re)connection: a Redis that came back empty gets its new epoch now, so only
-  // challenges issued before this moment are refused (a persisted epoch is kept).
+  // A store without an epoch is new or was wiped: it gets one on every (re)connection, so only
+  // challenges issued before then are refused (a persisted epoch is kept). The first connection
+  // dates it from this store's creation: the process's own first challenges are not refused.
+  const createdAt = Date.now()
+  let connected = false
   redis.on('ready', () => {
-    redis.set(epochKey, String(Date.now()), 'NX').catch(() => {})
+    const epoch = connected ? Date.now() : createdAt
+    connected = true
+    redis.set(epochKey, String(epoch), 'NX').catch(() => {})
   })
   const connecting = redis.connect().catch(() => {})
 

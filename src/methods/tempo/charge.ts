@@ -368,8 +368,9 @@ export function createTempoMethod(
       throw new Error(`the Tempo RPC serves chain ${chainId}, not the configured ${config.chainId}`)
   }
 
-  // a sponsored pull makes four bounded calls (balance, estimate, send, and a receipt lookup)
-  const settleTimeoutMs = 5 * config.timeoutMs + 2_000
+  // bounded calls in one settlement: send and a receipt lookup, and for a sponsored pull the
+  // balance and the estimate before them; and a margin for the store writes
+  const settleTimeoutMs = (config.feePayer ? 4 : 2) * config.timeoutMs + 2_000
   if (!deposit) return { name: 'tempo', quote, settle, settleTimeoutMs, ping }
   return {
     name: 'tempo',
