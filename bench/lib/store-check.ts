@@ -33,7 +33,7 @@ async function claimMany(
     Array.from({ length: concurrency }, async () => {
       while (next < ids.length) {
         const id = ids[next++]!
-        if (!(await store.claim(id, Date.now() + ttlMs))) throw new Error(`a fresh id was refused: ${id}`)
+        if (!(await store.claim(id, Date.now() + ttlMs, 'first'))) throw new Error(`a fresh id was refused: ${id}`)
       }
     }),
   )
@@ -41,7 +41,7 @@ async function claimMany(
   // Single use still holds at the end: every replay of a sample is refused.
   let refusedReplays = 0
   for (let i = 0; i < ids.length; i += Math.ceil(ids.length / 1000))
-    if (!(await store.claim(ids[i]!, Date.now() + ttlMs))) refusedReplays++
+    if (!(await store.claim(ids[i]!, Date.now() + ttlMs, 'replay'))) refusedReplays++
   return { claimsPerSecond, refusedReplays, ids }
 }
 
@@ -70,7 +70,10 @@ export async function runStoreCheck(o: {
   const memory = createMemoryStore({ now: () => clock })
   const before = heapMb()
   const ttlMs = 1000
-  const claimAt = (store: StoreBundle): StoreBundle => ({ ...store, claim: (key) => store.claim(key, clock + ttlMs) })
+  const claimAt = (store: StoreBundle): StoreBundle => ({
+    ...store,
+    claim: (key, _expires, owner) => store.claim(key, clock + ttlMs, owner),
+  })
   const onMemory = await claimMany(claimAt(memory), o.claims, concurrency, ttlMs)
   onMemory.ids.length = 0
   const live = heapMb()

@@ -33,7 +33,7 @@ describe('the top-level keys', () => {
 
   it('names every unknown key in the order written, __proto__ too', () => {
     expect(errors(config('__proto__: 1\nrealms: "x"'))).toEqual([
-      `${FILE}: __proto__: unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, limits, watch, workers, routing, admin)`,
+      `${FILE}: __proto__: unknown key (known keys: listen, realm, secretKey, previousSecretKeys, challengeTtl, currency, upstream, store, recovery, log, methods, routes, mode, trustedProxies, cors, rateLimit, discovery, shutdown, limits, watch, workers, routing, admin)`,
       `${FILE}: realms: unknown key (did you mean "realm"?)`,
     ])
   })

@@ -5,29 +5,33 @@ describe('memory store', () => {
   it('lets exactly one of many concurrent claims win', async () => {
     const store = createMemoryStore()
     const expires = Date.now() + 60_000
-    const results = await Promise.all(Array.from({ length: 50 }, () => store.claim('challenge:x', expires)))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.claim('tempo:tx:x', expires, `ch_${i}`)),
+    )
     expect(results.filter(Boolean)).toHaveLength(1)
   })
 
   it('frees a claim after release and after expiry', async () => {
     let now = 1_000
     const store = createMemoryStore({ now: () => now })
-    expect(await store.claim('k', 2_000)).toBe(true)
-    expect(await store.claim('k', 2_000)).toBe(false)
-    await store.release('k')
-    expect(await store.claim('k', 2_000)).toBe(true)
+    expect(await store.claim('k', 2_000, 'a')).toBe(true)
+    expect(await store.claim('k', 2_000, 'b')).toBe(false)
+    await store.release('k', 'b') // not its owner: kept
+    expect(await store.claim('k', 2_000, 'b')).toBe(false)
+    await store.release('k', 'a')
+    expect(await store.claim('k', 2_000, 'b')).toBe(true)
     now = 2_000
-    expect(await store.claim('k', 3_000)).toBe(true)
+    expect(await store.claim('k', 3_000, 'c')).toBe(true)
   })
 
   it('forgets expired claims, so memory stays bounded by live challenges', async () => {
     let now = 0
     const store = createMemoryStore({ now: () => now, sweepEvery: 10 })
-    for (let i = 0; i < 1000; i++) await store.claim(`old:${i}`, 100)
+    for (let i = 0; i < 1000; i++) await store.claim(`old:${i}`, 100, 'o')
     now = 200
     // the sweep runs on later claims; afterwards the old keys are gone and claimable again
     expect(store.claimCount()).toBe(1000)
-    for (let i = 0; i < 10; i++) await store.claim(`new:${i}`, 1_000)
+    for (let i = 0; i < 10; i++) await store.claim(`new:${i}`, 1_000, 'o')
     expect(store.claimCount()).toBeLessThanOrEqual(10)
   })
 

@@ -27,13 +27,16 @@ describe('redis store', () => {
     await Promise.all(stores.map((s) => s.close()))
   })
 
-  it('lets exactly one claim win, until it is released', async () => {
+  it('lets exactly one owner claim a key (again, for that owner) until its owner releases it', async () => {
     const store = open(prefix())
     const expires = Date.now() + 60_000
-    expect(await store.claim('challenge:a', expires)).toBe(true)
-    expect(await store.claim('challenge:a', expires)).toBe(false)
-    await store.release('challenge:a')
-    expect(await store.claim('challenge:a', expires)).toBe(true)
+    expect(await store.claim('tempo:tx:a', expires, 'ch_1')).toBe(true)
+    expect(await store.claim('tempo:tx:a', expires, 'ch_2')).toBe(false)
+    expect(await store.claim('tempo:tx:a', expires, 'ch_1')).toBe(true)
+    await store.release('tempo:tx:a', 'ch_2')
+    expect(await store.claim('tempo:tx:a', expires, 'ch_2')).toBe(false)
+    await store.release('tempo:tx:a', 'ch_1')
+    expect(await store.claim('tempo:tx:a', expires, 'ch_2')).toBe(true)
   })
 
   it('gives one winner among 50 concurrent claims from separate connections', async () => {
@@ -41,16 +44,16 @@ describe('redis store', () => {
     const replicas = Array.from({ length: 5 }, () => open(keyPrefix))
     const expires = Date.now() + 60_000
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => replicas[i % 5]!.claim('challenge:race', expires)),
+      Array.from({ length: 50 }, (_, i) => replicas[i % 5]!.claim('tempo:tx:race', expires, `ch_${i}`)),
     )
     expect(results.filter(Boolean)).toHaveLength(1)
   })
 
   it('frees a claim once its expiry has passed', async () => {
     const store = open(prefix())
-    expect(await store.claim('challenge:short', Date.now() + 100)).toBe(true)
+    expect(await store.claim('tempo:tx:short', Date.now() + 100, 'ch_1')).toBe(true)
     await new Promise((r) => setTimeout(r, 250))
-    expect(await store.claim('challenge:short', Date.now() + 60_000)).toBe(true)
+    expect(await store.claim('tempo:tx:short', Date.now() + 60_000, 'ch_2')).toBe(true)
   })
 
   it('keeps settled payments in the ledger stream', async () => {
@@ -149,7 +152,7 @@ describe('redis store', () => {
     await store.ping()
     await redis.stop()
     const started = Date.now()
-    await expect(store.claim('challenge:x', Date.now() + 60_000)).rejects.toBeInstanceOf(StoreUnavailable)
+    await expect(store.claim('tempo:tx:x', Date.now() + 60_000, 'ch_1')).rejects.toBeInstanceOf(StoreUnavailable)
     await expect(store.countHit('challenges:x', 60_000)).rejects.toBeInstanceOf(StoreUnavailable)
     await expect(store.addPending('records', '0xaa', '{}')).rejects.toBeInstanceOf(StoreUnavailable)
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailable)

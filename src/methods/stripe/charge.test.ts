@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeStripe, startFakeStripe } from '../../../test/support/fake-stripe.js'
 import { parseDecimal } from '../../config/amount.js'
@@ -80,8 +80,12 @@ function input(
     expiresAtMs: Date.now() + 300_000,
     claimOnce: async () => true,
     release: async () => {},
+    settling: async (handle) => void settlingHandles.push(handle),
   }
 }
+
+/** what each settle passed to `settling`, in order */
+const settlingHandles: Array<Readonly<Record<string, string>>> = []
 
 /** The settle error, asserting it is of `type`. */
 async function failure<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
@@ -201,7 +205,10 @@ describe('stripe settle', () => {
       'metadata[mpp_intent]': 'charge',
     })
     expect(call!.headers['stripe-version']).toBe(PREVIEW)
-    expect(call!.headers['idempotency-key']).toBe(`mpp_${settleInput.challengeId}_${spt}`)
+    // the SPT only as a digest: the key is kept in the settlement record, and handed over before the call
+    const key = `mpp_${settleInput.challengeId}_${createHash('sha256').update(spt).digest('base64url').slice(0, 32)}`
+    expect(call!.headers['idempotency-key']).toBe(key)
+    expect(settlingHandles.at(-1)).toStrictEqual({ idempotencyKey: key })
     expect(call!.headers.authorization).toBe(`Bearer ${SECRET}`)
 
     const [intent] = [...fake.paymentIntents.values()]
@@ -297,7 +304,7 @@ describe('stripe settle', () => {
     const error = await failure(method.settle(input(requestOf(method, '1.25'), { spt }, challengeId)), PaymentRefused)
     expect(error.problem).toBe('verification-failed')
     expect(error.detail).toContain('idempotency_error')
-    expect(error.detail).toContain('mpp_ch_fixed_spt_***')
+    expect(error.detail).toContain('mpp_ch_fixed_') // the key holds only a digest of the SPT
     expect(error.detail).not.toContain(spt)
   })
 
@@ -360,10 +367,9 @@ describe('stripe settle when Stripe is unavailable', () => {
     fake.faults.dropConnectionNext = 1
     const settleInput = input(requestOf(method), { spt })
     expect(await method.settle(settleInput)).toMatchObject({ replayed: false })
-    expect(creates().map((r) => r.headers['idempotency-key'])).toEqual([
-      `mpp_${settleInput.challengeId}_${spt}`,
-      `mpp_${settleInput.challengeId}_${spt}`,
-    ])
+    const [key, retried] = creates().map((r) => r.headers['idempotency-key'])
+    expect(retried).toBe(key)
+    expect(key).toMatch(new RegExp(`^mpp_${settleInput.challengeId}_[A-Za-z0-9_-]{32}$`))
 
     const spt2 = await fake.issueSpt({ maxAmount: 500, currency: 'usd' })
     fake.faults.dropConnectionNext = 2

@@ -205,6 +205,10 @@ interface Setup {
   route: RouteConfig
   request: ChargeRequest
   claims: string[]
+  /** what each settle passed to `settling`, in order */
+  settling: Array<Readonly<Record<string, string>>>
+  /** the method's clock (unix ms) */
+  clock: { now: number }
   /** settles with a fresh challenge id (or the given one) */
   settle(payload: unknown, extra?: Partial<SettleInput>): Promise<Settlement>
   challengeId: string
@@ -214,10 +218,12 @@ interface Setup {
 let counter = 0
 function setup(config: TempoMethodConfig = CONFIG, price = '0.50', route: RouteConfig = routeFor(price)): Setup {
   const rpc = new FakeRpc()
-  const method = createTempoMethod(config, 'usd', { rpc, now: () => NOW_MS })
+  const clock = { now: NOW_MS }
+  const method = createTempoMethod(config, 'usd', { rpc, now: () => clock.now })
   const quote = method.quote(decimal(price), route)
   if (!quote.ok) throw new Error(quote.reason)
   const claims: string[] = []
+  const settling: Array<Readonly<Record<string, string>>> = []
   const challengeId = `ch_test_${++counter}`
   return {
     method,
@@ -225,6 +231,8 @@ function setup(config: TempoMethodConfig = CONFIG, price = '0.50', route: RouteC
     route,
     request: quote.request,
     claims,
+    settling,
+    clock,
     challengeId,
     memo: encode({ realm: REALM, challengeId }),
     settle: (payload, extra = {}) =>
@@ -243,6 +251,7 @@ function setup(config: TempoMethodConfig = CONFIG, price = '0.50', route: RouteC
         release: async (key) => {
           if (claims.includes(key)) claims.splice(claims.indexOf(key), 1)
         },
+        settling: async (handle) => void settling.push(handle),
         ...extra,
       }),
   }
@@ -378,6 +387,46 @@ describe('settle: pull (type="transaction")', () => {
     // the full price to the merchant alone is not the split payment asked for
     const t = setup(CONFIG, '0.50', route)
     await failure(t.settle({ type: 'transaction', signature: await payTx(t) }), 'verification-failed')
+    expect(t.rpc.broadcasts).toEqual([])
+  })
+
+  it('hands the hash it broadcasts to `settling` first, so a re-drive can look the payment up', async () => {
+    const s = setup()
+    const serialized = await payTx(s)
+    s.rpc.onBroadcast = (raw) => {
+      expect(s.settling).toEqual([{ txHash: keccak256(serialized) }])
+      return execute(raw)
+    }
+    await s.settle({ type: 'transaction', signature: serialized })
+    expect(s.settling).toEqual([{ txHash: keccak256(serialized) }])
+  })
+
+  it('re-driven after its answer was lost: the landed receipt pays, even past validBefore, with no broadcast', async () => {
+    const s = setup()
+    const serialized = await payTx(s)
+    s.rpc.receipts.set(keccak256(serialized), execute(serialized))
+    s.clock.now = (validBefore + 60) * 1000
+    const txHash = keccak256(serialized)
+    const settlement = await s.settle({ type: 'transaction', signature: serialized }, { redrive: { txHash } })
+    expect(settlement.reference).toBe(txHash)
+    expect(s.rpc.calls).toEqual(['getTransactionReceipt'])
+    expect(s.rpc.broadcasts).toEqual([])
+  })
+
+  it('re-driven when nothing landed: settles as new, and refuses it as expired once validBefore passed', async () => {
+    const s = setup()
+    const serialized = await payTx(s)
+    const txHash = keccak256(serialized)
+    const settlement = await s.settle({ type: 'transaction', signature: serialized }, { redrive: { txHash } })
+    expect(settlement.reference).toBe(txHash)
+    expect(s.rpc.calls).toEqual(['getTransactionReceipt', 'sendRawTransactionSync'])
+    const t = setup()
+    const late = await payTx(t)
+    t.clock.now = (validBefore + 60) * 1000
+    await failure(
+      t.settle({ type: 'transaction', signature: late }, { redrive: { txHash: keccak256(late) } }),
+      'payment-expired',
+    )
     expect(t.rpc.broadcasts).toEqual([])
   })
 
@@ -687,6 +736,7 @@ describe('settle: sponsored pull', () => {
         expiresAtMs: EXPIRES_MS,
         claimOnce: async () => true,
         release: async () => {},
+        settling: async () => {},
         payload: {
           type: 'transaction',
           signature: await signPaymentTx({

@@ -68,6 +68,7 @@ const settleInput = (bound: Record<string, string> = { paymentIntent: 'pi_1' }):
     expiresAtMs: NOW,
     claimOnce: async () => true,
     release: async () => {},
+    settling: async () => {},
   }) as SettleInput
 
 function perPayment(intent: Partial<DepositIntent>, grace = 120_000) {
