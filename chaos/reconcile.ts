@@ -146,8 +146,7 @@ export function reconcile(evidence: Evidence): Reconciliation {
   for (const [challengeId] of paymentsByChallenge) {
     const run = runsByChallenge.get(challengeId)
     if (!run || run.final === 'served') continue
-    if (run.credential.paidUpFront && run.last && evidence.isStoreReset(run.last))
-      pushLostToReset.push(run.credential.id)
+    if (run.last && evidence.isStoreReset(run.last)) paidThenReset.push(run.credential.id)
     else paidNeverServed.push(`${run.credential.id} (${run.credential.kind}): ${run.final}: ${answers(run)}`)
   }
 

@@ -198,6 +198,8 @@ async function main(): Promise<void> {
     console.error((error as Error).message)
     process.exit(2)
   }
+  // Ctrl-C: exit through 'exit', so the replicas and Redis started here are stopped
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
   const result = await runChaos(options)
   console.log(result.summary)
   if (options.write) {
