@@ -144,6 +144,7 @@ function pickReplica(ctx: ClientContext): Replica {
 export async function present(credential: ChaosCredential, ctx: ClientContext, runs: CredentialRun[]): Promise<void> {
   const run: CredentialRun = { credential, attempts: [], final: 'gave-up' }
   runs.push(run)
+  await credential.payFirst?.()
   const deadline = Date.now() + ctx.retryWindowMs
   let probed = false
   for (let n = 0; ; n++) {

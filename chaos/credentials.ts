@@ -23,8 +23,11 @@ export interface ChaosCredential {
   authorization: string
   /** the SPT (stripe) or the transaction hash (tempo): the payment's handle, for the report only */
   handle: string
-  /** push: the payer paid on chain before presenting (money moved whatever the gateway says) */
-  paidUpFront: boolean
+  /**
+   * push: the payer's broadcast, run just before the first presentation (as a payer pays, then
+   * presents), so a store wipe mid-run does not find hundreds of pre-made pushes already paid
+   */
+  payFirst?: () => Promise<void>
   /** the credential this one replaces (a fresh challenge after a refusal such as a store reset) */
   replaces?: string
 }
@@ -68,7 +71,7 @@ export async function makeCredential(
   const base = { id, kind, challengeId: challenge.id, expiresAt }
   if (kind === 'stripe') {
     const spt = await backends.stripe.issueSpt({ maxAmount: PRICE_CENTS, currency: 'usd' })
-    return { ...base, authorization: authorization(challenge, { spt }), handle: spt, paidUpFront: false }
+    return { ...base, authorization: authorization(challenge, { spt }), handle: spt }
   }
   // A fresh payer per credential, on a 2D nonce lane: its transaction can wait for the whole
   // challenge lifetime (the expiring lane allows 300 s) and never conflicts with another's nonce.
@@ -90,14 +93,12 @@ export async function makeCredential(
       ...base,
       authorization: authorization(challenge, { type: 'transaction', signature: tx }, source),
       handle: hash,
-      paidUpFront: false,
     }
-  await broadcast(backends.tempo, tx, hash)
   return {
     ...base,
     authorization: authorization(challenge, { type: 'hash', hash }, source),
     handle: hash,
-    paidUpFront: true,
+    payFirst: () => broadcast(backends.tempo, tx, hash),
   }
 }
 

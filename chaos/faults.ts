@@ -26,6 +26,8 @@ export const FAULT_CYCLE: readonly FaultName[] = [
 
 export interface FaultRecord {
   name: FaultName
+  /** false when the injection itself failed (the detail says why) */
+  injected: boolean
   detail: string
   /** the HTTP attempt count when it was injected */
   atAttempt: number
@@ -119,12 +121,19 @@ export function faultSchedule(
     hooks.onStart(name, start)
     running = inject(name, cluster, rng)
       .then((detail) => {
-        const record = { name, detail, atAttempt, start, end: Date.now() }
+        const record = { name, injected: true, detail, atAttempt, start, end: Date.now() }
         log.push(record)
         hooks.onEnd(record)
       })
       .catch((error: unknown) => {
-        log.push({ name, detail: `failed to inject: ${String(error)}`, atAttempt, start, end: Date.now() })
+        log.push({
+          name,
+          injected: false,
+          detail: `failed to inject: ${String(error)}`,
+          atAttempt,
+          start,
+          end: Date.now(),
+        })
       })
       .finally(() => {
         running = undefined

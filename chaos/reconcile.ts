@@ -139,7 +139,10 @@ export function reconcile(evidence: Evidence): Reconciliation {
 
   const settledTwice = [...paymentsByChallenge.entries()]
     .filter(([, list]) => list.length > 1)
-    .map(([id, list]) => `${runsByChallenge.get(id)?.credential.id ?? id}: ${list.map((p) => p.reference).join(', ')}`)
+    .map(([id, list]) => {
+      const run = runsByChallenge.get(id)
+      return `${run?.credential.id ?? id}: ${list.map((p) => p.reference).join(', ')}${run ? `: ${answers(run)}` : ''}`
+    })
 
   const paidNeverServed: string[] = []
   const paidThenReset: string[] = []

@@ -6,6 +6,8 @@ import type { Reconciliation } from './reconcile.js'
 export interface RunInfo {
   options: ChaosOptions
   startedAt: Date
+  /** when the first credential was presented (fault times are from here) */
+  loadStartedAt: number
   makingMs: number
   loadMs: number
   totalMs: number
@@ -61,7 +63,7 @@ export function summaryText(r: Reconciliation, info: RunInfo): string {
 
 /** CHAOS.md: the counts table, the fault schedule with times, the run's config and the machine. */
 export function chaosMarkdown(r: Reconciliation, info: RunInfo): string {
-  const t0 = info.startedAt.getTime()
+  const t0 = info.loadStartedAt
   const table = (head: [string, string], body: Array<[string, string | number]>) =>
     [`| ${head[0]} | ${head[1]} |`, '|---|---:|', ...body.map(([a, b]) => `| ${a} | ${b} |`)].join('\n')
   const faultRows = r.perFault.map(({ fault, answers, bad }) => {
@@ -116,7 +118,8 @@ export function chaosMarkdown(r: Reconciliation, info: RunInfo): string {
     '',
     `One fault every ${info.faultInterval} HTTP attempts, never two at once; times from the start of the load. A share of`,
     `${info.options.abortFraction * 100}% of first attempts is aborted by its client after 5–400 ms throughout the run;`,
-    'a share of Stripe clients answered 503 tries once with a new SPT for the same challenge (must be refused).',
+    '30% of the Stripe clients answered 503 `stripe-unavailable` try once with a new SPT for the same challenge (the',
+    "issue's second-charge case: it must be refused), then go back to their first credential.",
     '"Answers" counts the attempts that overlapped the fault (plus 2 s); "bad" the credentials counted in a',
     'must-be-zero row that had an attempt then.',
     '',

@@ -109,6 +109,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     const info: RunInfo = {
       options,
       startedAt,
+      loadStartedAt: loadStart,
       makingMs,
       loadMs,
       totalMs: Date.now() - startedAt.getTime(),
