@@ -5,7 +5,7 @@ import { type Attempt, type ClientContext, type CredentialRun, present, replay }
 import { type Cluster, logLines, startCluster } from './cluster.js'
 import { type ChaosCredential, fetchChallenges, KINDS, makeCredential, otherSptFor } from './credentials.js'
 import { FAULT_CYCLE, faultSchedule } from './faults.js'
-import { type ChaosOptions, parseOptions } from './options.js'
+import { type ChaosOptions, parseOptions, USAGE } from './options.js'
 import { seededRandom } from './random.js'
 import { type Evidence, reconcile, type Reconciliation } from './reconcile.js'
 import { chaosMarkdown, failedGates, type RunInfo, summaryText } from './report.js'
@@ -192,6 +192,10 @@ function commitOf(): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE)
+    return
+  }
   let options: ChaosOptions
   try {
     options = parseOptions(process.argv.slice(2))
