@@ -1,160 +1,31 @@
 import { describe, expect, it } from 'vitest'
-import type { RateBudget, RouteConfig } from '../config/types.js'
-import type { Logger } from '../log/logger.js'
-import {
-  BackendUnavailable,
-  type ChargeRequest,
-  PaymentRefused,
-  type PaymentMethod,
-  type SettleInput,
-  type Settlement,
-} from './method.js'
+import { BackendUnavailable, type ChargeRequest, PaymentRefused } from './method.js'
 import * as BodyDigest from '../protocol/body-digest.js'
-import { type Challenge, computeId, encodeJson, parseList } from '../protocol/challenge.js'
-import { serialize as serializeCredential } from '../protocol/credential.js'
+import { type Challenge, computeId, encodeJson } from '../protocol/challenge.js'
 import { parse as parseReceipt } from '../protocol/receipt.js'
-import { createMemoryStore } from '../store/memory.js'
 import type { Claims, Ledger, RateCounter } from '../store/ports.js'
 import { StoreUnavailable } from '../store/types.js'
-import { type PaymentCoreDeps, createPaymentCore } from './core.js'
-import type { Decision, ForwardDecision, PaymentInput, RespondDecision } from './decision.js'
-import type { Count } from './outcome.js'
-import type { RouteOffers } from './price-table.js'
 
-const KEY = 'core-test-key-0123456789-abcdefghijklmnopqr'
-const OLD_KEY = 'core-test-old-key-0123456789-abcdefghijklm'
-const REALM = 'api.example.com'
-const NOW = Date.parse('2026-12-01T10:00:00Z')
-const TTL_MS = 300_000
-const quoted: ChargeRequest = { amount: '500000', currency: 'usd' }
-
-interface LogLine {
-  level: string
-  message: string
-  fields: Record<string, unknown>
-}
-
-function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = []
-  const at =
-    (level: string) =>
-    (message: string, fields: Record<string, unknown> = {}) =>
-      lines.push({ level, message, fields })
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
-}
-
-/** A method whose settle does what the test says; every call is kept. */
-function fakeMethod(
-  name: string,
-  // as a real method: `settling` right before the call that moves money
-  settle: (input: SettleInput) => Promise<Settlement> = async (input) => {
-    await input.settling({ ref: 'ref_1' })
-    return { reference: 'ref_1' }
-  },
-  extra: Partial<PaymentMethod> = {},
-): PaymentMethod & { calls: SettleInput[] } {
-  const calls: SettleInput[] = []
-  return {
-    name,
-    quote: () => ({ ok: true, request: quoted }),
-    settle: async (input) => {
-      calls.push(input)
-      return settle(input)
-    },
-    calls,
-    ...extra,
-  }
-}
-
-function routeOffersFor(methods: PaymentMethod[], route: Partial<RouteConfig> = {}): RouteOffers {
-  return {
-    route: { match: 'GET /v1/report', maxBodyBytes: 1024, ...route } as RouteConfig,
-    offers: methods.map((method) => ({
-      method,
-      intent: 'charge',
-      request: quoted,
-      encodedRequest: encodeJson(quoted),
-    })),
-    unavailable: [],
-  }
-}
-
-interface Setup {
-  core: ReturnType<typeof createPaymentCore>
-  store: ReturnType<typeof createMemoryStore>
-  logger: ReturnType<typeof recordingLogger>
-  clock: { now: number }
-}
-
-function setup(
-  options: {
-    stores?: Partial<PaymentCoreDeps['stores']>
-    challengeRateLimit?: RateBudget
-    depositIntentRateLimit?: RateBudget
-    secretKeys?: string[]
-  } = {},
-): Setup {
-  const clock = { now: NOW }
-  const store = createMemoryStore({ now: () => clock.now })
-  const logger = recordingLogger()
-  const core = createPaymentCore({
-    config: {
-      realm: REALM,
-      challengeTtlMs: TTL_MS,
-      recoveryWindowMs: TTL_MS + 600_000,
-      challengeRateLimit: options.challengeRateLimit,
-      depositIntentRateLimit: options.depositIntentRateLimit ?? { limit: 1000, windowMs: 60_000 },
-    },
-    stores: { claims: store, settlements: store, rateCounter: store, ledger: store, ...options.stores },
-    logger,
-    now: () => clock.now,
-    secretKeys: options.secretKeys ?? [KEY],
-  })
-  return { core, store, logger, clock }
-}
-
-function input(route: RouteOffers, extra: Partial<PaymentInput> = {}): PaymentInput {
-  return { method: 'GET', path: '/v1/report', route, headers: {}, body: undefined, clientIp: '192.0.2.1', ...extra }
-}
-
-function respondOf(decision: Decision): RespondDecision {
-  if (decision.kind !== 'respond') throw new Error(`expected respond, got ${decision.kind}`)
-  return decision
-}
-
-function forwardOf(decision: Decision): ForwardDecision {
-  if (decision.kind !== 'forward') throw new Error(`expected forward, got ${respondOf(decision).body}`)
-  return decision
-}
-
-function problemOf(decision: Decision): Record<string, unknown> {
-  return JSON.parse(respondOf(decision).body) as Record<string, unknown>
-}
-
-function challengesOf(decision: Decision): Challenge[] {
-  const lines = respondOf(decision).headers['WWW-Authenticate']
-  return lines === undefined ? [] : [lines].flat().flatMap((line) => parseList(line))
-}
-
-function authorizationFor(challenge: Challenge, payload: unknown = { token: 'spt_1' }): string {
-  return `Payment ${serializeCredential({ challenge, payload })}`
-}
-
-/** A 402's first challenge, then the paid retry's decision. */
-async function pay(s: Setup, route: RouteOffers, extra: Partial<PaymentInput> = {}): Promise<Decision> {
-  const [challenge] = challengesOf(await s.core.handle(input(route, extra)))
-  return s.core.handle(
-    input(route, { ...extra, headers: { ...extra.headers, authorization: authorizationFor(challenge!) } }),
-  )
-}
-
-/** A challenge as this gateway signs it, with fields changed; re-signed with `key`. */
-function signed(challenge: Challenge, changes: Partial<Challenge>, key = KEY): Challenge {
-  const { id: _id, description: _description, ...bound } = { ...challenge, ...changes }
-  return { id: computeId(key, bound), ...bound }
-}
-
-const metricsOf = (decision: Decision): string[] => decision.outcome.counts.map((c: Count) => c.metric)
+import {
+  KEY,
+  OLD_KEY,
+  REALM,
+  NOW,
+  TTL_MS,
+  quoted,
+  fakeMethod,
+  routeOffersFor,
+  setup,
+  input,
+  respondOf,
+  forwardOf,
+  problemOf,
+  challengesOf,
+  authorizationFor,
+  pay,
+  signed,
+  metricsOf,
+} from '../../test/support/core.js'
 
 describe('payment core: no credential', () => {
   it('answers 402 with one challenge per offer, in the client’s Accept-Payment order, and logs it as challenged', async () => {

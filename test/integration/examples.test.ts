@@ -46,10 +46,21 @@ describe('examples/', () => {
         'kubernetes/configmap.yaml',
         'kubernetes/deployment.yaml',
         'kubernetes/podmonitor.yaml',
+        'kubernetes/redis.yaml',
         'kubernetes/secret.example.yaml',
         'kubernetes/service.yaml',
       ]),
     )
+  })
+
+  it('runs Redis with persistence and without eviction, in Compose and in Kubernetes', () => {
+    const persistent = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']
+    const [compose] = documents(join(EXAMPLES, 'docker-compose.yml'))
+    expect(compose.services.redis.command).toEqual(['redis-server', ...persistent])
+    expect(compose.services.redis.volumes).toEqual(['redis-data:/data'])
+    const statefulSet = kube('redis.yaml').find((doc) => doc.kind === 'StatefulSet')
+    expect(statefulSet.spec.template.spec.containers[0].args).toEqual(persistent)
+    expect(statefulSet.spec.template.spec.containers[0].volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }])
   })
 
   it.each(yamlFiles.map((f) => [relative(ROOT, f), f]))('%s parses as YAML without errors', (_name, file) => {
@@ -181,7 +192,7 @@ describe('examples/', () => {
       '/etc/mpp-gateway/gateway.config.yaml',
     ])
     // Debian 12's docker-compose 1.29 refuses a top-level name; the gateway is published on loopback only
-    expect(Object.keys(compose!)).toEqual(['services', 'secrets'])
+    expect(Object.keys(compose!)).toEqual(['services', 'volumes', 'secrets'])
     expect(gateway.environment.MPP_SECRET_KEY).toMatch(/^\$\{MPP_SECRET_KEY:\?/)
     expect(Object.keys(gateway.depends_on).sort()).toEqual(['api', 'redis'])
     // the admin port: on the host's loopback, and in the container on its loopback unless the operator opens it

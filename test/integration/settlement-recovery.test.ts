@@ -117,9 +117,10 @@ const onlyIntent = (stripe: FakeStripe) => {
 
 describe('a payer who left mid-settlement', () => {
   it('Stripe: the charge completes, and the same credential later is served once, with no new PaymentIntent', async () => {
-    const scene = await startScene({ stripeTimeout: '3s' })
+    // slow enough that the abort lands mid-settlement even on a loaded machine
+    const scene = await startScene({ stripeTimeout: '5s' })
     const { stripe, url } = scene
-    stripe.faults.delayMs = 800
+    stripe.faults.delayMs = 2_000
     const { authorization, challengeId } = await stripeCredential(stripe, url)
 
     const pending = sendPending(url, { authorization })
@@ -155,10 +156,10 @@ describe('a payer who left mid-settlement', () => {
     )
   })
   it('Tempo pull: the broadcast lands, and the same credential later is served once, with no new transaction', async () => {
-    const scene = await startScene({ tempoTimeout: '3s' })
+    const scene = await startScene({ tempoTimeout: '5s' })
     const node = scene.node!
     const { authorization, challengeId } = await tempoPullCredential(scene.url, PRICE_BASE_UNITS)
-    node.faults.delayMs = 800
+    node.faults.delayMs = 2_000
 
     const pending = sendPending(scene.url, { authorization })
     await expect.poll(() => broadcastsByGateway(node), { timeout: 3_000, interval: 20 }).toBe(1)
