@@ -11,7 +11,7 @@ import { type Count, OutcomeDraft } from './outcome.js'
 import type { RouteOffers } from './price-table.js'
 import { receiptFor } from './receipt.js'
 import { refuseWithChallenges } from './refusal.js'
-import { RETRY_AFTER_SECONDS, problemResponse, respondWith } from './respond.js'
+import { RETRY_AFTER_SECONDS, problemResponse, respondWith, unavailableResponse } from './respond.js'
 import { settlePayment } from './settle.js'
 import { SettlementAttempt, credentialFingerprint } from './settlement.js'
 import type { BeginResult } from './settlement-record.js'
@@ -69,31 +69,18 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
   const refusalDeps = { config, rateCounter: stores.rateCounter, logger, now, secretKeys }
 
   const unavailable = (draft: OutcomeDraft, backend: string, detail: string) => {
-    draft.set({ payment: 'unavailable' })
     draft.count({ metric: 'backendError', args: [backend] })
-    return respondWith(
-      draft,
-      problemResponse(gatewayProblem(503, `${backend}-unavailable`, 'Service Unavailable', detail), {
-        retryAfterSeconds: RETRY_AFTER_SECONDS,
-      }),
-    )
+    return unavailableResponse(draft, `${backend}-unavailable`, detail)
   }
 
   const precheck = (route: RouteOffers): RespondDecision | undefined => {
     if (route.offers.length > 0) return undefined
     // The sample config before any method is set up: fail closed, and say what to do.
-    const draft = new OutcomeDraft()
-    draft.set({ payment: 'unavailable' })
-    return respondWith(
-      draft,
-      problemResponse(
-        gatewayProblem(
-          503,
-          'no-payment-method',
-          'Service Unavailable',
-          'No payment method is enabled for this route yet: the gateway log says what to set (or run it with --sandbox).',
-        ),
-      ),
+    return unavailableResponse(
+      new OutcomeDraft(),
+      'no-payment-method',
+      'No payment method is enabled for this route yet: the gateway log says what to set (or run it with --sandbox).',
+      undefined,
     )
   }
 
@@ -272,21 +259,13 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
     }
   }
 
-  const inProgress = (draft: OutcomeDraft, retryAfterMs: number) => {
-    draft.set({ payment: 'unavailable' })
-    return respondWith(
+  const inProgress = (draft: OutcomeDraft, retryAfterMs: number) =>
+    unavailableResponse(
       draft,
-      problemResponse(
-        gatewayProblem(
-          503,
-          'payment-in-progress',
-          'Service Unavailable',
-          'Another request is settling or serving this credential right now; retry the same credential shortly.',
-        ),
-        { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) },
-      ),
+      'payment-in-progress',
+      'Another request is settling or serving this credential right now; retry the same credential shortly.',
+      Math.max(1, Math.ceil(retryAfterMs / 1000)),
     )
-  }
 
   const internalError = (draft: OutcomeDraft) => {
     draft.set({ payment: 'unavailable' })

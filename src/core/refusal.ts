@@ -8,7 +8,7 @@ import type { PaymentInput, RespondDecision } from './decision.js'
 import { issueChallenges, serializeAll } from './issue.js'
 import type { OutcomeDraft } from './outcome.js'
 import { exceededBudget } from './rate-limit.js'
-import { RETRY_AFTER_SECONDS, problemResponse, respondWith } from './respond.js'
+import { problemResponse, respondWith, unavailableResponse } from './respond.js'
 
 export interface RefusalDeps {
   readonly config: Pick<GatewayConfig, 'realm' | 'challengeTtlMs' | 'challengeRateLimit' | 'depositIntentRateLimit'>
@@ -85,19 +85,11 @@ export async function refuseWithChallenges(
   if (challenges.length === 0 && failures.length > 0) {
     const first = failures[0]!.error
     const backend = first instanceof BackendUnavailable ? first.backend : failures[0]!.method
-    draft.set({ payment: 'unavailable' })
     // counted as backend errors where they happened
-    return respondWith(
+    return unavailableResponse(
       draft,
-      problemResponse(
-        gatewayProblem(
-          503,
-          `${backend}-unavailable`,
-          'Service Unavailable',
-          `${first instanceof BackendUnavailable ? `${first.detail} ` : ''}No payment challenge could be issued; retry shortly.`,
-        ),
-        { retryAfterSeconds: RETRY_AFTER_SECONDS },
-      ),
+      `${backend}-unavailable`,
+      `${first instanceof BackendUnavailable ? `${first.detail} ` : ''}No payment challenge could be issued; retry shortly.`,
     )
   }
 

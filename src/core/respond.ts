@@ -36,6 +36,22 @@ export function problemResponse(
   return { status: problem.status, headers, body: JSON.stringify(problem) }
 }
 
+/** 503 with a gateway problem (`urn:mpp-gateway:problem:<slug>`); the payment is logged as unavailable. */
+export function unavailableResponse(
+  draft: OutcomeDraft,
+  slug: string,
+  detail: string,
+  retryAfterSeconds: number | undefined = RETRY_AFTER_SECONDS,
+): RespondDecision {
+  draft.set({ payment: 'unavailable' })
+  return respondWith(
+    draft,
+    problemResponse(gatewayProblem(503, slug, 'Service Unavailable', detail), {
+      ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+    }),
+  )
+}
+
 /** The core's answer, with the outcome as decided so far. */
 export function respondWith(draft: OutcomeDraft, response: ProblemResponse): RespondDecision {
   return { kind: 'respond', ...response, outcome: draft.done() }

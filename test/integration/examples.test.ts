@@ -55,10 +55,10 @@ describe('examples/', () => {
 
   it('runs Redis with persistence and without eviction, in Compose and in Kubernetes', () => {
     const persistent = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']
-    const [compose] = documents(join(EXAMPLES, 'docker-compose.yml'))
+    const compose = documents(join(EXAMPLES, 'docker-compose.yml'))[0]!
     expect(compose.services.redis.command).toEqual(['redis-server', ...persistent])
     expect(compose.services.redis.volumes).toEqual(['redis-data:/data'])
-    const statefulSet = kube('redis.yaml').find((doc) => doc.kind === 'StatefulSet')
+    const statefulSet = kube('redis.yaml').find((doc) => doc.kind === 'StatefulSet')!
     expect(statefulSet.spec.template.spec.containers[0].args).toEqual(persistent)
     expect(statefulSet.spec.template.spec.containers[0].volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }])
   })
@@ -174,7 +174,7 @@ describe('examples/', () => {
   })
 
   it('docker-compose.yml wires the gateway to redis and the example API', () => {
-    const [compose] = documents(join(EXAMPLES, 'docker-compose.yml'))
+    const compose = documents(join(EXAMPLES, 'docker-compose.yml'))[0]!
     const gateway = compose!.services.gateway
     expect(gateway.build.context).toBe('..')
     expect(gateway.volumes).toContain('./gateway.config.yaml:/etc/mpp-gateway/gateway.config.yaml:ro')
