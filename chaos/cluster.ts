@@ -3,6 +3,7 @@ import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
 import { type FakeStripe, startFakeStripe } from '../src/sandbox/fake-stripe.js'
 import { PATH_USD, startTempoNode, type TempoNode } from '../src/sandbox/tempo-node.js'
@@ -41,6 +42,8 @@ export interface Cluster {
   upstream: ChaosUpstream
   replicas: Replica[]
   keyPrefix: string
+  /** the ledger as it was just before each store wipe (the faults read it; a persisted Redis would have kept it) */
+  ledgerBeforeWipes: Array<Record<string, string>>
   configFile: string
   config: Record<string, unknown>
   close(): Promise<void>
@@ -102,6 +105,7 @@ export async function startCluster(replicaCount = 3): Promise<Cluster> {
     upstream,
     replicas,
     keyPrefix,
+    ledgerBeforeWipes: [],
     configFile: join(dir, 'replica-0.yaml'),
     config: configFor(ports[0]!),
     async close() {
@@ -173,4 +177,21 @@ export function logLines(replicas: readonly Replica[], text: string): string[] {
       return []
     }
   })
+}
+
+/** The ledger stream's entries, oldest first, as flat records. */
+export async function readLedger(cluster: Cluster): Promise<Array<Record<string, string>>> {
+  const redis = new Redis(cluster.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    const rows = await redis.xrange(`${cluster.keyPrefix}ledger`, '-', '+')
+    return rows.map(([, flat]) => {
+      const entry: Record<string, string> = {}
+      for (let i = 0; i + 1 < flat.length; i += 2) entry[flat[i]!] = flat[i + 1]!
+      return entry
+    })
+  } finally {
+    redis.disconnect()
+  }
 }

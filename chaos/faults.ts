@@ -1,5 +1,5 @@
 import type { Cluster } from './cluster.js'
-import { TIMEOUTS } from './cluster.js'
+import { readLedger, TIMEOUTS } from './cluster.js'
 import type { Random } from './random.js'
 
 export type FaultName =
@@ -48,6 +48,7 @@ async function inject(name: FaultName, cluster: Cluster, rng: Random): Promise<s
       cluster.redis.resume()
       return `Redis SIGSTOP for ${STALL_MS} ms, then SIGCONT`
     case 'redis-wipe':
+      cluster.ledgerBeforeWipes.push(...(await readLedger(cluster)))
       await cluster.redis.restart()
       return 'Redis SIGKILL, restarted empty (no persistence)'
     case 'stripe-slow':

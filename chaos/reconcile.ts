@@ -144,13 +144,23 @@ export function reconcile(evidence: Evidence): Reconciliation {
       return `${run?.credential.id ?? id}: ${list.map((p) => p.reference).join(', ')}${run ? `: ${answers(run)}` : ''}`
     })
 
+  // the ledger: the latest entry per challenge id is its state
+  const latest = new Map<string, Record<string, string>>()
+  for (const entry of evidence.ledger) if (entry.challengeId) latest.set(entry.challengeId, entry)
+
   const paidNeverServed: string[] = []
   const paidThenReset: string[] = []
+  const deliveredAfterAbort: string[] = []
   for (const [challengeId] of paymentsByChallenge) {
     const run = runsByChallenge.get(challengeId)
     if (!run || run.final === 'served') continue
-    if (run.last && evidence.isStoreReset(run.last)) paidThenReset.push(run.credential.id)
-    else paidNeverServed.push(`${run.credential.id} (${run.credential.kind}): ${run.final}: ${answers(run)}`)
+    if (run.last && evidence.isStoreReset(run.last)) paidThenReset.push(run.credential.kind)
+    else if (deliveredInFull(latest.get(challengeId)) && run.attempts.some((a) => a.status === 'aborted'))
+      deliveredAfterAbort.push(run.credential.id)
+    else
+      paidNeverServed.push(
+        `${run.credential.id} (${run.credential.kind}): ${run.final}: ${answers(run)}${run.last?.detail ? ` (${run.last.detail})` : ''}; ledger: ${ledgerLine(latest.get(challengeId))}`,
+      )
   }
 
   const burned: string[] = []
@@ -168,9 +178,6 @@ export function reconcile(evidence: Evidence): Reconciliation {
     .filter((a) => isOk(a.status))
     .map((a) => `${a.credentialId}: served again on replica ${a.replica}`)
 
-  // the ledger: the latest entry per challenge id is its state
-  const latest = new Map<string, Record<string, string>>()
-  for (const entry of evidence.ledger) if (entry.challengeId) latest.set(entry.challengeId, entry)
   const ledger: Record<string, number> = { entries: evidence.ledger.length }
   const bump = (record: Record<string, number>, key: string, by = 1) => (record[key] = (record[key] ?? 0) + by)
   for (const entry of latest.values()) bump(ledger, `latest state ${entry.state ?? '(none)'}`)
@@ -244,7 +251,12 @@ export function reconcile(evidence: Evidence): Reconciliation {
       {
         name: 'paid, then refused after a store reset',
         count: paidThenReset.length,
-        why: 'contract §7: a payment made before the wipe (a push broadcast up front, or a settlement the wipe interrupted) cannot be told from a used one, so it is refused: a refund case, listed here rather than hidden',
+        why: `contract §7: a payment made before the wipe was noticed cannot be told from a used one, so it is refused: a refund case, listed here rather than hidden (${kindCounts(paidThenReset)}). A push payer pays before it presents; this run makes every challenge up front, so every push presented after the wipe paid a challenge issued before it, where a real payer's window is the seconds between its 402 and its payment`,
+      },
+      {
+        name: 'delivered in full as the client walked away',
+        count: deliveredAfterAbort.length,
+        why: "the client's abort timer fired after the gateway had written the whole 2xx (ledger: state served, every byte sent); the retry is then a replay of a served credential and gets 402",
       },
       {
         name: 'pull first presented after its challenge expired',
@@ -265,6 +277,23 @@ function gate(name: string, items: string[]): Gate {
 }
 
 /** The answers a credential got, in order (the first few and the last). */
+function kindCounts(kinds: readonly string[]): string {
+  const counts = new Map<string, number>()
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  return [...counts].map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none'
+}
+
+function ledgerLine(entry: Record<string, string> | undefined): string {
+  if (!entry) return 'no entry'
+  return `${entry.state ?? '?'}/${entry.outcome ?? '?'} ${entry.upstreamStatus ?? '?'} ${entry.bytesSent ?? '?'}/${entry.bytesExpected ?? '?'} bytes`
+}
+
+/** The ledger says the gateway wrote the whole 2xx to the client's socket. */
+function deliveredInFull(entry: Record<string, string> | undefined): boolean {
+  if (entry?.state !== 'served' || entry.outcome !== 'served') return false
+  return entry.bytesExpected === undefined || entry.bytesSent === entry.bytesExpected
+}
+
 function answers(run: CredentialRun): string {
   const all = run.attempts.map((a) => (a.role === 'present' ? answerClass(a) : `${a.role} ${answerClass(a)}`))
   const shown = all.length > 6 ? [...all.slice(0, 4), '…', ...all.slice(-2)] : all

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { Redis } from 'ioredis'
 import { type Attempt, type ClientContext, type CredentialRun, present, replay } from './clients.js'
-import { type Cluster, logLines, startCluster } from './cluster.js'
+import { type Cluster, logLines, readLedger, startCluster } from './cluster.js'
 import { type ChaosCredential, fetchChallenges, KINDS, makeCredential, otherSptFor } from './credentials.js'
 import { FAULT_CYCLE, faultSchedule } from './faults.js'
 import { type ChaosOptions, parseOptions, USAGE } from './options.js'
@@ -99,7 +98,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       hits: cluster.upstream.hits,
       paymentIntents: [...cluster.stripe.paymentIntents.values()],
       included,
-      ledger: await readLedger(cluster),
+      // what a wipe took, read just before it, then what the store holds now
+      ledger: [...cluster.ledgerBeforeWipes, ...(await readLedger(cluster))],
       wipes,
       faults: schedule.log,
       unfinishedLogLines: logLines(cluster.replicas, 'settlement left unfinished').length,
@@ -159,22 +159,6 @@ async function replayServed(
   const picked = new Set<CredentialRun>()
   while (picked.size < Math.min(count, served.length)) picked.add(rng.pick(served))
   for (const run of picked) into.push(await replay(run, ctx))
-}
-
-async function readLedger(cluster: Cluster): Promise<Array<Record<string, string>>> {
-  const redis = new Redis(cluster.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true })
-  redis.on('error', () => {})
-  try {
-    await redis.connect()
-    const rows = await redis.xrange(`${cluster.keyPrefix}ledger`, '-', '+')
-    return rows.map(([, flat]) => {
-      const entry: Record<string, string> = {}
-      for (let i = 0; i + 1 < flat.length; i += 2) entry[flat[i]!] = flat[i + 1]!
-      return entry
-    })
-  } finally {
-    redis.disconnect()
-  }
 }
 
 function redacted(config: Record<string, unknown>): Record<string, unknown> {

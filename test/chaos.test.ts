@@ -121,6 +121,19 @@ describe('chaos reconciliation', () => {
     expect(result).toMatchObject({ credentials: 1, replacements: 1, servedInTheEnd: 1, paid: 1 })
   })
 
+  it("a 2xx the ledger says was delivered in full, as the client's own abort fired, is documented; not so without it", () => {
+    const tx = `0x${'cd'.repeat(32)}` as const
+    const pull = credential('p', 'pull', 'ch-p')
+    const attempts = [answer('p', 20, 'aborted'), answer('p', 30, 402, 'invalid-challenge', 'already been used')]
+    const delivered = { challengeId: 'ch-p', state: 'served', outcome: 'served', bytesSent: '42', bytesExpected: '42' }
+    const base = { runs: [run(pull, attempts, 'refused')], included: [onChain(tx, 'ch-p')] }
+    const result = reconcile(evidence({ ...base, ledger: [delivered] }))
+    expect(result.gates.map((g) => g.count)).toEqual([0, 0, 0, 0, 0])
+    expect(result.documented.find((d) => d.name === 'delivered in full as the client walked away')?.count).toBe(1)
+    const cut = { ...delivered, bytesSent: '10' }
+    expect(gates(evidence({ ...base, ledger: [cut] }))['paid but never served after retries']).toBe(1)
+  })
+
   it('counts each must-be-zero case once', () => {
     const tx = `0x${'ab'.repeat(32)}` as const
     const counts = gates(
