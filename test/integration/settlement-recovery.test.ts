@@ -291,6 +291,7 @@ describe('Redis stalled (SIGSTOP) while a claim is made', () => {
     const scene = await startScene({ redisUrl: redis.url })
     const { authorization } = await stripeCredential(scene.stripe, scene.url)
 
+    await scene.gw.gateway.store.ping() // connected first: the stall, not the first connect, is under test
     redis.pause()
     const resumed = new Promise<void>((resolve) =>
       setTimeout(() => {
@@ -318,6 +319,7 @@ describe('Redis stalled (SIGSTOP) while a claim is made', () => {
     const scene = await startScene({ redisUrl: redis.url })
     const { authorization } = await stripeCredential(scene.stripe, scene.url)
 
+    await scene.gw.gateway.store.ping() // connected first: the stall, not the first connect, is under test
     redis.pause()
     const stalled = await request(scene.url, { headers: { authorization } })
     redis.resume()
