@@ -98,8 +98,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       hits: cluster.upstream.hits,
       paymentIntents: [...cluster.stripe.paymentIntents.values()],
       included,
-      // what a wipe took, read just before it, then what the store holds now
-      ledger: [...cluster.ledgerBeforeWipes, ...(await readLedger(cluster))],
+      // what a wipe took (read just before it), what Redis refused to take (the gateways log each such entry
+      // whole: the documented lasting record), then what the store holds now
+      ledger: [...cluster.ledgerBeforeWipes, ...unwrittenEntries(cluster.replicas), ...(await readLedger(cluster))],
       wipes,
       faults: schedule.log,
       unfinishedLogLines: logLines(cluster.replicas, 'settlement left unfinished').length,
@@ -159,6 +160,29 @@ async function replayServed(
   const picked = new Set<CredentialRun>()
   while (picked.size < Math.min(count, served.length)) picked.add(rng.pick(served))
   for (const run of picked) into.push(await replay(run, ctx))
+}
+
+/** Ledger entries a replica could not write, from its error lines (each carries the whole entry). */
+function unwrittenEntries(replicas: Cluster['replicas']): Array<Record<string, string>> {
+  return logLines(replicas, 'settled payment could not be written to the ledger').flatMap((line) => {
+    try {
+      const fields = JSON.parse(line) as Record<string, unknown>
+      const entry: Record<string, string> = {}
+      for (const key of [
+        'challengeId',
+        'state',
+        'outcome',
+        'upstreamStatus',
+        'bytesSent',
+        'bytesExpected',
+        'reference',
+      ])
+        if (fields[key] !== undefined) entry[key] = String(fields[key])
+      return [entry]
+    } catch {
+      return []
+    }
+  })
 }
 
 function redacted(config: Record<string, unknown>): Record<string, unknown> {

@@ -29,6 +29,11 @@ export interface MppGateway extends MiddlewareHandler {
   readonly ready: Promise<void>
   /** The payment ledger, oldest first (what the sidecar's store holds too). */
   ledger(limit?: number): Promise<LedgerEntry[]>
+  /**
+   * Reports settlement records left unfinished (an error line each, `settlement left unfinished`, and the counter);
+   * resolves with how many. The sidecar runs this every 15 s; an app runs it on its own timer.
+   */
+  sweep(): Promise<number>
   /** Prometheus text: the payment counters the sidecar exposes on its admin listener. */
   metrics(): Promise<string>
   /** Releases the store connection and the methods' background work; later requests fail. */
@@ -132,6 +137,12 @@ export function mppGateway(options: MppGatewayOptions): MppGateway {
   return Object.assign(middleware, {
     ready,
     ledger: async (limit?: number) => (await built).payments.store.ledger(limit),
+    sweep: async () => {
+      const { payments } = await built
+      const counts = await payments.core.sweep()
+      countAll(payments.metrics, counts)
+      return counts.length
+    },
     metrics: async () => (await built).payments.metrics.render(),
     close,
   })

@@ -128,6 +128,32 @@ describe('mppGateway over HTTP (@hono/node-server), paid by the mppx client', ()
     expect(res.headers.get('payment-receipt')).not.toBeNull()
   })
 
+  it('a payer who left while it settled: the handler does not run, and the same credential is served later', async () => {
+    const client = mppxStripeClient(stripe)
+    const authorization = await client.createCredential(await fetch(`${url}/api/reports/9`))
+    const paidRuns = () => seen.filter((s) => s.path === '/api/reports/9' && s.receipt !== null).length
+    const gone = new AbortController()
+    gone.abort()
+    await app.request('/api/reports/9', { headers: { authorization }, signal: gone.signal })
+    expect(paidRuns()).toBe(0)
+    expect(await ledgerEntry(challengeIdOf(authorization))).toMatchObject({
+      state: 'paid',
+      outcome: 'client-gone',
+      upstreamStatus: 0,
+    })
+    const again = await fetch(`${url}/api/reports/9`, { headers: { authorization } })
+    expect(again.status).toBe(200)
+    expect(await again.json()).toEqual({ report: '9' })
+    expect(paidRuns()).toBe(1)
+    const reference = MppxReceipt.deserialize(again.headers.get('payment-receipt')!).reference
+    const intents = [...stripe.paymentIntents.values()].filter(
+      (i) => i.metadata.mpp_challenge_id === challengeIdOf(authorization),
+    )
+    expect(intents.map((i) => i.id)).toEqual([reference])
+    // served in the end: nothing for the sweeper to report
+    expect(await pay.sweep()).toBe(0)
+  })
+
   it('a reused credential gets 402 and the handler does not run again', async () => {
     const client = mppxStripeClient(stripe)
     const challenge = await fetch(`${url}/api/reports/8`)
