@@ -35,22 +35,27 @@ export function request(url: string, options: RawRequestOptions = {}): Promise<R
         headers: options.headers,
         agent: options.agent ?? false,
       },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            rawHeaders: res.rawHeaders,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        )
-        res.on('error', reject)
-      },
+      (res) => void readResponse(res).then(resolve, reject),
     )
     req.on('error', reject)
     req.end(options.body)
+  })
+}
+
+/** A response read to its end, its header lines kept apart. */
+export function readResponse(res: http.IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    res.on('data', (c: Buffer) => chunks.push(c))
+    res.on('end', () =>
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        rawHeaders: res.rawHeaders,
+        body: Buffer.concat(chunks).toString('utf8'),
+      }),
+    )
+    res.on('error', reject)
   })
 }
 

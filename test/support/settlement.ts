@@ -6,7 +6,7 @@ import { createRedisStore } from '../../src/store/redis.js'
 import type { LedgerEntry } from '../../src/store/types.js'
 import type { FakeStripe } from './fake-stripe.js'
 import { STRIPE_TEST_KEY, TEST_REALM } from './gateway.js'
-import { type RawResponse, request } from './http.js'
+import { type RawResponse, readResponse, request } from './http.js'
 import { authorizationFor, challengeFor } from './pay.js'
 import { PATH_USD, type TempoNode } from './tempo-node.js'
 import { accounts, signPaymentTx } from './tempo-tx.js'
@@ -96,17 +96,7 @@ export function sendPending(url: string, headers: Record<string, string>): Pendi
   const settled = new Promise<RawResponse | Error>((resolve) => {
     req = http.request({ hostname, port, path: pathname + search, method: 'GET', headers, agent: false }, (res) => {
       onHead(res.statusCode ?? 0)
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          rawHeaders: res.rawHeaders,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      )
-      res.on('error', resolve)
+      readResponse(res).then(resolve, resolve)
     })
     req.on('error', resolve)
     req.end()
