@@ -62,8 +62,9 @@ export function createRedisStore(options: RedisStoreOptions): StoreBundle {
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs ?? 2000,
     connectTimeout: 2000,
-    // Keep trying to come back; requests meanwhile get StoreUnavailable (503).
-    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+    // Keep trying to come back, at least twice a second: requests meanwhile get StoreUnavailable
+    // (503), and a Redis that came back empty gets its new epoch only once we reconnect.
+    retryStrategy: (attempt) => Math.min(100 * attempt, 500),
   })
   // Connection errors surface through the commands that fail; the event needs a listener so Node
   // does not treat it as unhandled.
