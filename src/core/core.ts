@@ -135,14 +135,14 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
 
     const { offer } = verdict
     const method = offer.method.name
-    const now0 = now()
+    const claimedAt = now()
     const attempt = new SettlementAttempt(stores.settlements, now, {
       id: challenge.id,
       fingerprint: credentialFingerprint(credential),
       method,
       settleLeaseMs: offer.method.settleTimeoutMs ?? DEFAULT_SETTLE_LEASE_MS,
       forwardLeaseMs,
-      keepUntil: Math.max(verdict.expiresAtMs + CLAIM_GRACE_MS, now0 + config.recoveryWindowMs),
+      keepUntil: Math.max(verdict.expiresAtMs + CLAIM_GRACE_MS, claimedAt + config.recoveryWindowMs),
     })
     let begun: BeginResult
     try {
