@@ -31,7 +31,7 @@ import {
   warningLines,
 } from './problems.js'
 import { isPlaceholder } from './placeholders.js'
-import { DEFAULT_MAX_BODY_BYTES, routeFields, routeKeysSchema } from './route-schema.js'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_FAILURE, routeFields, routeKeysSchema } from './route-schema.js'
 import {
   modeSchema,
   routingSchema,
@@ -540,6 +540,13 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     section(p, routeFields.caseSensitive, get(map, 'caseSensitive'), at('caseSensitive'), undefined) ??
     context.caseSensitive
   if (section(p, routeFields.shadows, get(map, 'shadows'), at('shadows'), false)) context.shadowsOk.add(index)
+  const onUpstreamFailure = section(
+    p,
+    routeFields.onUpstreamFailure,
+    get(map, 'onUpstreamFailure') ?? EMPTY,
+    at('onUpstreamFailure'),
+    DEFAULT_UPSTREAM_FAILURE,
+  )
 
   if (!matched || !price) return undefined
   return {
@@ -552,6 +559,8 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     maxBodyBytes,
     ...(splits !== undefined ? { splits } : {}),
     ...(caseSensitive ? { caseSensitive: true as const } : {}),
+    // only a paid request has an upstream failure to recover from
+    ...(price.kind === 'charge' ? { onUpstreamFailure } : {}),
   }
 }
 

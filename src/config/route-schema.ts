@@ -5,6 +5,7 @@ import {
   checkPayee,
   checkPositiveInteger,
   checkTokenUnits,
+  durationMs,
   isProblem,
   type Problem,
   stringList,
@@ -106,6 +107,33 @@ export const shadowsSchema = checked((value) => {
   return { problem: `must be "ok" (got ${typeof value === 'string' ? show(value) : kind(value)})` }
 })
 
+/** What a payment buys when the upstream fails after it (issue 13 §3): the defaults, `retry` for 10 minutes, 3 times. */
+export const DEFAULT_UPSTREAM_FAILURE = { action: 'retry', windowMs: 600_000, maxRetries: 3 } as const
+
+/**
+ * `onUpstreamFailure: { action: "retry", window, maxRetries }`: after a 5xx, a header timeout or no
+ * connection, the same credential is forwarded again within `window`, at most `maxRetries` times.
+ */
+export const upstreamFailureSchema = z
+  .strictObject({
+    action: checked<'retry'>((value) =>
+      value === undefined || value === 'retry'
+        ? ('retry' as const)
+        : {
+            problem: `must be "retry" (got ${typeof value === 'string' ? show(value) : kind(value)}; refunds are not built yet)`,
+          },
+    ),
+    window: durationMs('10m', 0),
+    maxRetries: checked<number>((value) => {
+      if (value === undefined) return DEFAULT_UPSTREAM_FAILURE.maxRetries
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= 100) return value
+      return {
+        problem: `must be a whole number from 0 to 100 (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+      }
+    }),
+  })
+  .transform(({ action, window, maxRetries }) => ({ action, windowMs: window, maxRetries }))
+
 /**
  * A route's fields, each with its own schema. The loader reads them one by one, in this order, so
  * that a bad field leaves the rest of the route for the checks across routes.
@@ -120,6 +148,7 @@ export const routeFields = {
   mode: modeSchema,
   caseSensitive: z.boolean().optional(),
   shadows: shadowsSchema,
+  onUpstreamFailure: upstreamFailureSchema,
 }
 
 /** Only the keys of a route, for did-you-mean on the others. */
@@ -129,3 +158,4 @@ export const routeKeysSchema = z.strictObject(
 
 export type RoutePrice = Readonly<z.output<typeof priceSchema>>
 export type RouteSplit = Readonly<z.output<typeof splitSchema>>
+export type UpstreamFailurePolicy = Readonly<z.output<typeof upstreamFailureSchema>>

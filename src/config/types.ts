@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { AdminConfig } from './admin.js'
-import type { RoutePrice, RouteSplit } from './route-schema.js'
+import type { RoutePrice, RouteSplit, UpstreamFailurePolicy } from './route-schema.js'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -52,6 +52,8 @@ export interface RouteConfig {
   readonly splits?: readonly RouteSplit[]
   /** true: the path matches only in its own case; absent: case-insensitively (a trailing "/" never matters) */
   readonly caseSensitive?: true
+  /** after a paid request's upstream failed: the same credential is forwarded again within the window (loaded: always set) */
+  readonly onUpstreamFailure?: UpstreamFailurePolicy
 }
 
 /** `0x` + 40 hex digits, in EIP-55 checksum form once loaded */

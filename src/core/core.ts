@@ -146,7 +146,12 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
     })
     let begun: BeginResult
     try {
-      begun = await attempt.begin({ issuedAt: verdict.issuedAtMs, expired: verdict.expired })
+      const policy = route.route.onUpstreamFailure
+      begun = await attempt.begin({
+        issuedAt: verdict.issuedAtMs,
+        expired: verdict.expired,
+        ...(policy?.action === 'retry' && { retry: policy }),
+      })
     } catch (error) {
       logger.error('replay store unavailable; refusing paid request', { route: routeName, error })
       return unavailable(draft, 'store', STORE_DOWN)
@@ -171,14 +176,17 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
         return refused('invalid-challenge', 'This challenge is already being paid with another credential.', true)
       case 'busy':
         return inProgress(draft, begun.retryAfterMs)
-      case 'paid': {
+      case 'paid':
+      case 'retry': {
+        // settled before, not served (the payer left, a replica died), or its upstream failed: forward again
         const paid = parsePaid(begun.paid)
         if (!paid) {
           logger.error('settlement record holds no readable payment', { challengeId: challenge.id })
           return internalError(draft)
         }
-        draft.set({ payment: 'paid', reference: paid.settlement.reference, recovered: 'paid' })
-        draft.count({ metric: 'settlementRecovered', args: [method, 'paid'] })
+        const from = begun.kind === 'paid' ? 'paid' : 'failed'
+        draft.set({ payment: 'paid', reference: paid.settlement.reference, recovered: from })
+        draft.count({ metric: 'settlementRecovered', args: [method, from] })
         return forward(paid, authorization.others, attempt, draft)
       }
     }
