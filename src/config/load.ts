@@ -540,6 +540,7 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     section(p, routeFields.caseSensitive, get(map, 'caseSensitive'), at('caseSensitive'), undefined) ??
     context.caseSensitive
   if (section(p, routeFields.shadows, get(map, 'shadows'), at('shadows'), false)) context.shadowsOk.add(index)
+  const validate = section(p, routeFields.validate, get(map, 'validate'), at('validate'), undefined)
   const onUpstreamFailure = section(
     p,
     routeFields.onUpstreamFailure,
@@ -561,6 +562,7 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     ...(caseSensitive ? { caseSensitive: true as const } : {}),
     // only a paid request has an upstream failure to recover from
     ...(price.kind === 'charge' ? { onUpstreamFailure } : {}),
+    ...(validate && price.kind === 'charge' ? { validate } : {}),
   }
 }
 

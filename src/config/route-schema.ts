@@ -135,6 +135,36 @@ export const upstreamFailureSchema = z
   .transform(({ action, window, maxRetries }) => ({ action, windowMs: window, maxRetries }))
 
 /**
+ * `validate: { request: "POST /orders/validate", before: ["charge"] }` (issue 13 §2): the upstream
+ * path that is asked, with the request's headers (not its credential) and body, whether the request
+ * is acceptable, before it is charged (`charge`) and, with `challenge`, before a 402 is sent.
+ */
+export const validateSchema = z
+  .strictObject({
+    request: checked<{ method: string; path: string }>((value) => {
+      if (typeof value !== 'string') return { problem: `must be "METHOD /path" (got ${kind(value)})` }
+      const parsed = checkMatch(value)
+      if (isProblem(parsed)) return parsed
+      if (parsed.method === '*' || /(^|\/)(:|\*)/.test(parsed.path))
+        return { problem: `must name one method and a literal path (got ${show(value)})` }
+      return parsed
+    }),
+    before: checked<{ challenge: boolean; charge: boolean }>((value) => {
+      if (value === undefined) return { challenge: false, charge: true }
+      const steps = Array.isArray(value) ? value : [value]
+      const unknown = steps.find((step) => step !== 'challenge' && step !== 'charge')
+      if (steps.length === 0 || unknown !== undefined)
+        return {
+          problem: `must list "charge" and, to validate unpaid requests too, "challenge" (got ${show(String(unknown ?? '[]'))})`,
+        }
+      if (!steps.includes('charge'))
+        return { problem: 'must include "charge": a request is validated before it is charged' }
+      return { challenge: steps.includes('challenge'), charge: true }
+    }),
+  })
+  .optional()
+
+/**
  * A route's fields, each with its own schema. The loader reads them one by one, in this order, so
  * that a bad field leaves the rest of the route for the checks across routes.
  */
@@ -149,6 +179,7 @@ export const routeFields = {
   caseSensitive: z.boolean().optional(),
   shadows: shadowsSchema,
   onUpstreamFailure: upstreamFailureSchema,
+  validate: validateSchema,
 }
 
 /** Only the keys of a route, for did-you-mean on the others. */
@@ -159,3 +190,4 @@ export const routeKeysSchema = z.strictObject(
 export type RoutePrice = Readonly<z.output<typeof priceSchema>>
 export type RouteSplit = Readonly<z.output<typeof splitSchema>>
 export type UpstreamFailurePolicy = Readonly<z.output<typeof upstreamFailureSchema>>
+export type RouteValidation = Readonly<NonNullable<z.output<typeof validateSchema>>>

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { AdminConfig } from './admin.js'
-import type { RoutePrice, RouteSplit, UpstreamFailurePolicy } from './route-schema.js'
+import type { RoutePrice, RouteSplit, RouteValidation, UpstreamFailurePolicy } from './route-schema.js'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -54,6 +54,8 @@ export interface RouteConfig {
   readonly caseSensitive?: true
   /** after a paid request's upstream failed: the same credential is forwarded again within the window (loaded: always set) */
   readonly onUpstreamFailure?: UpstreamFailurePolicy
+  /** the upstream path asked whether a request is acceptable, before it is charged (and, maybe, before its 402) */
+  readonly validate?: RouteValidation
 }
 
 /** `0x` + 40 hex digits, in EIP-55 checksum form once loaded */
