@@ -149,6 +149,22 @@ describe('payment core: a store that loses answers', () => {
     expect(s.logger.lines.map((l) => l.message)).toContain('settled payment could not be marked paid; forwarding it')
   })
 
+  it('a paid write that never landed, then a payer who left: the retry is forwarded, not a 500', async () => {
+    const s = await scene()
+    let writes = 0
+    const update = s.double.settlements.update
+    s.double.settlements.update = async (request) => {
+      if (++writes === 2) s.double.faults.failNext = 1 // the paid write: refused before applying
+      return update(request)
+    }
+    const first = forwardOf(await s.present())
+    await first.commit({ outcome: 'client-gone', upstreamStatus: 0 })
+    s.clock.now += 61_000
+    const again = forwardOf(await s.present())
+    expect(again.outcome.log).toMatchObject({ payment: 'paid', reference: 'pi_1', recovered: 'paid' })
+    expect(s.moved).toHaveLength(1)
+  })
+
   it('a payer who left is forwarded the same payment later, with the same receipt reference', async () => {
     const s = await scene()
     const first = forwardOf(await s.present())

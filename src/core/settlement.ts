@@ -74,9 +74,17 @@ export class SettlementAttempt {
     return this.write('paid', this.init.forwardLeaseMs, { paid })
   }
 
-  /** Forwarded: `served`/`failed` end the record; `paid` gives it up for the payer to come back. */
-  finish(state: Extract<SettlementState, 'paid' | 'served' | 'failed'>, upstreamStatus: number): Promise<boolean> {
-    return this.write(state, 0, { upstreamStatus })
+  /**
+   * Forwarded: `served`/`failed` end the record; `paid` gives it up for the payer to come back. The
+   * payment goes along: a `paid` write that never landed (a store stall) must not leave a record
+   * that cannot be forwarded again.
+   */
+  finish(
+    state: Extract<SettlementState, 'paid' | 'served' | 'failed'>,
+    upstreamStatus: number,
+    paid: string,
+  ): Promise<boolean> {
+    return this.write(state, 0, { upstreamStatus, paid })
   }
 
   /** A backend failed after money may have moved: keep the record, and let a retry re-drive it at once. */
