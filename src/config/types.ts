@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { AdminConfig } from './admin.js'
-import type { RoutePrice, RouteSplit } from './route-schema.js'
+import type { RouteAccess, RouteGrant, RoutePrice, RouteSplit } from './route-schema.js'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -29,7 +29,7 @@ export interface DecimalAmount {
   readonly scale: number
 }
 
-export type { RoutePrice, RouteSplit }
+export type { RouteAccess, RouteGrant, RoutePrice, RouteSplit }
 
 export interface RouteConfig {
   /** position in `routes`, for error messages and metrics */
@@ -52,6 +52,10 @@ export interface RouteConfig {
   readonly splits?: readonly RouteSplit[]
   /** true: the path matches only in its own case; absent: case-insensitively (a trailing "/" never matters) */
   readonly caseSensitive?: true
+  /** a priced route's scoped follow-up keys: a 2xx mints one for the id its response names */
+  readonly grant?: RouteGrant
+  /** a route that takes a key of `grant` for the id in its `:param` (a free route otherwise) */
+  readonly access?: RouteAccess
 }
 
 /** `0x` + 40 hex digits, in EIP-55 checksum form once loaded */

@@ -9,6 +9,7 @@ import { RETRY_AFTER_SECONDS, bodyTooLargeProblem } from '../core/respond.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { requestFraming } from '../proxy/framing.js'
 import { UNSUPPORTED_FRAMING, forwardToUpstream } from './forward.js'
+import { grantHold } from './grant-issue.js'
 import { paidResult } from './paid-outcome.js'
 import { type RequestRecord, recordOutcome } from './request-record.js'
 
@@ -74,6 +75,7 @@ export async function handlePaidRoute(
     authorization: decision.authorization,
     receipt: decision.receipt,
     trackDelivery: true,
+    ...(routeOffers.route.grant && { hold: grantHold(ctx, routeOffers.route, routeOffers.route.grant, record) }),
   })
   // The ledger entry waits for the end of the response, so a body cut short is recorded as such.
   const result = paidResult(forwarded, forwarded.ok ? await forwarded.delivery : undefined)
