@@ -69,13 +69,18 @@ export async function handlePaidRoute(
     const committed = await decision.commit({ outcome: 'client-gone', upstreamStatus: 0 })
     return countAll(ctx.metrics, committed.counts)
   }
+  const { grant } = routeOffers.route
+  // A browser script reads the key only if CORS exposes its header too.
+  const exposed = grant && outgoing.getHeader('Access-Control-Expose-Headers')
+  if (grant && typeof exposed === 'string')
+    outgoing.setHeader('Access-Control-Expose-Headers', `${exposed}, ${grant.header}`)
   const forwarded = await forwardToUpstream(ctx, incoming, outgoing, record, {
     pathAndQuery,
     body,
     authorization: decision.authorization,
     receipt: decision.receipt,
     trackDelivery: true,
-    ...(routeOffers.route.grant && { hold: grantHold(ctx, routeOffers.route, routeOffers.route.grant, record) }),
+    ...(grant && { hold: grantHold(ctx, routeOffers.route, grant, record) }),
   })
   // The ledger entry waits for the end of the response, so a body cut short is recorded as such.
   const result = paidResult(forwarded, forwarded.ok ? await forwarded.delivery : undefined)

@@ -254,3 +254,32 @@ describe('metrics', () => {
     }
   })
 })
+
+describe('browsers', () => {
+  it('exposes the key header under CORS, so a paying script can read the key', async () => {
+    const own = await startStack({
+      storeUrl: SHARED_REDIS_URL,
+      keyPrefix: `${keyPrefix}c:`,
+      routes: ROUTES.slice(0, 2),
+      extra: { cors: { origins: ['https://app.example'] } },
+    })
+    try {
+      own.upstream.handlers.set('/agent/orders', (_req, res) => {
+        res.writeHead(201, { 'Content-Type': 'application/json' })
+        res.end(ORDER)
+      })
+      const headers = { 'content-type': 'application/json', origin: 'https://app.example' }
+      const unpaid = await request(`${own.gw.url}/agent/orders`, { method: 'POST', body: '{}', headers })
+      const authorization = authorizationFor(challengeFor(unpaid), { spt: await own.spt() })
+      const paid = await request(`${own.gw.url}/agent/orders`, {
+        method: 'POST',
+        body: '{}',
+        headers: { ...headers, authorization },
+      })
+      expect(paid.headers['x-api-key']).toMatch(KEY)
+      expect(paid.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Payment-Receipt, X-Api-Key')
+    } finally {
+      await own.close()
+    }
+  })
+})
