@@ -2,7 +2,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { headerLines, type RawResponse, request } from '../support/http.js'
 import { authorizationFor, challengeFor, problemOf } from '../support/pay.js'
-import { SHARED_REDIS_URL } from '../support/redis-server.js'
+import { SHARED_REDIS_URL, startRedisServer } from '../support/redis-server.js'
 import { type Stack, startStack } from '../support/stack.js'
 
 // issue 13 §5: a paid order returns a key scoped to that order, which the status route takes.
@@ -280,6 +280,49 @@ describe('browsers', () => {
       expect(paid.headers['access-control-expose-headers']).toBe('WWW-Authenticate, Payment-Receipt, X-Api-Key')
     } finally {
       await own.close()
+    }
+  })
+})
+
+describe('when Redis is down', () => {
+  it('serves the payer without a key (logged), and answers the access route 503 rather than forwarding', async () => {
+    const redisServer = await startRedisServer()
+    const own = await startStack({ storeUrl: redisServer.url, routes: ROUTES.slice(0, 2) })
+    try {
+      own.upstream.handlers.set('/agent/orders', (_req, res) => {
+        res.writeHead(201, { 'Content-Type': 'application/json' })
+        res.end(ORDER)
+      })
+      const headers = { 'content-type': 'application/json' }
+      const unpaid = await request(`${own.gw.url}/agent/orders`, { method: 'POST', body: '{}', headers })
+      const authorization = authorizationFor(challengeFor(unpaid), { spt: await own.spt() })
+      const key = `mppk_${'B'.repeat(43)}`
+      // the settlement record needs Redis too: stop it once the upstream is asked, that is after payment
+      own.upstream.handlers.set('/agent/orders', (_req, res) => {
+        redisServer.pause()
+        res.writeHead(201, { 'Content-Type': 'application/json' })
+        res.end(ORDER)
+      })
+      const paid = await request(`${own.gw.url}/agent/orders`, {
+        method: 'POST',
+        body: '{}',
+        headers: { ...headers, authorization },
+      })
+      expect(paid.status).toBe(201)
+      expect(paid.body).toBe(ORDER)
+      expect(paid.headers['x-api-key']).toBeUndefined()
+      expect(own.gw.logs.some((line) => line.includes('grant key not issued: the store failed'))).toBe(true)
+
+      const before = own.upstream.requests.length
+      const status = await request(`${own.gw.url}/agent/orders/ord_1`, { headers: { 'x-api-key': key } })
+      expect(status.status).toBe(503)
+      expect(status.headers['retry-after']).toBe('2')
+      expect(problemOf(status).type).toBe('urn:mpp-gateway:problem:store-unavailable')
+      expect(own.upstream.requests.length).toBe(before)
+    } finally {
+      redisServer.resume()
+      await own.close()
+      await redisServer.stop()
     }
   })
 })
