@@ -64,6 +64,30 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: { min: 0, max: 0 },
   },
   {
+    name: 'payments',
+    usage: 'mpp-gateway payments [-c FILE] [--route R] [--since T] [--limit N] [--json]',
+    summary: "list the payments in the ledger of the config's store (store.url), one per challenge",
+    flags: {
+      config: CONFIG,
+      route: { type: 'string', value: 'R', help: 'only this route, its match as in the config ("GET /v1/x")' },
+      since: {
+        type: 'string',
+        value: 'T',
+        help: 'only payments settled since T: an ISO time (2026-12-01T09:00:00Z) or a duration back (30m, 1h, 7d)',
+      },
+      limit: { type: 'string', value: 'N', default: '50', help: 'the newest N payments' },
+      json: { type: 'boolean', help: 'JSON lines even on a terminal' },
+      help: HELP,
+    },
+    notes: [
+      'On a terminal: a table, oldest first, then the totals charged per method and currency. Piped or with',
+      '--json: one JSON object per line with the amount in base units, its price as check shows it, the state,',
+      'the upstream status and the number of ledger entries (more than 1: served again). No secret is printed.',
+      'Exits 1 when there is no store.url (the in-memory ledger lives inside the gateway) or Redis fails.',
+    ],
+    positionals: { min: 0, max: 0 },
+  },
+  {
     name: 'pay',
     usage: 'mpp-gateway pay URL [-m stripe|tempo] [-X METHOD] [-d BODY] [-H "Name: value"] [--sandbox]',
     summary: 'pay for a priced URL with the mppx client and print the 402, the payment and the receipt',

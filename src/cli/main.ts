@@ -6,6 +6,7 @@ import { runCheck } from './check.js'
 import { commandHelp, overview } from './commands.js'
 import { runHealthcheck } from './healthcheck.js'
 import { runPay, UsageError } from './pay.js'
+import { runPayments } from './payments.js'
 import { serve } from './serve.js'
 
 /** Exit codes (documented in `help`): 0 ok, 1 config error or failure, 2 usage error. */
@@ -28,8 +29,26 @@ async function main(argv: string[]): Promise<number> {
   const config = String(values.config)
   if (command.name === 'check') return runCheck(config, process.stdout)
   if (command.name === 'healthcheck') return runHealthcheck(config, process.stdout)
+  const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined)
+  if (command.name === 'payments') {
+    return runPayments(
+      {
+        config,
+        ...(flag('route') !== undefined && { route: flag('route')! }),
+        ...(flag('since') !== undefined && { since: flag('since')! }),
+        ...(flag('limit') !== undefined && { limit: flag('limit')! }),
+        json: values.json === true,
+        tty: process.stdout.isTTY === true,
+      },
+      process.stdout,
+      process.stderr,
+    ).catch((error: Error) => {
+      if (!(error instanceof UsageError)) throw error
+      process.stderr.write(`mpp-gateway payments: ${error.message}\n`)
+      return 2
+    })
+  }
   if (command.name === 'pay') {
-    const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined)
     return runPay(
       {
         url: parsed.positionals[0]!,

@@ -121,6 +121,7 @@ describe('parseConfig: the example config', () => {
         description: 'Chat completion',
         maxBodyBytes: 1_048_576,
         mode: 'enforce',
+        onUpstreamFailure: { action: 'retry', windowMs: 600_000, maxRetries: 3 },
       },
       {
         index: 2,
@@ -131,6 +132,7 @@ describe('parseConfig: the example config', () => {
         methods: ['stripe'],
         maxBodyBytes: 1_048_576,
         mode: 'enforce',
+        onUpstreamFailure: { action: 'retry', windowMs: 600_000, maxRetries: 3 },
       },
       {
         index: 3,
@@ -142,6 +144,21 @@ describe('parseConfig: the example config', () => {
         mode: 'enforce',
       },
     ])
+  })
+
+  it('reads onUpstreamFailure, and names the key and the problem of a bad one', () => {
+    const route = (policy: string) => minimal({ route: `    price: "0.50"\n    onUpstreamFailure: ${policy}` })
+    expect(ok(route('{ window: "2m", maxRetries: 1 }')).config.routes[0]!.onUpstreamFailure).toEqual({
+      action: 'retry',
+      windowMs: 120_000,
+      maxRetries: 1,
+    })
+    expect(errors(route('{ action: "refund" }'))).toContain(
+      `${FILE}: routes[0].onUpstreamFailure.action: must be "retry" (got "refund"; refunds are not built yet)`,
+    )
+    expect(errors(route('{ maxRetries: -1 }'))).toContain(
+      `${FILE}: routes[0].onUpstreamFailure.maxRetries: must be a whole number from 0 to 100 (got -1)`,
+    )
   })
 
   it('leaves secretKey undefined and warns when its variable is unset, without a shared store', () => {

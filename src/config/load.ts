@@ -32,7 +32,7 @@ import {
   warningLines,
 } from './problems.js'
 import { isPlaceholder } from './placeholders.js'
-import { DEFAULT_MAX_BODY_BYTES, routeFields, routeKeysSchema } from './route-schema.js'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_UPSTREAM_FAILURE, routeFields, routeKeysSchema } from './route-schema.js'
 import {
   modeSchema,
   routingSchema,
@@ -554,6 +554,14 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     section(p, routeFields.caseSensitive, get(map, 'caseSensitive'), at('caseSensitive'), undefined) ??
     context.caseSensitive
   if (section(p, routeFields.shadows, get(map, 'shadows'), at('shadows'), false)) context.shadowsOk.add(index)
+  const validate = section(p, routeFields.validate, get(map, 'validate'), at('validate'), undefined)
+  const onUpstreamFailure = section(
+    p,
+    routeFields.onUpstreamFailure,
+    get(map, 'onUpstreamFailure') ?? EMPTY,
+    at('onUpstreamFailure'),
+    DEFAULT_UPSTREAM_FAILURE,
+  )
   const grant = routeGrant(p, map, at('grant'), price)
 
   if (!matched || !price) return undefined
@@ -567,6 +575,9 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     maxBodyBytes,
     ...(splits !== undefined ? { splits } : {}),
     ...(caseSensitive ? { caseSensitive: true as const } : {}),
+    // only a paid request has an upstream failure to recover from
+    ...(price.kind === 'charge' ? { onUpstreamFailure } : {}),
+    ...(validate && price.kind === 'charge' ? { validate } : {}),
     ...(grant !== undefined ? { grant } : {}),
     ...(access !== undefined ? { access } : {}),
   }

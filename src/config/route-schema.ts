@@ -109,6 +109,63 @@ export const shadowsSchema = checked((value) => {
   return { problem: `must be "ok" (got ${typeof value === 'string' ? show(value) : kind(value)})` }
 })
 
+/** What a payment buys when the upstream fails after it (issue 13 §3): the defaults, `retry` for 10 minutes, 3 times. */
+export const DEFAULT_UPSTREAM_FAILURE = { action: 'retry', windowMs: 600_000, maxRetries: 3 } as const
+
+/**
+ * `onUpstreamFailure: { action: "retry", window, maxRetries }`: after a 5xx, a header timeout or no
+ * connection, the same credential is forwarded again within `window`, at most `maxRetries` times.
+ */
+export const upstreamFailureSchema = z
+  .strictObject({
+    action: checked<'retry'>((value) =>
+      value === undefined || value === 'retry'
+        ? ('retry' as const)
+        : {
+            problem: `must be "retry" (got ${typeof value === 'string' ? show(value) : kind(value)}; refunds are not built yet)`,
+          },
+    ),
+    window: durationMs('10m', 0),
+    maxRetries: checked<number>((value) => {
+      if (value === undefined) return DEFAULT_UPSTREAM_FAILURE.maxRetries
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= 100) return value
+      return {
+        problem: `must be a whole number from 0 to 100 (got ${typeof value === 'number' ? String(value) : kind(value)})`,
+      }
+    }),
+  })
+  .transform(({ action, window, maxRetries }) => ({ action, windowMs: window, maxRetries }))
+
+/**
+ * `validate: { request: "POST /orders/validate", before: ["charge"] }` (issue 13 §2): the upstream
+ * path that is asked, with the request's headers (not its credential) and body, whether the request
+ * is acceptable, before it is charged (`charge`) and, with `challenge`, before a 402 is sent.
+ */
+export const validateSchema = z
+  .strictObject({
+    request: checked<{ method: string; path: string }>((value) => {
+      if (typeof value !== 'string') return { problem: `must be "METHOD /path" (got ${kind(value)})` }
+      const parsed = checkMatch(value)
+      if (isProblem(parsed)) return parsed
+      if (parsed.method === '*' || /(^|\/)(:|\*)/.test(parsed.path))
+        return { problem: `must name one method and a literal path (got ${show(value)})` }
+      return parsed
+    }),
+    before: checked<{ challenge: boolean; charge: boolean }>((value) => {
+      if (value === undefined) return { challenge: false, charge: true }
+      const steps = Array.isArray(value) ? value : [value]
+      const unknown = steps.find((step) => step !== 'challenge' && step !== 'charge')
+      if (steps.length === 0 || unknown !== undefined)
+        return {
+          problem: `must list "charge" and, to validate unpaid requests too, "challenge" (got ${show(String(unknown ?? '[]'))})`,
+        }
+      if (!steps.includes('charge'))
+        return { problem: 'must include "charge": a request is validated before it is charged' }
+      return { challenge: steps.includes('challenge'), charge: true }
+    }),
+  })
+  .optional()
+
 /** A grant's name: what `access.grant` refers to. */
 const GRANT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
 const grantNameSchema = required((value) => {
@@ -173,6 +230,8 @@ export const routeFields = {
   mode: modeSchema,
   caseSensitive: z.boolean().optional(),
   shadows: shadowsSchema,
+  onUpstreamFailure: upstreamFailureSchema,
+  validate: validateSchema,
   grant: grantSchema,
   access: accessSchema,
 }
@@ -184,5 +243,7 @@ export const routeKeysSchema = z.strictObject(
 
 export type RoutePrice = Readonly<z.output<typeof priceSchema>>
 export type RouteSplit = Readonly<z.output<typeof splitSchema>>
+export type UpstreamFailurePolicy = Readonly<z.output<typeof upstreamFailureSchema>>
+export type RouteValidation = Readonly<NonNullable<z.output<typeof validateSchema>>>
 export type RouteGrant = Readonly<NonNullable<z.output<typeof grantSchema>>>
 export type RouteAccess = Readonly<NonNullable<z.output<typeof accessSchema>>>

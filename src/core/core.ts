@@ -13,6 +13,7 @@ import { receiptFor } from './receipt.js'
 import { refuseWithChallenges } from './refusal.js'
 import { RETRY_AFTER_SECONDS, problemResponse, respondWith, unavailableResponse } from './respond.js'
 import { settlePayment } from './settle.js'
+import { VALIDATION_REFUSED, invalidResponse } from './validation.js'
 import { SettlementAttempt, credentialFingerprint } from './settlement.js'
 import type { BeginResult } from './settlement-record.js'
 import { verifyChallenge } from './verify.js'
@@ -92,8 +93,28 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
     const draft = new OutcomeDraft()
     const authorization = extract(input.headers.authorization)
     const digest = body && body.length > 0 ? BodyDigest.compute(body) : undefined
-    const refuseWith = (type: ProblemType, detail: string) =>
-      refuseWithChallenges(refusalDeps, input, draft, { type, detail, digest })
+    const refuseWith = (type: ProblemType, detail: string, gate?: () => Promise<RespondDecision | undefined>) =>
+      refuseWithChallenges(refusalDeps, input, draft, { type, detail, digest }, gate)
+    const validation = route.route.validate
+    /** the route's validation answer when it refuses the request (or cannot be had); undefined: valid */
+    const refusedByValidation = async (): Promise<RespondDecision | undefined> => {
+      if (!input.validate) {
+        logger.error('route has validate, but this door cannot call the upstream; refusing', { route: routeName })
+        return internalError(draft)
+      }
+      const answer = await input.validate()
+      if (answer.kind === 'valid') return undefined
+      if (answer.kind === 'invalid') {
+        draft.set(VALIDATION_REFUSED)
+        return respondWith(draft, invalidResponse(answer))
+      }
+      draft.count({ metric: 'backendError', args: ['upstream'] })
+      return unavailableResponse(
+        draft,
+        'validation-unavailable',
+        `${answer.detail} Nothing was charged; retry the same credential shortly.`,
+      )
+    }
 
     if (authorization.kind === 'multiple')
       return refuseWith('bad-request', 'Send exactly one Payment credential; this request carries several.')
@@ -102,6 +123,7 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
       return refuseWith(
         'payment-required',
         description ? `Payment is required: ${description}.` : 'Payment is required.',
+        validation?.before.challenge ? refusedByValidation : undefined,
       )
     }
 
@@ -146,7 +168,12 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
     })
     let begun: BeginResult
     try {
-      begun = await attempt.begin({ issuedAt: verdict.issuedAtMs, expired: verdict.expired })
+      const policy = route.route.onUpstreamFailure
+      begun = await attempt.begin({
+        issuedAt: verdict.issuedAtMs,
+        expired: verdict.expired,
+        ...(policy?.action === 'retry' && { retry: policy }),
+      })
     } catch (error) {
       logger.error('replay store unavailable; refusing paid request', { route: routeName, error })
       return unavailable(draft, 'store', STORE_DOWN)
@@ -171,19 +198,32 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
         return refused('invalid-challenge', 'This challenge is already being paid with another credential.', true)
       case 'busy':
         return inProgress(draft, begun.retryAfterMs)
-      case 'paid': {
+      case 'paid':
+      case 'retry': {
+        // settled before, not served (the payer left, a replica died), or its upstream failed: forward again
         const paid = parsePaid(begun.paid)
         if (!paid) {
           logger.error('settlement record holds no readable payment', { challengeId: challenge.id })
           return internalError(draft)
         }
-        draft.set({ payment: 'paid', reference: paid.settlement.reference, recovered: 'paid' })
-        draft.count({ metric: 'settlementRecovered', args: [method, 'paid'] })
+        const from = begun.kind === 'paid' ? 'paid' : 'failed'
+        draft.set({ payment: 'paid', reference: paid.settlement.reference, recovered: from })
+        draft.count({ metric: 'settlementRecovered', args: [method, from] })
         return forward(paid, authorization.others, attempt, draft)
       }
     }
 
     const redrive = begun.kind === 'redrive' ? begun.handle : undefined
+    if (validation && !redrive) {
+      // Asked before anything is charged: a refusal (or no answer) gives the record back untouched.
+      const refusedBy = await refusedByValidation()
+      if (refusedBy) {
+        await attempt
+          .drop()
+          .catch((error) => logger.error('could not drop a settlement record', { challengeId: challenge.id, error }))
+        return refusedBy
+      }
+    }
     const settled = await settlePayment(stores.claims, attempt, logger, {
       offer,
       route: route.route,

@@ -1,6 +1,7 @@
 import type { Committed, UpstreamResult } from './ledger.js'
 import type { Outcome } from './outcome.js'
 import type { RouteOffers } from './price-table.js'
+import type { Validator } from './validation.js'
 
 /** A request to a priced route, as plain data: what any adapter (node:http, Hono) can hand over. */
 export interface PaymentInput {
@@ -19,6 +20,8 @@ export interface PaymentInput {
   readonly body: Uint8Array | undefined
   /** the client, as trustedProxies lets the gateway believe (rate budgets are per client) */
   readonly clientIp: string
+  /** asks the upstream's validation path about this request, for routes with `validate` (the adapter's call) */
+  readonly validate?: Validator
 }
 
 /** Answer without forwarding: a problem (402 with challenges, 400, 429, 503, 500, ...). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../log/logger.js'
 import { createMemoryStore } from '../store/memory.js'
-import { commitPaid, ledgerEntry, paidButNotServed } from './ledger.js'
+import type { PaidOutcome } from '../store/types.js'
+import { commitPaid, ledgerEntry, paidButNotServed, stateAfter } from './ledger.js'
 import { SettlementAttempt } from './settlement.js'
 
 const paid = {
@@ -13,6 +14,21 @@ const paid = {
   settlement: { reference: 'pi_1' },
   settledAt: '2026-12-01T10:00:00.000Z',
 }
+
+describe('stateAfter', () => {
+  it('fails a 5xx, no answer, no connection and an upstream 402; serves a 2xx, a 4xx and a body cut after its headers', () => {
+    const state = (outcome: PaidOutcome, upstreamStatus: number) => stateAfter({ outcome, upstreamStatus })
+    expect(state('served', 200)).toBe('served')
+    expect(state('cut', 200)).toBe('served')
+    expect(state('upstream-error', 404)).toBe('served')
+    expect(state('upstream-error', 500)).toBe('failed')
+    expect(state('upstream-error', 503)).toBe('failed')
+    expect(state('upstream-timeout', 0)).toBe('failed')
+    expect(state('upstream-unreachable', 0)).toBe('failed')
+    expect(state('upstream-challenge', 402)).toBe('failed')
+    expect(state('client-gone', 0)).toBe('paid')
+  })
+})
 
 describe('ledgerEntry', () => {
   it('records the payment and what the upstream did, without the failure reason', () => {
@@ -68,6 +84,7 @@ const presentAgain = (store: ReturnType<typeof createMemoryStore>) =>
     method: paid.method,
     now: Date.now(),
     leaseUntil: Date.now() + 1_000,
+    forwardLeaseUntil: Date.now() + 1_000,
     keepUntil: Date.now() + 60_000,
     issuedAt: Date.now(),
     expired: false,
@@ -99,7 +116,7 @@ describe('commitPaid', () => {
     expect(await presentAgain(store)).toStrictEqual({ kind: 'paid', paid: JSON.stringify(paid) })
   })
 
-  it('counts a cut response as paid but not served, and its record as failed', async () => {
+  it('counts a cut response as paid but not served, and its record as served: its headers went out, so no retry', async () => {
     const store = createMemoryStore()
     const committed = await commitPaid(store, attemptOn(store), silentLogger, paid, {
       outcome: 'cut',
@@ -108,6 +125,6 @@ describe('commitPaid', () => {
       bytesExpected: 10,
     })
     expect(committed.counts).toStrictEqual([{ metric: 'paidButUpstreamFailed', args: ['GET /v1/report'] }])
-    expect(committed.entry).toMatchObject({ state: 'failed', outcome: 'cut', bytesSent: 3, bytesExpected: 10 })
+    expect(committed.entry).toMatchObject({ state: 'served', outcome: 'cut', bytesSent: 3, bytesExpected: 10 })
   })
 })

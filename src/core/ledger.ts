@@ -34,10 +34,23 @@ export interface Paid {
   readonly settledAt: string
 }
 
-/** The record's state once the upstream answered: a payer who left may come back for it. */
-export function stateAfter(outcome: PaidOutcome): LedgerState {
-  if (outcome === 'served') return 'served'
-  return outcome === 'client-gone' ? 'paid' : 'failed'
+/**
+ * The record's state once the upstream answered. `failed` is what a retry may forward again: a 5xx,
+ * no answer in time, no connection, or the upstream asking for payment itself. A 4xx is the
+ * upstream's answer, and a body cut after its headers was served; a payer who left may come back.
+ */
+export function stateAfter(result: Pick<UpstreamResult, 'outcome' | 'upstreamStatus'>): LedgerState {
+  switch (result.outcome) {
+    case 'client-gone':
+      return 'paid'
+    case 'served':
+    case 'cut':
+      return 'served'
+    case 'upstream-error':
+      return result.upstreamStatus >= 500 ? 'failed' : 'served'
+    default:
+      return 'failed'
+  }
 }
 
 export function ledgerEntry(paid: Paid, result: UpstreamResult): LedgerEntry {
@@ -50,7 +63,7 @@ export function ledgerEntry(paid: Paid, result: UpstreamResult): LedgerEntry {
     currency: paid.currency,
     reference: paid.settlement.reference,
     settledAt: paid.settledAt,
-    state: stateAfter(result.outcome),
+    state: stateAfter(result),
     ...served,
   }
 }

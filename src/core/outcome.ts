@@ -33,8 +33,11 @@ export interface PaymentLog {
   readonly challengeId?: string
   /** receipt reference: PaymentIntent id, transaction hash, ... */
   readonly reference?: string
-  /** a re-presented credential went on from an earlier attempt: `settling` re-driven, `paid` forwarded again */
-  readonly recovered?: 'settling' | 'paid'
+  /**
+   * a re-presented credential went on from an earlier attempt: `settling` re-driven, `paid` forwarded
+   * again, `failed` forwarded again after its upstream failed (onUpstreamFailure: retry)
+   */
+  readonly recovered?: 'settling' | 'paid' | 'failed'
 }
 
 /**

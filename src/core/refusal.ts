@@ -31,6 +31,8 @@ export async function refuseWithChallenges(
   input: PaymentInput,
   draft: OutcomeDraft,
   refusal: { readonly type: ProblemType; readonly detail: string; readonly digest: string | undefined },
+  /** a check after the budget, before any challenge is issued (the route's validation): its answer, or go on */
+  gate?: () => Promise<RespondDecision | undefined>,
 ): Promise<RespondDecision> {
   const { config, logger } = deps
   const { route } = input
@@ -65,6 +67,9 @@ export async function refuseWithChallenges(
       ),
     )
   }
+
+  const gated = await gate?.()
+  if (gated) return gated
 
   const { challenges, failures } = await issueChallenges(
     route,

@@ -29,6 +29,14 @@ export interface SettlementRecord {
   /** the settled payment, serialized by the core, once `paid` */
   readonly paid?: string
   readonly upstreamStatus?: number
+  /** how many times a `failed` record was forwarded again */
+  readonly retries?: number
+}
+
+/** A route's `onUpstreamFailure: retry`: a `failed` record is forwarded again, this often, for this long after failing. */
+export interface RetryPolicy {
+  readonly windowMs: number
+  readonly maxRetries: number
 }
 
 export interface BeginRequest {
@@ -39,7 +47,11 @@ export interface BeginRequest {
   /** unix ms */
   readonly now: number
   readonly leaseUntil: number
+  /** the lease when this presentation goes on to forward (a `paid` record, a retry): the upstream's time */
+  readonly forwardLeaseUntil: number
   readonly keepUntil: number
+  /** forward a `failed` record again, within these bounds; absent: a failed record is used */
+  readonly retry?: RetryPolicy
   /** when the challenge was issued (unix ms): refused when before the store's epoch */
   readonly issuedAt: number
   /** the challenge is past its expiry: only an existing record of this credential may go on */
@@ -54,6 +66,8 @@ export type BeginResult =
   | { readonly kind: 'redrive'; readonly handle: Readonly<Record<string, string>> }
   /** settled by an earlier attempt of this credential and not served: forward without paying again */
   | { readonly kind: 'paid'; readonly paid: string }
+  /** its upstream failed, and the route retries: forward again without paying (`retry` is 1 for the first) */
+  | { readonly kind: 'retry'; readonly paid: string; readonly retry: number }
   /** another request works on this credential right now */
   | { readonly kind: 'busy'; readonly state: SettlementState; readonly retryAfterMs: number }
   /** this credential was served (or its upstream failed) already */
@@ -118,6 +132,16 @@ export function begin(
     if (current.state === 'claimed' && current.leaseUntil <= now) return fresh()
     return { result: { kind: 'taken', state: current.state } }
   }
+  if (current.state === 'failed' && request.retry) {
+    const retries = current.retries ?? 0
+    if (retries < request.retry.maxRetries && now < current.leaseUntil + request.retry.windowMs) {
+      const next = { ...current, state: 'paid' as const, attempt: request.attempt, retries: retries + 1 }
+      return {
+        result: { kind: 'retry', paid: current.paid ?? '', retry: retries + 1 },
+        next: { ...next, leaseUntil: request.forwardLeaseUntil },
+      }
+    }
+  }
   if (FINAL_STATES.includes(current.state)) return { result: { kind: 'used', state: current.state } }
   // A claim that timed out on our side but ran: the retry is the same attempt (nothing sent yet).
   if (current.state === 'claimed') return { result: { kind: 'claimed' }, next: own(current) }
@@ -125,7 +149,10 @@ export function begin(
     return { result: { kind: 'busy', state: current.state, retryAfterMs: current.leaseUntil - now } }
   if (current.state === 'settling')
     return { result: { kind: 'redrive', handle: current.handle ?? {} }, next: own(current) }
-  return { result: { kind: 'paid', paid: current.paid ?? '' }, next: own(current) }
+  return {
+    result: { kind: 'paid', paid: current.paid ?? '' },
+    next: { ...own(current), leaseUntil: request.forwardLeaseUntil },
+  }
 }
 
 /** A transition by the attempt that owns the record; `ok: false` when another attempt took it over. */

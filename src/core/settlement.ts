@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { Credential } from '../protocol/credential.js'
 import { canonicalize } from '../protocol/jcs.js'
 import type { Settlements } from '../store/ports.js'
-import type { BeginResult, SettlementState } from './settlement-record.js'
+import type { BeginResult, RetryPolicy, SettlementState } from './settlement-record.js'
 
 /** Another request took this settlement over (our lease ran out): this one must not go on. */
 export class SettlementTakenOver extends Error {
@@ -43,14 +43,20 @@ export class SettlementAttempt {
     return this.sent
   }
 
-  async begin(challenge: { readonly issuedAt: number; readonly expired: boolean }): Promise<BeginResult> {
+  async begin(challenge: {
+    readonly issuedAt: number
+    readonly expired: boolean
+    readonly retry?: RetryPolicy
+  }): Promise<BeginResult> {
     const now = this.now()
     const result = await this.settlements.begin({
       ...this.base(now),
       fingerprint: this.init.fingerprint,
       leaseUntil: now + this.init.settleLeaseMs,
+      forwardLeaseUntil: now + this.init.forwardLeaseMs,
       issuedAt: challenge.issuedAt,
       expired: challenge.expired,
+      ...(challenge.retry && { retry: challenge.retry }),
     })
     if (result.kind === 'redrive') this.sent = true
     return result

@@ -11,6 +11,8 @@ import { requestFraming } from '../proxy/framing.js'
 import { UNSUPPORTED_FRAMING, forwardToUpstream } from './forward.js'
 import { grantHold } from './grant-issue.js'
 import { paidResult } from './paid-outcome.js'
+import { type Validation, validationOf } from '../core/validation.js'
+import { extract } from '../protocol/credential.js'
 import { type RequestRecord, recordOutcome } from './request-record.js'
 
 /**
@@ -52,6 +54,7 @@ export async function handlePaidRoute(
   }
 
   const query = pathAndQuery.indexOf('?')
+  const { validate } = routeOffers.route
   const decision = await ctx.core.handle({
     method: incoming.method ?? 'GET',
     path: query === -1 ? pathAndQuery : pathAndQuery.slice(0, query),
@@ -59,6 +62,17 @@ export async function handlePaidRoute(
     headers: incoming.headersDistinct,
     body,
     clientIp: record.clientIp,
+    ...(validate && {
+      validate: () =>
+        validateUpstream(
+          ctx,
+          incoming,
+          validate,
+          pathAndQuery.slice(query === -1 ? pathAndQuery.length : query),
+          body,
+          record.clientIp,
+        ),
+    }),
   })
   if (decision.kind === 'respond') return respond(ctx, outgoing, record, decision, false)
 
@@ -138,3 +152,28 @@ function refuseBody(ctx: GatewayContext, outgoing: ServerResponse, reason: BodyR
     { close: true, retryAfterSeconds: RETRY_AFTER_SECONDS },
   )
 }
+
+/** The route's validation path, asked with this request's headers (not its credential) and body. */
+async function validateUpstream(
+  ctx: GatewayContext,
+  incoming: IncomingMessage,
+  validate: NonNullable<RouteOffers['route']['validate']>,
+  query: string,
+  body: Buffer | undefined,
+  clientIp: string,
+): Promise<Validation> {
+  const others = extract(incoming.headers.authorization).others
+  const answer = await ctx.upstream.exchange({
+    incoming,
+    method: validate.request.method,
+    pathAndQuery: validate.request.path + query,
+    ...(body && { body }),
+    ...(others !== undefined && { authorization: others }),
+    clientIp,
+    maxBodyBytes: VALIDATION_BODY_MAX,
+  })
+  return validationOf(answer.ok ? { ...answer, body: answer.body.toString('utf8') } : answer)
+}
+
+/** a validation answer longer than this is not an answer a client should be handed */
+const VALIDATION_BODY_MAX = 64 * 1024

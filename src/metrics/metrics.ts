@@ -38,8 +38,8 @@ export interface GatewayMetrics {
   paidButUpstreamFailed(route: string): void
   /** mpp_backend_errors_total{backend}; backend = "store" | "stripe" | "tempo-rpc" | ... */
   backendError(backend: string): void
-  /** mpp_settlements_recovered_total{method,state}: a re-presented credential went on from `settling` (re-driven) or `paid` (forwarded without paying again) */
-  settlementRecovered(method: string, state: 'settling' | 'paid'): void
+  /** mpp_settlements_recovered_total{method,state}: a re-presented credential went on from `settling` (re-driven), `paid` (forwarded without paying again) or `failed` (a retry after its upstream failed) */
+  settlementRecovered(method: string, state: 'settling' | 'paid' | 'failed'): void
   /** mpp_settlements_unfinished_total{method,state}: records the sweeper found left unfinished (a dead process, a payer who never came back) */
   settlementUnfinished(method: string, state: string): void
   /** mpp_config_reloads_total{outcome} */
@@ -214,7 +214,7 @@ export function createMetrics(): GatewayMetrics {
   })
   const recovered = new Counter({
     name: 'mpp_settlements_recovered_total',
-    help: 'Settlements a re-presented credential recovered: re-driven from settling, or forwarded again from paid.',
+    help: 'Settlements a re-presented credential recovered: re-driven from settling, forwarded again from paid, or retried from failed.',
     labelNames: ['method', 'state'],
     registers,
   })

@@ -72,6 +72,29 @@ export type ForwardOutcome =
   /** `status`: what the upstream answered, for `payment-challenge` (nothing was relayed) */
   | { readonly ok: false; readonly failure: ForwardFailure; readonly message: string; readonly status?: number }
 
+/** A call whose whole answer the gateway reads itself (a validation request before charging). */
+export interface ExchangeRequest {
+  readonly incoming: IncomingMessage
+  readonly method: string
+  /** path (and query) relative to the upstream base path */
+  readonly pathAndQuery: string
+  readonly body?: Buffer
+  readonly authorization?: string
+  readonly clientIp: string
+  /** the most of the answer's body read; a longer answer is a failure */
+  readonly maxBodyBytes: number
+}
+
+export type ExchangeOutcome =
+  | {
+      readonly ok: true
+      readonly status: number
+      /** the answer's headers that may go back to a client, as the upstream wrote them */
+      readonly headers: ReadonlyArray<readonly [string, string]>
+      readonly body: Buffer
+    }
+  | { readonly ok: false; readonly failure: 'connect' | 'timeout' | 'too-large'; readonly message: string }
+
 export interface Upstream {
   /**
    * Sends the request upstream and, once response headers arrive, streams the response to the
@@ -80,6 +103,8 @@ export interface Upstream {
    * cannot be re-framed (501). The caller answers those; nothing has been written to the client.
    */
   forward(request: ForwardRequest): Promise<ForwardOutcome>
+  /** Sends a request with the same forwarding headers and reads its whole answer, within the timeout. */
+  exchange(request: ExchangeRequest): Promise<ExchangeOutcome>
   close(): void
 }
 
@@ -102,6 +127,69 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
   const hostHeader = base.host
   const stripped = strippedRequestHeaders(stripRequestHeaders)
 
+  /** What goes upstream of the inbound headers, and the ones the gateway sets; framing apart. */
+  function upstreamHeaders(
+    request: Pick<ForwardRequest, 'incoming' | 'authorization' | 'requestHeaders' | 'clientIp' | 'dropRequestHeaders'>,
+  ): Array<[string, string]> {
+    const { incoming } = request
+    const forwardable = forwardableRequestHeaders(incoming.rawHeaders, true, stripped)
+    const dropped = request.dropRequestHeaders
+    const headers =
+      dropped && dropped.length > 0
+        ? forwardable.filter(([name]) => !dropped.includes(name.toLowerCase()))
+        : forwardable
+    headers.push(['Host', hostHeader])
+    if (request.authorization) headers.push(['Authorization', request.authorization])
+    for (const [name, value] of request.requestHeaders ?? []) headers.push([name, value])
+    headers.push(['X-Forwarded-For', request.clientIp])
+    headers.push(['X-Forwarded-Proto', 'encrypted' in incoming.socket ? 'https' : 'http'])
+    if (incoming.headers.host) headers.push(['X-Forwarded-Host', incoming.headers.host])
+    return headers
+  }
+
+  async function exchange(request: ExchangeRequest): Promise<ExchangeOutcome> {
+    const headers = upstreamHeaders(request)
+    if (request.body !== undefined) headers.push(['Content-Length', String(request.body.length)])
+    const signal = AbortSignal.timeout(timeoutMs)
+    try {
+      const answer = await pool.request({
+        origin: base.origin,
+        method: request.method as Dispatcher.HttpMethod,
+        path: basePath + request.pathAndQuery,
+        headers: headers.flat(),
+        body: request.body ?? null,
+        signal,
+      })
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of answer.body as AsyncIterable<Buffer>) {
+        size += chunk.length
+        if (size > request.maxBodyBytes) {
+          answer.body.destroy()
+          return {
+            ok: false,
+            failure: 'too-large',
+            message: `the upstream's answer is over ${request.maxBodyBytes} bytes`,
+          }
+        }
+        chunks.push(chunk)
+      }
+      const raw = Object.entries(answer.headers).flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => [name, v]),
+      )
+      return {
+        ok: true,
+        status: answer.statusCode,
+        headers: forwardableResponseHeaders(raw),
+        body: Buffer.concat(chunks),
+      }
+    } catch (error) {
+      if (signal.aborted)
+        return { ok: false, failure: 'timeout', message: `no answer from the upstream within ${timeoutMs} ms` }
+      return { ok: false, failure: 'connect', message: `upstream connection failed: ${(error as Error).message}` }
+    }
+  }
+
   function forward(request: ForwardRequest): Promise<ForwardOutcome> {
     const { incoming, outgoing, body } = request
     // The inbound framing headers never go upstream: the gateway frames what it sends itself, so a
@@ -115,21 +203,10 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
         message: `unsupported transfer coding ${JSON.stringify(incoming.headers['transfer-encoding'])}`,
       })
     }
-    const forwardable = forwardableRequestHeaders(incoming.rawHeaders, true, stripped)
-    const dropped = request.dropRequestHeaders
-    const headers =
-      dropped && dropped.length > 0
-        ? forwardable.filter(([name]) => !dropped.includes(name.toLowerCase()))
-        : forwardable
-    headers.push(['Host', hostHeader])
-    if (request.authorization) headers.push(['Authorization', request.authorization])
-    for (const [name, value] of request.requestHeaders ?? []) headers.push([name, value])
+    const headers = upstreamHeaders(request)
     if (body !== undefined) headers.push(['Content-Length', String(body.length)])
     else if (framing === 'length') headers.push(['Content-Length', incoming.headers['content-length']!])
     // chunked: undici chunks a stream body of unknown length itself, and refuses the header
-    headers.push(['X-Forwarded-For', request.clientIp])
-    headers.push(['X-Forwarded-Proto', 'encrypted' in incoming.socket ? 'https' : 'http'])
-    if (incoming.headers.host) headers.push(['X-Forwarded-Host', incoming.headers.host])
 
     return new Promise((resolve) => {
       let settled = false
@@ -347,6 +424,7 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
 
   return {
     forward,
+    exchange,
     close: () => void pool.destroy().catch(() => {}),
   }
 }

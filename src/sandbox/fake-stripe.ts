@@ -71,6 +71,11 @@ export interface FakePaymentIntent {
   shared_payment_granted_token?: string
   payment_method: string | null
   latest_charge: string | null
+  /**
+   * The sum of its refunds. The fake's shortcut: Stripe's PaymentIntent has no such field (the SDK's types
+   * neither); Stripe keeps it on the charge (`latest_charge`, see FakeCharge), so gateway code reads it there.
+   */
+  amount_refunded: number
   last_payment_error: Omit<StripeErrorBody, 'payment_intent'> | null
   next_action:
     | { type: 'use_stripe_sdk'; use_stripe_sdk: Record<string, unknown> }
@@ -90,6 +95,41 @@ export interface FakePaymentIntent {
   }
   /** crypto intents: the transaction that paid it (as `payment_method_details.crypto.transaction_hash` on the charge) */
   crypto_transaction_hash?: string
+}
+
+export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer'
+
+/** `POST /v1/refunds` objects; the fake's refunds succeed at once (card refunds do) */
+export interface FakeRefund {
+  id: string
+  object: 'refund'
+  /** in minor units: what this refund alone returns */
+  amount: number
+  currency: string
+  payment_intent: string
+  charge: string
+  created: number
+  metadata: Record<string, string>
+  reason: RefundReason | null
+  status: 'succeeded'
+  balance_transaction: string
+}
+
+/** A PaymentIntent's latest charge as `GET /v1/charges/:id` and `expand[]=latest_charge` show it, derived from the intent */
+export interface FakeCharge {
+  id: string
+  object: 'charge'
+  amount: number
+  amount_captured: number
+  amount_refunded: number
+  /** true once fully refunded only */
+  refunded: boolean
+  captured: boolean
+  paid: boolean
+  status: 'succeeded' | 'pending' | 'failed'
+  currency: string
+  payment_intent: string
+  created: number
 }
 
 export interface FakeNetworkDeposit {
@@ -145,6 +185,12 @@ export interface FakeStripe {
   /** by id, every PaymentIntent created (including declined ones) */
   readonly paymentIntents: Map<string, FakePaymentIntent>
   readonly sharedPaymentTokens: Map<string, FakeSharedPaymentToken>
+  /** by id, every refund created (refused refund requests create none) */
+  readonly refunds: Map<string, FakeRefund>
+  /** minor units refunded of a PaymentIntent so far: the sum of its refunds (0 for an unknown id) */
+  refunded(paymentIntentId: string): number
+  /** a PaymentIntent's refunds, oldest first */
+  refundsOf(paymentIntentId: string): FakeRefund[]
   /** mutable; tests set them and reset them */
   readonly faults: FakeStripeFaults
   /** PaymentIntents that reached `succeeded`, i.e. money moved */
@@ -214,6 +260,8 @@ const CRYPTO_INTENT_PARAMS = new Set([
   'payment_method_data',
   'payment_method_options',
 ])
+const REFUND_PARAMS = new Set(['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand'])
+const REFUND_REASONS: readonly string[] = ['duplicate', 'fraudulent', 'requested_by_customer']
 const CRYPTO_NETWORKS = ['tempo', 'base', 'solana']
 const PATH_USD_CONTRACT = '0x20c0000000000000000000000000000000000000'
 const SPT_PARAM = 'shared_payment_granted_token'
@@ -247,6 +295,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const idempotency = new Map<string, Saved>()
   const faults: FakeStripeFaults = { status500Next: 0, delayMs: 0, dropConnectionNext: 0, down: false }
   const depositAddresses = new Map<string, FakeDepositAddress>()
+  const refunds = new Map<string, FakeRefund>()
   /** deposit-mode intents' tempo address, kept after Stripe stops showing it */
   const depositShown = new Map<string, string>()
   const cryptoTokens = options.cryptoTokens ?? [PATH_USD_CONTRACT]
@@ -325,24 +374,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       return invalid('Missing required param: currency.', { code: 'parameter_missing', param: 'currency' })
     if (typeof currency !== 'string' || !/^[a-z]{3}$/.test(currency))
       return invalid(`Invalid currency: ${String(currency)}.`, { code: 'parameter_invalid_string', param: 'currency' })
-    if (metadata !== undefined) {
-      if (typeof metadata !== 'object' || Array.isArray(metadata))
-        return invalid('Invalid object', { code: 'parameter_invalid_empty', param: 'metadata' })
-      const entries = Object.entries(metadata)
-      if (entries.length > 50) return invalid('Metadata can have up to 50 keys.', { param: 'metadata' })
-      for (const [key, value] of entries) {
-        if (key.length > 40)
-          return invalid(
-            `Metadata keys can have up to 40 characters, but you passed in a key that is ${key.length} characters.`,
-            { param: `metadata[${key}]` },
-          )
-        if (typeof value !== 'string' || value.length > 500)
-          return invalid(
-            `Metadata values can have up to 500 characters, but you passed in a value that is ${String(value).length} characters.`,
-            { param: `metadata[${key}]` },
-          )
-      }
-    }
+    const badMetadata = invalidMetadata(metadata)
+    if (badMetadata) return badMetadata
     // Limits of the fake, said plainly rather than imitated.
     if (confirm !== 'true') return invalid('The fake Stripe only supports confirm=true.', { param: 'confirm' })
     const spt = ctx.params[SPT_PARAM]
@@ -444,6 +477,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       // Stripe confirms with a clone of the (shared) PaymentMethod.
       payment_method: newId('pm'),
       latest_charge: null,
+      amount_refunded: 0,
       last_payment_error: null,
       next_action: null,
     }
@@ -647,6 +681,133 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     }
   }
 
+  // ---- refunds (research/stripe.md §3; error wording as Stripe's API answers it) ------------
+
+  function chargeOf(intent: FakePaymentIntent): FakeCharge | undefined {
+    if (intent.latest_charge === null) return undefined
+    const paid = intent.status === 'succeeded'
+    return {
+      id: intent.latest_charge,
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: intent.amount_received,
+      amount_refunded: intent.amount_refunded,
+      refunded: paid && intent.amount_refunded >= intent.amount_received,
+      captured: paid,
+      paid,
+      status: paid ? 'succeeded' : intent.status === 'processing' ? 'pending' : 'failed',
+      currency: intent.currency,
+      payment_intent: intent.id,
+      created: intent.created,
+    }
+  }
+
+  const intentOfCharge = (chargeId: string) =>
+    [...paymentIntents.values()].find((intent) => intent.latest_charge === chargeId)
+
+  /** `GET /v1/payment_intents/:id`, with `expand[]=latest_charge` honoured */
+  function retrieveIntent(ctx: Context, id: string): Outcome {
+    const intent = paymentIntents.get(id)
+    const expand = parseForm(ctx.query.toString()).expand
+    if (!intent || !Array.isArray(expand) || !expand.includes('latest_charge'))
+      return found(intent, 'payment_intent', id)
+    return { status: 200, body: { ...intent, latest_charge: chargeOf(intent) ?? null } }
+  }
+
+  function validateRefund(ctx: Context): Outcome | undefined {
+    for (const name of Object.keys(ctx.params))
+      if (!REFUND_PARAMS.has(name))
+        return invalid(`Received unknown parameter: ${name}`, { code: 'parameter_unknown', param: name })
+    const { payment_intent: intentId, charge, amount, reason, metadata } = ctx.params
+    // The fake's wording: Stripe's is unobserved.
+    if (intentId === undefined && charge === undefined)
+      return invalid('One of payment_intent or charge is required.', { code: 'parameter_missing' })
+    for (const [name, value] of [
+      ['payment_intent', intentId],
+      ['charge', charge],
+    ] as const)
+      if (value !== undefined && (typeof value !== 'string' || value === ''))
+        return invalid(`Invalid string: ${String(value)}`, { code: 'parameter_invalid_string', param: name })
+    if (amount !== undefined) {
+      if (typeof amount !== 'string' || !/^-?[0-9]+$/.test(amount))
+        return invalid(`Invalid integer: ${String(amount)}`, { code: 'parameter_invalid_integer', param: 'amount' })
+      if (Number(amount) < 1)
+        return invalid('Invalid positive integer', { code: 'parameter_invalid_integer', param: 'amount' })
+      if (Number(amount) > 99_999_999)
+        return invalid('Amount must be no more than $999,999.99', { code: 'amount_too_large', param: 'amount' })
+    }
+    if (reason !== undefined && (typeof reason !== 'string' || !REFUND_REASONS.includes(reason)))
+      return invalid('Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer', {
+        param: 'reason',
+      })
+    return invalidMetadata(metadata)
+  }
+
+  /** Refunds what is asked (default: all that is left) of the intent's charge, never more than it received. */
+  function createRefund(ctx: Context): Outcome {
+    const { payment_intent: intentId, charge: chargeId, amount, reason, metadata } = ctx.params
+    let intent: FakePaymentIntent | undefined
+    if (typeof intentId === 'string') {
+      intent = paymentIntents.get(intentId)
+      if (!intent)
+        return invalid(
+          `No such payment_intent: '${intentId}'`,
+          { code: 'resource_missing', param: 'payment_intent' },
+          404,
+        )
+      if (typeof chargeId === 'string' && chargeId !== intent.latest_charge)
+        return invalid(`Charge ${chargeId} does not belong to PaymentIntent ${intentId}.`, { param: 'charge' })
+    } else {
+      intent = intentOfCharge(chargeId as string)
+      if (!intent)
+        return invalid(`No such charge: '${String(chargeId)}'`, { code: 'resource_missing', param: 'charge' }, 404)
+    }
+    if (intent.status !== 'succeeded' || intent.latest_charge === null)
+      return invalid(`This PaymentIntent (${intent.id}) does not have a successful charge to refund.`)
+    const left = intent.amount_received - intent.amount_refunded
+    if (left <= 0)
+      return invalid(`Charge ${intent.latest_charge} has already been refunded.`, { code: 'charge_already_refunded' })
+    const value = typeof amount === 'string' ? Number(amount) : left
+    // Stripe sends no code with this one, only the param.
+    if (value > left)
+      return invalid(
+        `Refund amount (${money(value, intent.currency)}) is greater than unrefunded amount on charge (${money(left, intent.currency)})`,
+        { param: 'amount' },
+      )
+    const refund: FakeRefund = {
+      id: newId('re'),
+      object: 'refund',
+      amount: value,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      charge: intent.latest_charge,
+      created: nowSeconds(),
+      metadata: typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Record<string, string>) : {},
+      reason: typeof reason === 'string' ? (reason as RefundReason) : null,
+      status: 'succeeded',
+      balance_transaction: newId('txn'),
+    }
+    refunds.set(refund.id, refund)
+    intent.amount_refunded += value
+    return { status: 200, body: refund }
+  }
+
+  /** newest first, filtered by `payment_intent` and `charge` */
+  function listRefunds(ctx: Context): Outcome {
+    const intentId = ctx.query.get('payment_intent')
+    const chargeId = ctx.query.get('charge')
+    const limit = Number(ctx.query.get('limit') ?? '10')
+    const matching = [...refunds.values()]
+      .filter(
+        (r) => (intentId === null || r.payment_intent === intentId) && (chargeId === null || r.charge === chargeId),
+      )
+      .reverse()
+    const data = matching.slice(0, limit)
+    return { status: 200, body: { object: 'list', url: '/v1/refunds', has_more: matching.length > data.length, data } }
+  }
+
+  const refundsOf = (intentId: string) => [...refunds.values()].filter((r) => r.payment_intent === intentId)
+
   // ---- routing -----------------------------------------------------------------------------
 
   type Route = {
@@ -683,7 +844,23 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     }
     if (method === 'GET' && path === '/v1/payment_intents') return { id: '', route: { execute: listPaymentIntents } }
     if (method === 'GET' && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
-      return { id: m[1]!, route: { execute: (_ctx, id) => found(paymentIntents.get(id), 'payment_intent', id) } }
+      return { id: m[1]!, route: { execute: retrieveIntent } }
+    }
+    if (method === 'POST' && path === '/v1/refunds')
+      return { id: '', route: { validate: validateRefund, execute: createRefund } }
+    if (method === 'GET' && path === '/v1/refunds') return { id: '', route: { execute: listRefunds } }
+    if (method === 'GET' && (m = /^\/v1\/refunds\/([^/]+)$/.exec(path)))
+      return { id: m[1]!, route: { execute: (_ctx, id) => found(refunds.get(id), 'refund', id) } }
+    if (method === 'GET' && (m = /^\/v1\/charges\/([^/]+)$/.exec(path))) {
+      return {
+        id: m[1]!,
+        route: {
+          execute: (_ctx, id) => {
+            const intent = intentOfCharge(id)
+            return found(intent && chargeOf(intent), 'charge', id)
+          },
+        },
+      }
     }
     if (method === 'GET' && (m = /^\/v1\/shared_payment\/granted_tokens\/([^/]+)$/.exec(path))) {
       return {
@@ -876,6 +1053,9 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     requests,
     paymentIntents,
     sharedPaymentTokens: tokens,
+    refunds,
+    refunded: (intentId) => refundsOf(intentId).reduce((sum, r) => sum + r.amount, 0),
+    refundsOf,
     faults,
     charges: () => [...paymentIntents.values()].filter((pi) => pi.status === 'succeeded').length,
     depositAddresses,
@@ -912,6 +1092,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       tokens.clear()
       idempotency.clear()
       depositAddresses.clear()
+      refunds.clear()
       Object.assign(faults, { status500Next: 0, delayMs: 0, dropConnectionNext: 0, down: false })
     },
     close: () =>
@@ -967,6 +1148,36 @@ function apiKeyOf(authorization: string | undefined): string | undefined {
 
 function maskKey(key: string): string {
   return key.length > 12 ? `${key.slice(0, 3)}***${key.slice(-4)}` : `${key.slice(0, 3)}***`
+}
+
+function invalidMetadata(metadata: FormValue | undefined): Outcome | undefined {
+  if (metadata === undefined) return undefined
+  if (typeof metadata !== 'object' || Array.isArray(metadata))
+    return invalid('Invalid object', { code: 'parameter_invalid_empty', param: 'metadata' })
+  const entries = Object.entries(metadata)
+  if (entries.length > 50) return invalid('Metadata can have up to 50 keys.', { param: 'metadata' })
+  for (const [key, value] of entries) {
+    if (key.length > 40)
+      return invalid(
+        `Metadata keys can have up to 40 characters, but you passed in a key that is ${key.length} characters.`,
+        { param: `metadata[${key}]` },
+      )
+    if (typeof value !== 'string' || value.length > 500)
+      return invalid(
+        `Metadata values can have up to 500 characters, but you passed in a value that is ${String(value).length} characters.`,
+        { param: `metadata[${key}]` },
+      )
+  }
+  return undefined
+}
+
+const CURRENCY_SIGNS: Record<string, string> = { usd: '$', eur: '€', gbp: '£' }
+
+/** An amount as Stripe writes it in refund messages: `$6.00` (two-decimal currencies only) */
+function money(minor: number, currency: string): string {
+  const major = (minor / 100).toFixed(2)
+  const sign = CURRENCY_SIGNS[currency]
+  return sign ? `${sign}${major}` : `${major} ${currency.toUpperCase()}`
 }
 
 function invalid(message: string, extra: { code?: string; param?: string } = {}, status = 400): Outcome {

@@ -103,6 +103,15 @@ export function createMemoryStore(
     async ledger(limit = 1000) {
       return entries.slice(0, limit)
     },
+    async recentLedger(limit, settledSince) {
+      const found: LedgerEntry[] = []
+      for (let i = entries.length - 1; i >= 0 && found.length < limit; i--) {
+        const entry = entries[i]!
+        // an unreadable settledAt is kept: a filter never hides an entry it cannot date
+        if (settledSince === undefined || !(Date.parse(entry.settledAt) < settledSince)) found.push(entry)
+      }
+      return found
+    },
     async countHit(key, windowMs) {
       const at = now()
       sweepWindows(at)

@@ -45,6 +45,15 @@ export interface Ledger {
   ledger(limit?: number): Promise<LedgerEntry[]>
 }
 
+/** Reading the ledger back from the newest end, for `mpp-gateway payments`. */
+export interface LedgerHistory {
+  /**
+   * The newest entries first (in the order they were written), at most `limit`; with `settledSince`
+   * (unix ms) only those whose `settledAt` is at or after it.
+   */
+  recentLedger(limit: number, settledSince?: number): Promise<LedgerEntry[]>
+}
+
 /** Fixed-window counters for rate budgets. */
 export interface RateCounter {
   /**
@@ -84,4 +93,12 @@ export interface Health {
 }
 
 /** What one backend (Redis, memory) provides. */
-export interface StoreBundle extends Claims, Settlements, Ledger, RateCounter, DurableQueue, Grants, Health {}
+export interface StoreBundle
+  extends Claims,
+    Settlements,
+    Ledger,
+    LedgerHistory,
+    RateCounter,
+    DurableQueue,
+    Grants,
+    Health {}

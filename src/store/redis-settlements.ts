@@ -32,7 +32,7 @@ end
 
 /**
  * KEYS: record, epoch, open index. ARGV: fingerprint, attempt, now, leaseUntil, keepUntil,
- * issuedAt, expired (1/0), method, id.
+ * issuedAt, expired (1/0), method, id, forwardLeaseUntil, retry's maxRetries ('' for none), retry's windowMs.
  */
 const BEGIN_SCRIPT = `
 local now = tonumber(ARGV[3])
@@ -50,6 +50,14 @@ if r[2] ~= ARGV[1] then
   if state == 'claimed' and lease <= now then return fresh() end
   return {'taken', state}
 end
+if state == 'failed' and ARGV[11] ~= '' then
+  local retries = tonumber(redis.call('HGET', KEYS[1], 'retries') or '0')
+  if retries < tonumber(ARGV[11]) and now < lease + tonumber(ARGV[12]) then
+    redis.call('HSET', KEYS[1], 'state', 'paid', 'attempt', ARGV[2], 'lease', ARGV[10], 'retries', retries + 1)
+    redis.call('ZADD', KEYS[3], ARGV[10], ARGV[9])
+    return {'retry', r[5] or '', tostring(retries + 1)}
+  end
+end
 if state == 'served' or state == 'failed' then return {'used', state} end
 local function own()
   redis.call('HSET', KEYS[1], 'attempt', ARGV[2], 'lease', ARGV[4])
@@ -57,8 +65,12 @@ local function own()
 end
 if state == 'claimed' then own() return {'claimed'} end
 if lease > now then return {'busy', state, tostring(lease - now)} end
-own()
-if state == 'settling' then return {'redrive', r[4] or '{}'} end
+if state == 'settling' then
+  own()
+  return {'redrive', r[4] or '{}'}
+end
+redis.call('HSET', KEYS[1], 'attempt', ARGV[2], 'lease', ARGV[10])
+redis.call('ZADD', KEYS[3], ARGV[10], ARGV[9])
 return {'paid', r[5] or ''}
 `
 
@@ -123,6 +135,9 @@ export function redisSettlements(redis: Redis, prefix: string, run: Run): Settle
           request.expired ? 1 : 0,
           request.method,
           request.id,
+          request.forwardLeaseUntil,
+          request.retry ? request.retry.maxRetries : '',
+          request.retry ? request.retry.windowMs : 0,
         ),
       )) as string[]
       return beginResult(reply)
@@ -175,6 +190,8 @@ function beginResult(reply: string[]): BeginResult {
       return { kind, handle: JSON.parse(a ?? '{}') as Record<string, string> }
     case 'paid':
       return { kind, paid: a ?? '' }
+    case 'retry':
+      return { kind, paid: a ?? '', retry: Number(b) }
     case 'busy':
       return { kind, state: a as SettlementState, retryAfterMs: Number(b) }
     case 'used':
@@ -201,5 +218,6 @@ function recordOf(flat: Record<string, string>): SettlementRecord {
     ...(flat.handle ? { handle: JSON.parse(flat.handle) as Record<string, string> } : {}),
     ...(flat.paid ? { paid: flat.paid } : {}),
     ...(flat.upstreamStatus ? { upstreamStatus: Number(flat.upstreamStatus) } : {}),
+    ...(flat.retries ? { retries: Number(flat.retries) } : {}),
   }
 }

@@ -49,6 +49,11 @@ const LEDGER_FIELDS = [
 /** written only when set, so entries from before them read back as they were */
 const OPTIONAL_LEDGER_FIELDS = ['state', 'outcome', 'bytesSent', 'bytesExpected'] as const
 
+/** how far the Redis clock (stream ids) may run behind a gateway's clock (settledAt) */
+const CLOCK_MARGIN_MS = 300_000
+/** ledger entries read per round trip by recentLedger */
+const LEDGER_PAGE = 500
+
 /**
  * Redis-backed replay store, shared by every gateway replica on the same Redis.
  * Claims are `SET key 1 PXAT <expiry> NX` (one atomic round trip); the ledger is a Redis stream;
@@ -117,6 +122,26 @@ export function createRedisStore(options: RedisStoreOptions): StoreBundle {
     async ledger(limit = 1000) {
       const rows = await run('ledger read', () => redis.xrange(ledgerKey, '-', '+', 'COUNT', limit))
       return rows.map(([, flat]) => toEntry(flat))
+    },
+    async recentLedger(limit, settledSince) {
+      // Stream ids are Redis's clock at the write, which comes after the settlement (a response can
+      // stream for long) but may run behind the gateway's clock: stop a margin before `settledSince`.
+      const oldest = settledSince === undefined ? '-' : String(Math.max(0, settledSince - CLOCK_MARGIN_MS))
+      const found: LedgerEntry[] = []
+      let newest = '+'
+      while (found.length < limit) {
+        const from = newest
+        const count = Math.min(LEDGER_PAGE, limit - found.length)
+        const rows = await run('ledger read', () => redis.xrevrange(ledgerKey, from, oldest, 'COUNT', count))
+        for (const [, flat] of rows) {
+          const entry = toEntry(flat)
+          // an unreadable settledAt is kept: a filter never hides an entry it cannot date
+          if (settledSince === undefined || !(Date.parse(entry.settledAt) < settledSince)) found.push(entry)
+        }
+        if (rows.length < count) break
+        newest = `(${rows.at(-1)![0]}`
+      }
+      return found
     },
     async countHit(key, windowMs) {
       const count = await run('rate count', () =>

@@ -36,6 +36,7 @@ const begin = (over: Partial<BeginRequest> = {}): BeginRequest => ({
   method: 'stripe',
   now: T0,
   leaseUntil: T0 + 10_000,
+  forwardLeaseUntil: T0 + 20_000,
   keepUntil: T0 + 600_000,
   // after either store's epoch (the Redis one dates from the store's creation, after T0)
   issuedAt: T0 + 60_000,
@@ -138,6 +139,52 @@ describe.each(stores)('settlement records (%s store)', (_, open) => {
       kind: 'paid',
       paid: '{"p":2}',
     })
+  })
+
+  it('forwards a failed record again within the retry window, at most maxRetries times, one at a time', async () => {
+    const store = open()
+    const retry = { windowMs: 60_000, maxRetries: 2 }
+    await store.begin(begin())
+    await store.update(update({ state: 'paid', paid: '{"p":1}' }))
+    await store.update(update({ state: 'failed', upstreamStatus: 503, leaseUntil: T0 }))
+    // without the policy, a failed record is used
+    expect(await store.begin(begin({ attempt: 'att_2' }))).toStrictEqual({ kind: 'used', state: 'failed' })
+    expect(await store.begin(begin({ attempt: 'att_2', retry }))).toStrictEqual({
+      kind: 'retry',
+      paid: '{"p":1}',
+      retry: 1,
+    })
+    // a second presentation while the retry forwards waits for it
+    expect(await store.begin(begin({ attempt: 'att_3', retry, now: T0 + 1_000 }))).toStrictEqual({
+      kind: 'busy',
+      state: 'paid',
+      retryAfterMs: 19_000,
+    })
+    await store.update(update({ attempt: 'att_2', state: 'failed', upstreamStatus: 502, leaseUntil: T0 + 2_000 }))
+    expect(await store.begin(begin({ attempt: 'att_4', retry, now: T0 + 3_000 }))).toMatchObject({ retry: 2 })
+    await store.update(update({ attempt: 'att_4', state: 'failed', upstreamStatus: 503, leaseUntil: T0 + 4_000 }))
+    // maxRetries spent
+    expect(await store.begin(begin({ attempt: 'att_5', retry, now: T0 + 5_000 }))).toStrictEqual({
+      kind: 'used',
+      state: 'failed',
+    })
+    // another credential never gets a retry
+    expect((await store.begin(begin({ fingerprint: 'fp_b', attempt: 'att_6', retry }))).kind).toBe('taken')
+  })
+
+  it('ends the retry window a window after the last failure, and never retries a served record', async () => {
+    const store = open()
+    const retry = { windowMs: 60_000, maxRetries: 3 }
+    await store.begin(begin())
+    await store.update(update({ state: 'paid', paid: '{"p":1}' }))
+    await store.update(update({ state: 'failed', upstreamStatus: 504, leaseUntil: T0 }))
+    expect(await store.begin(begin({ attempt: 'att_2', retry, now: T0 + 60_000 }))).toStrictEqual({
+      kind: 'used',
+      state: 'failed',
+    })
+    expect(await store.begin(begin({ attempt: 'att_2', retry, now: T0 + 59_999 }))).toMatchObject({ kind: 'retry' })
+    await store.update(update({ attempt: 'att_2', state: 'served', upstreamStatus: 200, leaseUntil: T0 }))
+    expect(await store.begin(begin({ attempt: 'att_3', retry }))).toStrictEqual({ kind: 'used', state: 'served' })
   })
 
   it('hands each unfinished record to the sweeper once, after its lease ended, and never a finished one', async () => {

@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli, spawnGateway } from '../support/cli.js'
+import { createRedisStore } from '../../src/store/redis.js'
+import type { LedgerEntry } from '../../src/store/types.js'
+import { CLI, runCli, spawnGateway } from '../support/cli.js'
 import { request } from '../support/http.js'
 import { freePort, SHARED_REDIS_URL } from '../support/redis-server.js'
 
@@ -134,7 +137,7 @@ describe('mpp-gateway: version, help and usage errors', () => {
   it('help lists every command and the exit codes; help COMMAND lists every flag, short and long', async () => {
     const overview = await runCli(['help'])
     expect(overview.code).toBe(0)
-    for (const command of ['serve', 'check', 'healthcheck', 'pay', 'help', 'version'])
+    for (const command of ['serve', 'check', 'healthcheck', 'payments', 'pay', 'help', 'version'])
       expect(overview.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'))
     expect(overview.stdout).toContain('  2  usage error (an unknown command or flag)\n')
     expect((await runCli(['--help'])).stdout).toBe(overview.stdout)
@@ -260,5 +263,188 @@ routes:
     } finally {
       await gateway.stop()
     }
+  })
+})
+
+describe('mpp-gateway payments', () => {
+  const PATH_USD = '0x20c0000000000000000000000000000000000000'
+  const paid = (over: Partial<LedgerEntry> & { challengeId: string; settledAt: string }): LedgerEntry => ({
+    route: 'GET /paid',
+    method: 'stripe',
+    amount: '150',
+    currency: 'usd',
+    reference: `pi_${over.challengeId}`,
+    upstreamStatus: 200,
+    state: 'served',
+    outcome: 'served',
+    ...over,
+  })
+
+  /** A config on its own key prefix of the shared Redis, whose ledger holds `entries` (written in order). */
+  async function ledgerConfig(entries: readonly LedgerEntry[]): Promise<string> {
+    const keyPrefix = `mppgw-test-cli-payments:${process.pid}:${Math.random().toString(36).slice(2)}:`
+    const store = createRedisStore({ url: SHARED_REDIS_URL, keyPrefix })
+    for (const entry of entries) await store.record(entry)
+    await store.close()
+    return configFile(
+      `${base}admin: false\nstore: { url: "${SHARED_REDIS_URL}", keyPrefix: "${keyPrefix}" }\nroutes:\n  - { match: "GET /paid", price: "1.50" }\n  - { match: "POST /t", price: "0.50" }\n`,
+    )
+  }
+
+  // ch_b's payer left, then came back and was served: two entries, one row
+  const ledger = [
+    paid({ challengeId: 'ch_a', settledAt: '2026-11-30T10:00:00.250Z' }),
+    paid({ challengeId: 'ch_b', settledAt: '2026-11-30T10:01:00.000Z', state: 'paid', outcome: 'client-gone' }),
+    paid({
+      challengeId: 'ch_c',
+      settledAt: '2026-11-30T10:02:00.000Z',
+      route: 'POST /t',
+      method: 'tempo',
+      amount: '500000',
+      currency: PATH_USD,
+      reference: '0xabc',
+      upstreamStatus: 0,
+      state: 'failed',
+      outcome: 'upstream-timeout',
+    }),
+    paid({ challengeId: 'ch_b', settledAt: '2026-11-30T10:01:00.000Z' }),
+  ]
+
+  /** Runs the built CLI on a terminal (util-linux `script` gives it a pty), as an operator types it. */
+  function onTerminal(args: string[]): Promise<{ code: number; stdout: string }> {
+    const command = [process.execPath, CLI, ...args].map((arg) => `'${arg}'`).join(' ')
+    return new Promise((resolveRun) => {
+      execFile('script', ['-qec', command, '/dev/null'], { timeout: 15_000 }, (error, stdout) =>
+        resolveRun({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.replaceAll('\r\n', '\n') }),
+      )
+    })
+  }
+
+  it('on a terminal: a table, one row per challenge with its entries, then the totals charged', async () => {
+    const file = await ledgerConfig(ledger)
+    expect(await onTerminal(['payments', '-c', file])).toEqual({
+      code: 0,
+      stdout: [
+        'time                  route      method  amount        reference  state                      status  entries',
+        '2026-11-30T10:00:00Z  GET /paid  stripe  1.50 usd      pi_ch_a    served                     200     1',
+        '2026-11-30T10:01:00Z  GET /paid  stripe  1.50 usd      pi_ch_b    served                     200     2',
+        '2026-11-30T10:02:00Z  POST /t    tempo   0.50 pathUSD  0xabc      failed (upstream-timeout)  -       1',
+        '',
+        'Charged (3 payments):',
+        '  3.00 usd      stripe, 2 payments',
+        '  0.50 pathUSD  tempo, 1 payment',
+        '',
+      ].join('\n'),
+    })
+    const json = await onTerminal(['payments', '-c', file, '--json', '--limit', '1'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout)).toMatchObject({ challengeId: 'ch_c', price: '0.50 pathUSD' })
+  })
+
+  /** The challenge ids `payments` prints piped, one JSON line each, with these flags. */
+  async function ids(file: string, ...flags: string[]): Promise<string[]> {
+    const { code, stdout, stderr } = await runCli(['payments', '-c', file, ...flags])
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    return stdout === ''
+      ? []
+      : stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as LedgerEntry).challengeId)
+  }
+
+  it('piped: JSON lines (as with --json), narrowed by --route and --limit', async () => {
+    const file = await ledgerConfig(ledger)
+    const [piped, json, route, limited, unknown] = await Promise.all([
+      runCli(['payments', '-c', file]),
+      runCli(['payments', '-c', file, '--json']),
+      ids(file, '--route', 'POST /t'),
+      ids(file, '--route', 'GET /paid', '--limit', '1'),
+      runCli(['payments', '-c', file, '--route', 'GET /gone']),
+    ])
+    expect(piped.stdout.split('\n').map((line) => line && (JSON.parse(line) as LedgerEntry).challengeId)).toEqual([
+      'ch_a',
+      'ch_b',
+      'ch_c',
+      '',
+    ])
+    expect(JSON.parse(piped.stdout.split('\n')[1]!)).toEqual({
+      settledAt: '2026-11-30T10:01:00.000Z',
+      route: 'GET /paid',
+      method: 'stripe',
+      amount: '150',
+      currency: 'usd',
+      price: '1.50 usd',
+      reference: 'pi_ch_b',
+      state: 'served',
+      outcome: 'served',
+      upstreamStatus: 200,
+      entries: 2,
+      challengeId: 'ch_b',
+    })
+    expect(json).toEqual(piped)
+    expect(route).toEqual(['ch_c'])
+    expect(limited).toEqual(['ch_b'])
+    expect(unknown).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `note: ${file} has no route "GET /gone"; showing what the ledger holds under it\n`,
+    })
+  })
+
+  it('--since takes an ISO time or a duration back from now', async () => {
+    const recent = paid({ challengeId: 'ch_now', settledAt: new Date(Date.now() - 600_000).toISOString() })
+    const file = await ledgerConfig([...ledger, recent])
+    const [iso, hour, minutes] = await Promise.all([
+      ids(file, '--since', '2026-11-30T10:01:00Z'),
+      ids(file, '--since', '1h'),
+      ids(file, '--since', '5m'),
+    ])
+    expect(iso).toEqual(['ch_b', 'ch_c', 'ch_now'])
+    expect(hour).toEqual(['ch_now'])
+    expect(minutes).toEqual([])
+  })
+
+  it('exits 1 with the in-memory store or an unreachable Redis (no password shown), 2 on a bad flag', async () => {
+    const routes = 'routes:\n  - { match: "GET /paid", price: "1.50" }\n'
+    const memory = configFile(`${base}${routes}`)
+    const port = await freePort()
+    const down = configFile(`${base}store: { url: "redis://:hunter2@127.0.0.1:${port}", keyPrefix: "x:" }\n${routes}`)
+    const [inMemory, unreachable, since, limit, unknownFlag] = await Promise.all([
+      runCli(['payments', '-c', memory]),
+      runCli(['payments', '-c', down]),
+      runCli(['payments', '-c', memory, '--since', 'yesterday']),
+      runCli(['payments', '-c', memory, '--limit', '0']),
+      runCli(['payments', '--nope']),
+    ])
+    expect(inMemory).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${memory}: store.url: is not set, so the ledger is in the memory of the gateway process and no other process can read it; set store.url (Redis) to keep a ledger this command reads\n`,
+    })
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stdout).toBe('')
+    expect(unreachable.stderr).toMatch(
+      new RegExp(
+        `^redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(prefix "x:"\\): Redis ledger read failed: .+\\n$`,
+      ),
+    )
+    expect(unreachable.stderr).not.toContain('hunter2')
+    expect(since).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'mpp-gateway payments: --since yesterday: use an ISO time (2026-12-01T09:00:00Z) or a duration back from now (30m, 1h, 7d)\n',
+    })
+    expect(limit).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mpp-gateway payments: --limit 0: use a whole number of payments, 1 or more\n',
+    })
+    expect(unknownFlag).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mpp-gateway: Unknown option \'--nope\'\nRun "mpp-gateway help payments" for the usage.\n',
+    })
   })
 })

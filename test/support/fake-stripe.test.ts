@@ -1,5 +1,8 @@
+import Stripe from 'stripe'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeStripe, parseForm, startFakeStripe } from './fake-stripe.js'
+import type { StripeMethodConfig } from '../../src/config/types.js'
+import { createClient } from '../../src/methods/stripe/charge.js'
+import { type FakeCharge, type FakeStripe, parseForm, startFakeStripe } from './fake-stripe.js'
 
 // Pins the fake's Stripe rules over plain HTTP, independently of the SDK and the gateway.
 
@@ -446,5 +449,262 @@ describe('fake Stripe: crypto deposits (research/stripe.md §4)', () => {
     await expect(call('GET', '/v1/crypto/deposit_addresses?network=tempo')).rejects.toThrow()
     fake.faults.down = false
     expect((await call('GET', '/v1/crypto/deposit_addresses?network=tempo')).status).toBe(200)
+  })
+})
+
+describe('fake Stripe: refunds, through the stripe SDK client the gateway builds', () => {
+  /** the gateway's client (no retries of its own) pointed at the fake */
+  const sdk = (timeoutMs = 5_000): Stripe =>
+    createClient({
+      secretKey: KEY,
+      networkId: 'profile_test',
+      paymentMethodTypes: ['card'],
+      apiVersion: PREVIEW,
+      apiBase: fake.url,
+      timeoutMs,
+      cryptoApiVersion: PREVIEW,
+    } satisfies StripeMethodConfig)
+  const options = (idempotencyKey?: string) => ({ apiVersion: PREVIEW, ...(idempotencyKey ? { idempotencyKey } : {}) })
+
+  /** a succeeded PaymentIntent of `amount` cents */
+  async function paidIntent(amount = 500): Promise<string> {
+    const spt = await fake.issueSpt({ maxAmount: amount, currency: 'usd' })
+    const paid = await charge(spt, undefined, chargeForm(spt, String(amount)))
+    expect(paid.json).toMatchObject({ status: 'succeeded', amount_received: amount })
+    return paid.json.id as string
+  }
+  const latestCharge = async (pi: string): Promise<FakeCharge> =>
+    (await call('GET', `/v1/payment_intents/${pi}?expand[0]=latest_charge`)).json.latest_charge as unknown as FakeCharge
+  /** the Stripe error a refused SDK call throws */
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a Stripe error')
+      },
+      (error: unknown) => {
+        if (!(error instanceof Stripe.errors.StripeError)) throw error
+        return { class: error.constructor.name, status: error.statusCode, ...(error.raw as object) }
+      },
+    )
+
+  it('a full refund (no amount) returns the whole charge: refund object, amount_refunded, charge refunded', async () => {
+    const pi = await paidIntent(500)
+    const stripe = sdk()
+    const refund = await stripe.refunds.create({ payment_intent: pi }, options('mpp_refund_ch_full'))
+    const chargeId = fake.paymentIntents.get(pi)!.latest_charge
+    expect(refund).toMatchObject({
+      object: 'refund',
+      amount: 500,
+      currency: 'usd',
+      payment_intent: pi,
+      charge: chargeId,
+      status: 'succeeded',
+      reason: null,
+      metadata: {},
+    })
+    expect(refund.id).toMatch(/^re_[0-9a-f]{24}$/)
+    expect(fake.refunded(pi)).toBe(500)
+    expect(fake.paymentIntents.get(pi)!.amount_refunded).toBe(500)
+    expect(await latestCharge(pi)).toMatchObject({
+      id: chargeId,
+      object: 'charge',
+      amount: 500,
+      amount_captured: 500,
+      amount_refunded: 500,
+      refunded: true,
+    })
+    expect(await stripe.charges.retrieve(chargeId!, {}, options())).toMatchObject({ amount_refunded: 500 })
+    const { lastResponse: _r, ...retrieved } = await stripe.refunds.retrieve(refund.id, {}, options())
+    const { lastResponse: _c, ...created } = refund
+    expect(retrieved).toEqual(created)
+    expect((await stripe.refunds.list({ payment_intent: pi }, options())).data.map((r) => r.id)).toEqual([refund.id])
+
+    expect(await refusal(stripe.refunds.create({ payment_intent: pi }, options('another')))).toEqual({
+      class: 'StripeInvalidRequestError',
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'charge_already_refunded',
+      message: `Charge ${chargeId} has already been refunded.`,
+      headers: expect.any(Object),
+      statusCode: 400,
+      requestId: expect.stringMatching(/^req_/),
+    })
+    expect(fake.refunds.size).toBe(1)
+    expect(fake.refunded(pi)).toBe(500)
+  })
+
+  it('two partial refunds summing to the charge: each its own refund, the charge refunded only after the second', async () => {
+    const pi = await paidIntent(500)
+    const stripe = sdk()
+    const first = await stripe.refunds.create(
+      { payment_intent: pi, amount: 200, reason: 'requested_by_customer', metadata: { mpp_challenge_id: 'ch_1' } },
+      options('part1'),
+    )
+    expect(first).toMatchObject({
+      amount: 200,
+      reason: 'requested_by_customer',
+      metadata: { mpp_challenge_id: 'ch_1' },
+    })
+    expect(await latestCharge(pi)).toMatchObject({ amount_refunded: 200, refunded: false })
+    const second = await stripe.refunds.create({ payment_intent: pi, amount: 300 }, options('part2'))
+    expect(second.amount).toBe(300)
+    expect(await latestCharge(pi)).toMatchObject({ amount_refunded: 500, refunded: true })
+    expect(fake.refunded(pi)).toBe(500)
+    expect(fake.refundsOf(pi).map((r) => r.amount)).toEqual([200, 300])
+    expect((await stripe.refunds.list({ payment_intent: pi }, options())).data.map((r) => r.id)).toEqual([
+      second.id,
+      first.id,
+    ])
+    const recorded = fake.requests.find((r) => r.path === '/v1/refunds' && r.method === 'POST')!
+    expect(recorded.form).toEqual({
+      payment_intent: pi,
+      amount: '200',
+      reason: 'requested_by_customer',
+      'metadata[mpp_challenge_id]': 'ch_1',
+    })
+    expect(recorded.headers['idempotency-key']).toBe('part1')
+  })
+
+  it("refuses with Stripe's errors, refunding nothing: over what is left, ≤ 0, unknown or unpaid intents", async () => {
+    const pi = await paidIntent(500)
+    const stripe = sdk()
+    await stripe.refunds.create({ payment_intent: pi, amount: 200 }, options())
+    const over = await refusal(stripe.refunds.create({ payment_intent: pi, amount: 301 }, options('over')))
+    expect(over).toMatchObject({ class: 'StripeInvalidRequestError', status: 400 })
+    expect(over).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'amount',
+      message: 'Refund amount ($3.01) is greater than unrefunded amount on charge ($3.00)',
+    })
+    expect(over).not.toHaveProperty('code') // Stripe sends none for this one
+    for (const amount of [0, -5])
+      expect(await refusal(stripe.refunds.create({ payment_intent: pi, amount }, options()))).toMatchObject({
+        status: 400,
+        code: 'parameter_invalid_integer',
+        param: 'amount',
+        message: 'Invalid positive integer',
+      })
+    expect(await refusal(stripe.refunds.create({ payment_intent: 'pi_nope' }, options()))).toMatchObject({
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      param: 'payment_intent',
+      message: "No such payment_intent: 'pi_nope'",
+    })
+    const declinedSpt = await fake.issueSpt({
+      paymentMethod: 'pm_card_chargeDeclined',
+      maxAmount: 500,
+      currency: 'usd',
+    })
+    const declined = (await charge(declinedSpt)).json.error!.payment_intent as { id: string }
+    expect(await refusal(stripe.refunds.create({ payment_intent: declined.id }, options()))).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      message: `This PaymentIntent (${declined.id}) does not have a successful charge to refund.`,
+    })
+    expect(await refusal(stripe.refunds.retrieve('re_nope', {}, options()))).toMatchObject({
+      status: 404,
+      code: 'resource_missing',
+      message: "No such refund: 're_nope'",
+    })
+    expect(fake.refunds.size).toBe(1)
+    expect(fake.refunded(pi)).toBe(200)
+    expect(fake.refunded(declined.id)).toBe(0)
+  })
+
+  it('an idempotent replay pays nothing twice, even after the charge is fully refunded; other params → idempotency_error', async () => {
+    const pi = await paidIntent(500)
+    const stripe = sdk()
+    const first = await stripe.refunds.create({ payment_intent: pi }, options('mpp_refund_ch_x'))
+    const again = await stripe.refunds.create({ payment_intent: pi }, options('mpp_refund_ch_x'))
+    expect(again.id).toBe(first.id)
+    expect(again.amount).toBe(500)
+    expect(again.lastResponse.headers['idempotent-replayed']).toBe('true')
+    expect(first.lastResponse.headers['idempotent-replayed']).toBeUndefined()
+    const other = await refusal(stripe.refunds.create({ payment_intent: pi, amount: 100 }, options('mpp_refund_ch_x')))
+    expect(other).toMatchObject({ class: 'StripeIdempotencyError', status: 400, type: 'idempotency_error' })
+    expect(fake.refunds.size).toBe(1)
+    expect(fake.refunded(pi)).toBe(500)
+  })
+
+  it.each([0, 30])(
+    '30 concurrent refunds under one key (delay %i ms): one refund; the rest replay it or get 409',
+    async (delayMs) => {
+      const pi = await paidIntent(500)
+      const stripe = sdk()
+      fake.faults.delayMs = delayMs
+      const results = await Promise.allSettled(
+        Array.from({ length: 30 }, () => stripe.refunds.create({ payment_intent: pi }, options('one-key'))),
+      )
+      const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+      const originals = done.filter((r) => r.lastResponse.headers['idempotent-replayed'] === undefined)
+      const replays = done.filter((r) => r.lastResponse.headers['idempotent-replayed'] === 'true')
+      // the SDK surfaces the 409 as a StripeAPIError (it does not retry it with maxNetworkRetries 0)
+      const conflicts = results.flatMap((r) =>
+        r.status === 'rejected' &&
+        r.reason instanceof Stripe.errors.StripeError &&
+        r.reason.statusCode === 409 &&
+        r.reason.code === 'idempotency_key_in_use'
+          ? [r.reason]
+          : [],
+      )
+      expect(originals).toHaveLength(1)
+      expect(replays.length + conflicts.length).toBe(29)
+      for (const r of replays) expect(r.id).toBe(originals[0]!.id)
+      expect(fake.refunds.size).toBe(1)
+      expect(fake.refunded(pi)).toBe(500)
+    },
+  )
+
+  it('30 concurrent refunds under different keys never exceed the charge: 12 × 40 of 500 pass, the rest are refused', async () => {
+    const pi = await paidIntent(500)
+    const stripe = sdk()
+    fake.faults.delayMs = 10
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => stripe.refunds.create({ payment_intent: pi, amount: 40 }, options(`k${i}`))),
+    )
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(12)
+    const refused = results.flatMap((r) =>
+      r.status === 'rejected' ? [(r.reason as Stripe.errors.StripeError).message] : [],
+    )
+    expect(refused).toEqual(
+      Array.from({ length: 18 }, () => 'Refund amount ($0.40) is greater than unrefunded amount on charge ($0.20)'),
+    )
+    expect(fake.refunded(pi)).toBe(480)
+    fake.faults.delayMs = 0
+    expect((await stripe.refunds.create({ payment_intent: pi }, options('rest'))).amount).toBe(20)
+    expect(fake.refunded(pi)).toBe(500)
+    expect(await latestCharge(pi)).toMatchObject({ amount_refunded: 500, refunded: true })
+  })
+
+  it('faults apply: the SDK retries one dropped connection under the same key (one refund); two drops refund nothing', async () => {
+    const pi = await paidIntent(500)
+    fake.faults.dropConnectionNext = 2
+    await expect(sdk().refunds.create({ payment_intent: pi }, options('drop'))).rejects.toBeInstanceOf(
+      Stripe.errors.StripeConnectionError,
+    )
+    expect(fake.requests.filter((r) => r.path === '/v1/refunds')).toHaveLength(2)
+    expect(fake.refunded(pi)).toBe(0)
+    fake.faults.dropConnectionNext = 1
+    expect((await sdk().refunds.create({ payment_intent: pi, amount: 100 }, options('drop-once'))).amount).toBe(100)
+    const tries = fake.requests.filter((r) => r.headers['idempotency-key'] === 'drop-once')
+    expect(tries).toHaveLength(2)
+    expect(fake.refunded(pi)).toBe(100)
+  })
+
+  it('faults apply: a timed-out refund still executes at the fake, and its retry under the same key replays it', async () => {
+    const pi = await paidIntent(500)
+    fake.faults.delayMs = 300
+    await expect(sdk(100).refunds.create({ payment_intent: pi, amount: 150 }, options('slow'))).rejects.toBeInstanceOf(
+      Stripe.errors.StripeConnectionError,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    expect(fake.refunded(pi)).toBe(150) // Stripe executed it although the client gave up
+    fake.faults.delayMs = 0
+    const retried = await sdk().refunds.create({ payment_intent: pi, amount: 150 }, options('slow'))
+    expect(retried.lastResponse.headers['idempotent-replayed']).toBe('true')
+    expect(retried.amount).toBe(150)
+    expect(fake.refundsOf(pi).map((r) => r.id)).toEqual([retried.id])
+    expect(fake.refunded(pi)).toBe(150)
   })
 })

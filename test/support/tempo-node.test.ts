@@ -13,6 +13,7 @@ import {
   maxUint256,
   pad,
   parseEventLogs,
+  toHex,
 } from 'viem'
 import { type PrivateKeyAccount, generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { call, getChainId, getTransactionReceipt, sendRawTransactionSync } from 'viem/actions'
@@ -385,5 +386,83 @@ describe('Tempo devnet stand-in', () => {
     expect(receipt!.logs).toHaveLength(3)
     expect(node.methodsCalledBy('client')).toContain('eth_fillTransaction')
     expect(node.methodsCalledBy('client').at(-1)).toBe('eth_sendRawTransactionSync')
+  })
+
+  describe('refunds: an operator wallet pays back a payer', () => {
+    /** a bytes32 memo naming the challenge a refund is for */
+    const refundMemo = (challengeId: string) => pad(toHex(`refund:${challengeId}`), { dir: 'right', size: 32 })
+    /** the payer pays the operator `amount`, as a push payment would; resolves to the payer's fee */
+    async function pay(payer: PrivateKeyAccount, operator: Address, amount: bigint): Promise<bigint> {
+      const { result } = await send(await signTempo(payer, { calls: [transfer(operator, amount, refundMemo('pay'))] }))
+      const receipt = result as { status: Hex; gasUsed: Hex; effectiveGasPrice: Hex }
+      expect(receipt.status).toBe('0x1')
+      return feeInTokenUnits(BigInt(receipt.gasUsed), BigInt(receipt.effectiveGasPrice))
+    }
+
+    it('a signed transferWithMemo back to the payer goes through: logs name the memo, balances move exactly', async () => {
+      const payer = account(1_000_000n)
+      const operator = account()
+      const payFee = await pay(payer, operator.address, 250_000n)
+      const memo = refundMemo('ch_refund_1')
+      const { result } = await send(await signTempo(operator, { calls: [transfer(payer.address, 100_000n, memo)] }))
+      const receipt = result as {
+        status: Hex
+        from: Address
+        feePayer: Address
+        logs: { topics: Hex[]; data: Hex }[]
+        gasUsed: Hex
+        effectiveGasPrice: Hex
+      }
+      expect(receipt).toMatchObject({ status: '0x1', from: operator.address, feePayer: operator.address })
+      const refundFee = feeInTokenUnits(BigInt(receipt.gasUsed), BigInt(receipt.effectiveGasPrice))
+      expect(parseEventLogs({ abi: Abis.tip20, logs: receipt.logs as never }).map((l) => l.args)).toEqual([
+        { from: operator.address, to: payer.address, amount: 100_000n },
+        { from: operator.address, to: payer.address, amount: 100_000n, memo },
+        { from: operator.address, to: getAddress(FEE_MANAGER), amount: refundFee },
+      ])
+      expect(node.balanceOf(PATH_USD, payer.address)).toBe(1_000_000n - 250_000n - payFee + 100_000n)
+      expect(node.balanceOf(PATH_USD, operator.address)).toBe(250_000n - 100_000n - refundFee)
+    })
+
+    it('a refund over the operator balance reverts (status 0x0): the payer gets nothing, the operator pays the fee', async () => {
+      const payer = account(1_000_000n)
+      const operator = account()
+      await pay(payer, operator.address, 50_000n)
+      const payerBefore = node.balanceOf(PATH_USD, payer.address)
+      const { result } = await send(
+        await signTempo(operator, { calls: [transfer(payer.address, 60_000n, refundMemo('ch_refund_2'))] }),
+      )
+      const receipt = result as { status: Hex; logs: unknown[]; gasUsed: Hex; effectiveGasPrice: Hex }
+      expect(receipt.status).toBe('0x0')
+      expect(receipt.logs).toHaveLength(1) // the fee Transfer only
+      const fee = feeInTokenUnits(BigInt(receipt.gasUsed), BigInt(receipt.effectiveGasPrice))
+      expect(node.balanceOf(PATH_USD, payer.address)).toBe(payerBefore)
+      expect(node.balanceOf(PATH_USD, operator.address)).toBe(50_000n - fee)
+    })
+
+    it("viem's wallet path (Actions.token.transferSync, filled locally) pays a refund, as a refunder module would send it", async () => {
+      const payer = account(1_000_000n)
+      const operator = account()
+      await pay(payer, operator.address, 300_000n)
+      const payerBefore = node.balanceOf(PATH_USD, payer.address)
+      const client = createClient({
+        account: operator,
+        chain: tempoModerato.extend({ feeToken: PATH_USD }),
+        transport: http(node.rpcUrl('refunder'), { retryCount: 0 }),
+      })
+      const memo = refundMemo('ch_refund_3')
+      const sent = await Actions.token.transferSync(client, {
+        token: PATH_USD,
+        to: payer.address,
+        amount: 120_000n,
+        memo,
+      })
+      expect(sent).toMatchObject({ from: operator.address, to: payer.address, amount: 120_000n })
+      expect(sent.receipt.status).toBe('success')
+      const fee = feeInTokenUnits(sent.receipt.gasUsed, sent.receipt.effectiveGasPrice)
+      expect(node.balanceOf(PATH_USD, payer.address)).toBe(payerBefore + 120_000n)
+      expect(node.balanceOf(PATH_USD, operator.address)).toBe(300_000n - 120_000n - fee)
+      expect(node.methodsCalledBy('refunder').at(-1)).toBe('eth_sendRawTransactionSync')
+    })
   })
 })
