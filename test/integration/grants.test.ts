@@ -25,6 +25,12 @@ const ROUTES = [
     grant: { name: 'big', header: 'X-Api-Key', idFrom: 'response-body:/id' },
   },
   {
+    match: 'POST /flaky/orders',
+    price: '0.50',
+    grant: { name: 'flaky', header: 'X-Api-Key', idFrom: 'response-body:/id' },
+  },
+  { match: 'GET /flaky/orders/:id', access: { grant: 'flaky', param: 'id' } },
+  {
     match: 'POST /failing/orders',
     price: '0.50',
     grant: { name: 'failing', header: 'X-Api-Key', idFrom: 'response-body:/id' },
@@ -118,6 +124,29 @@ describe('issuing: a paid 2xx carries a key scoped to the id it names', () => {
     expect(
       stack.gw.logs.some((line) => line.includes('grant key not issued') && line.includes('over 65536 bytes')),
     ).toBe(true)
+  })
+
+  it('issues the key on the retry that succeeds, when the first forward failed (onUpstreamFailure: retry)', async () => {
+    let calls = 0
+    stack.upstream.handlers.set('/flaky/orders', (_req, res) => {
+      calls++
+      const [status, body] = calls === 1 ? [503, '{"error":"busy"}'] : [201, '{"id":"ord_f"}']
+      res.writeHead(status, { 'Content-Type': 'application/json' })
+      res.end(body)
+    })
+    const body = '{}'
+    const headers = { 'content-type': 'application/json' }
+    const unpaid = await request(`${stack.gw.url}/flaky/orders`, { method: 'POST', body, headers })
+    const authorization = authorizationFor(challengeFor(unpaid), { spt: await stack.spt() })
+    const paid = { method: 'POST', body, headers: { ...headers, authorization } }
+    const failed = await request(`${stack.gw.url}/flaky/orders`, paid)
+    expect(failed.status).toBe(503)
+    expect(failed.headers['x-api-key']).toBeUndefined()
+    const retried = await request(`${stack.gw.url}/flaky/orders`, paid)
+    expect(retried.status).toBe(201)
+    const key = String(retried.headers['x-api-key'])
+    expect(key).toMatch(KEY)
+    expect((await request(`${stack.gw.url}/flaky/orders/ord_f`, { headers: { 'x-api-key': key } })).status).toBe(200)
   })
 
   it('issues no key on a non-2xx answer', async () => {
