@@ -3,7 +3,7 @@ import { methodPlugins } from '../methods/index.js'
 import { adminKeys } from './admin.js'
 import { unwrapSchema } from './issues.js'
 import { LIMIT_KEYS } from './limits.js'
-import { routeFields, splitSchema } from './route-schema.js'
+import { accessFields, grantFields, routeFields, splitSchema } from './route-schema.js'
 
 /**
  * Every key a config file may hold, block by block. The loader refuses any other key (with a
@@ -51,6 +51,8 @@ export const LOG_KEYS = ['level']
 export const WATCH_KEYS = ['poll']
 export const ROUTE_KEYS = Object.keys(routeFields)
 export const SPLIT_KEYS = Object.keys(splitSchema.in.shape)
+export const GRANT_KEYS = Object.keys(grantFields)
+export const ACCESS_KEYS = Object.keys(accessFields)
 
 /** A block's keys; a key that is a block too maps to its own tree. */
 type KeyTree = { readonly [key: string]: KeyTree | null }
@@ -91,7 +93,11 @@ const TREE: KeyTree = leaves(TOP_KEYS, {
   store: leaves(STORE_KEYS),
   log: leaves(LOG_KEYS),
   methods: Object.fromEntries(methodPlugins.map((plugin) => [plugin.name, schemaTree(plugin.configSchema)])),
-  routes: leaves(ROUTE_KEYS, { splits: leaves(SPLIT_KEYS) }),
+  routes: leaves(ROUTE_KEYS, {
+    splits: leaves(SPLIT_KEYS),
+    grant: leaves(GRANT_KEYS),
+    access: leaves(ACCESS_KEYS),
+  }),
   cors: leaves(CORS_KEYS),
   rateLimit: leaves(RATE_LIMIT_KEYS, { challenges: leaves(BUDGET_KEYS), depositIntents: leaves(BUDGET_KEYS) }),
   discovery: leaves(DISCOVERY_KEYS),

@@ -18,6 +18,7 @@ import {
   workersProblem,
 } from './cross-checks.js'
 import { durationMs } from './fields.js'
+import { accessParamProblem, grantProblems } from './grant-checks.js'
 import { checkSchema, joinPath, kind, requiredKeys } from './issues.js'
 import {
   errorLines,
@@ -64,6 +65,7 @@ import type {
   MethodsConfig,
   RouteConfig,
   RouteMode,
+  RouteGrant,
   RoutePrice,
   RouteSplit,
 } from './types.js'
@@ -496,6 +498,7 @@ function readRoutes(load: Load, top: Mapping, mode: RouteMode): RouteConfig[] | 
     if (route) routes.push(route)
   })
   for (const { path, problem } of shadowingProblems(routes, shadowsOk)) fail(p, path, problem)
+  for (const { path, problem } of grantProblems(routes)) fail(p, path, problem)
   return routes
 }
 
@@ -521,7 +524,18 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
   const duplicate = matched && duplicateProblem(context.seen, matched, index)
   if (duplicate) fail(p, at('match'), duplicate)
 
-  const written = section(p, routeFields.price, get(map, 'price'), at('price'), undefined)
+  const access = section(p, routeFields.access, get(map, 'access'), at('access'), undefined)
+  if (access && matched) {
+    const problem = accessParamProblem(matched.path, access.param)
+    if (problem) fail(p, `${at('access')}.param`, problem)
+  }
+  // A route with access is free: the key is what lets a request through, never a payment.
+  const priceValue = get(map, 'price') ?? (get(map, 'access') !== undefined ? 'free' : undefined)
+  const priced = section(p, routeFields.price, priceValue, at('price'), undefined)
+  const written =
+    access && priced?.kind === 'charge'
+      ? fail(p, at('price'), 'must be "free" or left out on a route with access (the key is the access)')
+      : priced
   const priceFound = written && priceFinding(written, at('price'), load.methods, get(map, 'methods') !== undefined)
   const price = priceFound && 'problem' in priceFound ? undefined : written
   if (priceFound) found(p, [priceFound])
@@ -548,6 +562,7 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     at('onUpstreamFailure'),
     DEFAULT_UPSTREAM_FAILURE,
   )
+  const grant = routeGrant(p, map, at('grant'), price)
 
   if (!matched || !price) return undefined
   return {
@@ -563,7 +578,17 @@ function readRoute(load: Load, value: unknown, index: number, context: RouteCont
     // only a paid request has an upstream failure to recover from
     ...(price.kind === 'charge' ? { onUpstreamFailure } : {}),
     ...(validate && price.kind === 'charge' ? { validate } : {}),
+    ...(grant !== undefined ? { grant } : {}),
+    ...(access !== undefined ? { access } : {}),
   }
+}
+
+/** A priced route's grant; a free route has no payment to grant a key for. */
+function routeGrant(p: Problems, map: Mapping, at: string, price: RoutePrice | undefined): RouteGrant | undefined {
+  const value = get(map, 'grant')
+  if (value === undefined || value === REPORTED) return undefined
+  if (price?.kind === 'free') return fail(p, at, 'not allowed on a free route (a key is granted for a payment)')
+  return section(p, routeFields.grant, value, at, undefined)
 }
 
 /** The route's own `methods`, less the disabled ones; undefined: absent, or reported. */

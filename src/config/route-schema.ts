@@ -11,6 +11,8 @@ import {
   stringList,
   UNQUOTED_HEX,
 } from './fields.js'
+import { parseIdSource } from '../core/grants.js'
+import { headerNameProblem } from './header-name.js'
 import { kind, nested, show } from './issues.js'
 import { checkMatch, descriptionSchema, modeSchema } from './schema.js'
 import type { Hex } from './types.js'
@@ -164,6 +166,56 @@ export const validateSchema = z
   })
   .optional()
 
+/** A grant's name: what `access.grant` refers to. */
+const GRANT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
+const grantNameSchema = required((value) => {
+  if (typeof value !== 'string') return { problem: `must be a string (got ${kind(value)})` }
+  if (!GRANT_NAME.test(value))
+    return { problem: `${show(value)} is not a grant name (a letter, then letters, digits, "_" or "-")` }
+  return value
+})
+
+/** The response header that carries a key, also the request header it is taken back from. */
+const grantHeaderSchema = required((value) => {
+  if (typeof value !== 'string') return { problem: `must be a string (got ${kind(value)})` }
+  const problem = headerNameProblem(value)
+  if (problem) return { problem: problem.replace('cannot be stripped', 'cannot carry a key') }
+  if (value.toLowerCase() === 'payment-receipt' || value.toLowerCase().startsWith('x-forwarded-'))
+    return { problem: `${show(value)} is set by the gateway itself and cannot carry a key` }
+  return value
+})
+
+/**
+ * `grant: { name, header, idFrom, ttl }` on a priced route: a 2xx answer mints a key for the id
+ * the response names, returned in `header`; routes with `access: { grant: name }` take it.
+ */
+export const grantFields = {
+  name: grantNameSchema,
+  header: grantHeaderSchema,
+  idFrom: required((value) => {
+    if (typeof value !== 'string') return { problem: `must be a string (got ${kind(value)})` }
+    const source = parseIdSource(value)
+    return typeof source === 'string' ? { problem: source } : source
+  }),
+  /** how long a key works */
+  ttl: durationMs('7d', 1000),
+}
+export const grantSchema = z
+  .strictObject(grantFields)
+  .transform(({ ttl, ...grant }) => ({ ...grant, ttlMs: ttl }))
+  .optional()
+
+/** `access: { grant, param }`: the route takes a key of that grant, for the id in its `:param`. */
+export const accessFields = {
+  grant: grantNameSchema,
+  /** the parameter's name, with or without its ":" */
+  param: required((value) => {
+    if (typeof value !== 'string') return { problem: `must be a string (got ${kind(value)})` }
+    return value.replace(/^:/, '')
+  }),
+}
+export const accessSchema = z.strictObject(accessFields).optional()
+
 /**
  * A route's fields, each with its own schema. The loader reads them one by one, in this order, so
  * that a bad field leaves the rest of the route for the checks across routes.
@@ -180,6 +232,8 @@ export const routeFields = {
   shadows: shadowsSchema,
   onUpstreamFailure: upstreamFailureSchema,
   validate: validateSchema,
+  grant: grantSchema,
+  access: accessSchema,
 }
 
 /** Only the keys of a route, for did-you-mean on the others. */
@@ -191,3 +245,5 @@ export type RoutePrice = Readonly<z.output<typeof priceSchema>>
 export type RouteSplit = Readonly<z.output<typeof splitSchema>>
 export type UpstreamFailurePolicy = Readonly<z.output<typeof upstreamFailureSchema>>
 export type RouteValidation = Readonly<NonNullable<z.output<typeof validateSchema>>>
+export type RouteGrant = Readonly<NonNullable<z.output<typeof grantSchema>>>
+export type RouteAccess = Readonly<NonNullable<z.output<typeof accessSchema>>>

@@ -1,6 +1,13 @@
 import type { z } from 'zod'
 import type { AdminConfig } from './admin.js'
-import type { RoutePrice, RouteSplit, RouteValidation, UpstreamFailurePolicy } from './route-schema.js'
+import type {
+  RouteAccess,
+  RouteGrant,
+  RoutePrice,
+  RouteSplit,
+  RouteValidation,
+  UpstreamFailurePolicy,
+} from './route-schema.js'
 import type { StripeConfig } from '../methods/stripe/config.js'
 import type {
   StripeDepositShape as DepositShape,
@@ -29,7 +36,7 @@ export interface DecimalAmount {
   readonly scale: number
 }
 
-export type { RoutePrice, RouteSplit }
+export type { RouteAccess, RouteGrant, RoutePrice, RouteSplit, RouteValidation, UpstreamFailurePolicy }
 
 export interface RouteConfig {
   /** position in `routes`, for error messages and metrics */
@@ -56,6 +63,10 @@ export interface RouteConfig {
   readonly onUpstreamFailure?: UpstreamFailurePolicy
   /** the upstream path asked whether a request is acceptable, before it is charged (and, maybe, before its 402) */
   readonly validate?: RouteValidation
+  /** a priced route's scoped follow-up keys: a 2xx mints one for the id its response names */
+  readonly grant?: RouteGrant
+  /** a route that takes a key of `grant` for the id in its `:param` (a free route otherwise) */
+  readonly access?: RouteAccess
 }
 
 /** `0x` + 40 hex digits, in EIP-55 checksum form once loaded */

@@ -5,7 +5,7 @@ import type { OfferTable } from '../core/price-table.js'
 import type { PaymentMethod } from '../core/method.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { Upstream } from '../proxy/upstream.js'
-import type { Health } from '../store/ports.js'
+import type { Grants, Health } from '../store/ports.js'
 import type { BodyBudget } from './body-budget.js'
 
 /** State shared by every loaded config of one running gateway. */
@@ -19,8 +19,8 @@ export interface GatewayContext {
   readonly config: GatewayConfig
   readonly offers: OfferTable
   readonly methods: ReadonlyMap<string, PaymentMethod>
-  /** readiness only: the payment core holds the claims, rate and ledger ports */
-  readonly store: Health
+  /** readiness, and the grant keys of routes with `grant` / `access`: the payment core holds the claims, rate and ledger ports */
+  readonly store: Health & Grants
   /** the payment decisions of this config; adapters call it */
   readonly core: PaymentCore
   readonly upstream: Upstream

@@ -4,7 +4,7 @@ import { sendProblem } from './respond.js'
 import { receiptHeaders } from '../core/receipt.js'
 import { extract } from '../protocol/credential.js'
 import { gatewayProblem } from '../protocol/problem.js'
-import type { ForwardOutcome } from '../proxy/upstream.js'
+import type { ForwardOutcome, ResponseHold } from '../proxy/upstream.js'
 import type { RequestRecord } from './request-record.js'
 
 export interface ForwardParts {
@@ -14,6 +14,10 @@ export interface ForwardParts {
   /** a paid request's Payment-Receipt */
   readonly receipt?: string
   readonly trackDelivery?: boolean
+  /** lower-cased request header names not to forward (an access route's key header) */
+  readonly dropRequestHeaders?: readonly string[]
+  /** a paid route with a grant: its 2xx waits for the key */
+  readonly hold?: ResponseHold
 }
 
 /** A transfer coding the gateway cannot re-frame (`gzip, chunked`): RFC 9112 §6.1 says 501. */

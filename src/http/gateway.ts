@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { Hono } from 'hono'
 import type { GatewayContext } from './context.js'
+import { handleAccessRoute } from './access-route.js'
 import { forwardFree } from './forward.js'
 import { handlePaidRoute } from './paid-route.js'
 import { finishRecord, type RequestRecord } from './request-record.js'
@@ -50,8 +51,13 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
   )
   // Discovery documents come before the routes: a catch-all free route must not hide them.
   for (const [path, handler] of Object.entries(discoveryHandlers(ctx))) add('GET', path, own(handler))
+  // the header each grant's keys travel in, for the routes that take them
+  const grantHeaders = new Map(
+    ctx.config.routes.flatMap((route) => (route.grant ? [[route.grant.name, route.grant.header]] : [])),
+  )
   for (const route of ctx.config.routes) {
     const routeOffers = ctx.offers.get(route)!
+    const { access } = route
     add(
       route.method === '*' ? 'ALL' : route.method,
       route.path,
@@ -60,7 +66,19 @@ export function createGatewayApp(ctx: GatewayContext): Hono<GatewayEnv> {
         const record = c.get('record')
         const pathAndQuery = c.get('pathAndQuery')
         record.route = route.match
-        if (route.price.kind === 'free') await forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
+        if (access) {
+          const paths = { path: c.get('path'), pathAndQuery }
+          await handleAccessRoute(
+            ctx,
+            route,
+            access,
+            grantHeaders.get(access.grant)!,
+            incoming,
+            outgoing,
+            paths,
+            record,
+          )
+        } else if (route.price.kind === 'free') await forwardFree(ctx, incoming, outgoing, pathAndQuery, record)
         else if (route.mode === 'shadow')
           await handleShadowRoute(ctx, routeOffers, incoming, outgoing, pathAndQuery, record)
         else await handlePaidRoute(ctx, routeOffers, pathAndQuery, incoming, outgoing, record)

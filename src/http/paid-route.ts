@@ -9,6 +9,7 @@ import { RETRY_AFTER_SECONDS, bodyTooLargeProblem } from '../core/respond.js'
 import { gatewayProblem } from '../protocol/problem.js'
 import { requestFraming } from '../proxy/framing.js'
 import { UNSUPPORTED_FRAMING, forwardToUpstream } from './forward.js'
+import { grantHold } from './grant-issue.js'
 import { paidResult } from './paid-outcome.js'
 import { type Validation, validationOf } from '../core/validation.js'
 import { extract } from '../protocol/credential.js'
@@ -82,12 +83,18 @@ export async function handlePaidRoute(
     const committed = await decision.commit({ outcome: 'client-gone', upstreamStatus: 0 })
     return countAll(ctx.metrics, committed.counts)
   }
+  const { grant } = routeOffers.route
+  // A browser script reads the key only if CORS exposes its header too.
+  const exposed = grant && outgoing.getHeader('Access-Control-Expose-Headers')
+  if (grant && typeof exposed === 'string')
+    outgoing.setHeader('Access-Control-Expose-Headers', `${exposed}, ${grant.header}`)
   const forwarded = await forwardToUpstream(ctx, incoming, outgoing, record, {
     pathAndQuery,
     body,
     authorization: decision.authorization,
     receipt: decision.receipt,
     trackDelivery: true,
+    ...(grant && { hold: grantHold(ctx, routeOffers.route, grant, record) }),
   })
   // The ledger entry waits for the end of the response, so a body cut short is recorded as such.
   const result = paidResult(forwarded, forwarded.ok ? await forwarded.delivery : undefined)

@@ -17,6 +17,8 @@ export interface RequestRecord {
   /** what the payment core decided (set once, by `recordOutcome`) */
   payment?: PaymentLog
   upstreamStatus?: number
+  /** a grant key: issued / not-issued on a paid route; accepted or why refused on an access route (never the key) */
+  grant?: string
 }
 
 /** Writes the core's outcome into the request's log line and counts its metrics, once. */

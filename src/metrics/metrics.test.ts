@@ -44,6 +44,21 @@ function typeOf(text: string, name: string): string | undefined {
 }
 
 describe('createMetrics', () => {
+  it('counts grant keys issued by route and grant, and refusals by route and reason', async () => {
+    const m = createMetrics()
+    m.grantIssued('POST /agent/orders', 'order')
+    m.grantIssued('POST /agent/orders', 'order')
+    m.grantRefused('GET /agent/orders/:id', 'wrong-scope')
+    m.grantRefused('GET /agent/orders/:id', 'missing')
+    const text = await m.render()
+    expect(typeOf(text, 'mpp_grants_issued_total')).toBe('counter')
+    expect(sample(text, 'mpp_grants_issued_total', { route: 'POST /agent/orders', grant: 'order' })).toBe('2')
+    expect(sample(text, 'mpp_grant_refusals_total', { route: 'GET /agent/orders/:id', reason: 'wrong-scope' })).toBe(
+      '1',
+    )
+    expect(sample(text, 'mpp_grant_refusals_total', { route: 'GET /agent/orders/:id', reason: 'missing' })).toBe('1')
+  })
+
   it('counts finished requests by route and status', async () => {
     const m = createMetrics()
     m.requestFinished('GET /v1/cheap', 200)

@@ -52,10 +52,16 @@ export interface GatewayMetrics {
   rateLimited(route: string): void
   /** mpp_limit_refusals_total{limit}: requests or connections refused by a `limits` key (bufferedBytes, bodyTimeout, maxConnections) */
   limitRefused(limit: 'bufferedBytes' | 'bodyTimeout' | 'maxConnections'): void
+  /** mpp_grants_issued_total{route,grant}: scoped follow-up keys minted (route: the paid route's match) */
+  grantIssued(route: string, grant: string): void
+  /** mpp_grant_refusals_total{route,reason}: requests to an access route refused; reason "missing" | "invalid" | "expired" | "wrong-scope" | "store-unavailable" */
+  grantRefused(route: string, reason: GrantRefusalReason): void
   /** Prometheus text exposition */
   render(): Promise<string>
   readonly contentType: string
 }
+
+export type GrantRefusalReason = 'missing' | 'invalid' | 'expired' | 'wrong-scope' | 'store-unavailable'
 
 /** Upstream latency buckets in seconds: an API proxy's range, up to the default 30s upstream timeout. */
 export const UPSTREAM_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30]
@@ -150,7 +156,8 @@ function tallyCounter(registry: Registry, name: string, help: string, labelNames
  * mpp_paid_upstream_failed_total{route}, mpp_backend_errors_total{backend},
  * mpp_config_reloads_total{outcome}, mpp_shadow_challenges_total{route,method},
  * mpp_shadow_revenue_base_units_total{route,method,currency}, mpp_rate_limited_total{route},
- * mpp_limit_refusals_total{limit}, plus
+ * mpp_limit_refusals_total{limit}, mpp_grants_issued_total{route,grant},
+ * mpp_grant_refusals_total{route,reason}, plus
  * the process-wide default metrics (unprefixed). Recording functions never throw.
  */
 export function createMetrics(): GatewayMetrics {
@@ -247,6 +254,19 @@ export function createMetrics(): GatewayMetrics {
     registers,
   })
 
+  const grantsIssued = new Counter({
+    name: 'mpp_grants_issued_total',
+    help: 'Scoped follow-up keys issued on paid 2xx answers, by route and grant.',
+    labelNames: ['route', 'grant'],
+    registers,
+  })
+  const grantRefusals = new Counter({
+    name: 'mpp_grant_refusals_total',
+    help: 'Requests to access routes refused, by route and reason (missing, invalid, expired, wrong-scope, store-unavailable).',
+    labelNames: ['route', 'reason'],
+    registers,
+  })
+
   const exposed = Registry.merge([registry, defaultProcessMetrics()])
 
   const methods = new Set<string>()
@@ -303,6 +323,12 @@ export function createMetrics(): GatewayMetrics {
     },
     limitRefused(limit) {
       limitRefusals.inc({ limit })
+    },
+    grantIssued(route, grant) {
+      grantsIssued.inc({ route, grant })
+    },
+    grantRefused(route, reason) {
+      grantRefusals.inc({ route, reason })
     },
     render: () => exposed.metrics(),
     contentType: exposed.contentType,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { type Dispatcher, Pool } from 'undici'
 import { requestFraming } from './framing.js'
 import {
@@ -30,10 +30,30 @@ export interface ForwardRequest {
     status: number,
     upstreamCacheControl: string | undefined,
   ) => ReadonlyArray<readonly [string, string]>
+  /** lower-cased request header names that must not go upstream (an access route's key header) */
+  readonly dropRequestHeaders?: readonly string[]
+  /** a 2xx response is held back until the gateway knows what to add to it (a granted key) */
+  readonly hold?: ResponseHold
   /** called with the upstream's status just before its response is passed on */
   readonly onResponse?: (status: number) => void
   /** paid requests: the outcome then carries `delivery`, settled once the response is over */
   readonly trackDelivery?: boolean
+}
+
+/**
+ * Holds a 2xx response back, its headers and up to `bodyBytes` of its body, until `headers` says
+ * what to add to it. A body that ends within `bodyBytes` (and the upstream timeout) is handed over
+ * whole; a longer or slower one is not (undefined), and is then streamed on as usual. The body
+ * reaches the client unchanged either way. Other statuses are not held.
+ */
+export interface ResponseHold {
+  /** 0: headers only (the body is never buffered) */
+  readonly bodyBytes: number
+  headers(
+    status: number,
+    upstreamHeaders: IncomingHttpHeaders,
+    body: Buffer | undefined,
+  ): Promise<ReadonlyArray<readonly [string, string]>>
 }
 
 /** How a relayed response ended: in full, cut short by the upstream, or abandoned by the client. */
@@ -109,10 +129,15 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
 
   /** What goes upstream of the inbound headers, and the ones the gateway sets; framing apart. */
   function upstreamHeaders(
-    request: Pick<ForwardRequest, 'incoming' | 'authorization' | 'requestHeaders' | 'clientIp'>,
+    request: Pick<ForwardRequest, 'incoming' | 'authorization' | 'requestHeaders' | 'clientIp' | 'dropRequestHeaders'>,
   ): Array<[string, string]> {
     const { incoming } = request
-    const headers = forwardableRequestHeaders(incoming.rawHeaders, true, stripped)
+    const forwardable = forwardableRequestHeaders(incoming.rawHeaders, true, stripped)
+    const dropped = request.dropRequestHeaders
+    const headers =
+      dropped && dropped.length > 0
+        ? forwardable.filter(([name]) => !dropped.includes(name.toLowerCase()))
+        : forwardable
     headers.push(['Host', hostHeader])
     if (request.authorization) headers.push(['Authorization', request.authorization])
     for (const [name, value] of request.requestHeaders ?? []) headers.push([name, value])
@@ -191,6 +216,8 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
       // set once the response is being passed on: only then do upstream bytes go to the client
       let relaying = false
       let delivery: DeliveryCount | undefined
+      // a held 2xx (request.hold): what arrived of it so far, until it is released
+      let held: HeldResponse | undefined
       const abort = (reason: Error) => {
         if (controller) controller.abort(reason)
         else abandoned ??= reason
@@ -269,36 +296,104 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
           const added =
             request.responseHeaders?.(status, Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl) ??
             []
-          if (added.length > 0) {
-            const replaced = new Set(added.map(([name]) => name.toLowerCase()))
-            const kept = responseHeaders.filter(([name]) => !replaced.has(name.toLowerCase()))
-            for (const [name, value] of added) kept.push([name, value])
-            outgoing.writeHead(status, kept.flat())
-          } else {
-            outgoing.writeHead(status, responseHeaders.flat())
+          // Writes the head, with the gateway's headers replacing the upstream's of the same name.
+          const relay = (extra: ReadonlyArray<readonly [string, string]>) => {
+            const all = extra.length > 0 ? [...added, ...extra] : added
+            if (all.length > 0) {
+              const replaced = new Set(all.map(([name]) => name.toLowerCase()))
+              const kept = responseHeaders.filter(([name]) => !replaced.has(name.toLowerCase()))
+              for (const [name, value] of all) kept.push([name, value])
+              outgoing.writeHead(status, kept.flat())
+            } else {
+              outgoing.writeHead(status, responseHeaders.flat())
+            }
+            // A streamed response (no length: SSE, chunked) shows its headers at once rather than with
+            // the first chunk; a sized one sends headers and body together, saving a write.
+            if (length === undefined) outgoing.flushHeaders()
+            relaying = true
+            // Backpressure: undici stops reading the upstream socket while the client's is full.
+            outgoing.on('drain', () => started.resume())
+            if (request.trackDelivery) {
+              delivery = deliveryCount(incoming.method, status, length)
+              resolve({ ok: true, status, delivery: delivery.settle(outgoing) })
+            } else resolve({ ok: true, status })
           }
-          // A streamed response (no length: SSE, chunked) shows its headers at once rather than with
-          // the first chunk; a sized one sends headers and body together, saving a write.
-          if (length === undefined) outgoing.flushHeaders()
-          relaying = true
-          // Backpressure: undici stops reading the upstream socket while the client's is full.
-          outgoing.on('drain', () => started.resume())
-          if (request.trackDelivery) {
-            delivery = deliveryCount(incoming.method, status, length)
-            resolve({ ok: true, status, delivery: delivery.settle(outgoing) })
-          } else resolve({ ok: true, status })
+          const hold = request.hold
+          if (!hold || status < 200 || status >= 300) return relay([])
+          const current: HeldResponse = { chunks: [], bytes: 0, ended: false, failed: false, releasing: false }
+          held = current
+          const release = async () => {
+            if (current.releasing) return
+            current.releasing = true
+            clearTimeout(current.timer)
+            const whole = current.ended && !current.failed
+            const extra =
+              current.failed || outgoing.destroyed
+                ? []
+                : await hold
+                    .headers(status, parsed, whole && hold.bodyBytes > 0 ? Buffer.concat(current.chunks) : undefined)
+                    .catch(() => [])
+            held = undefined
+            if (outgoing.destroyed) {
+              resolve({
+                ok: true,
+                status,
+                ...(request.trackDelivery
+                  ? { delivery: Promise.resolve<Delivery>({ end: 'client-gone', bytesSent: 0 }) }
+                  : {}),
+              })
+              return
+            }
+            relay(extra)
+            for (const chunk of current.chunks) {
+              if (delivery) delivery.bytesSent += chunk.length
+              outgoing.write(chunk)
+            }
+            if (current.failed) {
+              if (delivery) delivery.cut = true
+              outgoing.destroy()
+            } else if (current.ended) {
+              if (delivery) delivery.complete = true
+              outgoing.end()
+            } else started.resume()
+          }
+          current.release = release
+          if (hold.bodyBytes === 0) {
+            // headers only: the body waits (paused) while the gateway decides
+            started.pause()
+            void release()
+          } else current.timer = setTimeout(() => void release(), timeoutMs)
         },
         onResponseData(started, chunk) {
+          if (held) {
+            held.chunks.push(chunk)
+            held.bytes += chunk.length
+            if (!held.releasing && held.bytes > (request.hold?.bodyBytes ?? 0)) {
+              started.pause()
+              void held.release?.()
+            }
+            return
+          }
           if (!relaying || outgoing.destroyed) return
           if (delivery) delivery.bytesSent += chunk.length
           if (!outgoing.write(chunk)) started.pause()
         },
         onResponseEnd() {
+          if (held) {
+            held.ended = true
+            if (!held.releasing) void held.release?.()
+            return
+          }
           if (delivery) delivery.complete = true
           if (relaying && !outgoing.destroyed) outgoing.end()
         },
         onResponseError(_started, error) {
           clearTimeout(timer)
+          if (settled && held) {
+            held.failed = true
+            if (!held.releasing) void held.release?.()
+            return
+          }
           if (settled) {
             // The response had started: all we can do is cut the client off too.
             if (!relaying || outgoing.destroyed) return
@@ -338,6 +433,19 @@ export function createUpstream(base: URL, timeoutMs: number, stripRequestHeaders
 function rawHeaderStrings(raw: Dispatcher.DispatchController['rawHeaders']): string[] {
   if (!Array.isArray(raw)) return []
   return raw.map((item: Buffer | string) => (typeof item === 'string' ? item : item.toString('latin1')))
+}
+
+/** A held 2xx: its body so far, and how it stands, until `release` relays it. */
+interface HeldResponse {
+  readonly chunks: Buffer[]
+  bytes: number
+  /** the upstream's body ended */
+  ended: boolean
+  /** the upstream connection failed before the body ended */
+  failed: boolean
+  releasing: boolean
+  timer?: ReturnType<typeof setTimeout>
+  release?: () => Promise<void>
 }
 
 interface DeliveryCount {

@@ -105,4 +105,15 @@ describe('memory store', () => {
       Array.from({ length: kept.length }, (_, i) => `c${21 - kept.length + i}`),
     )
   })
+
+  it('keeps a grant record under its hash until it may be forgotten', async () => {
+    let now = 0
+    const store = createMemoryStore({ now: () => now, sweepEvery: 10 })
+    const record = { grant: 'order', id: 'ord_1', expiresAt: 500 }
+    await store.putGrant('h1', record, 1_000)
+    expect(await store.getGrant('h1')).toEqual(record)
+    expect(await store.getGrant('h2')).toBeUndefined()
+    now = 1_000
+    expect(await store.getGrant('h1')).toBeUndefined()
+  })
 })

@@ -1,4 +1,5 @@
 import { type SettlementRecord, begin, unfinished, update } from '../core/settlement-record.js'
+import type { GrantRecord } from '../core/grants.js'
 import type { StoreBundle } from './ports.js'
 import type { LedgerEntry } from './types.js'
 
@@ -47,6 +48,9 @@ export function createMemoryStore(
     else open.set(id, record.leaseUntil)
   }
   const sweepWindows = sweeper(sweepEvery, windows, (window, at) => window.endsAt <= at)
+  /** key hash → record and when it may be forgotten */
+  const grants = new Map<string, { record: GrantRecord; keepUntil: number }>()
+  const sweepGrants = sweeper(sweepEvery, grants, (grant, at) => grant.keepUntil <= at)
 
   return {
     description: 'memory (single instance: claims are not shared with other gateway processes)',
@@ -127,6 +131,14 @@ export function createMemoryStore(
     },
     async removePending(queue, id) {
       pending.get(queue)?.delete(id)
+    },
+    async putGrant(hash, record, keepUntilMs) {
+      sweepGrants(now())
+      grants.set(hash, { record, keepUntil: keepUntilMs })
+    },
+    async getGrant(hash) {
+      const held = grants.get(hash)
+      return held && held.keepUntil > now() ? held.record : undefined
     },
     async ping() {},
     async close() {},

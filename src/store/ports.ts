@@ -1,4 +1,5 @@
 import type { BeginRequest, BeginResult, SettlementRecord, UpdateRequest } from '../core/settlement-record.js'
+import type { GrantRecord } from '../core/grants.js'
 import type { LedgerEntry } from './types.js'
 
 /*
@@ -71,6 +72,17 @@ export interface DurableQueue {
   removePending(queue: string, id: string): Promise<void>
 }
 
+/** Scoped follow-up keys (core/grants.ts), each under the SHA-256 of its key; never the key itself. */
+export interface Grants {
+  /**
+   * Keeps `record` under `hash` until `keepUntilMs` (epoch ms): past the key's expiry, so that an
+   * expired key is told apart from one never issued.
+   */
+  putGrant(hash: string, record: GrantRecord, keepUntilMs: number): Promise<void>
+  /** The record under `hash`, or undefined. */
+  getGrant(hash: string): Promise<GrantRecord | undefined>
+}
+
 /** Readiness and shutdown. */
 export interface Health {
   /** a human-readable description for logs, e.g. "redis redis://127.0.0.1:6379" */
@@ -81,4 +93,12 @@ export interface Health {
 }
 
 /** What one backend (Redis, memory) provides. */
-export interface StoreBundle extends Claims, Settlements, Ledger, LedgerHistory, RateCounter, DurableQueue, Health {}
+export interface StoreBundle
+  extends Claims,
+    Settlements,
+    Ledger,
+    LedgerHistory,
+    RateCounter,
+    DurableQueue,
+    Grants,
+    Health {}

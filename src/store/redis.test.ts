@@ -145,6 +145,23 @@ describe('redis store', () => {
     expect(await store.listPending('big', 250)).toHaveLength(250)
   })
 
+  it('keeps a grant record under <prefix>grant:<hash> until PXAT, shared between replicas', async () => {
+    const keyPrefix = prefix()
+    const [a, b] = [open(keyPrefix), open(keyPrefix)]
+    const record = { grant: 'order', id: 'ord_1', expiresAt: Date.now() + 60_000 }
+    const keepUntil = Date.now() + 120_000
+    await a.putGrant('abc123', record, keepUntil)
+    expect(await b.getGrant('abc123')).toEqual(record)
+    expect(await b.getGrant('other')).toBeUndefined()
+    const raw = new Redis(SHARED_REDIS_URL)
+    try {
+      expect(JSON.parse((await raw.get(`${keyPrefix}grant:abc123`))!)).toEqual(record)
+      expect(Number(await raw.pexpiretime(`${keyPrefix}grant:abc123`))).toBe(keepUntil)
+    } finally {
+      raw.disconnect()
+    }
+  })
+
   it('fails fast with StoreUnavailable when Redis is down', async () => {
     const redis = await startRedisServer()
     const store = createRedisStore({ url: redis.url, keyPrefix: prefix() })

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import type { GrantRecord } from '../core/grants.js'
 import type { StoreBundle } from './ports.js'
 import { redisSettlements } from './redis-settlements.js'
 import { type LedgerEntry, type LedgerState, type PaidOutcome, StoreUnavailable } from './types.js'
@@ -57,7 +58,7 @@ const LEDGER_PAGE = 500
  * Redis-backed replay store, shared by every gateway replica on the same Redis.
  * Claims are `SET key 1 PXAT <expiry> NX` (one atomic round trip); the ledger is a Redis stream;
  * rate counters are fixed windows, INCR plus an expiry set by the first hit; pending jobs are a hash
- * per queue, kept without expiry until done.
+ * per queue, kept without expiry until done; a grant is a key per key hash, JSON with PXAT.
  * Commands fail fast while Redis is down (no offline queue), so callers fail closed at once.
  */
 export function createRedisStore(options: RedisStoreOptions): StoreBundle {
@@ -167,6 +168,15 @@ export function createRedisStore(options: RedisStoreOptions): StoreBundle {
     async removePending(queue, id) {
       await run('pending delete', () => redis.hdel(`${prefix}pending:${queue}`, id))
     },
+    async putGrant(hash, record, keepUntilMs) {
+      await run('grant write', () =>
+        redis.set(`${prefix}grant:${hash}`, JSON.stringify(record), 'PXAT', Math.ceil(keepUntilMs)),
+      )
+    },
+    async getGrant(hash) {
+      const text = await run('grant read', () => redis.get(`${prefix}grant:${hash}`))
+      return text === null ? undefined : toGrant(text)
+    },
     async ping() {
       await run('ping', () => redis.ping())
     },
@@ -194,6 +204,17 @@ function toEntry(flat: string[]): LedgerEntry {
     ...(map.has('outcome') ? { outcome: text('outcome') as PaidOutcome } : {}),
     ...(map.has('bytesSent') ? { bytesSent: Number(text('bytesSent')) } : {}),
     ...(map.has('bytesExpected') ? { bytesExpected: Number(text('bytesExpected')) } : {}),
+  }
+}
+
+/** A stored grant record, or undefined when it is not one (written by something else). */
+function toGrant(text: string): GrantRecord | undefined {
+  try {
+    const { grant, id, expiresAt } = JSON.parse(text) as Record<string, unknown>
+    if (typeof grant !== 'string' || typeof id !== 'string' || typeof expiresAt !== 'number') return undefined
+    return { grant, id, expiresAt }
+  } catch {
+    return undefined
   }
 }
 
