@@ -98,10 +98,8 @@ export function createPaymentCore(deps: PaymentCoreDeps): PaymentCore {
     const validation = route.route.validate
     /** the route's validation answer when it refuses the request (or cannot be had); undefined: valid */
     const refusedByValidation = async (): Promise<RespondDecision | undefined> => {
-      if (!input.validate) {
-        logger.error('route has validate, but this door cannot call the upstream; refusing', { route: routeName })
-        return internalError(draft)
-      }
+      // a door that cannot ask the upstream refuses such a config up front (hono/payments.ts)
+      if (!input.validate) throw new Error(`route ${routeName} has validate, and no validator was given`)
       const answer = await input.validate()
       if (answer.kind === 'valid') return undefined
       if (answer.kind === 'invalid') {

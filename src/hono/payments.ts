@@ -29,6 +29,8 @@ export async function buildPayments(
   options: { readonly logger: Logger; readonly now: () => number },
 ): Promise<Payments> {
   const { logger, now } = options
+  const unsupported = proxyOnlyKeys(config)
+  if (unsupported.length > 0) throw new Error(unsupported.join('\n'))
   const store = createStore(config.store)
   const metrics = createMetrics()
   if (!config.secretKey) warnRandomSecret(logger)
@@ -49,4 +51,22 @@ export async function buildPayments(
   for (const route of config.routes)
     routes.add(route.method === '*' ? 'ALL' : route.method, route.path, table.get(route)!, route.caseSensitive)
   return { config, core, routes, store, metrics, close }
+}
+
+/**
+ * Route keys only the sidecar carries out: it asks an upstream (`validate`), reads the upstream's
+ * answer (`grant`) or guards a free route (`access`). Served by the middleware, they would be
+ * skipped silently, and an `access` route left open, so such a config is refused.
+ */
+export function proxyOnlyKeys(config: GatewayConfig): string[] {
+  const problems: string[] = []
+  for (const route of config.routes) {
+    for (const key of ['validate', 'grant', 'access'] as const) {
+      if (route[key] === undefined) continue
+      problems.push(
+        `${config.displayName}: routes[${route.index}].${key}: the Hono middleware does not support it; run the sidecar for this route, or do it in the app`,
+      )
+    }
+  }
+  return problems
 }

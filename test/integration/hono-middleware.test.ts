@@ -276,3 +276,33 @@ describe('mppGateway through app.request()', () => {
     expect(lastSeen()).toEqual({ path: '/api/free', authorization: 'Bearer app-token', receipt: null })
   })
 })
+
+describe('mppGateway: what only the sidecar carries out', () => {
+  it('refuses a config with validate, grant or access, naming each, rather than leave them undone', async () => {
+    const file = writeTestConfig({
+      upstreamUrl: 'http://127.0.0.1:9',
+      stripeUrl: stripe.url,
+      storeUrl: SHARED_REDIS_URL,
+      routes: [
+        {
+          match: 'POST /agent/orders',
+          price: '1.00',
+          validate: { request: 'POST /agent/orders/validate' },
+          grant: { name: 'order', header: 'X-Api-Key', idFrom: 'response-body:/id' },
+        },
+        { match: 'GET /agent/orders/:id', access: { grant: 'order', param: 'id' } },
+      ],
+    })
+    const refused = mppGateway({ config: file, logger: createLogger({ level: 'error', write: () => {} }) })
+    const error = await refused.ready.then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    expect(error?.message.split('\n').map((line) => line.replace(/^.*?: routes/, 'routes'))).toEqual([
+      'routes[0].validate: the Hono middleware does not support it; run the sidecar for this route, or do it in the app',
+      'routes[0].grant: the Hono middleware does not support it; run the sidecar for this route, or do it in the app',
+      'routes[1].access: the Hono middleware does not support it; run the sidecar for this route, or do it in the app',
+    ])
+    await refused.close()
+  })
+})
