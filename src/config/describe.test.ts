@@ -50,3 +50,31 @@ describe('describeRoutes', () => {
     expect(seen).toEqual([1, 2])
   })
 })
+
+describe('describeRoutes: follow-up keys', () => {
+  it('says which route grants a key and which takes one', () => {
+    const loaded = parseConfig(
+      `realm: "api.example.com"
+upstream: { url: "http://127.0.0.1:3000" }
+methods: { stripe: { secretKey: "sk_test_abc", networkId: "net_1" } }
+routes:
+  - match: "POST /agent/orders"
+    price: "1.00"
+    grant: { name: "order", header: "X-Api-Key", idFrom: "response-body:/id" }
+  - match: "GET /agent/orders/:id"
+    access: { grant: "order", param: "id" }
+`,
+      'g.yaml',
+      {},
+    )
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'))
+    expect(describeRoutes(loaded.config, () => [{ method: 'stripe', price: '1.00 usd' }])).toBe(
+      [
+        '#  match                  price                       methods',
+        '0  POST /agent/orders     1.00 usd, grants order key  stripe: 1.00 usd',
+        '1  GET /agent/orders/:id  free, order key             -',
+        '',
+      ].join('\n'),
+    )
+  })
+})

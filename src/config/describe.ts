@@ -14,7 +14,11 @@ export interface MethodOffer {
  */
 export function describeRoutes(config: GatewayConfig, offers: (route: RouteConfig) => readonly MethodOffer[]): string {
   const rows = config.routes.map((route) => {
-    const price = route.price.kind === 'free' ? 'free' : `${route.price.amount.text} ${config.currency}`
+    const price = route.access
+      ? `free, ${route.access.grant} key`
+      : route.price.kind === 'free'
+        ? 'free'
+        : `${route.price.amount.text} ${config.currency}${route.grant ? `, grants ${route.grant.name} key` : ''}`
     const methods = route.price.kind === 'free' ? '-' : offers(route).map(describeOffer).join('; ') || '-'
     return [`${route.index}`, route.match, price, methods]
   })

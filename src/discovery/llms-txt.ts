@@ -32,6 +32,14 @@ export function buildLlmsTxt(
   ]
   for (const route of config.routes) {
     const text = route.description ? `: ${route.description}` : ''
+    if (route.access) {
+      const granting = config.routes.find((r) => r.grant?.name === route.access!.grant)
+      const header = granting?.grant?.header ?? 'the key header'
+      lines.push(
+        `- \`${route.match}\`${text}: free with the key a paid \`${granting?.match}\` returns in \`${header}\` (send it there, or as \`Authorization: Bearer\`), for the \`${route.access.param}\` it names`,
+      )
+      continue
+    }
     if (route.price.kind === 'free' || route.mode === 'shadow') {
       lines.push(`- \`${route.match}\`${text}: free`)
       continue
@@ -40,7 +48,8 @@ export function buildLlmsTxt(
       .get(route)!
       .offers.map((offer) => pluginOf(offer.method).describeOffer(offer.request))
       .join('; ')
-    lines.push(`- \`${route.match}\`${text}: ${prices}`)
+    const grant = route.grant ? `; a 2xx answer carries a key in \`${route.grant.header}\`` : ''
+    lines.push(`- \`${route.match}\`${text}: ${prices}${grant}`)
   }
   return `${lines.join('\n')}\n`
 }

@@ -123,3 +123,37 @@ it('neither document carries a secret of the config', () => {
   ])
     expect(text).not.toContain(secret)
 })
+
+describe('follow-up keys in the discovery documents', () => {
+  const { openapi, llms } = documents(
+    load(`  - match: "POST /agent/orders"
+    price: "1.00"
+    grant: { name: order, header: X-Api-Key, idFrom: "response-body:/id", ttl: 7d }
+  - match: "GET /agent/orders/:id"
+    access: { grant: order, param: id }
+`),
+  )
+
+  it('OpenAPI: the key as an API key scheme, required on the access route with its 401 and 403', () => {
+    expect(openapi.components.securitySchemes).toEqual({
+      order: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Api-Key',
+        description: 'Returned in X-Api-Key by a paid POST /agent/orders; good for the id it names, for 604800 s.',
+      },
+    })
+    const status = openapi.paths['/agent/orders/{id}'].get
+    expect(status.security).toEqual([{ order: [] }])
+    expect(Object.keys(status.responses)).toEqual(['200', '401', '403'])
+    expect(openapi.paths['/agent/orders'].post.security).toBeUndefined()
+  })
+
+  it('llms.txt: where the key comes from, and where it goes', () => {
+    expect(llms).toContain('- `POST /agent/orders`: ')
+    expect(llms).toContain('; a 2xx answer carries a key in `X-Api-Key`')
+    expect(llms).toContain(
+      '- `GET /agent/orders/:id`: free with the key a paid `POST /agent/orders` returns in `X-Api-Key` (send it there, or as `Authorization: Bearer`), for the `id` it names',
+    )
+  })
+})

@@ -21,6 +21,17 @@ interface PaymentOffer {
  */
 export function buildOpenApi(config: GatewayConfig, offers: OfferTable, options: { llmsUrl?: string } = {}): object {
   const paths: Record<string, Record<string, object>> = {}
+  // a grant's key, as an API key in its header (Authorization: Bearer works too)
+  const securitySchemes: Record<string, object> = {}
+  for (const route of config.routes) {
+    if (!route.grant) continue
+    securitySchemes[route.grant.name] = {
+      type: 'apiKey',
+      in: 'header',
+      name: route.grant.header,
+      description: `Returned in ${route.grant.header} by a paid ${route.match}; good for the id it names, for ${route.grant.ttlMs / 1000} s.`,
+    }
+  }
   for (const route of config.routes) {
     const { path, parameters, prefix } = openApiPath(route.path)
     const operations = (paths[path] ??= {})
@@ -45,8 +56,15 @@ export function buildOpenApi(config: GatewayConfig, offers: OfferTable, options:
           ? { parameters: parameters.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })) }
           : {}),
         ...(payment.length > 0 ? { 'x-payment-info': { offers: payment } } : {}),
+        ...(route.access ? { security: [{ [route.access.grant]: [] }] } : {}),
         responses: {
           '200': { description: 'Successful response' },
+          ...(route.access
+            ? {
+                '401': { description: 'No key, or an unknown or expired one.' },
+                '403': { description: `A key for another ${route.access.param}.` },
+              }
+            : {}),
           ...(payment.length > 0
             ? {
                 '402': {
@@ -75,6 +93,7 @@ export function buildOpenApi(config: GatewayConfig, offers: OfferTable, options:
     },
     ...(options.llmsUrl ? { 'x-service-info': { docs: { llms: options.llmsUrl } } } : {}),
     paths,
+    ...(Object.keys(securitySchemes).length > 0 ? { components: { securitySchemes } } : {}),
   }
 }
 
