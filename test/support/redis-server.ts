@@ -15,15 +15,24 @@ export interface RedisServer {
   restart(): Promise<void>
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks one, we release it and hand it out). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on 127.0.0.1, below the ephemeral range (Linux: 32768 and up). A port the OS
+ * picked for `listen(0)` and released could be handed out again to the next `listen(0)` (a
+ * gateway's bundled example API, say) before the test uses it; ports picked here never are.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (await bindable(port)) return port
+  }
+  throw new Error('no free port found between 20000 and 32000')
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
 
