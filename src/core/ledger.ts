@@ -99,16 +99,14 @@ export async function commitPaid(
   const entry = ledgerEntry(paid, result)
   const counts: Count[] = []
   // The record's end and the ledger entry are written side by side: the answer is already out.
-  const finishing = attempt
-    .finish(entry.state ?? 'failed', result.upstreamStatus, JSON.stringify(paid))
-    .catch((error: unknown) => {
-      counts.push({ metric: 'backendError', args: ['store'] })
-      logger.error('settlement record could not be finished; its lease runs out instead', {
-        challengeId: paid.challengeId,
-        reference: paid.settlement.reference,
-        error,
-      })
+  const finishing = attempt.finish(entry.state ?? 'failed', result.upstreamStatus).catch((error: unknown) => {
+    counts.push({ metric: 'backendError', args: ['store'] })
+    logger.error('settlement record could not be finished; its lease runs out instead', {
+      challengeId: paid.challengeId,
+      reference: paid.settlement.reference,
+      error,
     })
+  })
   if (paidButNotServed(result.outcome)) {
     counts.push({ metric: 'paidButUpstreamFailed', args: [paid.route] })
     const { failure, ...served } = result

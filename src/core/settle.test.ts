@@ -7,6 +7,7 @@ import { createMemoryStore } from '../store/memory.js'
 import { StoreUnavailable } from '../store/types.js'
 import { settlePayment } from './settle.js'
 import { SettlementAttempt } from './settlement.js'
+import type { BeginRequest } from './settlement-record.js'
 
 const request = { amount: '500', currency: 'usd' }
 const challenge = {
@@ -43,6 +44,24 @@ function settleWith(settle: (input: SettleInput) => Promise<{ reference: string 
     })
   }
   return { store, run, attempt }
+}
+
+/** Another presentation of the same credential (fingerprint "fp"), as `begin` gets it. */
+function presentation(attempt: string, over: Partial<BeginRequest> = {}): BeginRequest {
+  const now = Date.now()
+  return {
+    id: 'ch_1',
+    fingerprint: 'fp',
+    attempt,
+    method: 'tempo',
+    now,
+    leaseUntil: now + 1_000,
+    forwardLeaseUntil: now + 1_000,
+    keepUntil: now + 60_000,
+    issuedAt: now,
+    expired: false,
+    ...over,
+  }
 }
 
 describe('settlePayment', () => {
@@ -102,18 +121,7 @@ describe('settlePayment', () => {
     })
     expect((await run()).ok).toBe(false)
     expect(store.claimCount()).toBe(2)
-    const again = await store.begin({
-      id: 'ch_1',
-      fingerprint: 'fp',
-      attempt: 'retry',
-      method: 'tempo',
-      now: Date.now(),
-      leaseUntil: Date.now() + 1_000,
-      forwardLeaseUntil: Date.now() + 1_000,
-      keepUntil: Date.now() + 60_000,
-      issuedAt: Date.now(),
-      expired: true,
-    })
+    const again = await store.begin(presentation('retry', { expired: true }))
     expect(again).toStrictEqual({ kind: 'redrive', handle: { txHash: '0x1' } })
   })
 
@@ -129,18 +137,7 @@ describe('settlePayment', () => {
   it('stops before the backend call when another request took the settlement over', async () => {
     let sent = false
     const { store, run } = settleWith(async (input) => {
-      await store.begin({
-        id: 'ch_1',
-        fingerprint: 'fp',
-        attempt: 'other',
-        method: 'tempo',
-        now: Date.now(),
-        leaseUntil: Date.now() + 1_000,
-        forwardLeaseUntil: Date.now() + 1_000,
-        keepUntil: Date.now() + 60_000,
-        issuedAt: Date.now(),
-        expired: false,
-      })
+      await store.begin(presentation('other'))
       await input.settling({ txHash: '0x1' })
       sent = true
       return { reference: '0x1' }

@@ -32,6 +32,8 @@ export class SettlementAttempt {
   readonly attempt = randomUUID()
   /** a call that may move money was sent (or an earlier attempt's was): failures keep the record */
   private sent = false
+  /** the settled payment, as the record keeps it: written with `paid`, and again with the end state */
+  private payment: string | undefined
 
   constructor(
     private readonly settlements: Settlements,
@@ -59,6 +61,7 @@ export class SettlementAttempt {
       ...(challenge.retry && { retry: challenge.retry }),
     })
     if (result.kind === 'redrive') this.sent = true
+    if (result.kind === 'paid' || result.kind === 'retry') this.payment = result.paid
     return result
   }
 
@@ -71,6 +74,7 @@ export class SettlementAttempt {
 
   /** Settled: `paid` holds while this attempt forwards. False when another request took it over. */
   paid(paid: string): Promise<boolean> {
+    this.payment = paid
     return this.write('paid', this.init.forwardLeaseMs, { paid })
   }
 
@@ -79,12 +83,8 @@ export class SettlementAttempt {
    * payment goes along: a `paid` write that never landed (a store stall) must not leave a record
    * that cannot be forwarded again.
    */
-  finish(
-    state: Extract<SettlementState, 'paid' | 'served' | 'failed'>,
-    upstreamStatus: number,
-    paid: string,
-  ): Promise<boolean> {
-    return this.write(state, 0, { upstreamStatus, paid })
+  finish(state: Extract<SettlementState, 'paid' | 'served' | 'failed'>, upstreamStatus: number): Promise<boolean> {
+    return this.write(state, 0, { upstreamStatus, ...(this.payment !== undefined && { paid: this.payment }) })
   }
 
   /** A backend failed after money may have moved: keep the record, and let a retry re-drive it at once. */
